@@ -1,0 +1,64 @@
+/**
+ * Public types of the engine. The engine is pure TypeScript + tfjs: no DOM, no React.
+ * Data flows one way: conditions → engine → volume → viewer.
+ */
+
+export type Sex = 'female' | 'male';
+export type Pathology = 'none' | 'alzheimers' | 'ms' | 'glioma' | 'stroke';
+export type Contrast = 'T1w' | 'T2w' | 'FLAIR';
+
+/** Mirrors brainsynth/schema/conditions.schema.json (the single source of truth). */
+export interface Conditions {
+  age: number;
+  sex: Sex;
+  pathology: Pathology;
+  adSeverity?: number;
+  msLesionLoadMl?: number;
+  gliomaRadiusMm?: number;
+  gliomaCenterXMm?: number;
+  gliomaCenterYMm?: number;
+  gliomaCenterZMm?: number;
+  strokeTerritory?: 'ACA' | 'MCA' | 'PCA';
+  strokeSide?: 'left' | 'right';
+  strokeSize?: number;
+  contrast: Contrast;
+}
+
+export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+export interface LabelInfo {
+  index: number;
+  value: number;
+  name: string;
+  rgb: [number, number, number];
+  group: string;
+}
+
+/** A generated volume: image + label map on the model's 2 mm RAS+ grid. */
+export interface SampledVolume {
+  /** NIfTI order (x fastest), length nx*ny*nz. */
+  image: Float32Array;
+  /** Label VALUES (FreeSurfer numbering; pathology 700–799), NIfTI order. */
+  labels: Int16Array;
+  /** [nx, ny, nz] */
+  dims: [number, number, number];
+  /** [sx, sy, sz] mm */
+  spacing: [number, number, number];
+  /** voxel → RAS mm, row-major 4×4 */
+  affine: number[][];
+  metadata: VolumeMetadata;
+}
+
+export interface VolumeMetadata {
+  conditions: Conditions;
+  seed: number;
+  modelId: string;
+  modelVersion: string;
+  softwareVersion: string;
+  backend: BackendName;
+  sampleMs: number;
+  /** Measured regional volumes in mL (regions of the manifest + ICV + pathology labels). */
+  regionalVolumesMl: Record<string, number>;
+  /** Pathology parameters actually realised (e.g. lesion count, realised load). */
+  pathology: Record<string, unknown>;
+}
