@@ -1,0 +1,1 @@
+"""Data -> model artifacts: template, shape model, calibration, appearance, lesion priors."""

@@ -1,0 +1,122 @@
+"""Normative table of regional volumes by year of age (20-90) and sex.
+
+Sources: NiChart DLMUSE centiles (50th centile, ages 40-93, by sex) and, below 45, a
+quadratic-in-age fit of the 181 IXI subjects' DLMUSE volumes, rescaled to meet the centiles
+at 45 (blended over 40-45). ICV is the IXI median by sex (constant with age, as expected).
+DLMUSE regions differ from FreeSurfer's, so the model uses *relative* change with age; the
+mapping of each model region to DLMUSE regions is explicit below.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+AGES = np.arange(20, 91)
+SEXES = ("female", "male")
+
+# model region -> DLMUSE region names whose volumes are summed
+MUSE_MAP: dict[str, list[str]] = {
+    "cortex": ["Frontal_GM", "Parietal_GM", "Temporal_GM", "Occipital_GM", "Limbic_GM"],
+    "cerebral-wm": ["WM"],
+    "lateral-ventricles": ["LateralVentricle_L", "LateralVentricle_R"],
+    "inf-lat-ventricles": ["InfLatVentricle_L", "InfLatVentricle_R"],
+    "hippocampus": ["Hippocampus_L", "Hippocampus_R"],
+    "amygdala": ["Amygdala_L", "Amygdala_R"],
+    "deep-gm": ["Deep_GM"],
+    "cerebellum": ["Cerebellum"],
+    "brainstem": ["BrainStem"],
+    "third-fourth-ventricles": ["3rdVentricle", "4thVentricle"],
+}
+
+CENTILES = "CBICA-NiChart_Project/resources/reference_data/centiles"
+IXI_VOLS = "CBICA-NiChart_Project/test_data/processed/nichart_project/dlmuse_vol.csv"
+IXI_PARTICIPANTS = (
+    "CBICA-NiChart_Project/test_data/processed/nichart_project/participants/participants.csv"
+)
+MUSE_LIST = "CBICA-NiChart_Project/resources/MUSE/list_MUSE_all.csv"
+
+
+def _read_centiles(path: Path) -> dict[str, dict[int, float]]:
+    out: dict[str, dict[int, float]] = {}
+    with path.open() as f:
+        for row in csv.DictReader(f):
+            out.setdefault(row["VarName"], {})[int(row["Age"])] = float(row["centile_50"])
+    return out
+
+
+def _ixi(data: Path) -> tuple[NDArray[np.float64], list[str], dict[str, NDArray[np.float64]]]:
+    names: dict[str, str] = {}
+    with (data / MUSE_LIST).open() as f:
+        for row in csv.DictReader(f):
+            names.setdefault(row["Name"], row["Index"])
+    demo: dict[str, tuple[float, str]] = {}
+    with (data / IXI_PARTICIPANTS).open() as f:
+        for row in csv.DictReader(f):
+            demo[row["MRID"]] = (float(row["Age"]), "female" if row["Sex"] == "F" else "male")
+    ages, sexes, vols = [], [], []
+    with (data / IXI_VOLS).open() as f:
+        for row in csv.DictReader(f):
+            if row["MRID"] not in demo:
+                continue
+            a, s = demo[row["MRID"]]
+            ages.append(a)
+            sexes.append(s)
+            vols.append(row)
+    table = {
+        region: np.array([sum(float(v[names[n]]) for n in muse) for v in vols])
+        for region, muse in MUSE_MAP.items()
+    }
+    table["icv"] = np.array([float(v[names["ICV"]]) for v in vols])
+    return np.array(ages), sexes, table
+
+
+def build_normative_table(data: Path) -> dict[str, dict[str, NDArray[np.float64]]]:
+    """{sex: {region or 'icv': volumes in mL for AGES}}."""
+    ages, sexes, ixi = _ixi(data)
+    out: dict[str, dict[str, NDArray[np.float64]]] = {}
+    for sex in SEXES:
+        cent = _read_centiles(
+            data / CENTILES / f"dlmuse_centiles_CN-{'Females' if sex == 'female' else 'Males'}.csv"
+        )
+        sel = np.array([s == sex for s in sexes])
+        table: dict[str, NDArray[np.float64]] = {}
+        for region, muse in MUSE_MAP.items():
+            c = {a: sum(cent[n][a] for n in muse) for a in range(40, 91)}
+            coef = np.polyfit(ages[sel], np.log(ixi[region][sel]), 2)
+            fit = np.exp(np.polyval(coef, AGES.astype(float)))
+            fit *= c[45] / float(np.exp(np.polyval(coef, 45.0)))
+            vals = np.empty(AGES.size)
+            for i, a in enumerate(AGES):
+                if a >= 45:
+                    vals[i] = c[int(a)]
+                elif a >= 40:
+                    w = (a - 40) / 5.0
+                    vals[i] = w * c[int(a)] + (1 - w) * fit[i]
+                else:
+                    vals[i] = fit[i]
+            table[region] = vals / 1000.0
+        table["icv"] = np.full(AGES.size, float(np.median(ixi["icv"][sel])) / 1000.0)
+        out[sex] = table
+    return out
+
+
+def write_table(table: dict[str, dict[str, NDArray[np.float64]]], path: Path) -> None:
+    regions = list(table["female"].keys())
+    with path.open("w", newline="") as f:
+        f.write(
+            "# Normative median regional volumes (mL) by age and sex, DLMUSE region definitions.\n"
+        )
+        f.write("# Sources: NiChart DLMUSE centiles (50th, ages >= 45; SBIA licence) and 181 IXI\n")
+        f.write(
+            "# subjects (CC BY-SA 3.0, IXI - Information eXtraction from Images, Imperial College\n"
+        )
+        f.write("# London) fitted quadratically in age below 45. ICV: IXI median by sex.\n")
+        w = csv.writer(f)
+        w.writerow(["sex", "age", *regions])
+        for sex in SEXES:
+            for i, a in enumerate(AGES):
+                w.writerow([sex, int(a), *(f"{table[sex][r][i]:.3f}" for r in regions)])
