@@ -1,0 +1,50 @@
+/**
+ * Entry point. Builds the controller (engine + viewer), exposes a small read-only test hook and
+ * mounts React.
+ *
+ * window.__brainsynth (for end-to-end tests and debugging; read-only):
+ *   .state         snapshot: status, backend, backendReason, lastSampleMs, samples, rendered,
+ *                  error, model {id, version}, conditions, seed, keepSubject, errors (refusals),
+ *                  viewer {overlay, opacity, radiological, cursor, userFile, fileError},
+ *                  volume {dims, spacing, seed, conditions, regionalVolumesMl, labelsPresent, …}
+ *   .screenshot()  PNG data URL of the viewer canvas
+ */
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './ui/App';
+import { AppController } from './ui/controller';
+import { realEngine } from './ui/realEngine';
+import { Viewer } from './viewer';
+import './ui/styles.css';
+
+const MODEL_URL = `${import.meta.env.BASE_URL}models/brainsynth-shape-v1/`;
+
+const controller = new AppController({
+  engine: realEngine,
+  modelUrl: MODEL_URL,
+  createViewer: (canvas) => Viewer.create(canvas),
+});
+
+declare global {
+  interface Window {
+    __brainsynth?: {
+      readonly state: ReturnType<AppController['snapshot']>;
+      screenshot(): string;
+    };
+  }
+}
+
+window.__brainsynth = {
+  get state() {
+    return controller.snapshot();
+  },
+  screenshot: () => controller.screenshot(),
+};
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <App controller={controller} />
+  </StrictMode>,
+);
+
+void controller.start();

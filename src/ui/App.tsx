@@ -1,0 +1,52 @@
+import { AppContext } from './context';
+import type { AppController } from './controller';
+import { ConditionsPanel } from './components/ConditionsPanel';
+import { DisplayPanel } from './components/DisplayPanel';
+import { FilesPanel } from './components/FilesPanel';
+import { Notices } from './components/Notices';
+import { StatusBar } from './components/StatusBar';
+import { SubjectPanel } from './components/SubjectPanel';
+import { ViewerPanel } from './components/ViewerPanel';
+import { VolumesPanel } from './components/VolumesPanel';
+
+export function App({ controller }: { controller: AppController }) {
+  return (
+    <AppContext.Provider value={controller}>
+      <div className="app">
+        <header className="topbar">
+          <h1>BrainSynth</h1>
+          <span className="subtitle">interactive brain MRI synthesizer</span>
+        </header>
+        <div className="body">
+          <aside className="panel" aria-label="Controls">
+            <Notices />
+            <section aria-labelledby="h-conditions">
+              <h2 id="h-conditions">Conditions</h2>
+              <ConditionsPanel />
+            </section>
+            <section aria-labelledby="h-subject">
+              <h2 id="h-subject">Subject</h2>
+              <SubjectPanel />
+            </section>
+            <section aria-labelledby="h-display">
+              <h2 id="h-display">Display</h2>
+              <DisplayPanel />
+            </section>
+            <section aria-labelledby="h-files">
+              <h2 id="h-files">Files</h2>
+              <FilesPanel />
+            </section>
+            <VolumesPanel />
+          </aside>
+          <main className="viewer" aria-label="Viewer">
+            <ViewerPanel />
+          </main>
+        </div>
+        <StatusBar />
+        <footer className="footer">
+          Synthetic images for research and teaching only — not for diagnosis or clinical use.
+        </footer>
+      </div>
+    </AppContext.Provider>
+  );
+}

@@ -1,0 +1,46 @@
+import { useId } from 'react';
+import { useViewerState } from '../context';
+
+/** Label overlay on/off + opacity, radiological/neurological convention. */
+export function DisplayPanel() {
+  const id = useId();
+  const overlay = useViewerState((s) => s.overlay);
+  const opacity = useViewerState((s) => s.opacity);
+  const radiological = useViewerState((s) => s.radiological);
+  const setOverlay = useViewerState((s) => s.setOverlay);
+  const setOpacity = useViewerState((s) => s.setOpacity);
+  const setRadiological = useViewerState((s) => s.setRadiological);
+  return (
+    <div className="display">
+      <label className="check">
+        <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} />
+        Label overlay
+      </label>
+      <div className="control">
+        <div className="control-head">
+          <label htmlFor={id}>Overlay opacity</label>
+          <span className="unit">{Math.round(opacity * 100)} %</span>
+        </div>
+        <input
+          id={id}
+          type="range"
+          min={0}
+          max={1}
+          step={0.05}
+          value={opacity}
+          disabled={!overlay}
+          onChange={(e) => setOpacity(Number(e.target.value))}
+        />
+      </div>
+      <label className="check" title="Radiological: the patient's left is on the screen's right">
+        <input
+          type="checkbox"
+          checked={radiological}
+          onChange={(e) => setRadiological(e.target.checked)}
+        />
+        Radiological convention
+      </label>
+      <p className="hint">Click to move the crosshair · right-drag: window/level</p>
+    </div>
+  );
+}

@@ -1,0 +1,56 @@
+import { useEffect, useRef } from 'react';
+import { useController, useEngine, useViewerState } from '../context';
+
+/** The NiiVue stage: a canvas made per mount (clean re-mounts), plus small overlays. */
+export function ViewerPanel() {
+  const controller = useController();
+  const host = useRef<HTMLDivElement>(null);
+  const status = useEngine((s) => s.status);
+  const cursor = useViewerState((s) => s.cursor);
+  const userFile = useViewerState((s) => s.userFile);
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const canvas = document.createElement('canvas');
+    canvas.setAttribute('aria-label', 'MRI viewer');
+    canvas.setAttribute('role', 'img');
+    canvas.dataset.testid = 'viewer-canvas';
+    el.appendChild(canvas);
+    const detach = controller.attachViewer(canvas);
+    return () => {
+      detach();
+      canvas.remove();
+    };
+  }, [controller]);
+
+  return (
+    <div className="stage">
+      <div className="canvas-host" ref={host} />
+      {status === 'sampling' && (
+        <div className="badge busy" aria-hidden="true">
+          Generating…
+        </div>
+      )}
+      {userFile && (
+        <div className="banner">
+          Showing uploaded file <strong>{userFile}</strong>
+          <button type="button" className="link" onClick={() => void controller.showGenerated()}>
+            Back to generated brain
+          </button>
+        </div>
+      )}
+      <div className="readout" aria-live="off">
+        <span>
+          Structure: <strong data-testid="structure">{cursor?.name || '—'}</strong>
+        </span>
+        {cursor && (
+          <span className="coords">
+            {cursor.mm.map((v) => v.toFixed(0)).join(', ')} mm
+            {cursor.intensity !== null && ` · ${cursor.intensity.toFixed(0)}`}
+          </span>
+        )}
+      </div>
+    </div>
+  );
+}

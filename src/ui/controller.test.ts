@@ -1,0 +1,159 @@
+import { describe, expect, it, vi } from 'vitest';
+import { AppController } from './controller';
+import { createFakeEngine, FakeViewer, flush, seedCounter, type FakeEngine } from './testing/fakes';
+
+function setup(search = '', engine: FakeEngine = createFakeEngine()) {
+  const history = { replaceState: vi.fn() };
+  const saved: { name: string; blob: Blob }[] = [];
+  const viewer = new FakeViewer();
+  const controller = new AppController({
+    engine,
+    modelUrl: '/models/fake/',
+    createViewer: async () => viewer,
+    location: { search, pathname: '/', hash: '' },
+    history,
+    randomSeed: seedCounter(500),
+    saveBlob: (blob, name) => saved.push({ blob, name }),
+  });
+  return { controller, engine, viewer, history, saved };
+}
+
+describe('AppController', () => {
+  it('starts: loads the model, reads the URL, samples once, syncs the URL', async () => {
+    const { controller, engine, history } = setup('?age=72&seed=123&backend=cpu');
+    await controller.start();
+    const e = controller.engine.getState();
+    expect(e.status).toBe('ready');
+    expect(e.backend).toBe('cpu');
+    expect(e.backendReason).toMatch(/cpu/);
+    expect(e.lastSampleMs).toBe(12);
+    expect(engine.calls).toHaveLength(1);
+    expect(engine.calls[0]).toEqual({
+      seed: 123,
+      conditions: { age: 72, sex: 'female', pathology: 'none', contrast: 'T1w' },
+    });
+    expect(history.replaceState).toHaveBeenLastCalledWith(
+      null,
+      '',
+      '/?age=72&sex=female&pathology=none&contrast=T1w&seed=123&backend=cpu',
+    );
+  });
+
+  it('refuses bad URL values, shows why and uses defaults', async () => {
+    const { controller, engine } = setup('?age=200&sex=robot');
+    await controller.start();
+    expect(controller.conditions.getState().errors.length).toBeGreaterThanOrEqual(2);
+    expect(engine.calls[0].conditions).toMatchObject({ age: 45, sex: 'female' });
+    expect(controller.engine.getState().status).toBe('ready');
+  });
+
+  it('samples on each committed change; keep subject holds the seed', async () => {
+    const { controller, engine } = setup('?seed=7');
+    await controller.start();
+    controller.conditions.getState().setCondition('age', 80);
+    await flush();
+    expect(engine.calls.at(-1)).toMatchObject({ seed: 7, conditions: { age: 80 } });
+    controller.conditions.getState().newSubject();
+    await flush();
+    expect(engine.calls.at(-1)!.seed).toBe(500);
+    expect(controller.snapshot().volume?.regionalVolumesMl['lateral-ventricles']).toBe(18);
+  });
+
+  it('sends only the properties relevant to the pathology', async () => {
+    const { controller, engine } = setup();
+    await controller.start();
+    controller.conditions.getState().setCondition('pathology', 'ms');
+    await flush();
+    expect(engine.calls.at(-1)!.conditions).toHaveProperty('msLesionLoadMl', 8);
+    expect(engine.calls.at(-1)!.conditions).not.toHaveProperty('adSeverity');
+    expect(controller.snapshot().volume?.labelsPresent).toContain(701);
+  });
+
+  it('ignores superseded requests and shows only the newest result', async () => {
+    const { controller, engine, viewer } = setup('?seed=1');
+    const dispose = controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    const client = engine.client!;
+    client.manual = true;
+    controller.conditions.getState().setCondition('age', 50);
+    controller.conditions.getState().setCondition('age', 60);
+    await flush();
+    expect(controller.engine.getState().status).toBe('sampling');
+    client.resolveNext();
+    await flush();
+    await flush();
+    expect(controller.engine.getState().status).toBe('ready');
+    expect(controller.engine.getState().error).toBeNull();
+    expect(viewer.shown.at(-1)!.metadata.conditions.age).toBe(60);
+    expect(viewer.shown.map((v) => v.metadata.conditions.age)).not.toContain(50);
+    dispose();
+    expect(viewer.disposed).toBe(true);
+  });
+
+  it('reports a failed sample and recovers on the next one', async () => {
+    const { controller, engine } = setup();
+    await controller.start();
+    engine.client!.failNext = new Error('GPU lost');
+    controller.conditions.getState().setCondition('age', 50);
+    await flush();
+    expect(controller.engine.getState()).toMatchObject({
+      status: 'error',
+      error: 'Sampling failed: GPU lost',
+    });
+    controller.conditions.getState().setCondition('age', 51);
+    await flush();
+    expect(controller.engine.getState()).toMatchObject({ status: 'ready', error: null });
+  });
+
+  it('reports a model that cannot load', async () => {
+    const { controller } = setup(
+      '',
+      createFakeEngine({ failCreate: new Error('404 manifest.json') }),
+    );
+    await controller.start();
+    expect(controller.engine.getState().status).toBe('error');
+    expect(controller.engine.getState().error).toMatch(/404 manifest.json/);
+  });
+
+  it('downloads image, labels and sidecar with their names', async () => {
+    const { controller, saved } = setup('?seed=123');
+    await controller.start();
+    controller.download('image');
+    controller.download('labels');
+    controller.download('sidecar');
+    expect(saved.map((s) => s.name)).toEqual([
+      'brainsynth_123_age45_female_T1w.nii.gz',
+      'brainsynth_123_age45_female_dseg.nii.gz',
+      'brainsynth_123_age45_female_T1w.json',
+    ]);
+    expect(JSON.parse(await saved[2].blob.text())).toMatchObject({ seed: 123 });
+  });
+
+  it('a corrupt upload gives a visible error and leaves the app working', async () => {
+    const { controller, viewer } = setup();
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    await controller.openFile(new File([new Uint8Array(10)], 'broken.nii.gz'));
+    expect(controller.viewer.getState().fileError).toMatch(/broken\.nii\.gz.*too short/);
+    expect(viewer.userShown).toEqual([]);
+    await controller.openFile(new File([new Uint8Array(400)], 'ok.nii'));
+    expect(controller.viewer.getState()).toMatchObject({ fileError: null, userFile: 'ok.nii' });
+    controller.conditions.getState().setCondition('age', 60);
+    await flush();
+    expect(controller.viewer.getState().userFile).toBeNull();
+    expect(controller.engine.getState().status).toBe('ready');
+  });
+
+  it('passes display settings to the viewer', async () => {
+    const { controller, viewer } = setup();
+    controller.attachViewer({} as HTMLCanvasElement);
+    await flush();
+    controller.viewer.getState().setOverlay(false);
+    controller.viewer.getState().setOpacity(0.8);
+    controller.viewer.getState().setRadiological(true);
+    expect(viewer).toMatchObject({ overlay: false, opacity: 0.8, radiological: true });
+    viewer.cursorCb!({ mm: [1, 2, 3], intensity: 5, label: 4, name: 'Left-Lateral-Ventricle' });
+    expect(controller.snapshot().viewer.cursor?.name).toBe('Left-Lateral-Ventricle');
+  });
+});

@@ -1,0 +1,340 @@
+/**
+ * The app's glue, outside React: owns the three stores, the engine client and the viewer.
+ * Components read stores and call these methods; they hold no logic of their own.
+ *
+ *   URL ─▶ conditionsStore ──(commit)──▶ engine.sample ─▶ engineStore.volume ─▶ viewer
+ *              ▲                                                                  │
+ *          controls                                             cursor ─▶ viewerStore
+ */
+import type { Conditions, SampledVolume } from '../engine/types';
+import type { CursorInfo, ViewerLike } from '../viewer/types';
+import { fileName, saveBlob, type DownloadKind } from './downloads';
+import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
+import { effectiveValues, type ConditionsSchema } from './schema';
+import { createConditionsStore, randomSeed, type ConditionsStore } from './stores/conditionsStore';
+import { createEngineStore, type EngineStore } from './stores/engineStore';
+import { createViewerStore, type ViewerStore } from './stores/viewerStore';
+import { readUrl, writeUrl } from './url';
+
+/** Largest file accepted by "Open NIfTI…" (bytes). */
+export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
+
+export interface AppDeps {
+  engine: EngineApi;
+  modelUrl: string;
+  createViewer: (canvas: HTMLCanvasElement) => Promise<ViewerLike>;
+  /** Defaults to window.location / window.history. */
+  location?: { search: string; pathname: string; hash: string };
+  history?: Pick<History, 'replaceState'>;
+  randomSeed?: () => number;
+  saveBlob?: (blob: Blob, name: string) => void;
+}
+
+export interface VolumeSummary {
+  dims: number[];
+  spacing: number[];
+  seed: number;
+  conditions: Conditions;
+  modelId: string;
+  modelVersion: string;
+  backend: string;
+  sampleMs: number;
+  regionalVolumesMl: Record<string, number>;
+  /** Sorted distinct label values present in the label map. */
+  labelsPresent: number[];
+  pathology: Record<string, unknown>;
+}
+
+const summaries = new WeakMap<SampledVolume, VolumeSummary>();
+
+export function summarize(vol: SampledVolume): VolumeSummary {
+  let s = summaries.get(vol);
+  if (s) return s;
+  const present = new Set<number>();
+  const labels = vol.labels;
+  for (let i = 0; i < labels.length; i++) present.add(labels[i]);
+  const m = vol.metadata;
+  s = {
+    dims: [...vol.dims],
+    spacing: [...vol.spacing],
+    seed: m.seed,
+    conditions: m.conditions,
+    modelId: m.modelId,
+    modelVersion: m.modelVersion,
+    backend: m.backend,
+    sampleMs: m.sampleMs,
+    regionalVolumesMl: m.regionalVolumesMl,
+    labelsPresent: [...present].sort((a, b) => a - b),
+    pathology: m.pathology,
+  };
+  summaries.set(vol, s);
+  return s;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function backendFromSearch(search: string): BackendChoice {
+  const b = new URLSearchParams(search).get('backend');
+  return b === 'webgpu' || b === 'webgl' || b === 'wasm' || b === 'cpu' ? b : 'auto';
+}
+
+export class AppController {
+  readonly conditions: ConditionsStore;
+  readonly engine: EngineStore;
+  readonly viewer: ViewerStore;
+  private client: EngineClientLike | null = null;
+  private viewerInst: ViewerLike | null = null;
+  private backendChoice: BackendChoice = 'auto';
+  private backendExplicit = false;
+  private requestId = 0;
+  /** Number of volumes the viewer has put on screen (e2e waits on it). */
+  rendered = 0;
+  private unsubscribers: (() => void)[] = [];
+
+  constructor(private readonly deps: AppDeps) {
+    this.conditions = createConditionsStore(deps.randomSeed ?? randomSeed);
+    this.engine = createEngineStore();
+    this.viewer = createViewerStore();
+  }
+
+  private get location() {
+    return this.deps.location ?? window.location;
+  }
+
+  get schema(): ConditionsSchema | null {
+    return this.engine.getState().manifest?.conditionsSchema ?? null;
+  }
+
+  async start(): Promise<void> {
+    const search = this.location.search;
+    this.backendChoice = backendFromSearch(search);
+    this.engine.setState({ status: 'loading', error: null });
+    try {
+      this.client = await this.deps.engine.createClient({
+        modelUrl: this.deps.modelUrl,
+        backend: this.backendChoice,
+      });
+    } catch (err) {
+      this.engine.setState({
+        status: 'error',
+        error: `Could not start the sampler: ${message(err)}`,
+      });
+      return;
+    }
+    const manifest = this.client.manifest;
+    const url = readUrl(
+      search,
+      manifest.conditionsSchema,
+      this.deps.engine,
+      this.deps.randomSeed ?? randomSeed,
+    );
+    this.backendExplicit = url.backendExplicit;
+    this.conditions.getState().init(url.conditions, url.seed, url.errors);
+    this.engine.setState({
+      manifest,
+      backend: this.client.backend,
+      backendReason: this.client.backendReason,
+      status: 'ready',
+    });
+    this.unsubscribers.push(
+      this.conditions.subscribe((s, prev) => {
+        if (s.conditions !== prev.conditions || s.seed !== prev.seed) {
+          this.syncUrl();
+          void this.requestSample();
+        }
+      }),
+    );
+    this.syncUrl();
+    await this.requestSample();
+  }
+
+  private syncUrl(): void {
+    const schema = this.schema;
+    if (!schema) return;
+    const { conditions, seed } = this.conditions.getState();
+    const q = writeUrl(schema, conditions, seed, this.backendExplicit ? this.backendChoice : null);
+    const loc = this.location;
+    try {
+      (this.deps.history ?? window.history).replaceState(
+        null,
+        '',
+        `${loc.pathname}${q}${loc.hash}`,
+      );
+    } catch {
+      // replaceState can throw in sandboxed frames; the URL is a convenience, not state.
+    }
+  }
+
+  /** Effective conditions for the engine: only the properties relevant to the pathology. */
+  currentConditions(): Conditions {
+    const schema = this.schema;
+    const { conditions } = this.conditions.getState();
+    return (schema ? effectiveValues(schema, conditions) : conditions) as unknown as Conditions;
+  }
+
+  async requestSample(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    const id = ++this.requestId;
+    const seed = this.conditions.getState().seed;
+    const conditions = this.currentConditions();
+    this.engine.setState({ status: 'sampling' });
+    const t0 = performance.now();
+    let vol: SampledVolume;
+    try {
+      vol = await client.sample(conditions, seed);
+    } catch (err) {
+      if (this.deps.engine.isSuperseded(err) || id !== this.requestId) return;
+      this.engine.setState({ status: 'error', error: `Sampling failed: ${message(err)}` });
+      return;
+    }
+    if (id !== this.requestId) return;
+    const ms = Number.isFinite(vol.metadata?.sampleMs)
+      ? vol.metadata.sampleMs
+      : performance.now() - t0;
+    this.engine.setState((s) => ({
+      volume: vol,
+      lastSampleMs: ms,
+      error: null,
+      samples: s.samples + 1,
+    }));
+    this.viewer.setState({ userFile: null });
+    await this.render(vol);
+    if (id === this.requestId) this.engine.setState({ status: 'ready' });
+  }
+
+  private async render(vol: SampledVolume): Promise<void> {
+    const v = this.viewerInst;
+    const manifest = this.engine.getState().manifest;
+    if (!v || !manifest) return;
+    try {
+      await v.showVolume(vol, manifest.labels);
+      this.rendered++;
+    } catch (err) {
+      this.engine.setState({ error: `Display failed: ${message(err)}` });
+    }
+  }
+
+  /** Create the viewer on a canvas; returns a synchronous dispose for React effects. */
+  attachViewer(canvas: HTMLCanvasElement): () => void {
+    let disposed = false;
+    let inst: ViewerLike | null = null;
+    const unsub = this.viewer.subscribe((s, prev) => {
+      if (!inst) return;
+      if (s.overlay !== prev.overlay) inst.setOverlayVisible(s.overlay);
+      if (s.opacity !== prev.opacity) inst.setOverlayOpacity(s.opacity);
+      if (s.radiological !== prev.radiological) inst.setRadiological(s.radiological);
+    });
+    this.deps
+      .createViewer(canvas)
+      .then(async (v) => {
+        if (disposed) {
+          v.dispose();
+          return;
+        }
+        inst = v;
+        this.viewerInst = v;
+        const s = this.viewer.getState();
+        v.setOverlayVisible(s.overlay);
+        v.setOverlayOpacity(s.opacity);
+        v.setRadiological(s.radiological);
+        v.onCursor((cursor: CursorInfo) => this.viewer.setState({ cursor }));
+        const vol = this.engine.getState().volume;
+        if (vol) await this.render(vol);
+      })
+      .catch((err) => {
+        if (!disposed)
+          this.engine.setState({ error: `The 3D viewer could not start: ${message(err)}` });
+      });
+    return () => {
+      disposed = true;
+      unsub();
+      if (inst) {
+        if (this.viewerInst === inst) this.viewerInst = null;
+        inst.dispose();
+      }
+    };
+  }
+
+  download(kind: DownloadKind): void {
+    const vol = this.engine.getState().volume;
+    if (!vol) return;
+    const save = this.deps.saveBlob ?? saveBlob;
+    const name = fileName(vol, kind);
+    if (kind === 'sidecar') {
+      const json = JSON.stringify(this.deps.engine.sidecar(vol), null, 2);
+      save(new Blob([json], { type: 'application/json' }), name);
+    } else {
+      const bytes = this.deps.engine.toNifti(vol, kind);
+      save(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/gzip' }), name);
+    }
+  }
+
+  /** Open a user's .nii/.nii.gz; anything unusable gives a visible error and changes nothing. */
+  async openFile(file: File): Promise<void> {
+    try {
+      if (file.size > MAX_UPLOAD_BYTES)
+        throw new Error(`file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
+      const bytes = new Uint8Array(await file.arrayBuffer());
+      const parsed = this.deps.engine.parseNifti(bytes);
+      if (!this.viewerInst) throw new Error('the viewer is not ready');
+      await this.viewerInst.showUserVolume(parsed, file.name);
+      this.viewer.setState({ userFile: file.name, fileError: null, cursor: null });
+    } catch (err) {
+      this.viewer.setState({ fileError: `Could not open "${file.name}": ${message(err)}` });
+    }
+  }
+
+  dismissFileError(): void {
+    this.viewer.setState({ fileError: null });
+  }
+
+  /** Return from an uploaded file to the generated volume. */
+  async showGenerated(): Promise<void> {
+    const vol = this.engine.getState().volume;
+    this.viewer.setState({ userFile: null });
+    if (vol) await this.render(vol);
+  }
+
+  screenshot(): string {
+    return this.viewerInst?.screenshot() ?? '';
+  }
+
+  /** Small, stable snapshot for end-to-end tests (window.__brainsynth.state). */
+  snapshot() {
+    const e = this.engine.getState();
+    const c = this.conditions.getState();
+    const v = this.viewer.getState();
+    return {
+      status: e.status,
+      backend: e.backend,
+      backendReason: e.backendReason,
+      lastSampleMs: e.lastSampleMs,
+      samples: e.samples,
+      rendered: this.rendered,
+      error: e.error,
+      model: e.manifest ? { id: e.manifest.id, version: e.manifest.version } : null,
+      conditions: this.currentConditions(),
+      seed: c.seed,
+      keepSubject: c.keepSubject,
+      errors: [...c.errors],
+      viewer: {
+        overlay: v.overlay,
+        opacity: v.opacity,
+        radiological: v.radiological,
+        cursor: v.cursor,
+        userFile: v.userFile,
+        fileError: v.fileError,
+      },
+      volume: e.volume ? summarize(e.volume) : null,
+    };
+  }
+
+  dispose(): void {
+    for (const u of this.unsubscribers) u();
+    this.unsubscribers = [];
+    this.client?.dispose?.();
+  }
+}

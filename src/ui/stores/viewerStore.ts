@@ -1,0 +1,36 @@
+/**
+ * Viewer store: display settings (label overlay, opacity, L/R convention), what the cursor
+ * points at, and whether a user's own file is on screen instead of the generated brain.
+ */
+import { createStore } from 'zustand/vanilla';
+import type { CursorInfo } from '../../viewer/types';
+
+export interface ViewerState {
+  overlay: boolean;
+  opacity: number;
+  /** true: radiological (patient's left on screen right); false: neurological. */
+  radiological: boolean;
+  cursor: CursorInfo | null;
+  /** Name of an uploaded file being shown, or null when the generated volume is shown. */
+  userFile: string | null;
+  fileError: string | null;
+  setOverlay(on: boolean): void;
+  setOpacity(opacity: number): void;
+  setRadiological(radiological: boolean): void;
+}
+
+export type ViewerStore = ReturnType<typeof createViewerStore>;
+
+export function createViewerStore() {
+  return createStore<ViewerState>()((set) => ({
+    overlay: true,
+    opacity: 0.4,
+    radiological: false,
+    cursor: null,
+    userFile: null,
+    fileError: null,
+    setOverlay: (overlay) => set({ overlay }),
+    setOpacity: (opacity) => set({ opacity: Math.min(1, Math.max(0, opacity)) }),
+    setRadiological: (radiological) => set({ radiological }),
+  }));
+}

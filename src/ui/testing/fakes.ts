@@ -1,0 +1,267 @@
+/**
+ * Test doubles for the UI: a small conditions schema, a fake engine (deterministic volumes, no
+ * tfjs) and a fake viewer (no WebGL). Used by unit tests only.
+ */
+import type { Conditions, LabelInfo, SampledVolume } from '../../engine/types';
+import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
+import type { EngineApi, EngineClientLike, ModelManifest, ParsedNifti } from '../engineApi';
+import type { ConditionsSchema } from '../schema';
+
+export const smallSchema: ConditionsSchema = {
+  type: 'object',
+  required: ['age', 'sex', 'pathology'],
+  'x-order': ['age', 'sex', 'pathology', 'adSeverity', 'msLesionLoadMl', 'contrast'],
+  properties: {
+    contrast: { title: 'Contrast', type: 'string', enum: ['T1w', 'T2w'], default: 'T1w' },
+    age: {
+      title: 'Age',
+      type: 'number',
+      minimum: 20,
+      maximum: 90,
+      default: 45,
+      'x-unit': 'years',
+      'x-step': 1,
+    },
+    sex: { title: 'Sex', type: 'string', enum: ['female', 'male'], default: 'female' },
+    pathology: {
+      title: 'Pathology',
+      type: 'string',
+      enum: ['none', 'alzheimers', 'ms', 'glioma'],
+      default: 'none',
+      'x-enumTitles': {
+        none: 'None (healthy)',
+        alzheimers: "Alzheimer's disease",
+        ms: 'Multiple sclerosis',
+        glioma: 'Glioma',
+      },
+    },
+    adSeverity: {
+      title: 'AD severity',
+      type: 'number',
+      minimum: 0,
+      maximum: 1,
+      default: 0.5,
+      'x-step': 0.05,
+      'x-showWhen': { pathology: 'alzheimers' },
+    },
+    msLesionLoadMl: {
+      title: 'MS lesion load',
+      type: 'number',
+      minimum: 0.5,
+      maximum: 40,
+      default: 8,
+      'x-step': 0.5,
+      'x-unit': 'mL',
+      'x-showWhen': { pathology: 'ms' },
+    },
+  },
+};
+
+export const smallLabels: LabelInfo[] = [
+  { index: 0, value: 0, name: 'Unknown', rgb: [0, 0, 0], group: 'background' },
+  { index: 1, value: 2, name: 'Left-Cerebral-White-Matter', rgb: [245, 245, 245], group: 'wm' },
+  { index: 2, value: 4, name: 'Left-Lateral-Ventricle', rgb: [120, 18, 134], group: 'csf' },
+  { index: 3, value: 701, name: 'MS-lesion', rgb: [255, 200, 0], group: 'pathology' },
+];
+
+export const smallManifest: ModelManifest = {
+  id: 'fake-model',
+  version: '0.0.1',
+  conditionsSchema: smallSchema,
+  labels: smallLabels,
+  grid: { shape: [4, 3, 2], spacing: [2, 2, 2] },
+};
+
+type Props = ConditionsSchema['properties'];
+
+function defaults(schema: ConditionsSchema): Conditions {
+  const out: Record<string, unknown> = {};
+  for (const [k, p] of Object.entries(schema.properties as Props))
+    if (p.default !== undefined) out[k] = p.default;
+  return out as unknown as Conditions;
+}
+
+/** Minimal schema validation in the spirit of the engine's: refuse, never clamp. */
+export function fakeValidate(schema: ConditionsSchema, input: unknown) {
+  const errors: string[] = [];
+  const v = input as Record<string, unknown>;
+  for (const [k, val] of Object.entries(v)) {
+    const p = (schema.properties as Props)[k];
+    if (!p) errors.push(`${k}: unknown property`);
+    else if ('enum' in p) {
+      if (!p.enum.includes(val as string)) errors.push(`${k} must be one of ${p.enum.join(', ')}`);
+    } else if (typeof val !== 'number' || !Number.isFinite(val))
+      errors.push(`${k} must be a number`);
+    else if (val < p.minimum) errors.push(`${k} must be >= ${p.minimum}`);
+    else if (val > p.maximum) errors.push(`${k} must be <= ${p.maximum}`);
+  }
+  return errors.length
+    ? { ok: false as const, errors }
+    : { ok: true as const, value: v as unknown as Conditions };
+}
+
+export function fakeFromSearchParams(schema: ConditionsSchema, params: URLSearchParams) {
+  const given: Record<string, unknown> = {};
+  for (const [k, p] of Object.entries(schema.properties as Props)) {
+    const raw = params.get(k);
+    if (raw === null) continue;
+    given[k] = 'enum' in p ? raw : Number(raw);
+  }
+  const res = fakeValidate(schema, given);
+  if (!res.ok) return res;
+  return { ok: true as const, value: { ...defaults(schema), ...given } as unknown as Conditions };
+}
+
+export function fakeVolume(conditions: Conditions, seed: number, sampleMs = 12): SampledVolume {
+  const dims: [number, number, number] = [4, 3, 2];
+  const n = 24;
+  const image = new Float32Array(n).map((_, i) => i + seed);
+  const labels = new Int16Array(n).map((_, i) => (i % 3 === 0 ? 0 : i % 3 === 1 ? 2 : 4));
+  if (conditions.pathology === 'ms') labels[5] = 701;
+  return {
+    image,
+    labels,
+    dims,
+    spacing: [2, 2, 2],
+    affine: [
+      [2, 0, 0, -4],
+      [0, 2, 0, -3],
+      [0, 0, 2, -2],
+      [0, 0, 0, 1],
+    ],
+    metadata: {
+      conditions,
+      seed,
+      modelId: 'fake-model',
+      modelVersion: '0.0.1',
+      softwareVersion: '0.1.0',
+      backend: 'cpu',
+      sampleMs,
+      regionalVolumesMl: { 'lateral-ventricles': 10 + conditions.age / 10, ICV: 1400 },
+      pathology: {},
+    },
+  };
+}
+
+export class SupersededFake extends Error {
+  constructor() {
+    super('superseded');
+    this.name = 'SupersededError';
+  }
+}
+
+export interface FakeEngine extends EngineApi {
+  calls: { conditions: Conditions; seed: number }[];
+  client: FakeClient | null;
+}
+
+export class FakeClient implements EngineClientLike {
+  manifest = smallManifest;
+  backend = 'cpu' as const;
+  backendReason = 'forced by ?backend=cpu';
+  calls: { conditions: Conditions; seed: number }[] = [];
+  /** When set, sample() waits for resolveNext() instead of resolving at once. */
+  manual = false;
+  failNext: Error | null = null;
+  private pending: {
+    resolve: (v: SampledVolume) => void;
+    reject: (e: unknown) => void;
+    vol: SampledVolume;
+  }[] = [];
+
+  sample(conditions: Conditions, seed: number): Promise<SampledVolume> {
+    this.calls.push({ conditions, seed });
+    if (this.failNext) {
+      const e = this.failNext;
+      this.failNext = null;
+      return Promise.reject(e);
+    }
+    const vol = fakeVolume(conditions, seed);
+    if (!this.manual) return Promise.resolve(vol);
+    // like the engine: a newer request supersedes older pending ones
+    for (const p of this.pending) p.reject(new SupersededFake());
+    return new Promise((resolve, reject) => {
+      this.pending = [{ resolve, reject, vol }];
+    });
+  }
+
+  resolveNext(): void {
+    const p = this.pending.shift();
+    p?.resolve(p.vol);
+  }
+}
+
+export function createFakeEngine(opts: { failCreate?: Error } = {}): FakeEngine {
+  const engine: FakeEngine = {
+    calls: [],
+    client: null,
+    async createClient() {
+      if (opts.failCreate) throw opts.failCreate;
+      engine.client = new FakeClient();
+      engine.calls = engine.client.calls;
+      return engine.client;
+    },
+    isSuperseded: (err) => err instanceof SupersededFake,
+    toNifti: (vol, kind) => new Uint8Array([0x1f, 0x8b, kind === 'image' ? 1 : 2, vol.dims[0]]),
+    sidecar: (vol) => ({ seed: vol.metadata.seed, conditions: vol.metadata.conditions }),
+    parseNifti: (bytes): ParsedNifti => {
+      if (bytes.length < 352) throw new Error('not a NIfTI file (too short)');
+      return {
+        dims: [2, 2, 2],
+        affine: [
+          [1, 0, 0, 0],
+          [0, 1, 0, 0],
+          [0, 0, 1, 0],
+          [0, 0, 0, 1],
+        ],
+        data: new Float32Array(8),
+      };
+    },
+    validateConditions: fakeValidate,
+    defaultsFromSchema: defaults,
+    conditionsFromSearchParams: fakeFromSearchParams,
+  };
+  return engine;
+}
+
+export class FakeViewer implements ViewerLike {
+  shown: SampledVolume[] = [];
+  userShown: string[] = [];
+  overlay = true;
+  opacity = 0.4;
+  radiological = false;
+  disposed = false;
+  cursorCb: ((c: CursorInfo) => void) | null = null;
+  async showVolume(vol: SampledVolume): Promise<void> {
+    this.shown.push(vol);
+  }
+  async showUserVolume(_vol: UserVolume, name: string): Promise<void> {
+    this.userShown.push(name);
+  }
+  setOverlayVisible(on: boolean) {
+    this.overlay = on;
+  }
+  setOverlayOpacity(o: number) {
+    this.opacity = o;
+  }
+  setRadiological(r: boolean) {
+    this.radiological = r;
+  }
+  onCursor(cb: (c: CursorInfo) => void) {
+    this.cursorCb = cb;
+  }
+  screenshot() {
+    return 'data:image/png;base64,';
+  }
+  dispose() {
+    this.disposed = true;
+  }
+}
+
+/** A deterministic seed source: 1000, 1001, … */
+export function seedCounter(start = 1000): () => number {
+  let s = start;
+  return () => s++;
+}
+
+export const flush = () => new Promise((r) => setTimeout(r, 0));

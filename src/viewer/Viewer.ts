@@ -1,0 +1,241 @@
+/**
+ * One NiiVue (pinned 0.69.0) instance on a canvas: image + label overlay in three planes and a
+ * 3D render. No React here.
+ *
+ * - Volumes are built in memory as NIfTI buffers (NVImage.createNiftiArray) and loaded with
+ *   NVImage.loadFromUrl({ buffer }).
+ * - A new sample on the same grid is swapped IN PLACE (voxel arrays replaced, updateGLVolume):
+ *   crosshair, zoom, 3D view and the user's window/level stay, and nothing flickers.
+ * - Window/level: NiiVue's default right-drag (DRAG_MODE.contrast).
+ */
+import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
+import type { LabelInfo, SampledVolume } from '../engine/types';
+import { labelColormap, labelNames } from './labelColormap';
+import type { CursorInfo, UserVolume, ViewerLike } from './types';
+
+const DT_INT16 = 4;
+const DT_FLOAT32 = 16;
+
+function flatAffine(a: number[][]): number[] {
+  return [...a[0], ...a[1], ...a[2], ...(a[3] ?? [0, 0, 0, 1])];
+}
+
+function voxelSizes(a: number[][]): number[] {
+  return [0, 1, 2].map((j) => Math.hypot(a[0][j], a[1][j], a[2][j]));
+}
+
+function sameGrid(img: NVImage, dims: number[], affine: number[][]): boolean {
+  const d = img.hdr?.dims;
+  if (!d || d[1] !== dims[0] || d[2] !== dims[1] || d[3] !== dims[2]) return false;
+  const a = img.hdr!.affine;
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 4; j++) if (Math.abs(a[i][j] - affine[i][j]) > 1e-4) return false;
+  return true;
+}
+
+async function imageFromArray(
+  name: string,
+  dims: number[],
+  affine: number[][],
+  datatype: number,
+  data: Float32Array | Int16Array,
+  colormap: string,
+): Promise<NVImage> {
+  const bytes = NVImage.createNiftiArray(
+    dims.slice(0, 3),
+    voxelSizes(affine),
+    flatAffine(affine),
+    datatype,
+    new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
+  );
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
+  return NVImage.loadFromUrl({ url: name, name, buffer: buffer as ArrayBuffer, colormap });
+}
+
+export interface ViewerOptions {
+  /** Crosshair RGBA, 0..1. */
+  crosshairColor?: number[];
+}
+
+export class Viewer implements ViewerLike {
+  readonly nv: Niivue;
+  private image: NVImage | null = null;
+  private labels: NVImage | null = null;
+  private names = new Map<number, string>();
+  private labelTable: LabelInfo[] | null = null;
+  private contrast: string | null = null;
+  private overlayOn = true;
+  private overlayOpacity = 0.4;
+  private cursorCb: ((info: CursorInfo) => void) | null = null;
+  private busy: Promise<void> = Promise.resolve();
+
+  private constructor(nv: Niivue) {
+    this.nv = nv;
+  }
+
+  static async create(canvas: HTMLCanvasElement, opts: ViewerOptions = {}): Promise<Viewer> {
+    const nv = new Niivue({
+      backColor: [0, 0, 0, 1],
+      crosshairColor: opts.crosshairColor ?? [0.15, 0.75, 1, 0.9],
+      show3Dcrosshair: true,
+      isColorbar: false,
+      isOrientCube: false,
+      multiplanarShowRender: SHOW_RENDER.ALWAYS,
+      multiplanarLayout: MULTIPLANAR_TYPE.GRID,
+      multiplanarPadPixels: 4,
+      dragAndDropEnabled: false, // files go through the app's validated "Open NIfTI…" path
+      loadingText: '',
+      logLevel: 'warn',
+      textHeight: 0.04,
+    });
+    await nv.attachToCanvas(canvas);
+    nv.setSliceType(nv.sliceTypeMultiplanar);
+    const viewer = new Viewer(nv);
+    nv.onLocationChange = (loc) => viewer.handleLocation(loc);
+    return viewer;
+  }
+
+  /** Serialise volume changes: a second call waits for the first to finish. */
+  private queue(task: () => Promise<void>): Promise<void> {
+    const next = this.busy.then(task, task);
+    this.busy = next.catch(() => undefined);
+    return next;
+  }
+
+  showVolume(vol: SampledVolume, labels: LabelInfo[]): Promise<void> {
+    return this.queue(async () => {
+      const contrast = vol.metadata?.conditions?.contrast ?? null;
+      if (labels !== this.labelTable) {
+        this.labelTable = labels;
+        this.names = labelNames(labels);
+      }
+      if (this.image && this.labels && sameGrid(this.image, vol.dims, vol.affine)) {
+        this.swapInPlace(vol, contrast !== this.contrast);
+      } else {
+        await this.replaceAll(vol);
+      }
+      this.contrast = contrast;
+      this.applyOverlay();
+      this.nv.createOnLocationChange();
+    });
+  }
+
+  private swapInPlace(vol: SampledVolume, newContrast: boolean): void {
+    const image = this.image!;
+    const labels = this.labels!;
+    const calMin = image.cal_min;
+    const calMax = image.cal_max;
+    image.img = Float32Array.from(vol.image);
+    image.calMinMax();
+    if (!newContrast && calMin !== undefined && calMax !== undefined) {
+      // keep the user's window/level across subjects of the same contrast
+      image.cal_min = calMin;
+      image.cal_max = calMax;
+    }
+    labels.img = Int16Array.from(vol.labels);
+    if (this.labelTable) labels.setColormapLabel(labelColormap(this.labelTable));
+    this.nv.updateGLVolume();
+  }
+
+  private async replaceAll(vol: SampledVolume): Promise<void> {
+    const image = await imageFromArray(
+      'brainsynth_image.nii',
+      vol.dims,
+      vol.affine,
+      DT_FLOAT32,
+      Float32Array.from(vol.image),
+      'gray',
+    );
+    const labels = await imageFromArray(
+      'brainsynth_labels.nii',
+      vol.dims,
+      vol.affine,
+      DT_INT16,
+      Int16Array.from(vol.labels),
+      'gray',
+    );
+    if (this.labelTable) labels.setColormapLabel(labelColormap(this.labelTable));
+    this.removeAll();
+    this.nv.addVolume(image);
+    this.nv.addVolume(labels);
+    this.image = image;
+    this.labels = labels;
+  }
+
+  private removeAll(): void {
+    for (const v of [...this.nv.volumes]) this.nv.removeVolume(v);
+    this.image = null;
+    this.labels = null;
+  }
+
+  showUserVolume(vol: UserVolume, name: string): Promise<void> {
+    return this.queue(async () => {
+      const data = vol.data instanceof Float32Array ? vol.data : Float32Array.from(vol.data);
+      const image = await imageFromArray(name, vol.dims, vol.affine, DT_FLOAT32, data, 'gray');
+      this.removeAll();
+      this.nv.addVolume(image);
+      this.image = image;
+      this.contrast = null;
+      this.nv.createOnLocationChange();
+    });
+  }
+
+  private applyOverlay(): void {
+    const idx = this.labels ? this.nv.volumes.indexOf(this.labels) : -1;
+    if (idx >= 0) this.nv.setOpacity(idx, this.overlayOn ? this.overlayOpacity : 0);
+  }
+
+  setOverlayVisible(on: boolean): void {
+    this.overlayOn = on;
+    this.applyOverlay();
+  }
+
+  setOverlayOpacity(opacity: number): void {
+    this.overlayOpacity = opacity;
+    this.applyOverlay();
+  }
+
+  setRadiological(radiological: boolean): void {
+    if (this.nv.opts.isRadiologicalConvention !== radiological)
+      this.nv.setRadiologicalConvention(radiological);
+  }
+
+  onCursor(cb: (info: CursorInfo) => void): void {
+    this.cursorCb = cb;
+  }
+
+  private handleLocation(loc: unknown): void {
+    if (!this.cursorCb) return;
+    const l = loc as {
+      mm?: ArrayLike<number>;
+      values?: { id: string; value: number }[];
+    };
+    const values = l.values ?? [];
+    const find = (img: NVImage | null) =>
+      img ? values.find((v) => v.id === img.id)?.value : undefined;
+    const intensity = find(this.image);
+    const rawLabel = find(this.labels);
+    const label =
+      rawLabel === undefined || !Number.isFinite(rawLabel) ? null : Math.round(rawLabel);
+    const mm = l.mm ? [l.mm[0], l.mm[1], l.mm[2]] : [0, 0, 0];
+    this.cursorCb({
+      mm: mm as [number, number, number],
+      intensity: intensity === undefined || !Number.isFinite(intensity) ? null : intensity,
+      label,
+      name: label === null ? '' : (this.names.get(label) ?? `label ${label}`),
+    });
+  }
+
+  screenshot(): string {
+    this.nv.drawScene();
+    return this.nv.canvas?.toDataURL('image/png') ?? '';
+  }
+
+  dispose(): void {
+    this.cursorCb = null;
+    this.removeAll();
+    // NiiVue 0.69 has no full teardown API; dropping the volumes and the context is enough.
+    const gl = this.nv.gl as WebGL2RenderingContext | null;
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+  }
+}

@@ -1,0 +1,36 @@
+/**
+ * What the UI needs from a viewer. `Viewer` (NiiVue) implements it; tests use fakes, so nothing
+ * here imports NiiVue (WebGL is absent in jsdom).
+ */
+import type { LabelInfo, SampledVolume } from '../engine/types';
+
+export interface CursorInfo {
+  /** World position, RAS mm. */
+  mm: [number, number, number];
+  /** Image intensity at the cursor. */
+  intensity: number | null;
+  /** Label value at the cursor (null when no label map is shown). */
+  label: number | null;
+  /** Structure name from the label table ('' when none). */
+  name: string;
+}
+
+export interface UserVolume {
+  dims: number[];
+  affine: number[][];
+  data: ArrayLike<number>;
+}
+
+export interface ViewerLike {
+  /** Show a generated volume with its label overlay; swaps data in place when the grid matches. */
+  showVolume(vol: SampledVolume, labels: LabelInfo[]): Promise<void>;
+  /** Show a user's image (no label overlay). */
+  showUserVolume(vol: UserVolume, name: string): Promise<void>;
+  setOverlayVisible(on: boolean): void;
+  setOverlayOpacity(opacity: number): void;
+  setRadiological(radiological: boolean): void;
+  onCursor(cb: (info: CursorInfo) => void): void;
+  /** PNG data URL of the current canvas. */
+  screenshot(): string;
+  dispose(): void;
+}
