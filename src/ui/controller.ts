@@ -33,6 +33,7 @@ export interface AppDeps {
 export interface VolumeSummary {
   dims: number[];
   spacing: number[];
+  affine: number[][];
   seed: number;
   conditions: Conditions;
   modelId: string;
@@ -57,6 +58,7 @@ export function summarize(vol: SampledVolume): VolumeSummary {
   s = {
     dims: [...vol.dims],
     spacing: [...vol.spacing],
+    affine: vol.affine.map((row) => [...row]),
     seed: m.seed,
     conditions: m.conditions,
     modelId: m.modelId,

@@ -1,0 +1,39 @@
+/** Workflow (a): open the app → a brain appears; the status bar says which backend runs. */
+import { expect, test } from '@playwright/test';
+import { canvasShot, nonBlackFraction, openApp, pageShot } from './helpers';
+
+test('loads, generates and renders a brain (CPU backend)', async ({ page }) => {
+  const state = await openApp(page, '?backend=cpu&seed=1');
+  await expect(page).toHaveTitle('BrainSynth — interactive brain MRI synthesizer');
+  await expect(page.getByRole('status', { name: 'Status' })).toHaveText('Ready');
+  await expect(page.getByTestId('backend')).toHaveText('CPU');
+  expect(state.backend).toBe('cpu');
+  expect(state.volume?.dims).toHaveLength(3);
+  expect(state.lastSampleMs).toBeGreaterThan(0);
+  await expect(page.getByTestId('sample-ms')).toHaveText(/^\d+ ms$/);
+  await expect(page.getByTestId('model')).toContainText(state.model!.id);
+  await expect(page.getByText(/not for diagnosis/)).toBeVisible();
+
+  const png = await canvasShot(page, 'app-cpu');
+  const filled = await nonBlackFraction(page, png);
+  expect(filled, 'share of non-black canvas pixels').toBeGreaterThan(0.05);
+  await pageShot(page, 'app-cpu-page');
+});
+
+test('runs on WebGPU in this Chromium when asked', async ({ page }) => {
+  test.slow(); // software WebGPU (SwiftShader) is slow
+  const state = await openApp(page, '?backend=webgpu&seed=1');
+  expect(state.backend).toBe('webgpu');
+  await expect(page.getByTestId('backend')).toHaveText('WebGPU');
+  const png = await canvasShot(page, 'app-webgpu');
+  expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
+});
+
+test("'auto' picks a backend and says why (hover)", async ({ page }) => {
+  test.slow();
+  const state = await openApp(page, '?seed=1');
+  expect(['webgpu', 'webgl', 'wasm', 'cpu']).toContain(state.backend);
+  expect(state.backendReason.length).toBeGreaterThan(3);
+  const item = page.locator('.statusbar .item', { has: page.getByTestId('backend') });
+  await expect(item).toHaveAttribute('title', state.backendReason);
+});
