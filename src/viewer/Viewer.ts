@@ -83,10 +83,16 @@ export class Viewer implements ViewerLike {
       multiplanarShowRender: SHOW_RENDER.ALWAYS,
       multiplanarLayout: MULTIPLANAR_TYPE.GRID,
       multiplanarPadPixels: 4,
+      crosshairWidth: 0.35,
+      crosshairGap: 6,
+      showAllOrientationMarkers: true,
+      // NiiVue 0.69 draws whole-head label overlays black in the 3D render: show the image there
+      // (labels stay on the three planes)
+      renderOverlayBlend: 0,
+      clipPlaneColor: [0, 0, 0, 0],
       dragAndDropEnabled: false, // files go through the app's validated "Open NIfTI…" path
       loadingText: '',
       logLevel: 'warn',
-      textHeight: 0.04,
     });
     await nv.attachToCanvas(canvas);
     nv.setSliceType(nv.sliceTypeMultiplanar);
