@@ -1,0 +1,37 @@
+/**
+ * Glioma labels (MODEL_FORMAT.md §4), drawn in output space after the mass-effected anatomy:
+ * r ≤ necrosisFraction·R → 711 (necrotic core); r ≤ R → 712 (enhancing rim);
+ * r ≤ oedemaFactor·R and the voxel's label group is `wm` → 713 (oedema). tfjs ops, per voxel.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Model } from '../model/loadModel';
+import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
+import type { Vec3 } from '../model/manifest';
+import { getModelTensors } from '../sampler/modelTensors';
+
+export interface GliomaParams {
+  centreMm: Vec3;
+  radiusMm: number;
+}
+
+export function drawGliomaLabels(model: Model, labelIndex: tf.Tensor1D, g: GliomaParams): tf.Tensor1D {
+  const spec = model.manifest.pathology.glioma;
+  if (!spec) throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
+  const core = requireLabelIndex(model.labels, PATHOLOGY_LABELS.necroticCore, 'glioma core');
+  const rim = requireLabelIndex(model.labels, PATHOLOGY_LABELS.enhancingRim, 'glioma rim');
+  const oedema = requireLabelIndex(model.labels, PATHOLOGY_LABELS.oedema, 'glioma oedema');
+  const coords = getModelTensors(model).outputCoords;
+  return tf.tidy(() => {
+    const r = tf.sqrt(tf.sum(tf.square(tf.sub(coords, tf.tensor2d(g.centreMm, [3, 1]))), 0));
+    const R = g.radiusMm;
+    const isWm = tf.equal(tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'int32'), labelIndex), 1);
+    const fill = (v: number) => tf.fill(labelIndex.shape, v, 'int32');
+    const oedemaOrAnatomy = tf.where(
+      tf.logicalAnd(tf.lessEqual(r, spec.oedemaFactor * R), isWm),
+      fill(oedema),
+      labelIndex,
+    );
+    const tumour = tf.where(tf.lessEqual(r, R), fill(rim), oedemaOrAnatomy);
+    return tf.where(tf.lessEqual(r, spec.necrosisFraction * R), fill(core), tumour) as tf.Tensor1D;
+  });
+}

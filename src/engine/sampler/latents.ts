@@ -1,0 +1,73 @@
+/** Steps 1, 2 and 5 of MODEL_FORMAT.md §3: latents, gains, global (ICV) scale. Plain numbers. */
+import type { ModelManifest } from '../model/manifest';
+import { normals } from '../rng';
+import type { Conditions } from '../types';
+
+export interface Latents {
+  /** Shape latents z[0..K-1]. */
+  z: Float64Array;
+  /** ICV latent. */
+  zIcv: number;
+}
+
+/** z[0..K-1] then z_icv from stream `seed`. */
+export function drawLatents(seed: number, components: number): Latents {
+  const all = normals(seed, components + 1);
+  return { z: all.subarray(0, components), zIcv: all[components] };
+}
+
+/** Linear interpolation of the per-age gain rows (clamped to the table's age range). */
+export function interpAge(ages: number[], rows: number[][], age: number): Float64Array {
+  const R = rows[0]?.length ?? 0;
+  const out = new Float64Array(R);
+  if (ages.length === 0) return out;
+  let i = 0;
+  if (age <= ages[0]) {
+    out.set(rows[0]);
+    return out;
+  }
+  if (age >= ages[ages.length - 1]) {
+    out.set(rows[ages.length - 1]);
+    return out;
+  }
+  while (ages[i + 1] < age) i++;
+  const t = (age - ages[i]) / (ages[i + 1] - ages[i]);
+  for (let r = 0; r < R; r++) out[r] = rows[i][r] * (1 - t) + rows[i + 1][r] * t;
+  return out;
+}
+
+/** Step 2: calibrated age/sex gains plus the pathology terms. */
+export function gainsFor(manifest: ModelManifest, c: Conditions): Float64Array {
+  const cal = manifest.calibration;
+  const g = interpAge(cal.ages, cal.gains[c.sex], c.age);
+  if (c.pathology === 'alzheimers') {
+    const ad = manifest.pathology.alzheimers;
+    if (!ad) throw new Error(`Model ${manifest.id} has no Alzheimer's gains (pathology.alzheimers)`);
+    const sev = c.adSeverity ?? 0;
+    ad.gainsAtSeverity1.forEach((v, r) => (g[r] += sev * v));
+  }
+  if (c.pathology === 'stroke') {
+    const stroke = manifest.pathology.stroke;
+    if (!stroke) throw new Error(`Model ${manifest.id} has no stroke parameters (pathology.stroke)`);
+    const r = manifest.regions.findIndex((reg) => reg.name === 'lateral-ventricles');
+    // A model without a lateral-ventricle region simply gets no ex-vacuo enlargement.
+    if (r >= 0) g[r] += stroke.exVacuoGain * (c.strokeSize ?? 0);
+  }
+  return g;
+}
+
+/** Coefficients of the velocity matMul: [z_k·sigma_k for k < K, g_r for r < R]. */
+export function velocityCoefficients(manifest: ModelManifest, latents: Latents, gains: Float64Array): Float32Array {
+  const K = manifest.shapeModel.components;
+  const out = new Float32Array(K + gains.length);
+  for (let k = 0; k < K; k++) out[k] = latents.z[k] * manifest.shapeModel.sigma[k];
+  out.set(gains, K);
+  return out;
+}
+
+/** Step 5: k = (icvMl[sex]·exp(icvLogSd·z_icv) / templateIcvMl)^(1/3). */
+export function icvScale(manifest: ModelManifest, c: Conditions, zIcv: number): number {
+  const cal = manifest.calibration;
+  const icv = cal.icvMl[c.sex] * Math.exp(cal.icvLogSd * zIcv);
+  return Math.pow(icv / cal.templateIcvMl, 1 / 3);
+}
