@@ -14,6 +14,7 @@ export default tseslint.config(
       'playwright-report/**',
       'brainsynth/**',
       'coverage/**',
+      '.harness/**', // local scratch (untracked)
     ],
   },
   js.configs.recommended,

@@ -50,7 +50,7 @@ if [ -d brainsynth ]; then
     STAMP=.venv/.brainsynth-installed
     if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
       .venv/bin/python -m pip install --upgrade pip >/dev/null
-      .venv/bin/python -m pip install -e ".[dev]"
+      .venv/bin/python -m pip install -q -e ".[dev]"
       touch "$STAMP"
     else
       echo ".venv is up to date."

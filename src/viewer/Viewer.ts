@@ -176,8 +176,14 @@ export class Viewer implements ViewerLike {
 
   showUserVolume(vol: UserVolume, name: string): Promise<void> {
     return this.queue(async () => {
-      const data = vol.data instanceof Float32Array ? vol.data : Float32Array.from(vol.data);
-      const image = await imageFromArray(name, vol.dims, vol.affine, DT_FLOAT32, data, 'gray');
+      const dims = [...vol.dims.slice(0, 3), 1, 1, 1].slice(0, 3);
+      const nvox = dims[0] * dims[1] * dims[2];
+      // first 3D frame only, as float32 (the engine's parser already applied scl_slope/inter)
+      const data =
+        vol.data instanceof Float32Array && vol.data.length === nvox
+          ? vol.data
+          : Float32Array.from({ length: nvox }, (_, i) => vol.data[i]);
+      const image = await imageFromArray(name, dims, vol.affine, DT_FLOAT32, data, 'gray');
       this.removeAll();
       this.nv.addVolume(image);
       this.image = image;
