@@ -74,9 +74,9 @@ def gains_for(man: dict[str, Any], cond: dict[str, Any]) -> NDArray[np.float64]:
         )
     if cond.get("pathology") == "stroke":
         names = [r["name"] for r in man["regions"]]
-        g[names.index("lateral-ventricles")] += man["pathology"]["stroke"]["exVacuoGain"] * cond.get(
-            "strokeSize", 0.0
-        )
+        g[names.index("lateral-ventricles")] += man["pathology"]["stroke"][
+            "exVacuoGain"
+        ] * cond.get("strokeSize", 0.0)
     return g
 
 

@@ -56,6 +56,9 @@ class Grid:
 
 # The model's output grid: 2 mm, whole head, MNI-like RAS+ coordinates.
 OUTPUT_GRID = Grid((96, 120, 104), (2.0, 2.0, 2.0), (-95.0, -131.0, -105.0))
+# The teacher's full-size grid: 1 mm, voxel centres offset so that each 2 mm voxel is the
+# mean of a 2x2x2 block of 1 mm voxels.
+OUTPUT_GRID_1MM = Grid((192, 240, 208), (1.0, 1.0, 1.0), (-95.5, -131.5, -105.5))
 # Coarse grid of the velocity fields (shape model and regional basis).
 VELOCITY_GRID = Grid((33, 41, 36), (6.0, 6.0, 6.0), (-95.0, -131.0, -105.0))
 

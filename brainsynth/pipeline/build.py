@@ -21,7 +21,7 @@ import numpy as np
 
 from brainsynth import __version__
 from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
-from brainsynth.common.grid import OUTPUT_GRID
+from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
 from brainsynth.common.nifti import load_nifti
 from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
 from brainsynth.pipeline.export import write_model
@@ -115,6 +115,12 @@ def main(argv: list[str] | None = None) -> None:
         log,
     )
     tmpl_values = np.asarray(label_values, np.int32)[tmpl]
+    tmpl_1mm, _ = cached(
+        args.work,
+        "label_template_1mm",
+        lambda: label_template(subjects, velocities, OUTPUT_GRID_1MM, label_values),
+        log,
+    )
 
     atrophy = np.array([atrophy_index(s) for s in subjects])
     w = [shape.to_velocity_grid(-v, REG_GRID) for v in velocities]  # template -> subject
@@ -163,6 +169,7 @@ def main(argv: list[str] | None = None) -> None:
         software_version=__version__,
         labels=labels,
         template=tmpl,
+        template_1mm=tmpl_1mm,
         components=sm.components,
         sigma=sm.sigma,
         explained=sm.explained,
@@ -209,14 +216,13 @@ def calibrate_all(
     gains: dict[str, list[list[float]]] = {}
     icv_ml = {s: float(norm[s]["icv"][0]) for s in normative.SEXES}
     knots = list(range(0, len(ages), 5)) + ([len(ages) - 1] if (len(ages) - 1) % 5 else [])
-    jac = calibrate.jacobian(model, calibrate.icv_scale(model, icv_ml["female"]))
     for sex in normative.SEXES:
         k = calibrate.icv_scale(model, icv_ml[sex])
         solved = {}
         g = None
         for i in knots:
             log(f"  calibrating {sex} age {ages[i]}")
-            g = calibrate.solve_gains(model, targets(sex, i, icv_ml[sex]), k, jac, g0=g, log=log)
+            g = calibrate.solve_gains(model, targets(sex, i, icv_ml[sex]), k, g0=g, log=log)
             solved[i] = g
         table = np.stack(
             [
@@ -247,7 +253,7 @@ def calibrate_all(
     ad_t["csf"] = base_t["csf"] + sum(base_t[r] - ad_t[r] for r in regions if r != "csf")
     kf = calibrate.icv_scale(model, icv_ml["female"])
     g_base = np.asarray(gains["female"][i75])
-    g_ad = calibrate.solve_gains(model, ad_t, kf, jac, g0=g_base, log=log)
+    g_ad = calibrate.solve_gains(model, ad_t, kf, g0=g_base, log=log)
     return {
         "ages": [int(a) for a in ages],
         "gains": gains,

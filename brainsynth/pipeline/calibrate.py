@@ -1,5 +1,11 @@
 """Calibrate the regional gains so that, for z = 0, the sampler's regional volumes follow the
-normative table's relative change with age and sex (Newton's method on log volumes)."""
+normative table's relative change with age and sex.
+
+The basis fields live on a 6 mm grid, so thin or small structures (inferior horns, amygdala,
+3rd/4th ventricles) cannot be steered on their own: their gains are tied to a neighbour's
+(`TIES`) and their volumes follow. The free gains are found by a damped quasi-Newton
+iteration (finite-difference Jacobian, Broyden updates) on the real sampler's log volumes.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +16,29 @@ from numpy.typing import NDArray
 
 from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
 
+# region -> region whose gain it shares
+TIES = {
+    "inf-lat-ventricles": "lateral-ventricles",
+    "third-fourth-ventricles": "lateral-ventricles",
+    "amygdala": "hippocampus",
+}
+
 
 def icv_scale(model: AnatomyModel, icv_ml: float) -> float:
     return float((icv_ml / model.template_icv_ml) ** (1.0 / 3.0))
+
+
+def free_regions(model: AnatomyModel) -> list[str]:
+    return [r for r in model.region_names if r not in TIES]
+
+
+def tie_matrix(model: AnatomyModel) -> NDArray[np.float64]:
+    """[R, F]: full gains = T @ free gains."""
+    free = free_regions(model)
+    t = np.zeros((len(model.region_names), len(free)))
+    for i, r in enumerate(model.region_names):
+        t[i, free.index(TIES.get(r, r))] = 1.0
+    return t
 
 
 def measure(model: AnatomyModel, gains: NDArray[np.float64], scale: float) -> dict[str, float]:
@@ -20,22 +46,24 @@ def measure(model: AnatomyModel, gains: NDArray[np.float64], scale: float) -> di
     return region_volumes_ml(model, sample_label_indices(model, z, gains, scale))
 
 
-def log_volumes(
-    model: AnatomyModel, gains: NDArray[np.float64], scale: float
+def _log_free(
+    model: AnatomyModel, free_g: NDArray[np.float64], scale: float
 ) -> NDArray[np.float64]:
-    v = measure(model, gains, scale)
-    return np.log([max(v[r], 1e-3) for r in model.region_names])
+    v = measure(model, tie_matrix(model) @ free_g, scale)
+    return np.log([max(v[r], 1e-3) for r in free_regions(model)])
 
 
-def jacobian(model: AnatomyModel, scale: float, step: float = 0.1) -> NDArray[np.float64]:
-    r = len(model.region_names)
-    g0 = np.zeros(r)
-    base = log_volumes(model, g0, scale)
-    jac = np.zeros((r, r))
-    for j in range(r):
-        g = g0.copy()
-        g[j] = step
-        jac[:, j] = (log_volumes(model, g, scale) - base) / step
+def jacobian(
+    model: AnatomyModel, scale: float, at: NDArray[np.float64], step: float = 0.3
+) -> NDArray[np.float64]:
+    """d log V / d g for the free regions (central differences, step large enough to move
+    label boundaries on the 2 mm grid)."""
+    f = len(at)
+    jac = np.zeros((f, f))
+    for j in range(f):
+        d = np.zeros(f)
+        d[j] = step
+        jac[:, j] = (_log_free(model, at + d, scale) - _log_free(model, at - d, scale)) / (2 * step)
     return jac
 
 
@@ -43,19 +71,33 @@ def solve_gains(
     model: AnatomyModel,
     target_ml: dict[str, float],
     scale: float,
-    jac: NDArray[np.float64],
     g0: NDArray[np.float64] | None = None,
-    iterations: int = 4,
+    iterations: int = 8,
+    max_step: float = 1.0,
+    tol: float = 0.01,
     log: Callable[[str], None] | None = None,
 ) -> NDArray[np.float64]:
-    t = np.log([target_ml[r] for r in model.region_names])
-    g = np.zeros(len(t)) if g0 is None else g0.copy()
-    jinv = np.linalg.pinv(jac)
+    """Full gains [R] whose sampled volumes match `target_ml` for the free regions."""
+    free = free_regions(model)
+    t = np.log([target_ml[r] for r in free])
+    tm = tie_matrix(model)
+    g: NDArray[np.float64] = (
+        np.zeros(len(free)) if g0 is None else np.asarray(np.linalg.lstsq(tm, g0, rcond=None)[0])
+    )
+    jac = jacobian(model, scale, g)
+    cur = _log_free(model, g, scale)
     for _ in range(iterations):
-        err = t - log_volumes(model, g, scale)
+        err = t - cur
         if log:
             log(f"    max |log error| {np.abs(err).max():.4f}")
-        if np.abs(err).max() < 0.005:
+        if np.abs(err).max() < tol:
             break
-        g = g + jinv @ err
-    return g
+        step = np.linalg.lstsq(jac, err, rcond=None)[0]
+        if np.abs(step).max() > max_step:
+            step *= max_step / np.abs(step).max()
+        new = _log_free(model, g + step, scale)
+        dy = new - cur
+        # Broyden rank-1 update keeps the Jacobian current without new finite differences
+        jac += np.outer(dy - jac @ step, step) / max(float(step @ step), 1e-12)
+        g, cur = g + step, new
+    return tm @ g

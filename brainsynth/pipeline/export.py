@@ -11,7 +11,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.common.grid import OUTPUT_GRID, VELOCITY_GRID, field_to_file_order, to_file_order
+from brainsynth.common.grid import (
+    OUTPUT_GRID,
+    OUTPUT_GRID_1MM,
+    VELOCITY_GRID,
+    field_to_file_order,
+    to_file_order,
+)
 from brainsynth.pipeline.labels import REGIONS, LabelEntry
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "conditions.schema.json"
@@ -79,6 +85,7 @@ def write_model(
     software_version: str,
     labels: list[LabelEntry],
     template: NDArray[np.uint8],
+    template_1mm: NDArray[np.uint8] | None,
     components: NDArray[np.float32],
     sigma: NDArray[np.float64],
     explained: NDArray[np.float64],
@@ -103,6 +110,15 @@ def write_model(
         to_file_order(np.round(np.clip(ms_prior, 0, 1) * 255).astype(np.uint8)),
     )
     _write(out / "territories.u8.gz", to_file_order(territories.astype(np.uint8)))
+    teacher_arrays: dict[str, Any] = {}
+    if template_1mm is not None:
+        _write(out / "template_labels_1mm.u8.gz", to_file_order(template_1mm.astype(np.uint8)))
+        teacher_arrays["templateLabels1mm"] = {
+            "file": "template_labels_1mm.u8.gz",
+            "dtype": "uint8",
+            "shape": list(OUTPUT_GRID_1MM.shape),
+            "grid": OUTPUT_GRID_1MM.as_json(),
+        }
     vshape = [VELOCITY_GRID.shape[2], VELOCITY_GRID.shape[1], VELOCITY_GRID.shape[0], 3]
     manifest = {
         "format": "brainsynth-model/1",
@@ -149,6 +165,8 @@ def write_model(
                 "shape": list(OUTPUT_GRID.shape),
             },
         },
+        # Read by the full-size teacher only; the browser never downloads these.
+        "teacherArrays": teacher_arrays,
         "shapeModel": {
             "components": len(sc),
             "sigma": [float(s) for s in sigma],

@@ -60,19 +60,22 @@ def label_template(
     lut = np.zeros(1024, dtype=np.int32)
     for i, value in enumerate(label_values):
         lut[value] = i
-    counts = np.zeros((len(label_values),) + grid.shape, dtype=np.uint16)
+    total = len(subjects) * len(SUBSAMPLE_OFFSETS)
+    # uint8 counts when they fit: the 1 mm template has 55 labels x 9.6 M voxels
+    counts = np.zeros(
+        (len(label_values),) + grid.shape, dtype=np.uint8 if total < 256 else np.uint16
+    )
     flat = counts.reshape(len(label_values), -1)
     voxels = np.arange(flat.shape[1])
     x = grid.world_coords()
     for s, v in zip(subjects, velocities, strict=True):
         u = trilinear(exp_velocity(v, REG_GRID), REG_GRID, x)
         for off in SUBSAMPLE_OFFSETS:
-            pts = x + u + off.reshape(3, 1, 1, 1)
+            pts = x + u + (off * np.float32(grid.spacing[0] / 2)).reshape(3, 1, 1, 1)
             lab = sample_nearest(s.labels, s.affine, subject_points(s, pts))
             idx = lut[np.clip(lab, 0, 1023)].ravel()
             # each (label, voxel) pair occurs once per call, so fancy-index += is exact
             flat[idx, voxels] += 1
-    total = float(len(subjects) * len(SUBSAMPLE_OFFSETS))
     best = counts.argmax(0).astype(np.uint8)
-    prob = (counts.max(0) / total).astype(np.float32)
+    prob = (counts.max(0) / float(total)).astype(np.float32)
     return best, prob

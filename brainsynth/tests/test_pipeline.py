@@ -145,6 +145,7 @@ def test_write_model_round_trip(tmp_path: Path) -> None:
         software_version="0",
         labels=labels,
         template=model.template,
+        template_1mm=None,
         components=model.components,
         sigma=np.ones(2),
         explained=np.array([0.5, 0.5]),
