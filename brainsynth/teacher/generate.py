@@ -323,17 +323,10 @@ def write_outputs(volume: GeneratedVolume, folder: Path, stem: str) -> list[Path
     out: list[Path] = []
     for contrast, img in volume.images.items():
         p = folder / f"{stem}_{contrast}.nii.gz"
-        _atomic_write(
-            p,
-            lambda t, img=img: nib.save(
-                _nifti(img.astype(np.float32), volume.affine, desc), str(t)
-            ),
-        )
+        _save_nifti(p, _nifti(img.astype(np.float32), volume.affine, desc))
         out.append(p)
     p = folder / f"{stem}_dseg.nii.gz"
-    _atomic_write(
-        p, lambda t: nib.save(_nifti(volume.labels.astype(np.int16), volume.affine, desc), str(t))
-    )
+    _save_nifti(p, _nifti(volume.labels.astype(np.int16), volume.affine, desc))
     out.append(p)
     p = folder / f"{stem}.json"
     _atomic_write(p, lambda t: t.write_text(json.dumps(volume.sidecar, indent=1)))
