@@ -17,7 +17,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BackendName } from './types';
-import { trilinear } from './sampler/interpolate';
+import { trilinear, type Points } from './sampler/interpolate';
 import { blur3d } from './render/contrast';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import { gridFromSpec } from './model/grid';
@@ -127,7 +127,7 @@ export async function benchmarkCurrentBackend(): Promise<number> {
   const fieldData = new Float32Array(3 * grid.count).map((_, i) => Math.sin(i * 0.37));
   const ptsData = new Float32Array(3 * m).map((_, i) => ((i * 7919) % 9000) / 100);
   const field = tf.tensor2d(fieldData, [3, grid.count]);
-  const pts = tf.tensor2d(ptsData, [3, m]);
+  const pts = [0, 1, 2].map((a) => tf.tensor1d(ptsData.subarray(a * m, (a + 1) * m))) as Points;
   const vol = tf.tensor5d(new Float32Array(24 ** 3).map((_, i) => Math.cos(i)), [1, 24, 24, 24, 1]);
   const once = async () => {
     const t0 = performance.now();
@@ -141,7 +141,7 @@ export async function benchmarkCurrentBackend(): Promise<number> {
     const times = [await once(), await once(), await once()].sort((a, b) => a - b);
     return times[1];
   } finally {
-    tf.dispose([field, pts, vol]);
+    tf.dispose([field, ...pts, vol]);
   }
 }
 

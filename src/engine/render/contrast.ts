@@ -66,30 +66,38 @@ export function labelMeans(model: Model, contrast: Contrast, age: number): Float
   return mean;
 }
 
-/** The bias polynomial P over the grid, [nz, ny, nx]. */
-function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
+/**
+ * The bias polynomial P over the grid, [nz, ny, nx]. Written as
+ * P = A(x, y) + z·B(x, y) + c6·z² with A, B small [ny, nx] planes, so the full volume comes from
+ * one [nz, 2] × [2, ny·nx] matMul plus a suffix-broadcast add (both fast on every backend).
+ */
+export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
   const [nx, ny, nz] = model.grid.shape;
   const c = Array.from(normals(streamSeed(seed, 2), 10), (v) => v / 3);
+  const norm = (n: number) => Float32Array.from({ length: n }, (_, i) => (2 * i) / Math.max(n - 1, 1) - 1);
+  const xs = norm(nx);
+  const ys = norm(ny);
+  const zs = norm(nz);
+  const A = new Float32Array(ny * nx);
+  const B = new Float32Array(ny * nx);
+  for (let j = 0; j < ny; j++) {
+    const y = ys[j];
+    for (let i = 0; i < nx; i++) {
+      const x = xs[i];
+      // monomials [1, x, y, z, x², y², z², xy, xz, yz]
+      A[j * nx + i] = c[0] + c[1] * x + c[2] * y + c[4] * x * x + c[5] * y * y + c[7] * x * y;
+      B[j * nx + i] = c[3] + c[8] * x + c[9] * y;
+    }
+  }
+  const Z = new Float32Array(nz * 2);
+  for (let k = 0; k < nz; k++) {
+    Z[2 * k] = zs[k];
+    Z[2 * k + 1] = zs[k] * zs[k];
+  }
   return tf.tidy(() => {
-    const axis = (n: number, shape: [number, number, number]) =>
-      tf.reshape(tf.sub(tf.mul(tf.range(0, n, 1, 'float32'), 2 / Math.max(n - 1, 1)), 1), shape);
-    const x = axis(nx, [1, 1, nx]);
-    const y = axis(ny, [1, ny, 1]);
-    const z = axis(nz, [nz, 1, 1]);
-    const terms: tf.Tensor[] = [
-      tf.scalar(c[0]),
-      tf.mul(x, c[1]),
-      tf.mul(y, c[2]),
-      tf.mul(z, c[3]),
-      tf.mul(tf.square(x), c[4]),
-      tf.mul(tf.square(y), c[5]),
-      tf.mul(tf.square(z), c[6]),
-      tf.mul(tf.mul(x, y), c[7]),
-      tf.mul(tf.mul(x, z), c[8]),
-      tf.mul(tf.mul(y, z), c[9]),
-    ];
-    // Broadcasting adds build the full [nz, ny, nx] field from separable pieces.
-    return terms.reduce((acc, t) => tf.add(acc, t)) as tf.Tensor3D;
+    const rows = tf.concat([tf.tensor2d(B, [1, ny * nx]), tf.fill([1, ny * nx], c[6])], 0);
+    const zPart = tf.reshape(tf.matMul(tf.tensor2d(Z, [nz, 2]), rows), [nz, ny, nx]);
+    return tf.add(zPart, tf.tensor2d(A, [ny, nx])) as tf.Tensor3D;
   });
 }
 

@@ -22,7 +22,8 @@ export function drawGliomaLabels(model: Model, labelIndex: tf.Tensor1D, g: Gliom
   const oedema = requireLabelIndex(model.labels, PATHOLOGY_LABELS.oedema, 'glioma oedema');
   const coords = getModelTensors(model).outputCoords;
   return tf.tidy(() => {
-    const r = tf.sqrt(tf.sum(tf.square(tf.sub(coords, tf.tensor2d(g.centreMm, [3, 1]))), 0));
+    const d2 = coords.map((x, a) => tf.square(tf.sub(x, g.centreMm[a])));
+    const r = tf.sqrt(tf.add(tf.add(d2[0], d2[1]), d2[2]));
     const R = g.radiusMm;
     const isWm = tf.equal(tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'int32'), labelIndex), 1);
     const fill = (v: number) => tf.fill(labelIndex.shape, v, 'int32');

@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../model/loadModel';
 import type { Grid } from '../model/grid';
 import type { Vec3 } from '../model/manifest';
-import { nearestFlatIndex, trilinear } from './interpolate';
+import { nearestFlatIndex, toPoints, trilinear, trilinearOnLattice, type Points } from './interpolate';
 import { getModelTensors } from './modelTensors';
 
 export const SQUARING_STEPS = 6;
@@ -34,10 +34,14 @@ export function velocityField(basis: tf.Tensor2D, coefficients: Float32Array, nv
 }
 
 /** Step 4: displacement u = exp(v) by scaling and squaring: u ← u + T(u, x + u), N times. */
-export function expVelocity(v: tf.Tensor2D, grid: Grid, coords: tf.Tensor2D, steps = SQUARING_STEPS): tf.Tensor2D {
+export function expVelocity(v: tf.Tensor2D, grid: Grid, coords: Points, steps = SQUARING_STEPS): tf.Tensor2D {
   let u: tf.Tensor2D = tf.div(v, 2 ** steps);
   for (let s = 0; s < steps; s++) {
-    const next = tf.tidy(() => tf.add(u, trilinear(u, grid, tf.add(coords, u) as tf.Tensor2D)) as tf.Tensor2D);
+    const next = tf.tidy(() => {
+      const [ux, uy, uz] = toPoints(u);
+      const at: Points = [tf.add(coords[0], ux), tf.add(coords[1], uy), tf.add(coords[2], uz)];
+      return tf.add(u, trilinear(u, grid, at)) as tf.Tensor2D;
+    });
     u.dispose();
     u = next;
   }
@@ -45,22 +49,21 @@ export function expVelocity(v: tf.Tensor2D, grid: Grid, coords: tf.Tensor2D, ste
 }
 
 /**
- * §4 glioma mass effect M(x) on world points [3, N]: with r = |x − c0|,
+ * §4 glioma mass effect M(x) on world points: with r = |x − c0|,
  * r_src = cbrt(max(r³ − R³, 0)), w = exp(−max(r − R, 0)/decay),
  * M(x) = c0 + (x − c0)/r · (w·r_src + (1 − w)·r). Inside the tumour r_src = 0 and w = 1, so
  * M(x) = c0; at r = 0 the factor is 0/ε = 0, again c0 — no special case needed.
  */
-export function massEffect(x: tf.Tensor2D, m: MassEffect): tf.Tensor2D {
+export function massEffect(x: Points, m: MassEffect): Points {
   return tf.tidy(() => {
-    const c0 = tf.tensor2d(m.centreMm, [3, 1]);
-    const d = tf.sub(x, c0);
-    const r = tf.sqrt(tf.sum(tf.square(d), 0));
+    const d = x.map((xa, a) => tf.sub(xa, m.centreMm[a]));
+    const r = tf.sqrt(tf.add(tf.add(tf.square(d[0]), tf.square(d[1])), tf.square(d[2])));
     const R = m.radiusMm;
     const rSrc = tf.pow(tf.relu(tf.sub(tf.pow(r, 3), R ** 3)), 1 / 3);
     const w = tf.exp(tf.div(tf.neg(tf.relu(tf.sub(r, R))), m.decayMm));
     const newR = tf.add(tf.mul(w, rSrc), tf.mul(tf.sub(1, w), r));
     const factor = tf.div(newR, tf.maximum(r, 1e-6));
-    return tf.add(c0, tf.mul(d, factor)) as tf.Tensor2D;
+    return d.map((da, a) => tf.add(tf.mul(da, factor), m.centreMm[a])) as Points;
   });
 }
 
@@ -72,18 +75,31 @@ export function sampleAnatomyTensors(
   coefficients: Float32Array,
   scale: number,
   mass?: MassEffect,
+  options: { forceGather?: boolean } = {},
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
   const u = tf.tidy(() => expVelocity(velocityField(t.basis, coefficients, vgrid.count), vgrid, t.velocityCoords));
   try {
+    const C = model.manifest.calibration.gridCentreMm;
     const templateIndex = tf.tidy(() => {
-      const centre = tf.tensor2d(model.manifest.calibration.gridCentreMm, [3, 1]);
-      const x = mass ? massEffect(t.outputCoords, mass) : t.outputCoords;
-      // Step 6b: x' = C + (x − C)/k (same operation order as the Python reference).
-      const xp = tf.add(centre, tf.div(tf.sub(x, centre), tf.scalar(scale))) as tf.Tensor2D;
+      let xp: Points;
+      let disp: tf.Tensor2D;
+      if (mass || options.forceGather) {
+        // Step 6a–c with the mass effect: positions are no longer a lattice → 8-gather path.
+        const x = mass ? massEffect(t.outputCoords, mass) : t.outputCoords;
+        // Step 6b: x' = C + (x − C)/k (same operation order as the Python reference).
+        xp = x.map((xa, a) => tf.add(tf.div(tf.sub(xa, C[a]), scale), C[a])) as Points;
+        disp = trilinear(u, vgrid, xp);
+      } else {
+        // x' is separable (x'_x depends on i only, …): interpolate on the lattice with matMuls.
+        const axes = scaledAxes(model.grid, C, scale);
+        xp = expandAxes(axes, model.grid);
+        disp = trilinearOnLattice(u, vgrid, axes);
+      }
       // Step 6c: p = x' + T(u, x').
-      const p = tf.add(xp, trilinear(u, vgrid, xp)) as tf.Tensor2D;
+      const [dx, dy, dz] = toPoints(disp);
+      const p: Points = [tf.add(xp[0], dx), tf.add(xp[1], dy), tf.add(xp[2], dz)];
       return nearestFlatIndex(model.grid, p);
     });
     const labelIndex = tf.gather(t.templatePadded, templateIndex) as tf.Tensor1D;
@@ -91,4 +107,36 @@ export function sampleAnatomyTensors(
   } finally {
     u.dispose();
   }
+}
+
+/** Step 6b per axis: x' = C + (x − C)/k for the grid's axis positions, in float32 arithmetic. */
+export function scaledAxes(grid: Grid, centre: Vec3, scale: number): [Float32Array, Float32Array, Float32Array] {
+  const k = Math.fround(scale);
+  return [0, 1, 2].map((a) => {
+    const out = new Float32Array(grid.shape[a]);
+    const c = Math.fround(centre[a]);
+    for (let i = 0; i < out.length; i++) {
+      const x = Math.fround(grid.origin[a] + grid.spacing[a] * i);
+      out[i] = Math.fround(c + Math.fround(Math.fround(x - c) / k));
+    }
+    return out;
+  }) as [Float32Array, Float32Array, Float32Array];
+}
+
+/** Per-voxel coordinate tensors (x fastest) from per-axis positions. */
+function expandAxes(axes: [Float32Array, Float32Array, Float32Array], grid: Grid): Points {
+  const [nx, ny, nz] = grid.shape;
+  const n = grid.count;
+  const px = new Float32Array(n);
+  const py = new Float32Array(n);
+  const pz = new Float32Array(n);
+  for (let k = 0, v = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      px.set(axes[0], v);
+      py.fill(axes[1][j], v, v + nx);
+      pz.fill(axes[2][k], v, v + nx);
+      v += nx;
+    }
+  }
+  return [tf.tensor1d(px), tf.tensor1d(py), tf.tensor1d(pz)];
 }

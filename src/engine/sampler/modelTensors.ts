@@ -7,16 +7,17 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../model/loadModel';
-import { worldCoordinatePlanes } from '../model/grid';
+import { worldCoordinatePlanes, type Grid } from '../model/grid';
+import type { Points } from './interpolate';
 
 export interface ModelTensors {
   backend: string;
   /** [K + R, 3·Nv]: rows = shape components then regional basis fields, each as 3 planes. */
   basis: tf.Tensor2D;
-  /** World coordinates of velocity-grid points, [3, Nv]. */
-  velocityCoords: tf.Tensor2D;
-  /** World coordinates of output voxel centres, [3, N]. */
-  outputCoords: tf.Tensor2D;
+  /** World coordinates of velocity-grid points (x, y, z planes of [Nv]). */
+  velocityCoords: Points;
+  /** World coordinates of output voxel centres (x, y, z planes of [N]). */
+  outputCoords: Points;
   /** Template label indices + one trailing 0 (the "outside" sentinel at index N), int32. */
   templatePadded: tf.Tensor1D;
 }
@@ -36,6 +37,12 @@ export function toComponentPlanes(src: Float32Array, count: number, nv: number):
     }
   }
   return out;
+}
+
+function coordinateTensors(grid: Grid): Points {
+  const planes = worldCoordinatePlanes(grid);
+  const n = grid.count;
+  return [0, 1, 2].map((a) => tf.keep(tf.tensor1d(planes.subarray(a * n, (a + 1) * n)))) as Points;
 }
 
 export function getModelTensors(model: Model): ModelTensors {
@@ -58,8 +65,8 @@ export function getModelTensors(model: Model): ModelTensors {
   const t: ModelTensors = {
     backend,
     basis: tf.keep(tf.tensor2d(rows, [K + R, 3 * nv])),
-    velocityCoords: tf.keep(tf.tensor2d(worldCoordinatePlanes(model.velocityGrid), [3, nv])),
-    outputCoords: tf.keep(tf.tensor2d(worldCoordinatePlanes(model.grid), [3, n])),
+    velocityCoords: coordinateTensors(model.velocityGrid),
+    outputCoords: coordinateTensors(model.grid),
     templatePadded: tf.keep(tf.tensor1d(template, 'int32')),
   };
   cache.set(model, t);
@@ -70,11 +77,11 @@ export function getModelTensors(model: Model): ModelTensors {
 export function disposeModelTensors(model: Model): void {
   const t = cache.get(model);
   if (!t) return;
-  tf.dispose([t.basis, t.velocityCoords, t.outputCoords, t.templatePadded]);
+  tf.dispose([t.basis, ...t.velocityCoords, ...t.outputCoords, t.templatePadded]);
   cache.delete(model);
 }
 
 /** Number of tensors held by the cache for `model` (for leak tests). */
 export function modelTensorCount(model: Model): number {
-  return cache.has(model) ? 4 : 0;
+  return cache.has(model) ? 8 : 0;
 }
