@@ -75,6 +75,9 @@ async function importBackend(name: BackendName): Promise<void> {
 
 /** Import + initialise one backend and make it current. Returns an error message on failure. */
 async function activate(name: BackendName): Promise<string | null> {
+  // In Node, tfjs-backend-cpu prints a banner recommending tfjs-node (which cannot be installed
+  // here: it downloads libtensorflow). PROD silences tfjs warnings; only set it under Node.
+  if (tf.env().getBool('IS_NODE')) tf.env().set('PROD', true);
   try {
     if (name === 'webgpu') {
       const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;

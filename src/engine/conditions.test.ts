@@ -70,3 +70,13 @@ describe('conditions', () => {
     expect(back.ok && back.value).toEqual(c);
   });
 });
+
+describe('schema compilation', () => {
+  it('accepts equal schemas arriving as different objects (e.g. two model loads)', () => {
+    const copy = JSON.parse(JSON.stringify(schema)) as Record<string, unknown>;
+    expect(validateConditions(copy, defaultsFromSchema(copy)).ok).toBe(true);
+    const changed = JSON.parse(JSON.stringify(schema)) as { properties: { age: { maximum: number } } };
+    changed.properties.age.maximum = 100;
+    expect(validateConditions(changed as unknown as Record<string, unknown>, { age: 95, sex: 'male', pathology: 'none', contrast: 'T1w' }).ok).toBe(true);
+  });
+});

@@ -10,19 +10,30 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 // allErrors: report every problem at once, so the UI / API caller can fix them all in one go.
 const ajv = new Ajv2020({ strict: false, allErrors: true });
 
-const cache = new WeakMap<object, ValidateFunction>();
+const byObject = new WeakMap<object, ValidateFunction>();
+const byText = new Map<string, ValidateFunction>();
 
-/** Compile (once per schema object) and return the validator. */
+/**
+ * Compile (once per schema) and return the validator. Two models can carry equal schemas as
+ * different objects (and Ajv refuses a second schema with the same $id), so compiled validators
+ * are shared by content; a changed schema under a known $id replaces the old one.
+ */
 export function compileSchema(schema: object): ValidateFunction {
-  let fn = cache.get(schema);
+  const hit = byObject.get(schema);
+  if (hit) return hit;
+  const text = JSON.stringify(schema);
+  let fn = byText.get(text);
   if (!fn) {
+    const id = (schema as { $id?: unknown }).$id;
+    if (typeof id === 'string' && ajv.getSchema(id)) ajv.removeSchema(id);
     try {
       fn = ajv.compile(schema);
     } catch (e) {
       throw new Error(`Invalid JSON Schema: ${e instanceof Error ? e.message : String(e)}`);
     }
-    cache.set(schema, fn);
+    byText.set(text, fn);
   }
+  byObject.set(schema, fn);
   return fn;
 }
 

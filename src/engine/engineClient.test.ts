@@ -1,0 +1,95 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initBackend } from './backends';
+import { EngineClient, type WorkerLike } from './engineClient';
+import { SupersededError } from './errors';
+import { loadModel } from './model/loadModel';
+import type { WorkerRequest, WorkerResponse } from './protocol';
+import { sample as realSample } from './sample';
+import { buildSyntheticModel, syntheticFetch } from './testing/syntheticModel';
+import { useCpuBackend } from './testing/setupCpu';
+import { createWorkerHost, type WorkerDeps } from './workerHost';
+import type { Conditions } from './types';
+
+const base: Conditions = { age: 60, sex: 'female', pathology: 'none', contrast: 'T1w' };
+const { manifest, files } = buildSyntheticModel();
+const fetchFn = syntheticFetch(files, manifest);
+
+beforeAll(useCpuBackend);
+
+/** An in-process stand-in for the module worker: messages cross an async boundary both ways. */
+function fakeWorker(deps: Partial<WorkerDeps> = {}): WorkerLike & { log: WorkerResponse[] } {
+  const worker: WorkerLike & { log: WorkerResponse[] } = {
+    log: [],
+    onmessage: null,
+    onerror: null,
+    postMessage(msg: WorkerRequest) {
+      setTimeout(() => void host.handle(structuredClone(msg)), 0);
+    },
+    terminate() {},
+  };
+  const host = createWorkerHost(
+    (msg) => {
+      worker.log.push(msg);
+      setTimeout(() => worker.onmessage?.({ data: msg } as MessageEvent<WorkerResponse>), 0);
+    },
+    {
+      initBackend: (pref) => initBackend(pref),
+      loadModel: (url) => loadModel(url, fetchFn),
+      sample: realSample,
+      ...deps,
+    },
+  );
+  return worker;
+}
+
+describe('EngineClient + worker host', () => {
+  it('initialises, reports the backend and samples', async () => {
+    const client = await EngineClient.create({ modelUrl: 'mem://model/', backend: 'cpu', createWorker: () => fakeWorker() });
+    expect(client.backend).toBe('cpu');
+    expect(client.backendReason).toMatch(/forced: cpu/);
+    expect(client.manifest.id).toBe('synthetic-test');
+    const v = await client.sample(base, 3);
+    expect(v.labels.length).toBe(24 * 28 * 24);
+    expect(v.metadata.seed).toBe(3);
+    client.dispose();
+  });
+
+  it('a newer request supersedes older ones; stale queued requests are dropped unrun', async () => {
+    let runs = 0;
+    const worker = fakeWorker({
+      sample: (m, c, s, o) => {
+        runs++;
+        return realSample(m, c, s, o);
+      },
+    });
+    const client = await EngineClient.create({ modelUrl: 'mem://model/', backend: 'cpu', createWorker: () => worker });
+    const p1 = client.sample(base, 1);
+    const p2 = client.sample(base, 2);
+    const p3 = client.sample({ ...base, age: 80 }, 3);
+    await expect(p1).rejects.toBeInstanceOf(SupersededError);
+    await expect(p2).rejects.toBeInstanceOf(SupersededError);
+    const v = await p3;
+    expect(v.metadata.seed).toBe(3);
+    expect(v.metadata.conditions.age).toBe(80);
+    // The worker ran at most the first and the last request; the middle one was dropped unrun
+    // or stopped at its first checkpoint.
+    expect(runs).toBeLessThanOrEqual(3);
+    const answered = worker.log.filter((m) => m.type === 'result').map((m) => (m as { id: number }).id);
+    expect(answered).toContain(3);
+    expect(answered).not.toContain(2);
+    client.dispose();
+  });
+
+  it('turns worker-side errors into rejected promises with the message', async () => {
+    const client = await EngineClient.create({ modelUrl: 'mem://model/', backend: 'cpu', createWorker: () => fakeWorker() });
+    await expect(client.sample({ ...base, age: 5 }, 1)).rejects.toThrow('Invalid conditions: age must be >= 20');
+    await expect(client.sample(base, 1)).resolves.toBeDefined();
+    client.dispose();
+    await expect(client.sample(base, 1)).rejects.toThrow(/disposed/);
+  });
+
+  it('rejects create() when the model cannot be loaded', async () => {
+    const broken = fakeWorker({ loadModel: () => Promise.reject(new Error('Could not fetch mem://x/manifest.json: HTTP 404')) });
+    await expect(EngineClient.create({ modelUrl: 'mem://x/', backend: 'cpu', createWorker: () => broken })).rejects.toThrow(/HTTP 404/);
+  });
+});
