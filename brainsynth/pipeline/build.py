@@ -218,11 +218,19 @@ def calibrate_all(
     knots = list(range(0, len(ages), 5)) + ([len(ages) - 1] if (len(ages) - 1) % 5 else [])
     for sex in normative.SEXES:
         k = calibrate.icv_scale(model, icv_ml[sex])
-        solved = {}
-        g = None
-        for i in knots:
+        solved: dict[int, np.ndarray] = {}
+        g: np.ndarray | None = None
+        # Walk outwards from the template's reference age so each solve starts close to its
+        # answer (the deformation from 78 to 20 years is large).
+        start = min(knots, key=lambda i: abs(i - ref_i))
+        order = sorted((i for i in knots if i <= start), reverse=True)
+        order += sorted(i for i in knots if i > start)
+        for i in order:
             log(f"  calibrating {sex} age {ages[i]}")
-            g = calibrate.solve_gains(model, targets(sex, i, icv_ml[sex]), k, g0=g, log=log)
+            g0 = solved.get(i + 5, solved.get(i - 5, g))
+            g = calibrate.solve_gains(
+                model, targets(sex, i, icv_ml[sex]), k, g0=g0, iterations=12, log=log
+            )
             solved[i] = g
         table = np.stack(
             [

@@ -158,7 +158,10 @@ def generate(
     contrasts: Sequence[str] = ("T1w",),
     progress: ProgressFn | None = None,
     slice_thickness_mm: float | None = None,
+    explicit_latents: tuple[NDArray[np.float64], float] | None = None,
 ) -> GeneratedVolume:
+    """One volume for (conditions, seed). `explicit_latents` (z, z_icv) replaces the seed's
+    latents — for QA at the mean individual (z = 0) and parity checks."""
     t0 = time.perf_counter()
     report = progress or (lambda _f, _m: None)
     if not (isinstance(seed, int) and 0 <= seed <= 0xFFFFFFFF):
@@ -175,7 +178,7 @@ def generate(
     cond = complete_conditions(man["conditionsSchema"], conditions)
     report(0.05, "anatomy")
 
-    z, z_icv = latents(man, seed)
+    z, z_icv = explicit_latents if explicit_latents is not None else latents(man, seed)
     gains = gains_for(man, cond)
     cal = man["calibration"]
     icv = cal["icvMl"][cond["sex"]] * float(np.exp(cal["icvLogSd"] * z_icv))
