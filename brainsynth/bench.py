@@ -11,12 +11,13 @@ import os
 import statistics
 import time
 from pathlib import Path
+from typing import Any
 
 from brainsynth.teacher.generate import generate
 
 MODEL = Path(__file__).resolve().parents[1] / "public" / "models" / "brainsynth-shape-v1"
 
-CASES = [
+CASES: list[tuple[str, float, tuple[str, ...], dict[str, Any], float | None]] = [
     ("2 mm, T1w, healthy", 2.0, ("T1w",), {"pathology": "none"}, None),
     ("1 mm, T1w, healthy", 1.0, ("T1w",), {"pathology": "none"}, 20.0),
     ("1 mm, T1w+T2w+FLAIR", 1.0, ("T1w", "T2w", "FLAIR"), {"pathology": "none"}, None),
@@ -27,7 +28,7 @@ CASES = [
 
 def device() -> str:
     try:
-        import torch  # type: ignore[import-not-found]
+        import torch
 
         if torch.cuda.is_available():
             return str(torch.cuda.get_device_name(0))
