@@ -7,6 +7,8 @@ import { defineConfig } from '@playwright/test';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const PORT = 4173;
+/** Set to test an already running app (e.g. a dev server) instead of building and previewing. */
+const EXTERNAL_URL = process.env.BRAINSYNTH_E2E_URL;
 const preview = `npx vite preview --port ${PORT} --host 127.0.0.1 --strictPort`;
 
 export default defineConfig({
@@ -20,7 +22,7 @@ export default defineConfig({
   forbidOnly: !!process.env.CI,
   reporter: [['list'], ['json', { outputFile: 'test-results/playwright.json' }]],
   use: {
-    baseURL: `http://127.0.0.1:${PORT}`,
+    baseURL: EXTERNAL_URL ?? `http://127.0.0.1:${PORT}`,
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
     screenshot: 'only-on-failure',
@@ -40,12 +42,14 @@ export default defineConfig({
     },
   },
   projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
-  webServer: {
-    command: process.env.BRAINSYNTH_E2E_NO_BUILD ? preview : `npx vite build && ${preview}`,
-    url: `http://127.0.0.1:${PORT}`,
-    reuseExistingServer: !process.env.CI,
-    timeout: 240_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-  },
+  webServer: EXTERNAL_URL
+    ? undefined
+    : {
+        command: process.env.BRAINSYNTH_E2E_NO_BUILD ? preview : `npx vite build && ${preview}`,
+        url: `http://127.0.0.1:${PORT}`,
+        reuseExistingServer: !process.env.CI,
+        timeout: 240_000,
+        stdout: 'ignore',
+        stderr: 'pipe',
+      },
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { AppController } from './controller';
+import { AppController, lesionCentroidMm } from './controller';
 import { createFakeEngine, FakeViewer, flush, seedCounter, type FakeEngine } from './testing/fakes';
 
 function setup(search = '', engine: FakeEngine = createFakeEngine()) {
@@ -155,5 +155,22 @@ describe('AppController', () => {
     expect(viewer).toMatchObject({ overlay: false, opacity: 0.8, radiological: true });
     viewer.cursorCb!({ mm: [1, 2, 3], intensity: 5, label: 4, name: 'Left-Lateral-Ventricle' });
     expect(controller.snapshot().viewer.cursor?.name).toBe('Left-Lateral-Ventricle');
+  });
+
+  it("brings a new pathology's lesion into view once, then keeps the crosshair", async () => {
+    const { controller, viewer } = setup('?seed=1');
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    expect(viewer.movedTo).toEqual([]);
+    controller.conditions.getState().setCondition('pathology', 'ms');
+    await flush();
+    expect(viewer.movedTo).toEqual([[-2, -1, -2]]);
+    controller.conditions.getState().setCondition('age', 70);
+    await flush();
+    expect(viewer.movedTo).toHaveLength(1);
+    controller.focusLesion();
+    expect(viewer.movedTo).toHaveLength(2);
+    expect(lesionCentroidMm(controller.engine.getState().volume!)).toEqual([-2, -1, -2]);
   });
 });

@@ -73,6 +73,36 @@ export function summarize(vol: SampledVolume): VolumeSummary {
   return s;
 }
 
+/** Pathology labels (MODEL_FORMAT §4) live in 700–799. */
+export function isLesionLabel(value: number): boolean {
+  return value >= 700 && value <= 799;
+}
+
+/** Centre (RAS mm) of the pathology-labelled voxels, or null when there are none. */
+export function lesionCentroidMm(vol: SampledVolume): [number, number, number] | null {
+  const [nx, ny] = vol.dims;
+  let n = 0;
+  let sx = 0;
+  let sy = 0;
+  let sz = 0;
+  const labels = vol.labels;
+  for (let i = 0; i < labels.length; i++) {
+    if (!isLesionLabel(labels[i])) continue;
+    n++;
+    sx += i % nx;
+    sy += Math.floor(i / nx) % ny;
+    sz += Math.floor(i / (nx * ny));
+  }
+  if (n === 0) return null;
+  const v = [sx / n, sy / n, sz / n];
+  const a = vol.affine;
+  return [0, 1, 2].map((r) => a[r][0] * v[0] + a[r][1] * v[1] + a[r][2] * v[2] + a[r][3]) as [
+    number,
+    number,
+    number,
+  ];
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -94,6 +124,7 @@ export class AppController {
   /** Number of volumes the viewer has put on screen (e2e waits on it). */
   rendered = 0;
   private unsubscribers: (() => void)[] = [];
+  private shownPathology: string | null = null;
 
   constructor(private readonly deps: AppDeps) {
     this.conditions = createConditionsStore(deps.randomSeed ?? randomSeed);
@@ -213,6 +244,13 @@ export class AppController {
     if (!v || !manifest) return;
     try {
       await v.showVolume(vol, manifest.labels);
+      // A new kind of pathology: bring its lesion into view (otherwise the crosshair stays put).
+      const kind = vol.metadata.conditions.pathology;
+      if (kind !== this.shownPathology) {
+        this.shownPathology = kind;
+        const c = lesionCentroidMm(vol);
+        if (c) v.moveTo(c);
+      }
       this.rendered++;
     } catch (err) {
       this.engine.setState({ error: `Display failed: ${message(err)}` });
@@ -238,6 +276,7 @@ export class AppController {
         }
         inst = v;
         this.viewerInst = v;
+        this.shownPathology = null;
         const s = this.viewer.getState();
         v.setOverlayVisible(s.overlay);
         v.setOverlayOpacity(s.opacity);
@@ -298,6 +337,13 @@ export class AppController {
     const vol = this.engine.getState().volume;
     this.viewer.setState({ userFile: null });
     if (vol) await this.render(vol);
+  }
+
+  /** Move the crosshair to the centre of the current lesion(s), if any. */
+  focusLesion(): void {
+    const vol = this.engine.getState().volume;
+    const c = vol ? lesionCentroidMm(vol) : null;
+    if (c && this.viewerInst && !this.viewer.getState().userFile) this.viewerInst.moveTo(c);
   }
 
   screenshot(): string {

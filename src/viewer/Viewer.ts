@@ -15,6 +15,7 @@ import type { CursorInfo, UserVolume, ViewerLike } from './types';
 
 const DT_INT16 = 4;
 const DT_FLOAT32 = 16;
+const NIFTI_INTENT_LABEL = 1002;
 
 function flatAffine(a: number[][]): number[] {
   return [...a[0], ...a[1], ...a[2], ...(a[3] ?? [0, 0, 0, 1])];
@@ -86,9 +87,6 @@ export class Viewer implements ViewerLike {
       crosshairWidth: 0.35,
       crosshairGap: 6,
       showAllOrientationMarkers: true,
-      // NiiVue 0.69 draws whole-head label overlays black in the 3D render: show the image there
-      // (labels stay on the three planes)
-      renderOverlayBlend: 0,
       clipPlaneColor: [0, 0, 0, 0],
       dragAndDropEnabled: false, // files go through the app's validated "Open NIfTI…" path
       loadingText: '',
@@ -160,6 +158,8 @@ export class Viewer implements ViewerLike {
       Int16Array.from(vol.labels),
       'gray',
     );
+    // NIFTI_INTENT_LABEL: NiiVue then uses its atlas shader (exact value → colour lookup)
+    labels.hdr!.intent_code = NIFTI_INTENT_LABEL;
     if (this.labelTable) labels.setColormapLabel(labelColormap(this.labelTable));
     this.removeAll();
     this.nv.addVolume(image);
@@ -210,6 +210,13 @@ export class Viewer implements ViewerLike {
   setRadiological(radiological: boolean): void {
     if (this.nv.opts.isRadiologicalConvention !== radiological)
       this.nv.setRadiologicalConvention(radiological);
+  }
+
+  moveTo(mm: [number, number, number]): void {
+    if (this.nv.volumes.length === 0) return;
+    this.nv.scene.crosshairPos = this.nv.mm2frac(mm);
+    this.nv.drawScene();
+    this.nv.createOnLocationChange();
   }
 
   onCursor(cb: (info: CursorInfo) => void): void {

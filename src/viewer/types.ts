@@ -29,6 +29,8 @@ export interface ViewerLike {
   setOverlayVisible(on: boolean): void;
   setOverlayOpacity(opacity: number): void;
   setRadiological(radiological: boolean): void;
+  /** Move the crosshair to a world position (RAS mm); views follow. */
+  moveTo(mm: [number, number, number]): void;
   onCursor(cb: (info: CursorInfo) => void): void;
   /** PNG data URL of the current canvas. */
   screenshot(): string;

@@ -1,9 +1,14 @@
 import { useId } from 'react';
-import { useViewerState } from '../context';
+import { useController, useEngine, useViewerState } from '../context';
+import { isLesionLabel, summarize } from '../controller';
 
 /** Label overlay on/off + opacity, radiological/neurological convention. */
 export function DisplayPanel() {
   const id = useId();
+  const controller = useController();
+  const hasLesion = useEngine(
+    (s) => s.volume !== null && summarize(s.volume).labelsPresent.some(isLesionLabel),
+  );
   const overlay = useViewerState((s) => s.overlay);
   const opacity = useViewerState((s) => s.opacity);
   const radiological = useViewerState((s) => s.radiological);
@@ -40,6 +45,11 @@ export function DisplayPanel() {
         />
         Radiological convention
       </label>
+      {hasLesion && (
+        <button type="button" onClick={() => controller.focusLesion()}>
+          Go to lesion
+        </button>
+      )}
       <p className="hint">Click to move the crosshair · right-drag: window/level</p>
     </div>
   );

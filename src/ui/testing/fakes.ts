@@ -247,6 +247,10 @@ export class FakeViewer implements ViewerLike {
   setRadiological(r: boolean) {
     this.radiological = r;
   }
+  movedTo: [number, number, number][] = [];
+  moveTo(mm: [number, number, number]) {
+    this.movedTo.push(mm);
+  }
   onCursor(cb: (c: CursorInfo) => void) {
     this.cursorCb = cb;
   }
