@@ -27,7 +27,7 @@ interface ParityCase {
 }
 
 const root = resolve(__dirname, '../..');
-const parityFile = join(root, 'fixtures/parity/expected.json');
+const parityFile = process.env.BRAINSYNTH_PARITY_FILE ?? join(root, 'fixtures/parity/expected.json');
 // BRAINSYNTH_TINY_MODEL_DIR points the second layout elsewhere (ad-hoc cross-checks).
 const tinyDir = process.env.BRAINSYNTH_TINY_MODEL_DIR ?? join(root, 'fixtures/tiny-model');
 

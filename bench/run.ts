@@ -1,0 +1,183 @@
+/**
+ * Sampling benchmark (DESIGN.md §6): time to sample one 2 mm volume (anatomy + pathology +
+ * contrast, i.e. `sample()`), per tfjs backend, in Node.
+ *
+ *   npm run bench                       # cpu, wasm, webgpu (Dawn + SwiftShader)
+ *   npm run bench -- --runs 3 --backends cpu,wasm --model public/models/<id>
+ *
+ * Model: --model, else the first public/models/<id>/manifest.json, else the synthetic test
+ * model scaled up to the real grid (96×120×104). Each backend runs in its own child process
+ * (clean tensor accounting; WebGPU needs LD_LIBRARY_PATH for Chromium's libvulkan, which must be
+ * set before the process starts). Budget: 0.5 s on a laptop-class GPU; software WebGPU
+ * (SwiftShader) and CPU backends are reported, not judged.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type BackendName = 'cpu' | 'wasm' | 'webgpu';
+
+interface Result {
+  backend: BackendName;
+  adapter: string;
+  model: string;
+  grid: string;
+  coldMs: number;
+  runsMs: number[];
+  medianMs: number;
+  peakMB: number | null;
+  pathologyMs: Record<string, number>;
+  error?: string;
+}
+
+const BUDGET_MS = 500;
+const here = fileURLToPath(import.meta.url);
+const root = resolve(here, '../..');
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
+}
+
+function findModelDir(): string | null {
+  const explicit = arg('model', '');
+  if (explicit) return resolve(explicit);
+  const dir = join(root, 'public/models');
+  if (!existsSync(dir)) return null;
+  for (const id of readdirSync(dir).sort()) {
+    if (existsSync(join(dir, id, 'manifest.json'))) return join(dir, id);
+  }
+  return null;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+/** Child: benchmark one backend and print one JSON line. */
+async function child(backend: BackendName, runs: number): Promise<void> {
+  if (backend === 'webgpu') {
+    const { create, globals } = await import('webgpu');
+    Object.assign(globalThis, globals);
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+  }
+  const tf = await import('@tensorflow/tfjs-core');
+  const { initBackend } = await import('../src/engine/backends');
+  const { loadModel } = await import('../src/engine/model/loadModel');
+  const { sample } = await import('../src/engine/sample');
+  const { syntheticModel } = await import('../src/engine/testing/syntheticModel');
+  const choice = await initBackend(backend);
+  if (choice.backend !== backend) throw new Error(choice.reason);
+  let adapter: string = backend;
+  if (backend === 'webgpu') {
+    const gpu = (globalThis as unknown as { navigator: { gpu: GPU } }).navigator.gpu;
+    const info = (await gpu.requestAdapter())?.info;
+    adapter = info ? `${info.vendor} ${info.architecture} ${info.description}`.trim() : 'unknown';
+  }
+  const dir = findModelDir();
+  const model = dir
+    ? await loadModel(dir, async (url) => new Response(readFileSync(url)))
+    : syntheticModel({ shape: [96, 120, 104], id: 'synthetic (no real model found)' });
+  const base = { age: 70, sex: 'female', pathology: 'none', contrast: 'T1w' } as const;
+  let t0 = performance.now();
+  await sample(model, base, 1);
+  const coldMs = performance.now() - t0;
+  const runsMs: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    t0 = performance.now();
+    await sample(model, base, 100 + i);
+    runsMs.push(performance.now() - t0);
+  }
+  let peakMB: number | null = null;
+  if (backend !== 'webgpu') {
+    // tf.profile tracks tensor bytes through the engine; on WebGPU it would also time every
+    // kernel on the (slow) software adapter, so it is skipped there.
+    const info = await tf.profile(async () => {
+      await sample(model, base, 7);
+    });
+    peakMB = info.peakBytes / 2 ** 20;
+  }
+  const pathologyMs: Record<string, number> = {};
+  if (backend !== 'webgpu') {
+    for (const pathology of ['ms', 'glioma', 'stroke'] as const) {
+      t0 = performance.now();
+      await sample(model, { ...base, pathology }, 5);
+      pathologyMs[pathology] = performance.now() - t0;
+    }
+  }
+  const g = model.grid.shape;
+  const result: Result = {
+    backend,
+    adapter,
+    model: model.manifest.id,
+    grid: `${g[0]}×${g[1]}×${g[2]} @ ${model.grid.spacing[0]} mm`,
+    coldMs,
+    runsMs,
+    medianMs: median(runsMs),
+    peakMB,
+    pathologyMs,
+  };
+  console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+}
+
+function runChild(backend: BackendName, runs: number): Result {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  if (backend === 'webgpu') {
+    // Dawn needs a Vulkan loader + ICD: Chromium ships both (SwiftShader). DESIGN.md §7.
+    env.LD_LIBRARY_PATH = ['/usr/lib/chromium', env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+    env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
+    env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'bench-xdg-'));
+  }
+  const timeoutMs = Number(arg('timeout', '900')) * 1000;
+  const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', backend, '--runs', String(runs), ...(arg('model', '') ? ['--model', arg('model', '')] : [])], {
+    env,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 16 * 2 ** 20,
+  });
+  const line = out.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+  if (line) return JSON.parse(line.slice('BENCH_RESULT '.length)) as Result;
+  const why = out.error ? String(out.error.message) : (out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ');
+  return { backend, adapter: '', model: '', grid: '', coldMs: NaN, runsMs: [], medianMs: NaN, peakMB: null, pathologyMs: {}, error: why || `exit ${out.status}` };
+}
+
+function fmt(ms: number): string {
+  return Number.isFinite(ms) ? (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`) : '—';
+}
+
+async function main(): Promise<void> {
+  const childIdx = process.argv.indexOf('--child');
+  if (childIdx >= 0) {
+    await child(process.argv[childIdx + 1] as BackendName, Number(arg('runs', '5')));
+    process.exit(0);
+  }
+  const backends = arg('backends', 'cpu,wasm,webgpu').split(',') as BackendName[];
+  const runs = Number(arg('runs', '5'));
+  const results: Result[] = [];
+  for (const b of backends) {
+    const n = b === 'webgpu' ? Number(arg('webgpu-runs', '1')) : runs;
+    process.stderr.write(`benchmarking ${b} (${n} timed runs + 1 cold)…\n`);
+    results.push(runChild(b, n));
+  }
+  const first = results.find((r) => !r.error);
+  console.log(`\nsample() benchmark — model ${first?.model ?? '?'} (${first?.grid ?? '?'}), Node ${process.version}`);
+  console.log('budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); CPU/WASM and software WebGPU: report only\n');
+  const rows = [['backend', 'adapter', 'cold', 'median', 'runs', 'peak tensors', 'ms / glioma / stroke', 'budget 0.5 s']];
+  for (const r of results) {
+    if (r.error) {
+      rows.push([r.backend, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '']);
+      continue;
+    }
+    const software = r.backend !== 'webgpu' || /swiftshader|llvmpipe|software/i.test(r.adapter);
+    const verdict = software ? 'report only' : r.medianMs <= BUDGET_MS ? 'PASS' : 'OVER';
+    const path = ['ms', 'glioma', 'stroke'].map((p) => fmt(r.pathologyMs[p] ?? NaN)).join(' / ');
+    rows.push([r.backend, r.adapter.slice(0, 40), fmt(r.coldMs), fmt(r.medianMs), String(r.runsMs.length), r.peakMB === null ? 'n/a' : `${r.peakMB.toFixed(0)} MB`, path, verdict]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
+}
+
+await main();
