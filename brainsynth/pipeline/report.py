@@ -1,0 +1,60 @@
+"""Print the model's measured conditioning table as Markdown.
+
+python -m brainsynth.pipeline.report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def conditioning_markdown(manifest: dict[str, object]) -> str:
+    metrics = manifest["metrics"]
+    assert isinstance(metrics, dict)
+    cond = metrics["conditioning"]
+    rows = cond["rows"]
+    regions = ["cortex", "cerebral-wm", "lateral-ventricles", "hippocampus", "icv"]
+    out = [
+        "Model (z = 0) vs normative median. Regions: ratio to age 45, model/normative, and the "
+        "error; ICV: absolute mL. Absolute regional mL (model FreeSurfer-defined | normative "
+        "DLMUSE-defined) in brackets.",
+        "",
+        "| sex | age | " + " | ".join(regions) + " |",
+        "|---|---|" + "---|" * len(regions),
+    ]
+    for sex in ("female", "male"):
+        for age in sorted({r["age"] for r in rows}):
+            cells = []
+            for reg in regions:
+                r = next(
+                    x for x in rows if x["sex"] == sex and x["age"] == age and x["region"] == reg
+                )
+                if reg == "icv":
+                    cells.append(
+                        f"{r['modelMl']:.0f} / {r['normativeMl']:.0f} ({100 * r['relativeError']:+.1f} %)"
+                    )
+                else:
+                    cells.append(
+                        f"{r['modelRatioTo45']:.3f} / {r['normativeRatioTo45']:.3f} "
+                        f"({100 * r['relativeError']:+.1f} %) "
+                        f"[{r['modelMl']:.1f} | {r['normativeMl']:.1f}]"
+                    )
+            out.append(f"| {sex} | {age} | " + " | ".join(cells) + " |")
+    out += [
+        "",
+        f"Worst |error|: {100 * cond['maxAbsRelativeError']:.2f} % (target {100 * cond['target']:.0f} %).",
+    ]
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--model", type=Path, default=Path("public/models/brainsynth-shape-v1"))
+    args = ap.parse_args(argv)
+    print(conditioning_markdown(json.loads((args.model / "manifest.json").read_text())))
+
+
+if __name__ == "__main__":
+    main()
