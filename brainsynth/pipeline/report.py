@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from typing import Any
 
 
 def conditioning_markdown(manifest: dict[str, object]) -> str:
@@ -28,13 +29,12 @@ def conditioning_markdown(manifest: dict[str, object]) -> str:
         for age in sorted({r["age"] for r in rows}):
             cells = []
             for reg in regions:
-                r = next(
+                r: dict[str, Any] = next(
                     x for x in rows if x["sex"] == sex and x["age"] == age and x["region"] == reg
                 )
                 if reg == "icv":
-                    cells.append(
-                        f"{r['modelMl']:.0f} / {r['normativeMl']:.0f} ({100 * r['relativeError']:+.1f} %)"
-                    )
+                    err = 100 * r["relativeError"]
+                    cells.append(f"{r['modelMl']:.0f} / {r['normativeMl']:.0f} ({err:+.1f} %)")
                 else:
                     cells.append(
                         f"{r['modelRatioTo45']:.3f} / {r['normativeRatioTo45']:.3f} "
@@ -42,10 +42,8 @@ def conditioning_markdown(manifest: dict[str, object]) -> str:
                         f"[{r['modelMl']:.1f} | {r['normativeMl']:.1f}]"
                     )
             out.append(f"| {sex} | {age} | " + " | ".join(cells) + " |")
-    out += [
-        "",
-        f"Worst |error|: {100 * cond['maxAbsRelativeError']:.2f} % (target {100 * cond['target']:.0f} %).",
-    ]
+    worst, target = 100 * cond["maxAbsRelativeError"], 100 * cond["target"]
+    out += ["", f"Worst |error|: {worst:.2f} % (target {target:.0f} %)."]
     return "\n".join(out)
 
 
