@@ -4,6 +4,7 @@
  *
  *   npm run bench                       # cpu, wasm, webgpu (Dawn + SwiftShader)
  *   npm run bench -- --runs 3 --backends cpu,wasm --model public/models/<id>
+ *   npm run bench -- --browser [--backends auto,wasm,cpu,webgl,webgpu]   # headless Chromium
  *
  * Model: --model, else the first public/models/<id>/manifest.json, else the synthetic test
  * model scaled up to the real grid (96×120×104). Each backend runs in its own child process
@@ -62,7 +63,10 @@ async function child(backend: BackendName, runs: number): Promise<void> {
   if (backend === 'webgpu') {
     const { create, globals } = await import('webgpu');
     Object.assign(globalThis, globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create([]) }, configurable: true });
+    Object.defineProperty(globalThis, 'navigator', {
+      value: { gpu: create([]) },
+      configurable: true,
+    });
   }
   const tf = await import('@tensorflow/tfjs-core');
   const { initBackend } = await import('../src/engine/backends');
@@ -132,20 +136,105 @@ function runChild(backend: BackendName, runs: number): Result {
     env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'bench-xdg-'));
   }
   const timeoutMs = Number(arg('timeout', '900')) * 1000;
-  const out = spawnSync(process.execPath, ['--import', 'tsx', here, '--child', backend, '--runs', String(runs), ...(arg('model', '') ? ['--model', arg('model', '')] : [])], {
-    env,
-    encoding: 'utf8',
-    timeout: timeoutMs,
-    maxBuffer: 16 * 2 ** 20,
-  });
+  const out = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      here,
+      '--child',
+      backend,
+      '--runs',
+      String(runs),
+      ...(arg('model', '') ? ['--model', arg('model', '')] : []),
+    ],
+    {
+      env,
+      encoding: 'utf8',
+      timeout: timeoutMs,
+      maxBuffer: 16 * 2 ** 20,
+    },
+  );
   const line = out.stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
   if (line) return JSON.parse(line.slice('BENCH_RESULT '.length)) as Result;
-  const why = out.error ? String(out.error.message) : (out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ');
-  return { backend, adapter: '', model: '', grid: '', coldMs: NaN, runsMs: [], medianMs: NaN, peakMB: null, pathologyMs: {}, error: why || `exit ${out.status}` };
+  const why = out.error
+    ? String(out.error.message)
+    : (out.stderr || out.stdout).trim().split('\n').slice(-3).join(' | ');
+  return {
+    backend,
+    adapter: '',
+    model: '',
+    grid: '',
+    coldMs: NaN,
+    runsMs: [],
+    medianMs: NaN,
+    peakMB: null,
+    pathologyMs: {},
+    error: why || `exit ${out.status}`,
+  };
 }
 
 function fmt(ms: number): string {
-  return Number.isFinite(ms) ? (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`) : '—';
+  return Number.isFinite(ms)
+    ? ms >= 1000
+      ? `${(ms / 1000).toFixed(2)} s`
+      : `${ms.toFixed(0)} ms`
+    : '—';
+}
+
+async function browserMain(): Promise<void> {
+  const { runBrowserBench } = await import('./browser');
+  const dir = findModelDir();
+  let modelUrl: string;
+  const fsAllow: string[] = [];
+  if (dir && dir.startsWith(join(root, 'public'))) {
+    modelUrl = dir.slice(join(root, 'public').length) + '/';
+  } else {
+    // No served model: write the synthetic stand-in to a temp folder Vite may serve via /@fs.
+    const { buildSyntheticModel } = await import('../src/engine/testing/syntheticModel');
+    const { writeFileSync } = await import('node:fs');
+    const out = dir ?? mkdtempSync(join(tmpdir(), 'bench-model-'));
+    if (!dir) {
+      const { manifest, files } = buildSyntheticModel({
+        shape: [96, 120, 104],
+        id: 'synthetic (no real model found)',
+      });
+      writeFileSync(join(out, 'manifest.json'), JSON.stringify(manifest));
+      for (const [name, bytes] of Object.entries(files)) writeFileSync(join(out, name), bytes);
+    }
+    fsAllow.push(out);
+    modelUrl = `/@fs${out}/`;
+  }
+  const backends = arg('backends', 'auto,wasm,cpu,webgl,webgpu').split(',');
+  process.stderr.write(`headless Chromium: ${backends.join(', ')} (model ${modelUrl})…\n`);
+  const results = await runBrowserBench({
+    root,
+    modelUrl,
+    backends,
+    runs: Number(arg('runs', '3')),
+    timeoutMs: Number(arg('timeout', '600')) * 1000,
+    fsAllow,
+  });
+  console.log(
+    `\nheadless Chromium (SwiftShader, --disable-gpu) — EngineClient + worker, model ${modelUrl}`,
+  );
+  console.log(
+    'budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); software adapters: report only\n',
+  );
+  const rows = [['requested', 'chosen', 'init', 'cold', 'median', 'runs', 'reason / error']];
+  for (const r of results) {
+    rows.push([
+      r.requested,
+      r.backend ?? '—',
+      fmt(r.initMs ?? NaN),
+      fmt(r.coldMs ?? NaN),
+      fmt(r.runsMs?.length ? median(r.runsMs) : NaN),
+      String(r.runsMs?.length ?? 0),
+      (r.error ?? r.reason ?? '').slice(0, 160),
+    ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
 }
 
 async function main(): Promise<void> {
@@ -153,6 +242,10 @@ async function main(): Promise<void> {
   if (childIdx >= 0) {
     await child(process.argv[childIdx + 1] as BackendName, Number(arg('runs', '5')));
     process.exit(0);
+  }
+  if (process.argv.includes('--browser')) {
+    await browserMain();
+    return;
   }
   const backends = arg('backends', 'cpu,wasm,webgpu').split(',') as BackendName[];
   const runs = Number(arg('runs', '5'));
@@ -163,9 +256,24 @@ async function main(): Promise<void> {
     results.push(runChild(b, n));
   }
   const first = results.find((r) => !r.error);
-  console.log(`\nsample() benchmark — model ${first?.model ?? '?'} (${first?.grid ?? '?'}), Node ${process.version}`);
-  console.log('budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); CPU/WASM and software WebGPU: report only\n');
-  const rows = [['backend', 'adapter', 'cold', 'median', 'runs', 'peak tensors', 'ms / glioma / stroke', 'budget 0.5 s']];
+  console.log(
+    `\nsample() benchmark — model ${first?.model ?? '?'} (${first?.grid ?? '?'}), Node ${process.version}`,
+  );
+  console.log(
+    'budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); CPU/WASM and software WebGPU: report only\n',
+  );
+  const rows = [
+    [
+      'backend',
+      'adapter',
+      'cold',
+      'median',
+      'runs',
+      'peak tensors',
+      'ms / glioma / stroke',
+      'budget 0.5 s',
+    ],
+  ];
   for (const r of results) {
     if (r.error) {
       rows.push([r.backend, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '']);
@@ -174,7 +282,16 @@ async function main(): Promise<void> {
     const software = r.backend !== 'webgpu' || /swiftshader|llvmpipe|software/i.test(r.adapter);
     const verdict = software ? 'report only' : r.medianMs <= BUDGET_MS ? 'PASS' : 'OVER';
     const path = ['ms', 'glioma', 'stroke'].map((p) => fmt(r.pathologyMs[p] ?? NaN)).join(' / ');
-    rows.push([r.backend, r.adapter.slice(0, 40), fmt(r.coldMs), fmt(r.medianMs), String(r.runsMs.length), r.peakMB === null ? 'n/a' : `${r.peakMB.toFixed(0)} MB`, path, verdict]);
+    rows.push([
+      r.backend,
+      r.adapter.slice(0, 40),
+      fmt(r.coldMs),
+      fmt(r.medianMs),
+      String(r.runsMs.length),
+      r.peakMB === null ? 'n/a' : `${r.peakMB.toFixed(0)} MB`,
+      path,
+      verdict,
+    ]);
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));

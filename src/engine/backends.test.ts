@@ -19,7 +19,9 @@ describe('initBackend', () => {
   it("'auto' in Node skips the GPU backends and says why", async () => {
     const choice = await initBackend('auto');
     expect(['wasm', 'cpu']).toContain(choice.backend);
-    expect(choice.reason).toMatch(/webgpu: navigator\.gpu is not available; webgl: WebGL needs a browser/);
+    expect(choice.reason).toMatch(
+      /webgpu: navigator\.gpu is not available; webgl: WebGL needs a browser/,
+    );
     await initBackend('cpu');
   });
 

@@ -40,7 +40,13 @@ const isBrowserLike = (): boolean =>
 
 interface GpuAdapterLike {
   isFallbackAdapter?: boolean;
-  info?: { vendor?: string; architecture?: string; device?: string; description?: string; isFallbackAdapter?: boolean };
+  info?: {
+    vendor?: string;
+    architecture?: string;
+    device?: string;
+    description?: string;
+    isFallbackAdapter?: boolean;
+  };
 }
 
 /** Register the backend's factory (dynamic import) — does not initialise it. */
@@ -60,8 +66,14 @@ async function importBackend(name: BackendName): Promise<void> {
       if (isBrowserLike()) {
         // Static literals so Vite can rewrite them into served asset URLs (dev and build).
         wasm.setWasmPaths({
-          'tfjs-backend-wasm.wasm': new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm', import.meta.url).href,
-          'tfjs-backend-wasm-simd.wasm': new URL('../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm', import.meta.url).href,
+          'tfjs-backend-wasm.wasm': new URL(
+            '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
+            import.meta.url,
+          ).href,
+          'tfjs-backend-wasm-simd.wasm': new URL(
+            '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
+            import.meta.url,
+          ).href,
           'tfjs-backend-wasm-threaded-simd.wasm': new URL(
             '../../node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
             import.meta.url,
@@ -80,8 +92,12 @@ async function activate(name: BackendName): Promise<string | null> {
   if (tf.env().getBool('IS_NODE')) tf.env().set('PROD', true);
   try {
     if (name === 'webgpu') {
-      const gpu = (globalThis as { navigator?: { gpu?: unknown } }).navigator?.gpu;
+      const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<unknown> } } })
+        .navigator?.gpu;
       if (!gpu) return 'navigator.gpu is not available';
+      // tfjs-backend-webgpu dereferences the adapter without a null check; ask first.
+      if (!(await gpu.requestAdapter()))
+        return 'no WebGPU adapter (navigator.gpu.requestAdapter() returned null)';
     }
     if (name === 'webgl' && !isBrowserLike()) return 'WebGL needs a browser';
     await importBackend(name);
@@ -98,12 +114,19 @@ async function activate(name: BackendName): Promise<string | null> {
 /** Whether the active GPU backend runs on a software rasteriser, with a description. */
 async function softwareGpu(name: BackendName): Promise<{ software: boolean; description: string }> {
   if (name === 'webgpu') {
-    const gpu = (globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } }).navigator?.gpu;
+    const gpu = (
+      globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } }
+    ).navigator?.gpu;
     const adapter = gpu ? await gpu.requestAdapter() : null;
     const info = adapter?.info ?? {};
-    const description = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unknown adapter';
+    const description =
+      [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') ||
+      'unknown adapter';
     const fallback = Boolean(adapter?.isFallbackAdapter || info.isFallbackAdapter);
-    return { software: fallback || SOFTWARE_RE.test(description), description: fallback ? `${description} (fallback adapter)` : description };
+    return {
+      software: fallback || SOFTWARE_RE.test(description),
+      description: fallback ? `${description} (fallback adapter)` : description,
+    };
   }
   if (name === 'webgl') {
     try {
@@ -111,7 +134,9 @@ async function softwareGpu(name: BackendName): Promise<{ software: boolean; desc
       const gl = backend.gpgpu?.gl;
       if (!gl) return { software: false, description: 'unknown renderer' };
       const ext = gl.getExtension('WEBGL_debug_renderer_info');
-      const renderer = String(ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER));
+      const renderer = String(
+        ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+      );
       return { software: SOFTWARE_RE.test(renderer), description: renderer };
     } catch {
       return { software: false, description: 'unknown renderer' };
@@ -125,13 +150,21 @@ async function softwareGpu(name: BackendName): Promise<{ software: boolean; desc
  * compiles shaders): trilinear lookup of 32³ points in a 16³ field, plus a 24³ separable blur.
  */
 export async function benchmarkCurrentBackend(): Promise<number> {
-  const grid = gridFromSpec({ shape: [16, 16, 16], spacing: [6, 6, 6], origin: [0, 0, 0], affine: [] });
+  const grid = gridFromSpec({
+    shape: [16, 16, 16],
+    spacing: [6, 6, 6],
+    origin: [0, 0, 0],
+    affine: [],
+  });
   const m = 32 ** 3;
   const fieldData = new Float32Array(3 * grid.count).map((_, i) => Math.sin(i * 0.37));
   const ptsData = new Float32Array(3 * m).map((_, i) => ((i * 7919) % 9000) / 100);
   const field = tf.tensor2d(fieldData, [3, grid.count]);
   const pts = [0, 1, 2].map((a) => tf.tensor1d(ptsData.subarray(a * m, (a + 1) * m))) as Points;
-  const vol = tf.tensor5d(new Float32Array(24 ** 3).map((_, i) => Math.cos(i)), [1, 24, 24, 24, 1]);
+  const vol = tf.tensor5d(
+    new Float32Array(24 ** 3).map((_, i) => Math.cos(i)),
+    [1, 24, 24, 24, 1],
+  );
   const once = async () => {
     const t0 = performance.now();
     const out = tf.tidy(() => tf.add(tf.sum(trilinear(field, grid, pts)), tf.sum(blur3d(vol, 1))));
@@ -167,7 +200,8 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
       continue;
     }
     const prefix = failures.length ? `unavailable: ${failures.join('; ')}. ` : '';
-    if (name !== 'webgpu' && name !== 'webgl') return { backend: name, reason: `${prefix}using ${name}` };
+    if (name !== 'webgpu' && name !== 'webgl')
+      return { backend: name, reason: `${prefix}using ${name}` };
     const sw = await softwareGpu(name);
     if (!sw.software) return { backend: name, reason: `${prefix}${name} on ${sw.description}` };
     return chooseBetweenSoftwareGpuAndCpu(name, sw.description, prefix);
@@ -175,7 +209,11 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
   throw new Error(`No tfjs backend could be initialised: ${failures.join('; ')}`);
 }
 
-async function chooseBetweenSoftwareGpuAndCpu(gpu: BackendName, description: string, prefix: string): Promise<BackendChoice> {
+async function chooseBetweenSoftwareGpuAndCpu(
+  gpu: BackendName,
+  description: string,
+  prefix: string,
+): Promise<BackendChoice> {
   const timings: Partial<Record<BackendName, number>> = {};
   timings[gpu] = await benchmarkCurrentBackend();
   let cpuSide: BackendName = 'wasm';
@@ -184,7 +222,11 @@ async function chooseBetweenSoftwareGpuAndCpu(gpu: BackendName, description: str
     const err = await activate('cpu');
     if (err) {
       await activate(gpu);
-      return { backend: gpu, reason: `${prefix}${gpu} is software (${description}); no CPU backend to compare`, benchmarkMs: timings };
+      return {
+        backend: gpu,
+        reason: `${prefix}${gpu} is software (${description}); no CPU backend to compare`,
+        benchmarkMs: timings,
+      };
     }
   }
   timings[cpuSide] = await benchmarkCurrentBackend();

@@ -28,7 +28,9 @@ function properties(schema: JsonSchema): Record<string, PropertySchema> {
 export function isRelevant(prop: PropertySchema, values: Record<string, unknown>): boolean {
   const when = prop['x-showWhen'];
   if (!when) return true;
-  return Object.entries(when).every(([k, v]) => (Array.isArray(v) ? v.includes(values[k]) : values[k] === v));
+  return Object.entries(when).every(([k, v]) =>
+    Array.isArray(v) ? v.includes(values[k]) : values[k] === v,
+  );
 }
 
 /** Every property's default, as the schema states it (the UI's initial state). */
@@ -45,7 +47,10 @@ export function defaultsFromSchema(schema: JsonSchema): Conditions {
  * the schema default of every property that applies (x-showWhen) but was not given — e.g. an
  * MS request without msLesionLoadMl gets the default load.
  */
-export function validateConditions(schema: JsonSchema, input: unknown): ValidationResult<Conditions> {
+export function validateConditions(
+  schema: JsonSchema,
+  input: unknown,
+): ValidationResult<Conditions> {
   const validate = compileSchema(schema);
   if (!validate(input)) {
     return { ok: false, errors: formatAjvErrors(validate.errors, 'conditions') };

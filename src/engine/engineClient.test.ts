@@ -44,7 +44,11 @@ function fakeWorker(deps: Partial<WorkerDeps> = {}): WorkerLike & { log: WorkerR
 
 describe('EngineClient + worker host', () => {
   it('initialises, reports the backend and samples', async () => {
-    const client = await EngineClient.create({ modelUrl: 'mem://model/', backend: 'cpu', createWorker: () => fakeWorker() });
+    const client = await EngineClient.create({
+      modelUrl: 'mem://model/',
+      backend: 'cpu',
+      createWorker: () => fakeWorker(),
+    });
     expect(client.backend).toBe('cpu');
     expect(client.backendReason).toMatch(/forced: cpu/);
     expect(client.manifest.id).toBe('synthetic-test');
@@ -62,7 +66,11 @@ describe('EngineClient + worker host', () => {
         return realSample(m, c, s, o);
       },
     });
-    const client = await EngineClient.create({ modelUrl: 'mem://model/', backend: 'cpu', createWorker: () => worker });
+    const client = await EngineClient.create({
+      modelUrl: 'mem://model/',
+      backend: 'cpu',
+      createWorker: () => worker,
+    });
     const p1 = client.sample(base, 1);
     const p2 = client.sample(base, 2);
     const p3 = client.sample({ ...base, age: 80 }, 3);
@@ -74,22 +82,34 @@ describe('EngineClient + worker host', () => {
     // The worker ran at most the first and the last request; the middle one was dropped unrun
     // or stopped at its first checkpoint.
     expect(runs).toBeLessThanOrEqual(3);
-    const answered = worker.log.filter((m) => m.type === 'result').map((m) => (m as { id: number }).id);
+    const answered = worker.log
+      .filter((m) => m.type === 'result')
+      .map((m) => (m as { id: number }).id);
     expect(answered).toContain(3);
     expect(answered).not.toContain(2);
     client.dispose();
   });
 
   it('turns worker-side errors into rejected promises with the message', async () => {
-    const client = await EngineClient.create({ modelUrl: 'mem://model/', backend: 'cpu', createWorker: () => fakeWorker() });
-    await expect(client.sample({ ...base, age: 5 }, 1)).rejects.toThrow('Invalid conditions: age must be >= 20');
+    const client = await EngineClient.create({
+      modelUrl: 'mem://model/',
+      backend: 'cpu',
+      createWorker: () => fakeWorker(),
+    });
+    await expect(client.sample({ ...base, age: 5 }, 1)).rejects.toThrow(
+      'Invalid conditions: age must be >= 20',
+    );
     await expect(client.sample(base, 1)).resolves.toBeDefined();
     client.dispose();
     await expect(client.sample(base, 1)).rejects.toThrow(/disposed/);
   });
 
   it('rejects create() when the model cannot be loaded', async () => {
-    const broken = fakeWorker({ loadModel: () => Promise.reject(new Error('Could not fetch mem://x/manifest.json: HTTP 404')) });
-    await expect(EngineClient.create({ modelUrl: 'mem://x/', backend: 'cpu', createWorker: () => broken })).rejects.toThrow(/HTTP 404/);
+    const broken = fakeWorker({
+      loadModel: () => Promise.reject(new Error('Could not fetch mem://x/manifest.json: HTTP 404')),
+    });
+    await expect(
+      EngineClient.create({ modelUrl: 'mem://x/', backend: 'cpu', createWorker: () => broken }),
+    ).rejects.toThrow(/HTTP 404/);
   });
 });

@@ -32,7 +32,10 @@ interface Waiter {
 }
 
 function defaultWorker(): WorkerLike {
-  return new Worker(new URL('./worker.ts', import.meta.url), { type: 'module', name: 'brainsynth-engine' }) as unknown as WorkerLike;
+  return new Worker(new URL('./worker.ts', import.meta.url), {
+    type: 'module',
+    name: 'brainsynth-engine',
+  }) as unknown as WorkerLike;
 }
 
 function absoluteUrl(url: string): string {
@@ -53,7 +56,8 @@ export class EngineClient {
     readonly backendReason: string,
   ) {
     worker.onmessage = (e) => this.onMessage(e.data);
-    worker.onerror = (e) => this.failAll(new Error(`Engine worker crashed: ${e.message || 'unknown error'}`));
+    worker.onerror = (e) =>
+      this.failAll(new Error(`Engine worker crashed: ${e.message || 'unknown error'}`));
   }
 
   /** Start the worker, choose a backend and load the model; resolves when ready to sample. */
@@ -62,7 +66,8 @@ export class EngineClient {
     return new Promise<EngineClient>((resolve, reject) => {
       worker.onmessage = (e) => {
         const msg = e.data;
-        if (msg.type === 'ready') resolve(new EngineClient(worker, msg.manifest, msg.backend, msg.backendReason));
+        if (msg.type === 'ready')
+          resolve(new EngineClient(worker, msg.manifest, msg.backend, msg.backendReason));
         else if (msg.type === 'initError') {
           worker.terminate();
           reject(new Error(msg.message));
@@ -72,7 +77,11 @@ export class EngineClient {
         worker.terminate();
         reject(new Error(`Engine worker failed to start: ${e.message || 'unknown error'}`));
       };
-      worker.postMessage({ type: 'init', modelUrl: absoluteUrl(opts.modelUrl), backend: opts.backend ?? 'auto' });
+      worker.postMessage({
+        type: 'init',
+        modelUrl: absoluteUrl(opts.modelUrl),
+        backend: opts.backend ?? 'auto',
+      });
     });
   }
 

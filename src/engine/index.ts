@@ -3,7 +3,13 @@
  * inside the worker behind EngineClient — and in Node (tests, bench).
  */
 export type * from './types';
-export { loadModel, modelFromFiles, validateManifest, ManifestError, PATHOLOGY_LABELS } from './model';
+export {
+  loadModel,
+  modelFromFiles,
+  validateManifest,
+  ManifestError,
+  PATHOLOGY_LABELS,
+} from './model';
 export type { Model, ModelManifest, LabelTable, FetchFn, JsonSchema } from './model';
 export { sample, sampleAnatomy } from './sample';
 export type { SampleOptions, AnatomyResult } from './sample';

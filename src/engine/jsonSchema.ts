@@ -42,9 +42,7 @@ export function formatAjvErrors(errors: ErrorObject[] | null | undefined, root: 
   if (!errors) return [];
   const out: string[] = [];
   for (const e of errors) {
-    const path = e.instancePath
-      ? e.instancePath.slice(1).replace(/\//g, '.')
-      : root;
+    const path = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : root;
     const params = e.params as Record<string, unknown>;
     switch (e.keyword) {
       case 'required':

@@ -12,7 +12,11 @@ let volume: SampledVolume;
 
 beforeAll(async () => {
   await useCpuBackend();
-  volume = await sample(syntheticModel(), { age: 50, sex: 'male', pathology: 'ms', msLesionLoadMl: 1, contrast: 'FLAIR' }, 77);
+  volume = await sample(
+    syntheticModel(),
+    { age: 50, sex: 'male', pathology: 'ms', msLesionLoadMl: 1, contrast: 'FLAIR' },
+    77,
+  );
 });
 
 function readWithNiftiReader(gz: Uint8Array) {
@@ -24,7 +28,18 @@ function readWithNiftiReader(gz: Uint8Array) {
 }
 
 function qformMatrix(h: nifti.NIFTI1): number[][] {
-  return h.convertNiftiQFormToNiftiSForm(h.quatern_b, h.quatern_c, h.quatern_d, h.qoffset_x, h.qoffset_y, h.qoffset_z, h.pixDims[1], h.pixDims[2], h.pixDims[3], h.pixDims[0]);
+  return h.convertNiftiQFormToNiftiSForm(
+    h.quatern_b,
+    h.quatern_c,
+    h.quatern_d,
+    h.qoffset_x,
+    h.qoffset_y,
+    h.qoffset_z,
+    h.pixDims[1],
+    h.pixDims[2],
+    h.pixDims[3],
+    h.pixDims[0],
+  );
 }
 
 describe('NIfTI writer (checked with nifti-reader-js)', () => {
@@ -44,7 +59,8 @@ describe('NIfTI writer (checked with nifti-reader-js)', () => {
     expect(header.description).toContain('synthetic-test');
     expect(header.affine).toEqual(volume.affine); // sform rows
     const q = qformMatrix(header);
-    for (let r = 0; r < 4; r++) for (let c = 0; c < 4; c++) expect(q[r][c]).toBeCloseTo(volume.affine[r][c], 5);
+    for (let r = 0; r < 4; r++)
+      for (let c = 0; c < 4; c++) expect(q[r][c]).toBeCloseTo(volume.affine[r][c], 5);
     const data = new Float32Array(nifti.readImage(header, buf));
     expect(data).toEqual(volume.image);
   });
@@ -62,16 +78,37 @@ describe('NIfTI writer (checked with nifti-reader-js)', () => {
     const c = Math.cos(0.3);
     const s = Math.sin(0.3);
     const cases = [
-      [[-2, 0, 0, 90], [0, 2, 0, -126], [0, 0, 2, -72], [0, 0, 0, 1]], // LAS (det < 0 → qfac −1)
-      [[c * 1.5, -s * 1.5, 0, 1], [s * 1.5, c * 1.5, 0, 2], [0, 0, 3, 3], [0, 0, 0, 1]], // rotation about z
-      [[0, 0, 1, 5], [1, 0, 0, 6], [0, 1, 0, 7], [0, 0, 0, 1]], // permuted axes
-      [[-1, 0, 0, 0], [0, -1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]], // 180° about z (a = 0 branch)
+      [
+        [-2, 0, 0, 90],
+        [0, 2, 0, -126],
+        [0, 0, 2, -72],
+        [0, 0, 0, 1],
+      ], // LAS (det < 0 → qfac −1)
+      [
+        [c * 1.5, -s * 1.5, 0, 1],
+        [s * 1.5, c * 1.5, 0, 2],
+        [0, 0, 3, 3],
+        [0, 0, 0, 1],
+      ], // rotation about z
+      [
+        [0, 0, 1, 5],
+        [1, 0, 0, 6],
+        [0, 1, 0, 7],
+        [0, 0, 0, 1],
+      ], // permuted axes
+      [
+        [-1, 0, 0, 0],
+        [0, -1, 0, 0],
+        [0, 0, 1, 0],
+        [0, 0, 0, 1],
+      ], // 180° about z (a = 0 branch)
     ];
     for (const affine of cases) {
       const raw = encodeNifti({ dims: [2, 2, 2], affine, data: new Float32Array(8) });
       const { header } = readWithNiftiReader(gzipSync(raw));
       const q = qformMatrix(header);
-      for (let r = 0; r < 3; r++) for (let k = 0; k < 4; k++) expect(q[r][k]).toBeCloseTo(affine[r][k], 5);
+      for (let r = 0; r < 3; r++)
+        for (let k = 0; k < 4; k++) expect(q[r][k]).toBeCloseTo(affine[r][k], 5);
     }
     expect(affineToQuatern(volume.affine)).toMatchObject({ b: 0, c: 0, d: 0, qfac: 1 });
   });
@@ -91,11 +128,15 @@ describe('parseNifti', () => {
 
   it('throws clear errors for corrupt input', () => {
     expect(() => parseNifti(new Uint8Array([1, 2]))).toThrow(/Not a NIfTI file/);
-    expect(() => parseNifti(new TextEncoder().encode('hello world, definitely not an image'.repeat(20)))).toThrow(/Not a NIfTI-1\/2 file/);
+    expect(() =>
+      parseNifti(new TextEncoder().encode('hello world, definitely not an image'.repeat(20))),
+    ).toThrow(/Not a NIfTI-1\/2 file/);
     const gz = toNifti(volume, 'image');
     expect(() => parseNifti(gz.slice(0, 100))).toThrow(/Corrupt gzip data|Not a NIfTI/);
     const raw = gunzipSync(gz);
-    expect(() => parseNifti(raw.slice(0, 1000))).toThrow(/Truncated NIfTI file: expected 64512 bytes/);
+    expect(() => parseNifti(raw.slice(0, 1000))).toThrow(
+      /Truncated NIfTI file: expected 64512 bytes/,
+    );
     const badType = raw.slice();
     new DataView(badType.buffer).setInt16(70, 128, true); // RGB24
     expect(() => parseNifti(badType)).toThrow(/Unsupported NIfTI datatype 128/);
@@ -105,7 +146,11 @@ describe('parseNifti', () => {
   });
 
   it('applies scl_slope / scl_inter', () => {
-    const raw = encodeNifti({ dims: [2, 1, 1], affine: volume.affine, data: new Int16Array([1, 2]) });
+    const raw = encodeNifti({
+      dims: [2, 1, 1],
+      affine: volume.affine,
+      data: new Int16Array([1, 2]),
+    });
     const v = new DataView(raw.buffer);
     v.setFloat32(112, 0.5, true);
     v.setFloat32(116, 10, true);

@@ -55,9 +55,15 @@ export function affineToQuatern(affine: number[][]): {
     R(0, 2) * (R(1, 0) * R(2, 1) - R(1, 1) * R(2, 0));
   const qfac = det < 0 ? -1 : 1;
   if (qfac < 0) r[2] = r[2].map((x) => -x);
-  const r11 = R(0, 0), r12 = R(0, 1), r13 = R(0, 2);
-  const r21 = R(1, 0), r22 = R(1, 1), r23 = R(1, 2);
-  const r31 = R(2, 0), r32 = R(2, 1), r33 = R(2, 2);
+  const r11 = R(0, 0),
+    r12 = R(0, 1),
+    r13 = R(0, 2);
+  const r21 = R(1, 0),
+    r22 = R(1, 1),
+    r23 = R(1, 2);
+  const r31 = R(2, 0),
+    r32 = R(2, 1),
+    r33 = R(2, 2);
   let a = r11 + r22 + r33 + 1;
   let b: number;
   let c: number;
@@ -100,7 +106,8 @@ export function affineToQuatern(affine: number[][]): {
 export function encodeNifti(input: NiftiWriteInput): Uint8Array {
   const { dims, affine, data } = input;
   const nvox = dims[0] * dims[1] * dims[2];
-  if (data.length !== nvox) throw new Error(`NIfTI data has ${data.length} values, dims need ${nvox}`);
+  if (data.length !== nvox)
+    throw new Error(`NIfTI data has ${data.length} values, dims need ${nvox}`);
   const isFloat = data instanceof Float32Array;
   const bytesPer = isFloat ? 4 : 2;
   const voxOffset = 352;
@@ -141,7 +148,8 @@ export function encodeNifti(input: NiftiWriteInput): Uint8Array {
   v.setFloat32(268, q.offset[0], le);
   v.setFloat32(272, q.offset[1], le);
   v.setFloat32(276, q.offset[2], le);
-  for (let r = 0; r < 3; r++) for (let c = 0; c < 4; c++) v.setFloat32(280 + 16 * r + 4 * c, affine[r][c], le);
+  for (let r = 0; r < 3; r++)
+    for (let c = 0; c < 4; c++) v.setFloat32(280 + 16 * r + 4 * c, affine[r][c], le);
   writeString(out, 328, 16, input.intentName ?? '');
   writeString(out, 344, 4, 'n+1\0');
   // bytes 348..351: extension flag = 0 (no extensions), already zero.
@@ -171,7 +179,15 @@ export function toNifti(volume: SampledVolume, kind: NiftiKind): Uint8Array {
   return gzipSync(raw, { level: 6 });
 }
 
-export type NiftiData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Uint16Array | Int32Array | Uint32Array;
+export type NiftiData =
+  | Float32Array
+  | Float64Array
+  | Int8Array
+  | Uint8Array
+  | Int16Array
+  | Uint16Array
+  | Int32Array
+  | Uint32Array;
 
 export interface ParsedNifti {
   /** [nx, ny, nz] (+ further dims if present). */
@@ -194,13 +210,19 @@ export const MAX_NIFTI_BYTES = 1024 * 1024 * 1024;
 
 /** Parse .nii or .nii.gz bytes. Throws an Error with a readable message for bad input. */
 export function parseNifti(bytes: Uint8Array): ParsedNifti {
-  if (bytes.byteLength < 4) throw new Error('Not a NIfTI file: only ' + bytes.byteLength + ' bytes');
-  let buf = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  if (bytes.byteLength < 4)
+    throw new Error('Not a NIfTI file: only ' + bytes.byteLength + ' bytes');
+  let buf = bytes.buffer.slice(
+    bytes.byteOffset,
+    bytes.byteOffset + bytes.byteLength,
+  ) as ArrayBuffer;
   if (nifti.isCompressed(buf)) {
     try {
       buf = nifti.decompress(buf) as ArrayBuffer;
     } catch (e) {
-      throw new Error(`Corrupt gzip data in NIfTI file: ${e instanceof Error ? e.message : String(e)}`);
+      throw new Error(
+        `Corrupt gzip data in NIfTI file: ${e instanceof Error ? e.message : String(e)}`,
+      );
     }
   }
   if (buf.byteLength < 348 || !nifti.isNIFTI(buf)) {
@@ -213,28 +235,44 @@ export function parseNifti(bytes: Uint8Array): ParsedNifti {
     throw new Error(`Unreadable NIfTI header: ${e instanceof Error ? e.message : String(e)}`);
   }
   const ndim = header.dims[0];
-  if (!(ndim >= 1 && ndim <= 7)) throw new Error(`Invalid NIfTI header: dim[0] = ${ndim} (must be 1..7)`);
+  if (!(ndim >= 1 && ndim <= 7))
+    throw new Error(`Invalid NIfTI header: dim[0] = ${ndim} (must be 1..7)`);
   const dims = header.dims.slice(1, ndim + 1);
   if (dims.some((d) => !Number.isInteger(d) || d < 1)) {
-    throw new Error(`Invalid NIfTI header: dimensions [${dims.join(', ')}] must be positive integers`);
+    throw new Error(
+      `Invalid NIfTI header: dimensions [${dims.join(', ')}] must be positive integers`,
+    );
   }
   const nvox = dims.reduce((a, b) => a * b, 1);
   const bytesPer = BYTES_PER[header.datatypeCode];
-  if (!bytesPer) throw new Error(`Unsupported NIfTI datatype ${header.datatypeCode} (supported: integer and float scalars)`);
+  if (!bytesPer)
+    throw new Error(
+      `Unsupported NIfTI datatype ${header.datatypeCode} (supported: integer and float scalars)`,
+    );
   const need = nvox * bytesPer;
-  if (need > MAX_NIFTI_BYTES) throw new Error(`NIfTI image too large: ${need} bytes of voxel data (limit ${MAX_NIFTI_BYTES})`);
+  if (need > MAX_NIFTI_BYTES)
+    throw new Error(
+      `NIfTI image too large: ${need} bytes of voxel data (limit ${MAX_NIFTI_BYTES})`,
+    );
   const offset = Math.max(header.vox_offset, 348);
   if (buf.byteLength < offset + need) {
-    throw new Error(`Truncated NIfTI file: expected ${need} bytes of voxel data after offset ${offset}, found ${Math.max(0, buf.byteLength - offset)}`);
+    throw new Error(
+      `Truncated NIfTI file: expected ${need} bytes of voxel data after offset ${offset}, found ${Math.max(0, buf.byteLength - offset)}`,
+    );
   }
   const raw = new Uint8Array(buf.slice(offset, offset + need));
   if (!header.littleEndian && bytesPer > 1) swapBytes(raw, bytesPer);
   let data = typedView(header.datatypeCode, raw.buffer, nvox);
   const slope = header.scl_slope;
   const inter = header.scl_inter;
-  if (Number.isFinite(slope) && slope !== 0 && (slope !== 1 || (Number.isFinite(inter) && inter !== 0))) {
+  if (
+    Number.isFinite(slope) &&
+    slope !== 0 &&
+    (slope !== 1 || (Number.isFinite(inter) && inter !== 0))
+  ) {
     const scaled = new Float32Array(nvox);
-    for (let i = 0; i < nvox; i++) scaled[i] = data[i] * slope + (Number.isFinite(inter) ? inter : 0);
+    for (let i = 0; i < nvox; i++)
+      scaled[i] = data[i] * slope + (Number.isFinite(inter) ? inter : 0);
     data = scaled;
   }
   return {

@@ -27,7 +27,8 @@ interface ParityCase {
 }
 
 const root = resolve(__dirname, '../..');
-const parityFile = process.env.BRAINSYNTH_PARITY_FILE ?? join(root, 'fixtures/parity/expected.json');
+const parityFile =
+  process.env.BRAINSYNTH_PARITY_FILE ?? join(root, 'fixtures/parity/expected.json');
 // BRAINSYNTH_TINY_MODEL_DIR points the second layout elsewhere (ad-hoc cross-checks).
 const tinyDir = process.env.BRAINSYNTH_TINY_MODEL_DIR ?? join(root, 'fixtures/tiny-model');
 
@@ -47,43 +48,66 @@ async function checkCase(model: Model, c: ParityCase): Promise<void> {
   let same = 0;
   for (let i = 0; i < expected.length; i++) if (a.labelIndex[i * stride] === expected[i]) same++;
   const agreement = same / expected.length;
-  console.info(`parity seed=${c.seed}: ${(100 * agreement).toFixed(3)} % of ${expected.length} voxels agree`);
-  expect(agreement, `label agreement for seed ${c.seed} ${JSON.stringify(c.conditions)}`).toBeGreaterThanOrEqual(0.995);
+  console.info(
+    `parity seed=${c.seed}: ${(100 * agreement).toFixed(3)} % of ${expected.length} voxels agree`,
+  );
+  expect(
+    agreement,
+    `label agreement for seed ${c.seed} ${JSON.stringify(c.conditions)}`,
+  ).toBeGreaterThanOrEqual(0.995);
   if (c.regionalVolumesMl) {
     const mine = regionalVolumesMl(model, a.labelIndex);
     for (const [name, ml] of Object.entries(c.regionalVolumesMl)) {
       expect(mine[name], `volume ${name}`).toBeDefined();
-      expect(Math.abs(mine[name] - ml), `volume ${name}: engine ${mine[name]} vs python ${ml}`).toBeLessThanOrEqual(Math.max(0.01 * Math.abs(ml), 0.05));
+      expect(
+        Math.abs(mine[name] - ml),
+        `volume ${name}: engine ${mine[name]} vs python ${ml}`,
+      ).toBeLessThanOrEqual(Math.max(0.01 * Math.abs(ml), 0.05));
     }
   }
 }
 
 beforeAll(useCpuBackend);
 
-const parity = existsSync(parityFile) ? (JSON.parse(readFileSync(parityFile, 'utf8')) as { modelId: string; cases: ParityCase[] }) : null;
+const parity = existsSync(parityFile)
+  ? (JSON.parse(readFileSync(parityFile, 'utf8')) as { modelId: string; cases: ParityCase[] })
+  : null;
 const parityModelDir = parity ? join(root, 'public/models', parity.modelId) : '';
 const haveParity = parity !== null && existsSync(join(parityModelDir, 'manifest.json'));
 
 describe.skipIf(!haveParity)('parity with the Python sampler: committed model', () => {
-  it.each(parity?.cases ?? [])('case seed=$seed', async (c) => {
-    const model = await loadModel(parityModelDir, fsFetch());
-    await checkCase(model, c);
-  }, 120_000);
+  it.each(parity?.cases ?? [])(
+    'case seed=$seed',
+    async (c) => {
+      const model = await loadModel(parityModelDir, fsFetch());
+      await checkCase(model, c);
+    },
+    120_000,
+  );
 });
 
-const tinyCases = existsSync(tinyDir) ? readdirSync(tinyDir).filter((f) => /^expected_.*\.json$/.test(f)) : [];
+const tinyCases = existsSync(tinyDir)
+  ? readdirSync(tinyDir).filter((f) => /^expected_.*\.json$/.test(f))
+  : [];
 
-describe.skipIf(tinyCases.length === 0)('parity with the Python sampler: fixtures/tiny-model', () => {
-  it.each(tinyCases)('%s', async (file) => {
-    const model = await loadModel(tinyDir, fsFetch());
-    await checkCase(model, JSON.parse(readFileSync(join(tinyDir, file), 'utf8')) as ParityCase);
-  });
-});
+describe.skipIf(tinyCases.length === 0)(
+  'parity with the Python sampler: fixtures/tiny-model',
+  () => {
+    it.each(tinyCases)('%s', async (file) => {
+      const model = await loadModel(tinyDir, fsFetch());
+      await checkCase(model, JSON.parse(readFileSync(join(tinyDir, file), 'utf8')) as ParityCase);
+    });
+  },
+);
 
 describe('parity fixtures', () => {
   it('reports which fixtures are present', () => {
-    if (!haveParity) console.info(`parity: skipped — no ${parity ? parityModelDir + '/manifest.json' : 'fixtures/parity/expected.json'}`);
-    if (tinyCases.length === 0) console.info('parity: skipped — no fixtures/tiny-model/expected_*.json');
+    if (!haveParity)
+      console.info(
+        `parity: skipped — no ${parity ? parityModelDir + '/manifest.json' : 'fixtures/parity/expected.json'}`,
+      );
+    if (tinyCases.length === 0)
+      console.info('parity: skipped — no fixtures/tiny-model/expected_*.json');
     expect(true).toBe(true);
   });
 });

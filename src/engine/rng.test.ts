@@ -5,19 +5,33 @@ describe('mulberry32 + Box–Muller (MODEL_FORMAT §3 step 1)', () => {
   it('matches independently computed mulberry32 values for seed 42', () => {
     // Computed with brainsynth.common.rng.Mulberry32 (Python, arbitrary-precision ints).
     const r = mulberry32(42);
-    const expected = [0.6011037519201636, 0.44829055899754167, 0.8524657934904099, 0.6697340414393693, 0.17481389874592423];
+    const expected = [
+      0.6011037519201636, 0.44829055899754167, 0.8524657934904099, 0.6697340414393693,
+      0.17481389874592423,
+    ];
     for (const e of expected) expect(r()).toBe(e);
   });
 
   it('matches the Python normals for seed 42 (u1 = 1 − rng(), u2 = rng(); cos then sin)', () => {
-    const expected = [-1.2848381576290195, 0.43278026787558976, -0.9453528099747296, -1.7128042818055647, -0.6112802846514629, -0.10309750342981491];
+    const expected = [
+      -1.2848381576290195, 0.43278026787558976, -0.9453528099747296, -1.7128042818055647,
+      -0.6112802846514629, -0.10309750342981491,
+    ];
     const z = normals(42, 6);
     expected.forEach((e, i) => expect(z[i]).toBeCloseTo(e, 12));
   });
 
   it('handles seeds 0 and 2^32 − 1 like Python', () => {
-    expect(Array.from(normals(0, 3))).toEqual([0.7871846599200555, 0.0016309335012816644, 0.43143961704601397].map((v) => expect.closeTo(v, 12)));
-    expect(Array.from(normals(0xffffffff, 3))).toEqual([0.7904166437532407, 1.9774008296468601, 1.4889551557314555].map((v) => expect.closeTo(v, 12)));
+    expect(Array.from(normals(0, 3))).toEqual(
+      [0.7871846599200555, 0.0016309335012816644, 0.43143961704601397].map((v) =>
+        expect.closeTo(v, 12),
+      ),
+    );
+    expect(Array.from(normals(0xffffffff, 3))).toEqual(
+      [0.7904166437532407, 1.9774008296468601, 1.4889551557314555].map((v) =>
+        expect.closeTo(v, 12),
+      ),
+    );
   });
 
   it('odd counts are prefixes of even counts; float32 variant agrees', () => {

@@ -19,13 +19,18 @@ beforeAll(async () => {
   model = syntheticModel();
 });
 
-const count = (labels: Int16Array, value: number) => labels.reduce((n, v) => n + (v === value ? 1 : 0), 0);
+const count = (labels: Int16Array, value: number) =>
+  labels.reduce((n, v) => n + (v === value ? 1 : 0), 0);
 
 /** The model with `delta` added to one region's gain at every age. */
 function withGainDelta(m: Model, region: string, delta: number): Model {
   const r = m.manifest.regions.findIndex((x) => x.name === region);
-  const bump = (rows: number[][]) => rows.map((row) => row.map((g, i) => (i === r ? g + delta : g)));
-  const gains = { female: bump(m.manifest.calibration.gains.female), male: bump(m.manifest.calibration.gains.male) };
+  const bump = (rows: number[][]) =>
+    rows.map((row) => row.map((g, i) => (i === r ? g + delta : g)));
+  const gains = {
+    female: bump(m.manifest.calibration.gains.female),
+    male: bump(m.manifest.calibration.gains.male),
+  };
   return { ...m, manifest: { ...m.manifest, calibration: { ...m.manifest.calibration, gains } } };
 }
 
@@ -36,7 +41,12 @@ describe('sample (anatomy, MODEL_FORMAT §3)', () => {
     expect(b.labels).toEqual(a.labels);
     expect(b.image).toEqual(a.image);
     expect(a.dims).toEqual([24, 28, 24]);
-    expect(a.metadata).toMatchObject({ seed: 1234, modelId: 'synthetic-test', backend: 'cpu', conditions: base });
+    expect(a.metadata).toMatchObject({
+      seed: 1234,
+      modelId: 'synthetic-test',
+      backend: 'cpu',
+      conditions: base,
+    });
   });
 
   it('differs between seeds', async () => {
@@ -61,13 +71,18 @@ describe('sample (anatomy, MODEL_FORMAT §3)', () => {
     // and, through the calibrated gains, with age
     const young = await sample(model, { ...base, age: 20 }, 7);
     const old = await sample(model, { ...base, age: 90 }, 7);
-    expect(old.metadata.regionalVolumesMl['lateral-ventricles']).toBeGreaterThan(young.metadata.regionalVolumesMl['lateral-ventricles']);
+    expect(old.metadata.regionalVolumesMl['lateral-ventricles']).toBeGreaterThan(
+      young.metadata.regionalVolumesMl['lateral-ventricles'],
+    );
   });
 
   it('reports regional volumes consistent with the label map', async () => {
     const v = await sample(model, base, 3);
     const vox = 0.008;
-    expect(v.metadata.regionalVolumesMl['lateral-ventricles']).toBeCloseTo((count(v.labels, 4) + count(v.labels, 43)) * vox, 6);
+    expect(v.metadata.regionalVolumesMl['lateral-ventricles']).toBeCloseTo(
+      (count(v.labels, 4) + count(v.labels, 43)) * vox,
+      6,
+    );
     let icv = 0;
     for (const l of v.labels) if (l >= 1 && l <= 499) icv++;
     expect(v.metadata.regionalVolumesMl.icv).toBeCloseTo(icv * vox, 6);
@@ -89,8 +104,12 @@ describe('sample (anatomy, MODEL_FORMAT §3)', () => {
   });
 
   it('rejects invalid conditions and seeds with clear messages', async () => {
-    await expect(sample(model, { ...base, age: 91 }, 1)).rejects.toThrow('Invalid conditions: age must be <= 90');
-    await expect(sample(model, { ...base, contrast: 'PD' }, 1)).rejects.toThrow(/contrast must be one of: T1w, T2w, FLAIR/);
+    await expect(sample(model, { ...base, age: 91 }, 1)).rejects.toThrow(
+      'Invalid conditions: age must be <= 90',
+    );
+    await expect(sample(model, { ...base, contrast: 'PD' }, 1)).rejects.toThrow(
+      /contrast must be one of: T1w, T2w, FLAIR/,
+    );
     await expect(sample(model, base, -1)).rejects.toThrow(/seed must be an integer/);
     await expect(sample(model, base, 1.5)).rejects.toThrow(/seed must be an integer/);
   });
@@ -141,14 +160,23 @@ describe('pathology (MODEL_FORMAT §4)', () => {
 
   it('glioma: necrotic core centred at the requested position, rim and oedema around it', async () => {
     const centre: [number, number, number] = [8, 4, 6];
-    const c: Conditions = { ...base, pathology: 'glioma', gliomaRadiusMm: 8, gliomaCenterXMm: centre[0], gliomaCenterYMm: centre[1], gliomaCenterZMm: centre[2] };
+    const c: Conditions = {
+      ...base,
+      pathology: 'glioma',
+      gliomaRadiusMm: 8,
+      gliomaCenterXMm: centre[0],
+      gliomaCenterYMm: centre[1],
+      gliomaCenterZMm: centre[2],
+    };
     const v = await sample(model, c, 5);
     const [nx, ny] = v.dims;
     const sum = [0, 0, 0];
     let n = 0;
     v.labels.forEach((l, i) => {
       if (l !== PATHOLOGY_LABELS.necroticCore) return;
-      const p = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))].map((q, a) => v.affine[a][3] + v.spacing[a] * q);
+      const p = [i % nx, Math.floor(i / nx) % ny, Math.floor(i / (nx * ny))].map(
+        (q, a) => v.affine[a][3] + v.spacing[a] * q,
+      );
       p.forEach((x, a) => (sum[a] += x));
       n++;
     });
@@ -163,16 +191,30 @@ describe('pathology (MODEL_FORMAT §4)', () => {
   });
 
   it('glioma mass effect moves anatomy away from the tumour', async () => {
-    const c: Conditions = { ...base, pathology: 'glioma', gliomaRadiusMm: 10, gliomaCenterXMm: 10, gliomaCenterYMm: 0, gliomaCenterZMm: 4 };
+    const c: Conditions = {
+      ...base,
+      pathology: 'glioma',
+      gliomaRadiusMm: 10,
+      gliomaCenterXMm: 10,
+      gliomaCenterYMm: 0,
+      gliomaCenterZMm: 4,
+    };
     const healthy = await sampleAnatomy(model, base, 5);
     const tumour = await sampleAnatomy(model, c, 5);
     let changed = 0;
-    for (let i = 0; i < healthy.labelIndex.length; i++) if (healthy.labelIndex[i] !== tumour.labelIndex[i]) changed++;
+    for (let i = 0; i < healthy.labelIndex.length; i++)
+      if (healthy.labelIndex[i] !== tumour.labelIndex[i]) changed++;
     expect(changed).toBeGreaterThan(20);
   });
 
   it('stroke: infarct (721) only inside the chosen territory and only in cortex/white matter', async () => {
-    const c: Conditions = { ...base, pathology: 'stroke', strokeTerritory: 'MCA', strokeSide: 'left', strokeSize: 0.5 };
+    const c: Conditions = {
+      ...base,
+      pathology: 'stroke',
+      strokeTerritory: 'MCA',
+      strokeSide: 'left',
+      strokeSize: 0.5,
+    };
     const v = await sample(model, c, 9);
     const anatomy = await sampleAnatomy(model, c, 9);
     const codes = territoryPerVoxel(model, anatomy.templateIndex);
@@ -194,7 +236,9 @@ describe('pathology (MODEL_FORMAT §4)', () => {
   it("Alzheimer's enlarges ventricles with severity", async () => {
     const mild = await sample(model, { ...base, pathology: 'alzheimers', adSeverity: 0 }, 4);
     const severe = await sample(model, { ...base, pathology: 'alzheimers', adSeverity: 1 }, 4);
-    expect(severe.metadata.regionalVolumesMl['lateral-ventricles']).toBeGreaterThan(mild.metadata.regionalVolumesMl['lateral-ventricles']);
+    expect(severe.metadata.regionalVolumesMl['lateral-ventricles']).toBeGreaterThan(
+      mild.metadata.regionalVolumesMl['lateral-ventricles'],
+    );
   });
 });
 

@@ -17,7 +17,13 @@ import { regionalVolumesMl } from './render/volumes';
 import { msStreamSeed } from './rng';
 import { sampleAnatomyTensors, type MassEffect } from './sampler/anatomy';
 import { installFastCpuGather } from './sampler/fastCpuGather';
-import { drawLatents, gainsFor, icvScale, velocityCoefficients, type Latents } from './sampler/latents';
+import {
+  drawLatents,
+  gainsFor,
+  icvScale,
+  velocityCoefficients,
+  type Latents,
+} from './sampler/latents';
 import type { BackendName, Conditions, SampledVolume } from './types';
 import type { Vec3 } from './model/manifest';
 import { SOFTWARE_VERSION } from './version';
@@ -53,8 +59,13 @@ function validated(model: Model, conditions: unknown): Conditions {
 function gliomaMass(model: Model, c: Conditions): MassEffect | undefined {
   if (c.pathology !== 'glioma') return undefined;
   const spec = model.manifest.pathology.glioma;
-  if (!spec) throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
-  return { centreMm: gliomaCentre(c), radiusMm: c.gliomaRadiusMm ?? 15, decayMm: spec.massEffectDecayMm };
+  if (!spec)
+    throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
+  return {
+    centreMm: gliomaCentre(c),
+    radiusMm: c.gliomaRadiusMm ?? 15,
+    decayMm: spec.massEffectDecayMm,
+  };
 }
 
 function gliomaCentre(c: Conditions): Vec3 {
@@ -62,16 +73,29 @@ function gliomaCentre(c: Conditions): Vec3 {
 }
 
 /** Steps 1–7 only (no pathology drawing): label indices as the Python reference computes them. */
-export async function sampleAnatomy(model: Model, conditions: unknown, seed: number, options: SampleOptions = {}): Promise<AnatomyResult> {
+export async function sampleAnatomy(
+  model: Model,
+  conditions: unknown,
+  seed: number,
+  options: SampleOptions = {},
+): Promise<AnatomyResult> {
   checkSeed(seed);
   const c = validated(model, conditions);
   if (tf.getBackend() === 'cpu') installFastCpuGather();
   const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
-  const t = sampleAnatomyTensors(model, velocityCoefficients(model.manifest, latents, gains), scale, gliomaMass(model, c));
+  const t = sampleAnatomyTensors(
+    model,
+    velocityCoefficients(model.manifest, latents, gains),
+    scale,
+    gliomaMass(model, c),
+  );
   try {
-    const [labelIndex, templateIndex] = await Promise.all([t.labelIndex.data(), t.templateIndex.data()]);
+    const [labelIndex, templateIndex] = await Promise.all([
+      t.labelIndex.data(),
+      t.templateIndex.data(),
+    ]);
     return {
       labelIndex: new Int32Array(labelIndex),
       templateIndex: new Int32Array(templateIndex),
@@ -84,7 +108,12 @@ export async function sampleAnatomy(model: Model, conditions: unknown, seed: num
   }
 }
 
-export async function sample(model: Model, conditions: unknown, seed: number, options: SampleOptions = {}): Promise<SampledVolume> {
+export async function sample(
+  model: Model,
+  conditions: unknown,
+  seed: number,
+  options: SampleOptions = {},
+): Promise<SampledVolume> {
   const t0 = performance.now();
   checkSeed(seed);
   const c = validated(model, conditions);
@@ -101,14 +130,26 @@ export async function sample(model: Model, conditions: unknown, seed: number, op
   const mass = gliomaMass(model, c);
   const owned: tf.Tensor[] = [];
   try {
-    const anatomy = sampleAnatomyTensors(model, velocityCoefficients(model.manifest, latents, gains), scale, mass);
+    const anatomy = sampleAnatomyTensors(
+      model,
+      velocityCoefficients(model.manifest, latents, gains),
+      scale,
+      mass,
+    );
     owned.push(anatomy.labelIndex, anatomy.templateIndex);
     let labelTensor = anatomy.labelIndex;
     const pathology: Record<string, unknown> = {};
     if (mass) {
-      labelTensor = drawGliomaLabels(model, anatomy.labelIndex, { centreMm: mass.centreMm, radiusMm: mass.radiusMm });
+      labelTensor = drawGliomaLabels(model, anatomy.labelIndex, {
+        centreMm: mass.centreMm,
+        radiusMm: mass.radiusMm,
+      });
       owned.push(labelTensor);
-      Object.assign(pathology, { type: 'glioma', centreMm: mass.centreMm, radiusMm: mass.radiusMm });
+      Object.assign(pathology, {
+        type: 'glioma',
+        centreMm: mass.centreMm,
+        radiusMm: mass.radiusMm,
+      });
     }
     await checkpoint();
 
@@ -116,10 +157,23 @@ export async function sample(model: Model, conditions: unknown, seed: number, op
     if (c.pathology === 'ms' || c.pathology === 'stroke') {
       const templateIndex = new Int32Array(await anatomy.templateIndex.data());
       if (c.pathology === 'ms') {
-        const ms = drawMsLesions(model, labels, templateIndex, c.msLesionLoadMl ?? 8, msStreamSeed(seed));
+        const ms = drawMsLesions(
+          model,
+          labels,
+          templateIndex,
+          c.msLesionLoadMl ?? 8,
+          msStreamSeed(seed),
+        );
         Object.assign(pathology, { type: 'ms', ...ms });
       } else {
-        const st = drawStroke(model, labels, templateIndex, c.strokeTerritory ?? 'MCA', c.strokeSide ?? 'left', c.strokeSize ?? 0.4);
+        const st = drawStroke(
+          model,
+          labels,
+          templateIndex,
+          c.strokeTerritory ?? 'MCA',
+          c.strokeSide ?? 'left',
+          c.strokeSize ?? 0.4,
+        );
         Object.assign(pathology, { type: 'stroke', fraction: c.strokeSize ?? 0.4, ...st });
       }
       labelTensor = tf.tensor1d(labels, 'int32');

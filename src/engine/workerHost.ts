@@ -6,7 +6,11 @@
  * without running). The running one polls `isStale` between stages and stops early when a newer
  * request exists — its result would be thrown away by the client anyway.
  */
-import { initBackend as defaultInitBackend, type BackendChoice, type BackendPreference } from './backends';
+import {
+  initBackend as defaultInitBackend,
+  type BackendChoice,
+  type BackendPreference,
+} from './backends';
 import { SupersededError } from './errors';
 import { loadModel as defaultLoadModel, type Model } from './model/loadModel';
 import type { WorkerRequest, WorkerResponse } from './protocol';
@@ -18,10 +22,22 @@ export type PostFn = (msg: WorkerResponse, transfer?: Transferable[]) => void;
 export interface WorkerDeps {
   initBackend: (pref: BackendPreference) => Promise<BackendChoice>;
   loadModel: (url: string) => Promise<Model>;
-  sample: (model: Model, conditions: unknown, seed: number, options: SampleOptions) => Promise<SampledVolume>;
+  sample: (
+    model: Model,
+    conditions: unknown,
+    seed: number,
+    options: SampleOptions,
+  ) => Promise<SampledVolume>;
 }
 
-export function createWorkerHost(post: PostFn, deps: WorkerDeps = { initBackend: defaultInitBackend, loadModel: (u) => defaultLoadModel(u), sample: defaultSample }) {
+export function createWorkerHost(
+  post: PostFn,
+  deps: WorkerDeps = {
+    initBackend: defaultInitBackend,
+    loadModel: (u) => defaultLoadModel(u),
+    sample: defaultSample,
+  },
+) {
   let model: Model | null = null;
   let pending: Extract<WorkerRequest, { type: 'sample' }> | null = null;
   let busy = false;
@@ -35,11 +51,18 @@ export function createWorkerHost(post: PostFn, deps: WorkerDeps = { initBackend:
         pending = null;
         try {
           if (!model) throw new Error('The engine is not initialised (no model loaded)');
-          const volume = await deps.sample(model, req.conditions, req.seed, { isStale: () => req.id !== latestId });
+          const volume = await deps.sample(model, req.conditions, req.seed, {
+            isStale: () => req.id !== latestId,
+          });
           post({ type: 'result', id: req.id, volume }, [volume.image.buffer, volume.labels.buffer]);
         } catch (e) {
           if (e instanceof SupersededError) post({ type: 'superseded', id: req.id });
-          else post({ type: 'error', id: req.id, message: e instanceof Error ? e.message : String(e) });
+          else
+            post({
+              type: 'error',
+              id: req.id,
+              message: e instanceof Error ? e.message : String(e),
+            });
         }
       }
     } finally {
@@ -53,7 +76,12 @@ export function createWorkerHost(post: PostFn, deps: WorkerDeps = { initBackend:
         try {
           const choice = await deps.initBackend(msg.backend);
           model = await deps.loadModel(msg.modelUrl);
-          post({ type: 'ready', manifest: model.manifest, backend: choice.backend, backendReason: choice.reason });
+          post({
+            type: 'ready',
+            manifest: model.manifest,
+            backend: choice.backend,
+            backendReason: choice.reason,
+          });
         } catch (e) {
           post({ type: 'initError', message: e instanceof Error ? e.message : String(e) });
         }

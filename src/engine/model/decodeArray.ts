@@ -6,7 +6,8 @@
 import { gunzipSync } from 'fflate';
 import type { ArrayDtype, ArraySpec } from './manifest';
 
-export type DecodedArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Float32Array;
+export type DecodedArray =
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Int32Array | Float32Array;
 
 const BYTES: Record<ArrayDtype, number> = {
   uint8: 1,
@@ -27,7 +28,9 @@ export function decodeArray(name: string, spec: ArraySpec, fileBytes: Uint8Array
   try {
     raw = isGzip(fileBytes) ? gunzipSync(fileBytes) : fileBytes;
   } catch (e) {
-    throw new Error(`Model array '${name}' (${spec.file}) is not valid gzip: ${e instanceof Error ? e.message : String(e)}`);
+    throw new Error(
+      `Model array '${name}' (${spec.file}) is not valid gzip: ${e instanceof Error ? e.message : String(e)}`,
+    );
   }
   const count = spec.shape.reduce((a, b) => a * b, 1);
   const expectedBytes = count * BYTES[spec.dtype];

@@ -38,9 +38,13 @@ describe('model loading', () => {
     const { manifest, files } = buildSyntheticModel();
     const missing = { ...files };
     delete missing['territories.u8.gz'];
-    await expect(loadModel('mem://model/', syntheticFetch(missing, manifest))).rejects.toThrow(/territories\.u8\.gz: HTTP 404/);
+    await expect(loadModel('mem://model/', syntheticFetch(missing, manifest))).rejects.toThrow(
+      /territories\.u8\.gz: HTTP 404/,
+    );
     const badJson = async () => new Response('{nope', { status: 200 });
-    await expect(loadModel('mem://model/', badJson)).rejects.toThrow(/manifest\.json is not valid JSON/);
+    await expect(loadModel('mem://model/', badJson)).rejects.toThrow(
+      /manifest\.json is not valid JSON/,
+    );
   });
 
   it('rejects bad manifests with every problem listed', () => {
@@ -56,15 +60,21 @@ describe('model loading', () => {
     m.arrays.regionalBasis.shape = [5, 1, 2, 3, 3];
     m.calibration.gains.male = m.calibration.gains.male.slice(0, 3);
     m.appearance.contrasts.T1w.mean.pop();
-    expect(() => validateManifest(m)).toThrow(/arrays\.regionalBasis\.shape is \[5, 1, 2, 3, 3\], expected \[4, /);
+    expect(() => validateManifest(m)).toThrow(
+      /arrays\.regionalBasis\.shape is \[5, 1, 2, 3, 3\], expected \[4, /,
+    );
     expect(() => validateManifest(m)).toThrow(/calibration\.gains\.male has 3 rows, expected 71/);
-    expect(() => validateManifest(m)).toThrow(/appearance\.contrasts\.T1w\.mean has 15 entries, expected 16/);
+    expect(() => validateManifest(m)).toThrow(
+      /appearance\.contrasts\.T1w\.mean has 15 entries, expected 16/,
+    );
   });
 
   it('rejects arrays whose size does not match the manifest', () => {
     const { manifest, files } = buildSyntheticModel();
     const broken = { ...files, 'territories.u8.gz': gzipSync(new Uint8Array(10)) };
-    expect(() => modelFromFiles(manifest, broken)).toThrow(/'territories' \(territories\.u8\.gz\) has 10 bytes, expected 16128/);
+    expect(() => modelFromFiles(manifest, broken)).toThrow(
+      /'territories' \(territories\.u8\.gz\) has 10 bytes, expected 16128/,
+    );
     const notGzip = { ...files, 'template_labels.u8.gz': new Uint8Array([0x1f, 0x8b, 1, 2, 3]) };
     expect(() => modelFromFiles(manifest, notGzip)).toThrow(/not valid gzip/);
   });

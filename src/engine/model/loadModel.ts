@@ -34,7 +34,10 @@ export interface Model {
 export type FetchFn = (url: string) => Promise<Response>;
 
 /** Load `<baseUrl>/manifest.json` and its arrays. */
-export async function loadModel(baseUrl: string, fetchFn: FetchFn = (u) => fetch(u)): Promise<Model> {
+export async function loadModel(
+  baseUrl: string,
+  fetchFn: FetchFn = (u) => fetch(u),
+): Promise<Model> {
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
   const manifestUrl = `${base}manifest.json`;
   const manifestJson = await fetchJson(fetchFn, manifestUrl);
@@ -71,9 +74,12 @@ export function modelFromFiles(
     throw new Error('arrays.templateLabels must decode to uint8 or int16 label indices (no scale)');
   }
   let maxIdx = 0;
-  for (let i = 0; i < templateLabels.length; i++) if (templateLabels[i] > maxIdx) maxIdx = templateLabels[i];
+  for (let i = 0; i < templateLabels.length; i++)
+    if (templateLabels[i] > maxIdx) maxIdx = templateLabels[i];
   if (maxIdx >= manifest.labels.length) {
-    throw new Error(`templateLabels holds label index ${maxIdx}, but the label table has ${manifest.labels.length} labels`);
+    throw new Error(
+      `templateLabels holds label index ${maxIdx}, but the label table has ${manifest.labels.length} labels`,
+    );
   }
   const arrays: ModelArrays = {
     templateLabels,
@@ -84,7 +90,8 @@ export function modelFromFiles(
   if (prior) arrays.msLesionPrior = asFloat32('msLesionPrior', prior);
   const territories = decode('territories');
   if (territories) {
-    if (!(territories instanceof Uint8Array)) throw new Error('arrays.territories must be uint8 without scale');
+    if (!(territories instanceof Uint8Array))
+      throw new Error('arrays.territories must be uint8 without scale');
     arrays.territories = territories;
   }
   return {
@@ -119,7 +126,8 @@ async function fetchOk(fetchFn: FetchFn, url: string): Promise<Response> {
   } catch (e) {
     throw new Error(`Could not fetch ${url}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!res.ok) throw new Error(`Could not fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim());
+  if (!res.ok)
+    throw new Error(`Could not fetch ${url}: HTTP ${res.status} ${res.statusText}`.trim());
   return res;
 }
 

@@ -55,7 +55,8 @@ function crossFieldProblems(m: ModelManifest): string[] {
   }
   p.push(...shapeProblems('arrays.shapeComponents', a.shapeComponents, [K, vz, vy, vx, 3]));
   p.push(...shapeProblems('arrays.regionalBasis', a.regionalBasis, [R, vz, vy, vx, 3]));
-  if (a.msLesionPrior) p.push(...shapeProblems('arrays.msLesionPrior', a.msLesionPrior, [nx, ny, nz]));
+  if (a.msLesionPrior)
+    p.push(...shapeProblems('arrays.msLesionPrior', a.msLesionPrior, [nx, ny, nz]));
   if (a.territories) p.push(...shapeProblems('arrays.territories', a.territories, [nx, ny, nz]));
   for (const [name, spec] of Object.entries(a)) {
     if (spec) p.push(...scaleProblems(`arrays.${name}`, spec));
@@ -75,13 +76,16 @@ function crossFieldProblems(m: ModelManifest): string[] {
       p.push(`calibration.gains.${sex} has ${rows.length} rows, expected ${c.ages.length} (ages)`);
     }
     rows.forEach((r, i) => {
-      if (r.length !== R) p.push(`calibration.gains.${sex}[${i}] has ${r.length} gains, expected ${R} (regions)`);
+      if (r.length !== R)
+        p.push(`calibration.gains.${sex}[${i}] has ${r.length} gains, expected ${R} (regions)`);
     });
   }
 
   const ad = m.pathology.alzheimers;
   if (ad && ad.gainsAtSeverity1.length !== R) {
-    p.push(`pathology.alzheimers.gainsAtSeverity1 has ${ad.gainsAtSeverity1.length} entries, expected ${R}`);
+    p.push(
+      `pathology.alzheimers.gainsAtSeverity1 has ${ad.gainsAtSeverity1.length} entries, expected ${R}`,
+    );
   }
   if (m.pathology.ms) {
     if (!a.msLesionPrior) p.push('pathology.ms needs arrays.msLesionPrior');
@@ -92,18 +96,30 @@ function crossFieldProblems(m: ModelManifest): string[] {
     if (!values.has(PATHOLOGY_LABELS.infarct)) p.push('pathology.stroke needs label 721 in labels');
   }
   if (m.pathology.glioma) {
-    for (const v of [PATHOLOGY_LABELS.necroticCore, PATHOLOGY_LABELS.enhancingRim, PATHOLOGY_LABELS.oedema]) {
+    for (const v of [
+      PATHOLOGY_LABELS.necroticCore,
+      PATHOLOGY_LABELS.enhancingRim,
+      PATHOLOGY_LABELS.oedema,
+    ]) {
       if (!values.has(v)) p.push(`pathology.glioma needs label ${v} in labels`);
     }
   }
 
   for (const [name, t] of Object.entries(m.appearance.contrasts)) {
-    if (t.mean.length !== nLabels) p.push(`appearance.contrasts.${name}.mean has ${t.mean.length} entries, expected ${nLabels} (labels)`);
-    if (t.sd.length !== nLabels) p.push(`appearance.contrasts.${name}.sd has ${t.sd.length} entries, expected ${nLabels} (labels)`);
+    if (t.mean.length !== nLabels)
+      p.push(
+        `appearance.contrasts.${name}.mean has ${t.mean.length} entries, expected ${nLabels} (labels)`,
+      );
+    if (t.sd.length !== nLabels)
+      p.push(
+        `appearance.contrasts.${name}.sd has ${t.sd.length} entries, expected ${nLabels} (labels)`,
+      );
   }
   for (const [name, t] of Object.entries(m.appearance.ageSlopePerDecade ?? {})) {
     if (t && t.mean.length !== nLabels) {
-      p.push(`appearance.ageSlopePerDecade.${name}.mean has ${t.mean.length} entries, expected ${nLabels}`);
+      p.push(
+        `appearance.ageSlopePerDecade.${name}.mean has ${t.mean.length} entries, expected ${nLabels}`,
+      );
     }
   }
   return p;
@@ -117,7 +133,9 @@ function gridProblems(name: string, g: GridSpec): string[] {
     for (let col = 0; col < 3; col++) {
       const expected = r === col ? g.spacing[r] : 0;
       if (Math.abs(g.affine[r][col] - expected) > 1e-4) {
-        p.push(`${name}.affine must be axis-aligned with diagonal = spacing (row ${r}, column ${col})`);
+        p.push(
+          `${name}.affine must be axis-aligned with diagonal = spacing (row ${r}, column ${col})`,
+        );
       }
     }
     if (Math.abs(g.affine[r][3] - g.origin[r]) > 1e-4) {
@@ -128,13 +146,18 @@ function gridProblems(name: string, g: GridSpec): string[] {
 }
 
 function shapeProblems(name: string, spec: ArraySpec, expected: number[]): string[] {
-  const same = spec.shape.length === expected.length && spec.shape.every((v, i) => v === expected[i]);
-  return same ? [] : [`${name}.shape is [${spec.shape.join(', ')}], expected [${expected.join(', ')}]`];
+  const same =
+    spec.shape.length === expected.length && spec.shape.every((v, i) => v === expected[i]);
+  return same
+    ? []
+    : [`${name}.shape is [${spec.shape.join(', ')}], expected [${expected.join(', ')}]`];
 }
 
 function scaleProblems(name: string, spec: ArraySpec): string[] {
   if (Array.isArray(spec.scale) && spec.scale.length !== spec.shape[0]) {
-    return [`${name}.scale has ${spec.scale.length} entries, expected ${spec.shape[0]} (one per component)`];
+    return [
+      `${name}.scale has ${spec.scale.length} entries, expected ${spec.shape[0]} (one per component)`,
+    ];
   }
   return [];
 }

@@ -74,7 +74,8 @@ export function labelMeans(model: Model, contrast: Contrast, age: number): Float
 export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
   const [nx, ny, nz] = model.grid.shape;
   const c = Array.from(normals(streamSeed(seed, 2), 10), (v) => v / 3);
-  const norm = (n: number) => Float32Array.from({ length: n }, (_, i) => (2 * i) / Math.max(n - 1, 1) - 1);
+  const norm = (n: number) =>
+    Float32Array.from({ length: n }, (_, i) => (2 * i) / Math.max(n - 1, 1) - 1);
   const xs = norm(nx);
   const ys = norm(ny);
   const zs = norm(nz);
@@ -121,7 +122,10 @@ export function renderContrast(
   // 1. Texture: unit-variance smoothed noise.
   const textured = tf.tidy(() => {
     const noise = tf.tensor(normalsF32(streamSeed(seed, 1), n), shape5) as tf.Tensor5D;
-    const tex = tf.div(blur3d(noise, app.textureSigmaVoxels), smoothedNoiseStd(app.textureSigmaVoxels));
+    const tex = tf.div(
+      blur3d(noise, app.textureSigmaVoxels),
+      smoothedNoiseStd(app.textureSigmaVoxels),
+    );
     const mean = tf.gather(tf.tensor1d(means), labelIndex);
     const sd = tf.gather(tf.tensor1d(sds), labelIndex);
     return tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex)) as tf.Tensor5D;
@@ -131,10 +135,16 @@ export function renderContrast(
   textured.dispose();
   return tf.tidy(() => {
     // 3. Bias field.
-    const biased = tf.mul(tf.reshape(pv, [nz, ny, nx]), tf.exp(tf.mul(biasPolynomial(model, seed), app.biasFieldStrength)));
+    const biased = tf.mul(
+      tf.reshape(pv, [nz, ny, nx]),
+      tf.exp(tf.mul(biasPolynomial(model, seed), app.biasFieldStrength)),
+    );
     pv.dispose();
     // 4. Rician noise, σ_n = mean_of_wm / snr (kept on the device: no sync).
-    const wm = tf.reshape(tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'float32'), labelIndex), [nz, ny, nx]);
+    const wm = tf.reshape(
+      tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'float32'), labelIndex),
+      [nz, ny, nx],
+    );
     const wmCount = tf.sum(wm);
     const fallback = Math.max(...means);
     const wmMean = tf.where(

@@ -14,9 +14,14 @@ export interface GliomaParams {
   radiusMm: number;
 }
 
-export function drawGliomaLabels(model: Model, labelIndex: tf.Tensor1D, g: GliomaParams): tf.Tensor1D {
+export function drawGliomaLabels(
+  model: Model,
+  labelIndex: tf.Tensor1D,
+  g: GliomaParams,
+): tf.Tensor1D {
   const spec = model.manifest.pathology.glioma;
-  if (!spec) throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
+  if (!spec)
+    throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
   const core = requireLabelIndex(model.labels, PATHOLOGY_LABELS.necroticCore, 'glioma core');
   const rim = requireLabelIndex(model.labels, PATHOLOGY_LABELS.enhancingRim, 'glioma rim');
   const oedema = requireLabelIndex(model.labels, PATHOLOGY_LABELS.oedema, 'glioma oedema');
@@ -25,7 +30,10 @@ export function drawGliomaLabels(model: Model, labelIndex: tf.Tensor1D, g: Gliom
     const d2 = coords.map((x, a) => tf.square(tf.sub(x, g.centreMm[a])));
     const r = tf.sqrt(tf.add(tf.add(d2[0], d2[1]), d2[2]));
     const R = g.radiusMm;
-    const isWm = tf.equal(tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'int32'), labelIndex), 1);
+    const isWm = tf.equal(
+      tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'int32'), labelIndex),
+      1,
+    );
     const fill = (v: number) => tf.fill(labelIndex.shape, v, 'int32');
     const oedemaOrAnatomy = tf.where(
       tf.logicalAnd(tf.lessEqual(r, spec.oedemaFactor * R), isWm),

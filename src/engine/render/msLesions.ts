@@ -36,7 +36,8 @@ export function drawMsLesions(
 ): MsResult {
   const spec = model.manifest.pathology.ms;
   const prior = model.arrays.msLesionPrior;
-  if (!spec || !prior) throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
+  if (!spec || !prior)
+    throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
   const lesion = requireLabelIndex(model.labels, PATHOLOGY_LABELS.msLesion, 'MS lesion');
   const grid = model.grid;
   const [nx, ny, nz] = grid.shape;
@@ -53,7 +54,12 @@ export function drawMsLesions(
     if (isWm[labels[v]] && t < n) total += prior[t];
     cdf[v] = total;
   }
-  const result: MsResult = { targetLoadMl: targetMl, realisedLoadMl: 0, lesionCount: 0, lesionsDrawn: 0 };
+  const result: MsResult = {
+    targetLoadMl: targetMl,
+    realisedLoadMl: 0,
+    lesionCount: 0,
+    lesionsDrawn: 0,
+  };
   if (total <= 0) {
     result.note = 'no white matter with non-zero lesion prior: no lesions drawn';
     return result;
@@ -77,7 +83,8 @@ export function drawMsLesions(
     const u1 = 1 - rng();
     const u2 = rng();
     const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
-    const volumeMm3 = 1000 * Math.exp(spec.lesionVolumeLogMeanMl + spec.lesionVolumeLogSdMl * normal);
+    const volumeMm3 =
+      1000 * Math.exp(spec.lesionVolumeLogMeanMl + spec.lesionVolumeLogSdMl * normal);
     const e = spec.elongation;
     const b = Math.cbrt((3 * volumeMm3) / (4 * Math.PI * e));
     const a = e * b;
@@ -158,7 +165,11 @@ function ventricleVoxels(model: Model, labels: Int32Array): Float64Array {
     const i = v % nx;
     const j = Math.floor(v / nx) % ny;
     const k = Math.floor(v / (nx * ny));
-    out.push(g.origin[0] + g.spacing[0] * i, g.origin[1] + g.spacing[1] * j, g.origin[2] + g.spacing[2] * k);
+    out.push(
+      g.origin[0] + g.spacing[0] * i,
+      g.origin[1] + g.spacing[1] * j,
+      g.origin[2] + g.spacing[2] * k,
+    );
   }
   return Float64Array.from(out);
 }
@@ -167,7 +178,11 @@ function ventricleVoxels(model: Model, labels: Int32Array): Float64Array {
  * Unit direction from the nearest ventricle voxel to the centre. Fallbacks (no ventricle voxels,
  * or the centre on a ventricle voxel): away from the grid centre, then +z.
  */
-function longAxis(c: [number, number, number], vent: Float64Array, gridCentre: number[]): [number, number, number] {
+function longAxis(
+  c: [number, number, number],
+  vent: Float64Array,
+  gridCentre: number[],
+): [number, number, number] {
   let best = Infinity;
   let bx = 0;
   let by = 0;

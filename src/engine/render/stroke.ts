@@ -23,7 +23,8 @@ export interface StrokeResult {
 /** Territory code per output voxel (0 outside the atlas). */
 export function territoryPerVoxel(model: Model, templateIndex: Int32Array): Uint8Array {
   const atlas = model.arrays.territories;
-  if (!atlas) throw new Error(`Model ${model.manifest.id} has no territory atlas (arrays.territories)`);
+  if (!atlas)
+    throw new Error(`Model ${model.manifest.id} has no territory atlas (arrays.territories)`);
   const n = model.grid.count;
   const out = new Uint8Array(n);
   for (let v = 0; v < n; v++) {
@@ -42,7 +43,8 @@ export function drawStroke(
   fraction: number,
 ): StrokeResult {
   const spec = model.manifest.pathology.stroke;
-  if (!spec) throw new Error(`Model ${model.manifest.id} has no stroke parameters (pathology.stroke)`);
+  if (!spec)
+    throw new Error(`Model ${model.manifest.id} has no stroke parameters (pathology.stroke)`);
   const key = `${territory}-${side}`;
   const code = spec.territoryCodes[key];
   if (code === undefined) throw new Error(`Model ${model.manifest.id} has no territory '${key}'`);

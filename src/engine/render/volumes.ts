@@ -20,7 +20,9 @@ export function regionalVolumesMl(model: Model, labels: Int32Array): Record<stri
   const table = model.labels;
   const counts = labelCounts(labels, table.infos.length);
   const mlByValue = new Map<number, number>();
-  table.infos.forEach((l, i) => mlByValue.set(l.value, (mlByValue.get(l.value) ?? 0) + counts[i] * model.grid.voxelMl));
+  table.infos.forEach((l, i) =>
+    mlByValue.set(l.value, (mlByValue.get(l.value) ?? 0) + counts[i] * model.grid.voxelMl),
+  );
   const out: Record<string, number> = {};
   for (const r of model.manifest.regions) {
     out[r.name] = r.labels.reduce((s, v) => s + (mlByValue.get(v) ?? 0), 0);
@@ -29,7 +31,8 @@ export function regionalVolumesMl(model: Model, labels: Int32Array): Record<stri
   for (const [v, ml] of mlByValue) if ((v >= 1 && v <= 499) || (v >= 700 && v <= 799)) icv += ml;
   out.icv = icv;
   table.infos.forEach((l, i) => {
-    if (l.value >= 700 && l.value <= 799 && counts[i] > 0) out[l.name] = counts[i] * model.grid.voxelMl;
+    if (l.value >= 700 && l.value <= 799 && counts[i] > 0)
+      out[l.name] = counts[i] * model.grid.voxelMl;
   });
   return out;
 }

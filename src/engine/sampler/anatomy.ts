@@ -7,7 +7,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../model/loadModel';
 import type { Grid } from '../model/grid';
 import type { Vec3 } from '../model/manifest';
-import { nearestFlatIndex, toPoints, trilinear, trilinearOnLattice, type Points } from './interpolate';
+import {
+  nearestFlatIndex,
+  toPoints,
+  trilinear,
+  trilinearOnLattice,
+  type Points,
+} from './interpolate';
 import { getModelTensors } from './modelTensors';
 
 export const SQUARING_STEPS = 6;
@@ -26,7 +32,11 @@ export interface AnatomyTensors {
 }
 
 /** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
-export function velocityField(basis: tf.Tensor2D, coefficients: Float32Array, nv: number): tf.Tensor2D {
+export function velocityField(
+  basis: tf.Tensor2D,
+  coefficients: Float32Array,
+  nv: number,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const row = tf.tensor2d(coefficients, [1, coefficients.length]);
     return tf.reshape(tf.matMul(row, basis), [3, nv]);
@@ -34,7 +44,12 @@ export function velocityField(basis: tf.Tensor2D, coefficients: Float32Array, nv
 }
 
 /** Step 4: displacement u = exp(v) by scaling and squaring: u ← u + T(u, x + u), N times. */
-export function expVelocity(v: tf.Tensor2D, grid: Grid, coords: Points, steps = SQUARING_STEPS): tf.Tensor2D {
+export function expVelocity(
+  v: tf.Tensor2D,
+  grid: Grid,
+  coords: Points,
+  steps = SQUARING_STEPS,
+): tf.Tensor2D {
   let u: tf.Tensor2D = tf.div(v, 2 ** steps);
   for (let s = 0; s < steps; s++) {
     const next = tf.tidy(() => {
@@ -79,7 +94,9 @@ export function sampleAnatomyTensors(
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
-  const u = tf.tidy(() => expVelocity(velocityField(t.basis, coefficients, vgrid.count), vgrid, t.velocityCoords));
+  const u = tf.tidy(() =>
+    expVelocity(velocityField(t.basis, coefficients, vgrid.count), vgrid, t.velocityCoords),
+  );
   try {
     const C = model.manifest.calibration.gridCentreMm;
     const templateIndex = tf.tidy(() => {
@@ -110,7 +127,11 @@ export function sampleAnatomyTensors(
 }
 
 /** Step 6b per axis: x' = C + (x − C)/k for the grid's axis positions, in float32 arithmetic. */
-export function scaledAxes(grid: Grid, centre: Vec3, scale: number): [Float32Array, Float32Array, Float32Array] {
+export function scaledAxes(
+  grid: Grid,
+  centre: Vec3,
+  scale: number,
+): [Float32Array, Float32Array, Float32Array] {
   const k = Math.fround(scale);
   return [0, 1, 2].map((a) => {
     const out = new Float32Array(grid.shape[a]);

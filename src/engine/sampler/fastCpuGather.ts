@@ -47,7 +47,10 @@ export function installFastCpuGather(): void {
           throw new Error(`GatherV2: the index value ${v} is not in [0, ${dim - 1}]`);
         }
       }
-      const out = tf.util.getTypedArrayFromDType(x.dtype as 'float32' | 'int32' | 'bool', outer * nIdx * inner);
+      const out = tf.util.getTypedArrayFromDType(
+        x.dtype as 'float32' | 'int32' | 'bool',
+        outer * nIdx * inner,
+      );
       if (inner === 1) {
         for (let o = 0; o < outer; o++) {
           const src = o * dim;

@@ -32,7 +32,11 @@ export function trilinear(field: tf.Tensor2D, grid: Grid, pts: Points): tf.Tenso
     const frac: tf.Tensor1D[] = [];
     for (let a = 0; a < 3; a++) {
       const [i0, w] = tf.tidy(() => {
-        const q = tf.clipByValue(tf.div(tf.sub(pts[a], grid.origin[a]), grid.spacing[a]), 0, grid.shape[a] - 1);
+        const q = tf.clipByValue(
+          tf.div(tf.sub(pts[a], grid.origin[a]), grid.spacing[a]),
+          0,
+          grid.shape[a] - 1,
+        );
         const lo = tf.clipByValue(tf.floor(q), 0, grid.shape[a] - 2);
         return [lo, tf.sub(q, lo)] as tf.Tensor1D[];
       });
@@ -90,7 +94,11 @@ export function nearestFlatIndex(grid: Grid, pts: Points): tf.Tensor1D {
       flat = tf.add(flat, tf.mul(qc, stride[a]));
     }
     const idx = tf.cast(flat, 'int32');
-    return tf.where(tf.greater(outside, 0), tf.fill([pts[0].shape[0]], grid.count, 'int32'), idx) as tf.Tensor1D;
+    return tf.where(
+      tf.greater(outside, 0),
+      tf.fill([pts[0].shape[0]], grid.count, 'int32'),
+      idx,
+    ) as tf.Tensor1D;
   });
 }
 
@@ -100,7 +108,12 @@ export function toPoints(t: tf.Tensor2D): Points {
 }
 
 /** Per-position lower index i0 and weight w along one axis (same clamping as `trilinear`). */
-export function axisWeights(coords: Float32Array, origin: number, spacing: number, n: number): { i0: Int32Array; w: Float32Array } {
+export function axisWeights(
+  coords: Float32Array,
+  origin: number,
+  spacing: number,
+  n: number,
+): { i0: Int32Array; w: Float32Array } {
   const m = coords.length;
   const i0 = new Int32Array(m);
   const w = new Float32Array(m);
@@ -141,11 +154,17 @@ function lerpAxis(t: tf.Tensor3D, weights: { i0: Int32Array; w: Float32Array }):
  * step 6 when no glioma mass effect bends the sample positions: ~10 full-volume ops instead
  * of ~100.
  */
-export function trilinearOnLattice(field: tf.Tensor2D, grid: Grid, axes: [Float32Array, Float32Array, Float32Array]): tf.Tensor2D {
+export function trilinearOnLattice(
+  field: tf.Tensor2D,
+  grid: Grid,
+  axes: [Float32Array, Float32Array, Float32Array],
+): tf.Tensor2D {
   const C = field.shape[0];
   const [vx, vy, vz] = grid.shape;
   const [mx, my, mz] = [axes[0].length, axes[1].length, axes[2].length];
-  const w = [0, 1, 2].map((a) => axisWeights(axes[a], grid.origin[a], grid.spacing[a], grid.shape[a]));
+  const w = [0, 1, 2].map((a) =>
+    axisWeights(axes[a], grid.origin[a], grid.spacing[a], grid.shape[a]),
+  );
   return tf.tidy(() => {
     const ax = lerpAxis(tf.reshape(field, [C * vz * vy, vx, 1]), w[0]); // [C·vz·vy, mx, 1]
     const ay = lerpAxis(tf.reshape(ax, [C * vz, vy, mx]), w[1]); // [C·vz, my, mx]

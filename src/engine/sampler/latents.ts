@@ -42,13 +42,15 @@ export function gainsFor(manifest: ModelManifest, c: Conditions): Float64Array {
   const g = interpAge(cal.ages, cal.gains[c.sex], c.age);
   if (c.pathology === 'alzheimers') {
     const ad = manifest.pathology.alzheimers;
-    if (!ad) throw new Error(`Model ${manifest.id} has no Alzheimer's gains (pathology.alzheimers)`);
+    if (!ad)
+      throw new Error(`Model ${manifest.id} has no Alzheimer's gains (pathology.alzheimers)`);
     const sev = c.adSeverity ?? 0;
     ad.gainsAtSeverity1.forEach((v, r) => (g[r] += sev * v));
   }
   if (c.pathology === 'stroke') {
     const stroke = manifest.pathology.stroke;
-    if (!stroke) throw new Error(`Model ${manifest.id} has no stroke parameters (pathology.stroke)`);
+    if (!stroke)
+      throw new Error(`Model ${manifest.id} has no stroke parameters (pathology.stroke)`);
     const r = manifest.regions.findIndex((reg) => reg.name === 'lateral-ventricles');
     // A model without a lateral-ventricle region simply gets no ex-vacuo enlargement.
     if (r >= 0) g[r] += stroke.exVacuoGain * (c.strokeSize ?? 0);
@@ -57,7 +59,11 @@ export function gainsFor(manifest: ModelManifest, c: Conditions): Float64Array {
 }
 
 /** Coefficients of the velocity matMul: [z_k·sigma_k for k < K, g_r for r < R]. */
-export function velocityCoefficients(manifest: ModelManifest, latents: Latents, gains: Float64Array): Float32Array {
+export function velocityCoefficients(
+  manifest: ModelManifest,
+  latents: Latents,
+  gains: Float64Array,
+): Float32Array {
   const K = manifest.shapeModel.components;
   const out = new Float32Array(K + gains.length);
   for (let k = 0; k < K; k++) out[k] = latents.z[k] * manifest.shapeModel.sigma[k];

@@ -71,7 +71,14 @@ export const SYNTHETIC_REGIONS = [
   { name: 'hippocampus', labels: [17, 53] },
 ];
 
-const TERRITORY_CODES = { 'ACA-left': 1, 'ACA-right': 2, 'MCA-left': 3, 'MCA-right': 4, 'PCA-left': 5, 'PCA-right': 6 };
+const TERRITORY_CODES = {
+  'ACA-left': 1,
+  'ACA-right': 2,
+  'MCA-left': 3,
+  'MCA-right': 4,
+  'PCA-left': 5,
+  'PCA-right': 6,
+};
 
 function quantise(values: Float32Array, components: number): { data: Int16Array; scale: number[] } {
   const per = values.length / components;
@@ -87,18 +94,32 @@ function quantise(values: Float32Array, components: number): { data: Int16Array;
   return { data, scale };
 }
 
-const gz = (a: ArrayBufferView) => gzipSync(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), { level: 1 });
+const gz = (a: ArrayBufferView) =>
+  gzipSync(new Uint8Array(a.buffer, a.byteOffset, a.byteLength), { level: 1 });
 
-export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifest: ModelManifest; files: Record<string, Uint8Array> } {
+export function buildSyntheticModel(opts: SyntheticModelOptions = {}): {
+  manifest: ModelManifest;
+  files: Record<string, Uint8Array>;
+} {
   const shape = opts.shape ?? [24, 28, 24];
   const s = opts.spacing ?? 2;
   const vs = opts.velocitySpacing ?? 6;
   const [nx, ny, nz] = shape;
   const H: Vec3 = [((nx - 1) * s) / 2, ((ny - 1) * s) / 2, ((nz - 1) * s) / 2];
   const origin: Vec3 = [-H[0], -H[1], -H[2]];
-  const vshape: Vec3 = [Math.ceil((2 * H[0]) / vs) + 1, Math.ceil((2 * H[1]) / vs) + 1, Math.ceil((2 * H[2]) / vs) + 1];
+  const vshape: Vec3 = [
+    Math.ceil((2 * H[0]) / vs) + 1,
+    Math.ceil((2 * H[1]) / vs) + 1,
+    Math.ceil((2 * H[2]) / vs) + 1,
+  ];
   const [vx, vy, vz] = vshape;
-  const labels: LabelInfo[] = LABELS.map(([value, name, group, rgb], index) => ({ index, value, name, rgb, group }));
+  const labels: LabelInfo[] = LABELS.map(([value, name, group, rgb], index) => ({
+    index,
+    value,
+    name,
+    rgb,
+    group,
+  }));
   const indexOf = new Map(labels.map((l) => [l.value, l.index]));
   const idx = (v: number) => indexOf.get(v) ?? 0;
 
@@ -113,7 +134,10 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
     r: [0.09 * H[0], 0.16 * H[1], 0.09 * H[2]],
   });
   const inside = (p: Vec3, e: { c: Vec3; r: Vec3 }) =>
-    ((p[0] - e.c[0]) / e.r[0]) ** 2 + ((p[1] - e.c[1]) / e.r[1]) ** 2 + ((p[2] - e.c[2]) / e.r[2]) ** 2 <= 1;
+    ((p[0] - e.c[0]) / e.r[0]) ** 2 +
+      ((p[1] - e.c[1]) / e.r[1]) ** 2 +
+      ((p[2] - e.c[2]) / e.r[2]) ** 2 <=
+    1;
 
   const n = nx * ny * nz;
   const template = new Uint8Array(n);
@@ -141,7 +165,8 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
           prior[v] = Math.round(255 * Math.max(0, Math.min(1, 1.1 - rho / 0.8)));
           const yn = p[1] / H[1];
           const t = yn > 0.3 ? 'ACA' : yn < -0.3 ? 'PCA' : 'MCA';
-          territories[v] = TERRITORY_CODES[`${t}-${left ? 'left' : 'right'}` as keyof typeof TERRITORY_CODES];
+          territories[v] =
+            TERRITORY_CODES[`${t}-${left ? 'left' : 'right'}` as keyof typeof TERRITORY_CODES];
         }
         if (value >= 1 && value <= 499) icvVoxels++;
         template[v] = idx(value);
@@ -167,7 +192,8 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
     }
     return out;
   };
-  const bump = (p: Vec3, c: Vec3, width: number) => Math.exp(-((p[0] - c[0]) ** 2 + (p[1] - c[1]) ** 2 + (p[2] - c[2]) ** 2) / (2 * width * width));
+  const bump = (p: Vec3, c: Vec3, width: number) =>
+    Math.exp(-((p[0] - c[0]) ** 2 + (p[1] - c[1]) ** 2 + (p[2] - c[2]) ** 2) / (2 * width * width));
   const shapeFields = field(3, (c, p) => {
     const [x, y, z] = [p[0] / H[0], p[1] / H[1], p[2] / H[2]];
     if (c === 0) return [x * 2, 0, 0];
@@ -193,8 +219,15 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
       const b = -0.05 * minH * Math.exp(-((rho / 0.5) ** 2));
       return [radial[0] * b * rho, radial[1] * b * rho, radial[2] * b * rho];
     }
-    if (r === 2) return add(towards(p, vent(-1).c, 0.3 * minH, 0.15 * minH), towards(p, vent(1).c, 0.3 * minH, 0.15 * minH));
-    return add(towards(p, hippo(-1).c, 0.2 * minH, 0.1 * minH), towards(p, hippo(1).c, 0.2 * minH, 0.1 * minH));
+    if (r === 2)
+      return add(
+        towards(p, vent(-1).c, 0.3 * minH, 0.15 * minH),
+        towards(p, vent(1).c, 0.3 * minH, 0.15 * minH),
+      );
+    return add(
+      towards(p, hippo(-1).c, 0.2 * minH, 0.1 * minH),
+      towards(p, hippo(1).c, 0.2 * minH, 0.1 * minH),
+    );
   });
   const qShape = quantise(shapeFields, 3);
   const qBasis = quantise(basisFields, 4);
@@ -208,12 +241,27 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
   const col = (which: 0 | 1 | 2) => labels.map((l) => APPEARANCE[l.value][which]);
   const sd = (which: 0 | 1 | 2) => labels.map((l) => 0.04 * APPEARANCE[l.value][which]);
 
-  const grid = { shape, spacing: [s, s, s] as Vec3, origin, affine: [[s, 0, 0, origin[0]], [0, s, 0, origin[1]], [0, 0, s, origin[2]], [0, 0, 0, 1]] };
+  const grid = {
+    shape,
+    spacing: [s, s, s] as Vec3,
+    origin,
+    affine: [
+      [s, 0, 0, origin[0]],
+      [0, s, 0, origin[1]],
+      [0, 0, s, origin[2]],
+      [0, 0, 0, 1],
+    ],
+  };
   const velocityGrid = {
     shape: vshape,
     spacing: [vs, vs, vs] as Vec3,
     origin,
-    affine: [[vs, 0, 0, origin[0]], [0, vs, 0, origin[1]], [0, 0, vs, origin[2]], [0, 0, 0, 1]],
+    affine: [
+      [vs, 0, 0, origin[0]],
+      [0, vs, 0, origin[1]],
+      [0, 0, vs, origin[2]],
+      [0, 0, 0, 1],
+    ],
   };
   const manifest: ModelManifest = {
     format: 'brainsynth-model/1',
@@ -228,9 +276,24 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
     labels,
     arrays: {
       templateLabels: { file: 'template_labels.u8.gz', dtype: 'uint8', shape: [nx, ny, nz] },
-      shapeComponents: { file: 'shape_components.i16.gz', dtype: 'int16', shape: [3, vz, vy, vx, 3], scale: qShape.scale },
-      regionalBasis: { file: 'regional_basis.i16.gz', dtype: 'int16', shape: [4, vz, vy, vx, 3], scale: qBasis.scale },
-      msLesionPrior: { file: 'ms_lesion_prior.u8.gz', dtype: 'uint8', shape: [nx, ny, nz], scale: 1 / 255 },
+      shapeComponents: {
+        file: 'shape_components.i16.gz',
+        dtype: 'int16',
+        shape: [3, vz, vy, vx, 3],
+        scale: qShape.scale,
+      },
+      regionalBasis: {
+        file: 'regional_basis.i16.gz',
+        dtype: 'int16',
+        shape: [4, vz, vy, vx, 3],
+        scale: qBasis.scale,
+      },
+      msLesionPrior: {
+        file: 'ms_lesion_prior.u8.gz',
+        dtype: 'uint8',
+        shape: [nx, ny, nz],
+        scale: 1 / 255,
+      },
       territories: { file: 'territories.u8.gz', dtype: 'uint8', shape: [nx, ny, nz] },
     },
     shapeModel: { components: 3, sigma: [1, 0.8, 0.6], explainedVariance: [0.5, 0.3, 0.2] },
@@ -245,8 +308,18 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
     },
     pathology: {
       alzheimers: { gainsAtSeverity1: [0.5, 0, 1.5, -1.0] },
-      ms: { lesionVolumeLogMeanMl: Math.log(0.05), lesionVolumeLogSdMl: 0.7, elongation: 2, maxLesions: 60 },
-      glioma: { oedemaFactor: 1.6, rimFraction: 0.25, necrosisFraction: 0.5, massEffectDecayMm: 30 },
+      ms: {
+        lesionVolumeLogMeanMl: Math.log(0.05),
+        lesionVolumeLogSdMl: 0.7,
+        elongation: 2,
+        maxLesions: 60,
+      },
+      glioma: {
+        oedemaFactor: 1.6,
+        rimFraction: 0.25,
+        necrosisFraction: 0.5,
+        massEffectDecayMm: 30,
+      },
       stroke: { territoryCodes: TERRITORY_CODES, exVacuoGain: 0.3 },
     },
     appearance: {
@@ -255,13 +328,17 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): { manifes
         T2w: { mean: col(1), sd: sd(1) },
         FLAIR: { mean: col(2), sd: sd(2) },
       },
-      ageSlopePerDecade: { T1w: { mean: labels.map((l) => (l.value === 2 || l.value === 41 ? -0.01 : 0)) } },
+      ageSlopePerDecade: {
+        T1w: { mean: labels.map((l) => (l.value === 2 || l.value === 41 ? -0.01 : 0)) },
+      },
       partialVolumeSigmaVoxels: 0.6,
       textureSigmaVoxels: 1.0,
       biasFieldStrength: 0.12,
       snr: 30,
     },
-    provenance: [{ source: 'synthetic (src/engine/testing/syntheticModel.ts)', licence: 'MIT', use: 'tests' }],
+    provenance: [
+      { source: 'synthetic (src/engine/testing/syntheticModel.ts)', licence: 'MIT', use: 'tests' },
+    ],
   };
   const files: Record<string, Uint8Array> = {
     'template_labels.u8.gz': gz(template),
@@ -280,7 +357,11 @@ export function syntheticModel(opts: SyntheticModelOptions = {}): Model {
 }
 
 /** A fetch over the in-memory files (for loadModel tests and the worker-host test). */
-export function syntheticFetch(files: Record<string, Uint8Array>, manifest: unknown, base = 'mem://model/'): (url: string) => Promise<Response> {
+export function syntheticFetch(
+  files: Record<string, Uint8Array>,
+  manifest: unknown,
+  base = 'mem://model/',
+): (url: string) => Promise<Response> {
   return async (url: string) => {
     const name = url.startsWith(base) ? url.slice(base.length) : url;
     if (name === 'manifest.json') return new Response(JSON.stringify(manifest), { status: 200 });

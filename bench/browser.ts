@@ -1,0 +1,82 @@
+/**
+ * Headless-Chromium variant of the benchmark: Vite dev server + the system Chromium (flags of
+ * DESIGN.md §7) opening bench/browser/index.html, which samples through EngineClient (worker).
+ * Used by `npm run bench -- --browser`.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { createServer } from 'vite';
+import type { BrowserBenchResult } from './browser/main';
+
+export interface BrowserRun extends BrowserBenchResult {
+  requested: string;
+}
+
+const FLAGS = [
+  '--enable-unsafe-webgpu',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function runBrowserBench(opts: {
+  root: string;
+  modelUrl: string;
+  backends: string[];
+  runs: number;
+  timeoutMs: number;
+  fsAllow?: string[];
+}): Promise<BrowserRun[]> {
+  const server = await createServer({
+    root: opts.root,
+    configFile: join(opts.root, 'vite.config.ts'),
+    logLevel: 'error',
+    server: {
+      host: '127.0.0.1',
+      port: 5188,
+      strictPort: false,
+      fs: { allow: [opts.root, ...(opts.fsAllow ?? [])] },
+    },
+  });
+  await server.listen();
+  const base = server.resolvedUrls?.local[0] ?? 'http://127.0.0.1:5188/';
+  const results: BrowserRun[] = [];
+  try {
+    for (const backend of opts.backends) {
+      const profile = mkdtempSync(join(tmpdir(), 'bench-chromium-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: '/usr/bin/chromium',
+        headless: true,
+        args: FLAGS,
+      });
+      try {
+        const page = await context.newPage();
+        const url = `${base}bench/browser/index.html?backend=${backend}&runs=${opts.runs}&model=${encodeURIComponent(opts.modelUrl)}`;
+        await page.goto(url);
+        await page.waitForFunction(() => window.__bench !== undefined, undefined, {
+          timeout: opts.timeoutMs,
+          polling: 500,
+        });
+        const r = (await page.evaluate(() => window.__bench)) as BrowserBenchResult;
+        results.push({ requested: backend, ...r });
+      } catch (e) {
+        results.push({
+          requested: backend,
+          error: e instanceof Error ? e.message.split('\n')[0] : String(e),
+        });
+      } finally {
+        await context.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return results;
+}
