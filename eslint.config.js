@@ -33,7 +33,14 @@ export default tseslint.config(
   {
     files: ['**/*.{js,mjs,cjs}', 'scripts/**'],
     languageOptions: {
-      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+      globals: {
+        process: 'readonly',
+        console: 'readonly',
+        URL: 'readonly',
+        fetch: 'readonly',
+        setTimeout: 'readonly',
+        window: 'readonly', // code passed to page.evaluate / waitForFunction
+      },
     },
   },
 );

@@ -14,7 +14,6 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { AppController } from './ui/controller';
 import { realEngine } from './ui/realEngine';
-import { Viewer } from './viewer';
 import './ui/styles.css';
 
 const MODEL_URL = `${import.meta.env.BASE_URL}models/brainsynth-shape-v1/`;
@@ -22,7 +21,8 @@ const MODEL_URL = `${import.meta.env.BASE_URL}models/brainsynth-shape-v1/`;
 const controller = new AppController({
   engine: realEngine,
   modelUrl: MODEL_URL,
-  createViewer: (canvas) => Viewer.create(canvas),
+  // NiiVue is large: load it in its own chunk while the UI and the sampler start
+  createViewer: async (canvas) => (await import('./viewer')).Viewer.create(canvas),
 });
 
 declare global {

@@ -66,7 +66,7 @@ export class Viewer implements ViewerLike {
   private labelTable: LabelInfo[] | null = null;
   private contrast: string | null = null;
   private overlayOn = true;
-  private overlayOpacity = 0.4;
+  private overlayOpacity = 0.3;
   private cursorCb: ((info: CursorInfo) => void) | null = null;
   private busy: Promise<void> = Promise.resolve();
 

@@ -24,7 +24,7 @@ export type ViewerStore = ReturnType<typeof createViewerStore>;
 export function createViewerStore() {
   return createStore<ViewerState>()((set) => ({
     overlay: true,
-    opacity: 0.4,
+    opacity: 0.3,
     radiological: false,
     cursor: null,
     userFile: null,
