@@ -1,0 +1,4 @@
+from brainsynth.server.main import run
+
+if __name__ == "__main__":
+    run()

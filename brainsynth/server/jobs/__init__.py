@@ -1,0 +1,1 @@
+"""Job persistence (SQLite) and execution (worker processes)."""

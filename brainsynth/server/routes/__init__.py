@@ -1,0 +1,12 @@
+"""HTTP routes, one module per resource, all under /api/v1."""
+
+from fastapi import APIRouter
+
+from brainsynth.server.routes import health, jobs, models
+
+api = APIRouter(prefix="/api/v1")
+api.include_router(health.router)
+api.include_router(models.router)
+api.include_router(jobs.router)
+
+__all__ = ["api"]
