@@ -150,6 +150,7 @@ class _Slot:
         seeds = [s for s in range(first, first + count) if s not in done]
         folder = settings.jobs_dir / job.id
         folder.mkdir(parents=True, exist_ok=True)
+        _remove_temporaries(folder)  # left by a killed server
         task = {
             "model_dir": str(entry.path.resolve()),
             "conditions": req["conditions"],
