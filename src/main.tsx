@@ -5,7 +5,8 @@
  * window.__brainsynth (for end-to-end tests and debugging; read-only):
  *   .state         snapshot: status, backend, backendReason, lastSampleMs, samples, rendered,
  *                  error, model {id, version}, conditions, seed, keepSubject, errors (refusals),
- *                  viewer {overlay, opacity, radiological, cursor, userFile, fileError},
+ *                  viewer {overlay, opacity, radiological, cursor, userFile, fileError,
+ *                          view {crosshairMm, window, radiological} as NiiVue shows it},
  *                  volume {dims, spacing, seed, conditions, regionalVolumesMl, labelsPresent, …}
  *   .screenshot()  PNG data URL of the viewer canvas
  */

@@ -375,6 +375,7 @@ export class AppController {
         cursor: v.cursor,
         userFile: v.userFile,
         fileError: v.fileError,
+        view: this.viewerInst?.viewState() ?? null,
       },
       volume: e.volume ? summarize(e.volume) : null,
     };

@@ -11,7 +11,7 @@
 import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
 import type { LabelInfo, SampledVolume } from '../engine/types';
 import { labelColormap, labelNames } from './labelColormap';
-import type { CursorInfo, UserVolume, ViewerLike } from './types';
+import type { CursorInfo, UserVolume, ViewState, ViewerLike } from './types';
 
 const DT_INT16 = 4;
 const DT_FLOAT32 = 16;
@@ -243,6 +243,16 @@ export class Viewer implements ViewerLike {
       label,
       name: label === null ? '' : (this.names.get(label) ?? `label ${label}`),
     });
+  }
+
+  viewState(): ViewState {
+    const mm = this.nv.volumes.length > 0 ? this.nv.frac2mm(this.nv.scene.crosshairPos) : [0, 0, 0];
+    const img = this.image;
+    return {
+      crosshairMm: [mm[0], mm[1], mm[2]],
+      window: img && Number.isFinite(img.cal_min) ? [img.cal_min!, img.cal_max!] : null,
+      radiological: this.nv.opts.isRadiologicalConvention,
+    };
   }
 
   screenshot(): string {

@@ -21,6 +21,15 @@ export interface UserVolume {
   data: ArrayLike<number>;
 }
 
+/** What the viewer currently shows (for status read-outs and tests). */
+export interface ViewState {
+  /** Crosshair, RAS mm. */
+  crosshairMm: [number, number, number];
+  /** Display window of the image [min, max] (window/level). */
+  window: [number, number] | null;
+  radiological: boolean;
+}
+
 export interface ViewerLike {
   /** Show a generated volume with its label overlay; swaps data in place when the grid matches. */
   showVolume(vol: SampledVolume, labels: LabelInfo[]): Promise<void>;
@@ -32,6 +41,7 @@ export interface ViewerLike {
   /** Move the crosshair to a world position (RAS mm); views follow. */
   moveTo(mm: [number, number, number]): void;
   onCursor(cb: (info: CursorInfo) => void): void;
+  viewState(): ViewState;
   /** PNG data URL of the current canvas. */
   screenshot(): string;
   dispose(): void;

@@ -254,6 +254,13 @@ export class FakeViewer implements ViewerLike {
   onCursor(cb: (c: CursorInfo) => void) {
     this.cursorCb = cb;
   }
+  viewState() {
+    return {
+      crosshairMm: [0, 0, 0] as [number, number, number],
+      window: null,
+      radiological: this.radiological,
+    };
+  }
   screenshot() {
     return 'data:image/png;base64,';
   }
