@@ -151,6 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        generate_unique_id_function=lambda route: route.name,  # operationId = function name
     )
     app.state.services = services
     app.include_router(api)
@@ -188,6 +189,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if option.get("type") == "array":
                 option["items"]["enum"] = list(settings.allowed_contrasts)
                 option["uniqueItems"] = True
+        # the conditions are checked against the models' own schemas: show them (as found now)
+        schemas = []
+        for entry in catalog.scan()[0].values():
+            cond = {k: v for k, v in entry.conditions_schema.items() if k not in ("$schema", "$id")}
+            if cond not in schemas:
+                schemas.append(cond)
+        if schemas:
+            props["conditions"] = {
+                "description": props["conditions"].get("description", ""),
+                **(schemas[0] if len(schemas) == 1 else {"anyOf": schemas}),
+            }
+        # a new job's id leads to its other operations (lets clients and fuzzers follow it)
+        job_id = {"job_id": "$response.body#/id"}
+        doc["paths"][jobs.PREFIX]["post"]["responses"]["202"]["links"] = {
+            name: {"operationId": name, "parameters": job_id}
+            for name in ("get_job", "cancel_job", "job_events")
+        }
+        if settings.api_token is None:  # an open server: say so (no security requirement)
+            doc.get("components", {}).pop("securitySchemes", None)
+            for operations in doc["paths"].values():
+                for operation in operations.values():
+                    operation.pop("security", None)
         app.openapi_schema = doc
         return doc
 

@@ -86,6 +86,7 @@ class JobRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
+        strict=True,  # no coercion: `"seed": false` or `"count": "2"` are errors, not 0 and 2
         protected_namespaces=(),
         json_schema_extra={
             "examples": [
@@ -120,6 +121,13 @@ class JobRequest(BaseModel):
         description="distinct contrasts to render; default: [conditions.contrast]",
     )
     count: int = Field(default=1, ge=1, le=BATCH_HARD_MAX, description="volumes in this job")
+
+    @field_validator("resolution_mm", mode="before")
+    @classmethod
+    def _not_bool(cls, value: Any) -> Any:
+        if isinstance(value, bool):  # True == 1 would pass the literal check
+            raise ValueError("resolution_mm must be the number 1 or 2")
+        return value
 
     @field_validator("contrasts")
     @classmethod

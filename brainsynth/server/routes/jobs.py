@@ -167,12 +167,13 @@ def condition_reasons(services: Services, raw: Any) -> list[dict[str, Any]]:
     response_model=JobStatus,
     summary="Submit a generation job",
     responses={
+        400: {"model": ErrorResponse, "description": "body or headers cannot be parsed"},
         413: {"model": ErrorResponse, "description": "body larger than the limit"},
         422: {"model": ErrorResponse, "description": "invalid request; every reason listed"},
         429: {"model": ErrorResponse, "description": "queue full; see Retry-After"},
     },
 )
-async def submit(body: JobRequest, services: ServicesDep, response: Response) -> JobStatus:
+async def submit_job(body: JobRequest, services: ServicesDep, response: Response) -> JobStatus:
     request = _check(services, body)
     job = services.store.create(request, services.settings.max_queued_jobs)
     if job is None:
@@ -227,6 +228,27 @@ async def cancel_job(job_id: JobId, services: ServicesDep) -> JobStatus:
     return status(job, services)
 
 
+SSE_EVENT = {
+    "type": "object",
+    "description": "one event; `data` is the job's JSON (as GET /jobs/{job_id})",
+    "properties": {
+        "event": {"type": "string", "enum": ["progress", "end"]},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {
+                "anyOf": [
+                    {"$ref": "#/components/schemas/JobStatus"},
+                    {"$ref": "#/components/schemas/ErrorResponse"},
+                ]
+            },
+        },
+    },
+}
+
+
 def _sse(event: str, data: str, seq: int) -> bytes:
     return f"id: {seq}\nevent: {event}\ndata: {data}\n\n".encode()
 
@@ -238,7 +260,7 @@ def _sse(event: str, data: str, seq: int) -> bytes:
     responses={
         **NOT_FOUND,
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
             "description": "events 'progress' (job JSON) ... then 'end' (final job JSON)",
         },
         429: {"model": ErrorResponse, "description": "too many open streams"},
@@ -301,7 +323,7 @@ MEDIA_TYPES = {".json": "application/json", ".gz": "application/gzip"}
         410: {"model": ErrorResponse, "description": "the file has been removed"},
     },
 )
-async def download(
+async def download_file(
     job_id: JobId,
     name: Annotated[str, Path(max_length=255)],
     services: ServicesDep,
