@@ -14,7 +14,6 @@ export default tseslint.config(
       'playwright-report/**',
       'brainsynth/**',
       'coverage/**',
-      '.harness/**', // local scratch (untracked)
     ],
   },
   js.configs.recommended,
