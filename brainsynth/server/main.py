@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -27,6 +28,7 @@ from brainsynth.server.jobs.events import EventBroker
 from brainsynth.server.jobs.store import JobStore
 from brainsynth.server.jobs.worker import WorkerPool
 from brainsynth.server.routes import api, jobs
+from brainsynth.server.routes.health import device_name
 
 log = logging.getLogger("brainsynth.server")
 Scope = MutableMapping[str, Any]
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lock = _lock_data_dir(settings.data_dir)
         broker.bind(asyncio.get_running_loop())
         pool.start()
+        threading.Thread(target=device_name, daemon=True, name="device-probe").start()
         models, skipped = catalog.scan()
         log.info("serving %d model(s) from %s", len(models), settings.models_dir)
         for name, reason in skipped.items():

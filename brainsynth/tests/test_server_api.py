@@ -260,3 +260,15 @@ def test_second_server_on_the_same_data_dir_refuses(tmp_path: Path) -> None:
     with client_for(tmp_path), pytest.raises(RuntimeError, match="another server"):
         with client_for(tmp_path):
             pass
+
+
+def test_health_reports_the_device(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from brainsynth.server.routes.health import device_name
+
+    monkeypatch.setenv("BRAINSYNTH_DEVICE", "NVIDIA Test GPU")
+    device_name.cache_clear()
+    try:
+        with client_for(tmp_path) as client:
+            assert client.get(f"{API}/health").json()["device"] == "NVIDIA Test GPU"
+    finally:
+        device_name.cache_clear()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
+import sys
 import time
 from functools import lru_cache
 
@@ -18,21 +20,29 @@ from brainsynth.server.models import Health, Ready
 router = APIRouter(tags=["health"])
 
 
+_PROBE = (
+    "import torch\nprint(torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'cpu')"
+)
+
+
 @lru_cache(maxsize=1)
 def device_name() -> str:
-    """The CUDA device's name when PyTorch is importable and sees one, else 'cpu'."""
+    """The CUDA device's name when PyTorch is importable and sees one, else 'cpu'.
+
+    Asked in a short-lived subprocess, so the server process never holds a CUDA context (the
+    GPU's memory is for the worker processes). Cached: computed once, at start-up."""
     if os.environ.get("BRAINSYNTH_DEVICE"):
         return os.environ["BRAINSYNTH_DEVICE"]
     if importlib.util.find_spec("torch") is None:
         return "cpu"
     try:
-        import torch
-
-        if torch.cuda.is_available():
-            return str(torch.cuda.get_device_name(0))
-    except Exception:  # noqa: BLE001 - a broken torch install is just 'no GPU'
-        pass
-    return "cpu"
+        out = subprocess.run(
+            [sys.executable, "-c", _PROBE], capture_output=True, text=True, timeout=120
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return "cpu"
+    lines = out.stdout.strip().splitlines()
+    return lines[-1].strip() if out.returncode == 0 and lines else "cpu"
 
 
 @router.get("/health", response_model=Health, summary="Liveness, version, device, queue")
