@@ -41,16 +41,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--model", type=Path, default=MODEL)
+    ap.add_argument("--device", default=None, help="numpy | cpu | cuda (default: auto)")
     args = ap.parse_args(argv)
     base = {"age": 65, "sex": "female", "contrast": "T1w"}
-    generate(args.model, {**base, "pathology": "none"}, 0, 2.0)  # load + cache the model
-    print(f"device: {device()}")
+    warm = generate(args.model, {**base, "pathology": "none"}, 0, 2.0, device=args.device)
+    print(f"device: {device()}; teacher path: {warm.sidecar['device']}")
     print(f"{'case':<28}{'median s/volume':>17}{'volumes/s':>11}  {'budget'}")
     for name, res, contrasts, cond, budget in CASES:
         times = []
         for r in range(args.repeats):
             t0 = time.perf_counter()
-            generate(args.model, {**base, **cond}, 100 + r, res, contrasts)
+            generate(args.model, {**base, **cond}, 100 + r, res, contrasts, device=args.device)
             times.append(time.perf_counter() - t0)
         med = statistics.median(times)
         limit = f"<= {budget:.0f} s (CPU, 2 cores)" if budget else "-"

@@ -28,8 +28,9 @@ from brainsynth.anatomy import AnatomyModel, velocity
 from brainsynth.common.grid import OUTPUT_GRID, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels, trilinear
 from brainsynth.model_io import _grid, _volume, gains_for, latents, load_model
+from brainsynth.teacher import accel
 from brainsynth.teacher import pathology as path
-from brainsynth.teacher.render import anisotropic, render
+from brainsynth.teacher.render import anisotropic, bias_polynomial, label_means, render
 
 ProgressFn = Callable[[float, str], None]
 CONTRASTS = ("T1w", "T2w", "FLAIR")
@@ -122,6 +123,7 @@ def _anatomy(
     template: NDArray[np.uint8],
     scale: float,
     glioma: tuple[tuple[float, float, float], float] | None,
+    device: str = "numpy",
 ) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.float32]]:
     m = ld.model
     x = grid.world_coords()
@@ -129,11 +131,34 @@ def _anatomy(
     if glioma:
         spec = ld.man["pathology"]["glioma"]
         xm = path.mass_effect(x, glioma[0], glioma[1], float(spec["massEffectDecayMm"]))
+    if device != "numpy":
+        idx_t, tflat_t = accel.anatomy(
+            device, u, m.vgrid, grid, template, m.grid, scale, m.grid_centre_mm, xm
+        )
+        return idx_t, tflat_t, x
     c = np.asarray(m.grid_centre_mm, np.float32).reshape(3, 1, 1, 1)
     xp = c + (xm - c) / np.float32(scale)
     p = xp + trilinear(u, m.vgrid, xp)
     idx = nearest_labels(template, grid, p).astype(np.int32)
     return idx, _template_flat_index(m.grid, p), x
+
+
+def _render(
+    device: str,
+    idx: NDArray[np.int32],
+    app: dict[str, Any],
+    contrast: str,
+    age: float,
+    seed: int,
+    is_wm: NDArray[np.bool_],
+    sigma_scale: float,
+) -> NDArray[np.float32]:
+    if device == "numpy":
+        return render(idx, app, contrast, age, seed, is_wm, sigma_scale=sigma_scale)
+    means = label_means(app, contrast, age)
+    sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
+    bias = bias_polynomial(idx.shape, seed)
+    return accel.render(device, idx, means, sds, app, seed, is_wm, bias, sigma_scale)
 
 
 def _volumes(ld: _Loaded, idx: NDArray[np.int32], grid: Grid) -> dict[str, float]:
@@ -159,9 +184,11 @@ def generate(
     progress: ProgressFn | None = None,
     slice_thickness_mm: float | None = None,
     explicit_latents: tuple[NDArray[np.float64], float] | None = None,
+    device: str | None = None,
 ) -> GeneratedVolume:
     """One volume for (conditions, seed). `explicit_latents` (z, z_icv) replaces the seed's
-    latents — for QA at the mean individual (z = 0) and parity checks."""
+    latents — for QA at the mean individual (z = 0) and parity checks. `device`: 'numpy' (the
+    reference), 'cpu' or 'cuda' (PyTorch, teacher/accel.py), default 'auto' (CUDA if present)."""
     t0 = time.perf_counter()
     report = progress or (lambda _f, _m: None)
     if not (isinstance(seed, int) and 0 <= seed <= 0xFFFFFFFF):
@@ -173,6 +200,10 @@ def generate(
         raise GenerationError(
             f"contrasts must be distinct values of {CONTRASTS} (got {list(contrasts)})"
         )
+    try:
+        dev = accel.pick_device(device)
+    except ValueError as exc:
+        raise GenerationError(str(exc)) from exc
     ld = _load(str(Path(model_dir).resolve()))
     man = ld.man
     cond = complete_conditions(man["conditionsSchema"], conditions)
@@ -194,7 +225,7 @@ def generate(
     if cond["pathology"] == "glioma":
         centre = (cond["gliomaCenterXMm"], cond["gliomaCenterYMm"], cond["gliomaCenterZMm"])
         glioma = (centre, float(cond["gliomaRadiusMm"]))
-    idx, tflat, x = _anatomy(ld, u, grid, template, scale, glioma)
+    idx, tflat, x = _anatomy(ld, u, grid, template, scale, glioma, dev)
     report(0.4, "pathology")
 
     is_wm = _mask(ld.groups, "wm")
@@ -253,7 +284,8 @@ def generate(
     report(0.6, "contrast")
     images: dict[str, NDArray[np.float32]] = {}
     for i, c in enumerate(contrasts):
-        img = render(
+        img = _render(
+            dev,
             idx,
             man["appearance"],
             c,
@@ -275,6 +307,7 @@ def generate(
         "modelVersion": man["version"],
         "softwareVersion": __version__,
         "generator": "brainsynth.teacher",
+        "device": dev,
         "resolutionMm": float(resolution_mm),
         "contrasts": list(contrasts),
         "sliceThicknessMm": slice_thickness_mm,
