@@ -34,7 +34,7 @@ def device() -> str:
             return str(torch.cuda.get_device_name(0))
     except ImportError:
         pass
-    return f"CPU ({os.cpu_count()} cores; numpy/scipy teacher)"
+    return f"CPU ({os.cpu_count()} cores)"
 
 
 def main(argv: list[str] | None = None) -> None:
