@@ -1,0 +1,1 @@
+"""Quality-assurance metrics shared by the pipeline, the teacher and the datasets."""
