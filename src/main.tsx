@@ -6,13 +6,17 @@
  *   .state         snapshot: status, backend, backendReason, lastSampleMs, samples, rendered,
  *                  error, model {id, version}, conditions, seed, keepSubject, errors (refusals),
  *                  viewer {overlay, opacity, radiological, cursor, userFile, fileError,
- *                          view {crosshairMm, window, radiological} as NiiVue shows it},
+ *                          view {crosshairMm, window, radiological, dims, spacing} as NiiVue
+ *                          shows it},
  *                  volume {dims, spacing, seed, conditions, regionalVolumesMl, labelsPresent, …}
+ *                  fullSize {url, availability, device, phase, jobId, progress, stage, error,
+ *                            showing: 'browser' | 'full-size', result {files, seconds, volume}}
  *   .screenshot()  PNG data URL of the viewer canvas
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
+import { realBackend } from './ui/backendApi';
 import { AppController } from './ui/controller';
 import { realEngine } from './ui/realEngine';
 import './ui/styles.css';
@@ -24,6 +28,9 @@ const controller = new AppController({
   modelUrl: MODEL_URL,
   // NiiVue is large: load it in its own chunk while the UI and the sampler start
   createViewer: async (canvas) => (await import('./viewer')).Viewer.create(canvas),
+  // optional full-size backend: ?backend_url= overrides VITE_BACKEND_URL (default :8000)
+  backend: realBackend,
+  backendUrl: import.meta.env.VITE_BACKEND_URL as string | undefined,
 });
 
 declare global {

@@ -55,7 +55,8 @@ export interface VolumeMetadata {
   modelId: string;
   modelVersion: string;
   softwareVersion: string;
-  backend: BackendName;
+  /** The tfjs backend that made it; 'server' for a volume from the full-size backend. */
+  backend: BackendName | 'server';
   sampleMs: number;
   /** Measured regional volumes in mL (regions of the manifest + ICV + pathology labels). */
   regionalVolumesMl: Record<string, number>;

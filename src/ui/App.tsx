@@ -3,6 +3,7 @@ import type { AppController } from './controller';
 import { ConditionsPanel } from './components/ConditionsPanel';
 import { DisplayPanel } from './components/DisplayPanel';
 import { FilesPanel } from './components/FilesPanel';
+import { FullSizePanel } from './components/FullSizePanel';
 import { Notices } from './components/Notices';
 import { StatusBar } from './components/StatusBar';
 import { SubjectPanel } from './components/SubjectPanel';
@@ -35,6 +36,10 @@ export function App({ controller }: { controller: AppController }) {
             <section aria-labelledby="h-files">
               <h2 id="h-files">Files</h2>
               <FilesPanel />
+            </section>
+            <section aria-labelledby="h-fullsize">
+              <h2 id="h-fullsize">Full size</h2>
+              <FullSizePanel />
             </section>
             <VolumesPanel />
           </aside>

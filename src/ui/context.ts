@@ -2,6 +2,7 @@
 import { createContext, useContext } from 'react';
 import { useStore } from 'zustand';
 import type { AppController } from './controller';
+import type { BackendState } from './stores/backendStore';
 import type { ConditionsState } from './stores/conditionsStore';
 import type { EngineState } from './stores/engineStore';
 import type { ViewerState } from './stores/viewerStore';
@@ -24,4 +25,8 @@ export function useEngine<T>(selector: (s: EngineState) => T): T {
 
 export function useViewerState<T>(selector: (s: ViewerState) => T): T {
   return useStore(useController().viewer, selector);
+}
+
+export function useBackend<T>(selector: (s: BackendState) => T): T {
+  return useStore(useController().backend, selector);
 }

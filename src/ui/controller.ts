@@ -8,8 +8,12 @@
  */
 import type { Conditions, SampledVolume } from '../engine/types';
 import type { CursorInfo, ViewerLike } from '../viewer/types';
+import type { BackendFactory } from './backendApi';
+import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
 import { fileName, saveBlob, type DownloadKind } from './downloads';
 import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
+import { FullSizeController } from './fullSize';
+import type { BackendStore } from './stores/backendStore';
 import { effectiveValues, type ConditionsSchema } from './schema';
 import { createConditionsStore, randomSeed, type ConditionsStore } from './stores/conditionsStore';
 import { createEngineStore, type EngineStore } from './stores/engineStore';
@@ -28,6 +32,10 @@ export interface AppDeps {
   history?: Pick<History, 'replaceState'>;
   randomSeed?: () => number;
   saveBlob?: (blob: Blob, name: string) => void;
+  /** The optional full-size backend's client factory; without it "Full size" does nothing. */
+  backend?: BackendFactory;
+  /** Build-time backend URL (VITE_BACKEND_URL); `?backend_url=` overrides it. */
+  backendUrl?: string;
 }
 
 export interface VolumeSummary {
@@ -116,6 +124,9 @@ export class AppController {
   readonly conditions: ConditionsStore;
   readonly engine: EngineStore;
   readonly viewer: ViewerStore;
+  /** The 1 mm workflow ("Full size"); its state is `backend`. */
+  readonly fullSize: FullSizeController;
+  private readonly backendUrl: BackendUrlChoice;
   private client: EngineClientLike | null = null;
   private viewerInst: ViewerLike | null = null;
   private backendChoice: BackendChoice = 'auto';
@@ -130,6 +141,26 @@ export class AppController {
     this.conditions = createConditionsStore(deps.randomSeed ?? randomSeed);
     this.engine = createEngineStore();
     this.viewer = createViewerStore();
+    this.backendUrl = resolveBackendUrl(this.location.search, deps.backendUrl);
+    this.fullSize = new FullSizeController(this.backendUrl.url, deps.backend, {
+      currentRequest: () => {
+        const manifest = this.engine.getState().manifest;
+        if (!manifest) return null;
+        return {
+          modelId: manifest.id,
+          conditions: this.currentConditions(),
+          seed: this.conditions.getState().seed,
+        };
+      },
+      parseNifti: (bytes) => this.deps.engine.parseNifti(bytes),
+      display: (vol) => this.display(vol),
+      displayBrowser: () => this.showGenerated(),
+      save: (blob, name) => (this.deps.saveBlob ?? saveBlob)(blob, name),
+    });
+  }
+
+  get backend(): BackendStore {
+    return this.fullSize.store;
   }
 
   private get location() {
@@ -144,6 +175,8 @@ export class AppController {
     const search = this.location.search;
     this.backendChoice = backendFromSearch(search);
     this.engine.setState({ status: 'loading', error: null });
+    // is a full-size backend there? (in parallel with the model; never blocks the app)
+    void this.fullSize.check();
     try {
       this.client = await this.deps.engine.createClient({
         modelUrl: this.deps.modelUrl,
@@ -164,7 +197,9 @@ export class AppController {
       this.deps.randomSeed ?? randomSeed,
     );
     this.backendExplicit = url.backendExplicit;
-    this.conditions.getState().init(url.conditions, url.seed, url.errors);
+    this.conditions
+      .getState()
+      .init(url.conditions, url.seed, [...url.errors, ...this.backendUrl.errors]);
     this.engine.setState({
       manifest,
       backend: this.client.backend,
@@ -187,7 +222,13 @@ export class AppController {
     const schema = this.schema;
     if (!schema) return;
     const { conditions, seed } = this.conditions.getState();
-    const q = writeUrl(schema, conditions, seed, this.backendExplicit ? this.backendChoice : null);
+    const q = writeUrl(
+      schema,
+      conditions,
+      seed,
+      this.backendExplicit ? this.backendChoice : null,
+      this.backendUrl.source === 'param' ? this.backendUrl.url : null,
+    );
     const loc = this.location;
     try {
       (this.deps.history ?? window.history).replaceState(
@@ -244,6 +285,7 @@ export class AppController {
     if (!v || !manifest) return;
     try {
       await v.showVolume(vol, manifest.labels);
+      this.backend.getState().show('browser');
       // A new kind of pathology: bring its lesion into view (otherwise the crosshair stays put).
       const kind = vol.metadata.conditions.pathology;
       if (kind !== this.shownPathology) {
@@ -282,8 +324,10 @@ export class AppController {
         v.setOverlayOpacity(s.opacity);
         v.setRadiological(s.radiological);
         v.onCursor((cursor: CursorInfo) => this.viewer.setState({ cursor }));
+        const full = this.backend.getState();
         const vol = this.engine.getState().volume;
-        if (vol) await this.render(vol);
+        if (full.showing === 'full-size' && full.result) await this.display(full.result.volume);
+        else if (vol) await this.render(vol);
       })
       .catch((err) => {
         if (!disposed)
@@ -332,7 +376,17 @@ export class AppController {
     this.viewer.setState({ fileError: null });
   }
 
-  /** Return from an uploaded file to the generated volume. */
+  /** Show a volume that is not the browser's sample (the 1 mm result); errors propagate. */
+  private async display(vol: SampledVolume): Promise<void> {
+    const v = this.viewerInst;
+    const manifest = this.engine.getState().manifest;
+    if (!v || !manifest) throw new Error('the viewer is not ready');
+    await v.showVolume(vol, manifest.labels);
+    this.viewer.setState({ userFile: null });
+    this.rendered++;
+  }
+
+  /** Return from an uploaded file (or the 1 mm result) to the browser's generated volume. */
   async showGenerated(): Promise<void> {
     const vol = this.engine.getState().volume;
     this.viewer.setState({ userFile: null });
@@ -378,12 +432,46 @@ export class AppController {
         view: this.viewerInst?.viewState() ?? null,
       },
       volume: e.volume ? summarize(e.volume) : null,
+      fullSize: this.fullSizeSnapshot(),
+    };
+  }
+
+  private fullSizeSnapshot() {
+    const b = this.backend.getState();
+    const r = b.result;
+    return {
+      url: b.url,
+      availability: b.availability,
+      device: b.device,
+      reason: b.reason,
+      phase: b.phase,
+      jobId: b.jobId,
+      progress: b.progress,
+      stage: b.stage,
+      error: b.error,
+      showing: b.showing,
+      result: r
+        ? {
+            jobId: r.jobId,
+            seconds: r.seconds,
+            generationSeconds: r.generationSeconds,
+            timings: r.timings,
+            device: r.device,
+            files: {
+              image: r.files.image.name,
+              labels: r.files.labels.name,
+              sidecar: r.files.sidecar.name,
+            },
+            volume: summarize(r.volume),
+          }
+        : null,
     };
   }
 
   dispose(): void {
     for (const u of this.unsubscribers) u();
     this.unsubscribers = [];
+    this.fullSize.dispose();
     this.client?.dispose?.();
   }
 }

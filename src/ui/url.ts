@@ -8,7 +8,7 @@ import { effectiveValues, type ConditionValues, type ConditionsSchema } from './
 import { MAX_SEED } from './stores/conditionsStore';
 
 /** Parameters that are not conditions. */
-export const APP_PARAMS = ['seed', 'backend'] as const;
+export const APP_PARAMS = ['seed', 'backend', 'backend_url'] as const;
 
 export interface UrlState {
   conditions: ConditionValues;
@@ -76,11 +76,13 @@ export function writeUrl(
   conditions: ConditionValues,
   seed: number,
   backend: BackendChoice | null,
+  backendUrl: string | null = null,
 ): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(effectiveValues(schema, conditions)))
     params.set(k, String(v));
   params.set('seed', String(seed));
   if (backend) params.set('backend', backend);
+  if (backendUrl) params.set('backend_url', backendUrl);
   return `?${params.toString()}`;
 }

@@ -84,7 +84,10 @@ export class Viewer implements ViewerLike {
       multiplanarShowRender: SHOW_RENDER.ALWAYS,
       multiplanarLayout: MULTIPLANAR_TYPE.GRID,
       multiplanarPadPixels: 4,
-      crosshairWidth: 0.35,
+      // in mm, not voxels: the same line on the 2 mm and the 1 mm grid (0.35 voxel of 1 mm
+      // rasterises to nothing in software GL)
+      crosshairWidth: 0.7,
+      crosshairWidthUnit: 'mm',
       crosshairGap: 6,
       showAllOrientationMarkers: true,
       clipPlaneColor: [0, 0, 0, 0],
@@ -161,9 +164,11 @@ export class Viewer implements ViewerLike {
     // NIFTI_INTENT_LABEL: NiiVue then uses its atlas shader (exact value → colour lookup)
     labels.hdr!.intent_code = NIFTI_INTENT_LABEL;
     if (this.labelTable) labels.setColormapLabel(labelColormap(this.labelTable));
-    this.removeAll();
-    this.nv.addVolume(image);
-    this.nv.addVolume(labels);
+    labels.opacity = this.overlayOn ? this.overlayOpacity : 0;
+    // Both layers in one upload: removeVolume + addVolume twice + setOpacity would upload the
+    // image three times and the labels twice (seconds for a 1 mm grid in software GL).
+    this.nv.volumes = [image, labels];
+    this.nv.setVolume(image, 0); // sets back/overlays, then one updateGLVolume
     this.image = image;
     this.labels = labels;
   }
@@ -194,7 +199,9 @@ export class Viewer implements ViewerLike {
 
   private applyOverlay(): void {
     const idx = this.labels ? this.nv.volumes.indexOf(this.labels) : -1;
-    if (idx >= 0) this.nv.setOpacity(idx, this.overlayOn ? this.overlayOpacity : 0);
+    const opacity = this.overlayOn ? this.overlayOpacity : 0;
+    // setOpacity re-uploads every layer: only when the value changes
+    if (idx >= 0 && this.nv.volumes[idx].opacity !== opacity) this.nv.setOpacity(idx, opacity);
   }
 
   setOverlayVisible(on: boolean): void {
@@ -248,10 +255,14 @@ export class Viewer implements ViewerLike {
   viewState(): ViewState {
     const mm = this.nv.volumes.length > 0 ? this.nv.frac2mm(this.nv.scene.crosshairPos) : [0, 0, 0];
     const img = this.image;
+    const d = img?.hdr?.dims;
+    const p = img?.hdr?.pixDims;
     return {
       crosshairMm: [mm[0], mm[1], mm[2]],
       window: img && Number.isFinite(img.cal_min) ? [img.cal_min!, img.cal_max!] : null,
       radiological: this.nv.opts.isRadiologicalConvention,
+      dims: d ? [d[1], d[2], d[3]] : null,
+      spacing: p ? [p[1], p[2], p[3]] : null,
     };
   }
 

@@ -28,6 +28,9 @@ export interface ViewState {
   /** Display window of the image [min, max] (window/level). */
   window: [number, number] | null;
   radiological: boolean;
+  /** Grid of the image on screen [nx, ny, nz] and its voxel size in mm (null when empty). */
+  dims: [number, number, number] | null;
+  spacing: [number, number, number] | null;
 }
 
 export interface ViewerLike {

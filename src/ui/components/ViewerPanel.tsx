@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import { useController, useEngine, useViewerState } from '../context';
+import { useBackend, useController, useEngine, useViewerState } from '../context';
 
 /** The NiiVue stage: a canvas made per mount (clean re-mounts), plus small overlays. */
 export function ViewerPanel() {
@@ -8,6 +8,8 @@ export function ViewerPanel() {
   const status = useEngine((s) => s.status);
   const cursor = useViewerState((s) => s.cursor);
   const userFile = useViewerState((s) => s.userFile);
+  const showing = useBackend((s) => s.showing);
+  const hasFullSize = useBackend((s) => s.result !== null);
 
   useEffect(() => {
     const el = host.current;
@@ -30,6 +32,29 @@ export function ViewerPanel() {
       {status === 'sampling' && (
         <div className="badge busy" aria-hidden="true">
           Generating…
+        </div>
+      )}
+      {!userFile && hasFullSize && (
+        <div className={`banner showing showing-${showing}`} data-testid="showing">
+          Showing:{' '}
+          <strong>{showing === 'full-size' ? 'full size 1 mm (backend)' : 'browser 2 mm'}</strong>
+          {showing === 'full-size' ? (
+            <button
+              type="button"
+              className="link"
+              onClick={() => void controller.fullSize.show('browser')}
+            >
+              Back to browser 2 mm
+            </button>
+          ) : (
+            <button
+              type="button"
+              className="link"
+              onClick={() => void controller.fullSize.show('full-size')}
+            >
+              Show full size 1 mm
+            </button>
+          )}
         </div>
       )}
       {userFile && (

@@ -255,10 +255,13 @@ export class FakeViewer implements ViewerLike {
     this.cursorCb = cb;
   }
   viewState() {
+    const v = this.shown.at(-1);
     return {
       crosshairMm: [0, 0, 0] as [number, number, number],
       window: null,
       radiological: this.radiological,
+      dims: v ? v.dims : null,
+      spacing: v ? v.spacing : null,
     };
   }
   screenshot() {
