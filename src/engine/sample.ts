@@ -24,7 +24,8 @@ import {
   velocityCoefficients,
   type Latents,
 } from './sampler/latents';
-import type { BackendName, Conditions, SampledVolume } from './types';
+import { studentDisplacement, studentFeatures } from './student/forward';
+import type { BackendName, Conditions, SampledVolume, SamplerName } from './types';
 import type { Vec3 } from './model/manifest';
 import { SOFTWARE_VERSION } from './version';
 
@@ -33,6 +34,26 @@ export interface SampleOptions {
   isStale?: () => boolean;
   /** Use these latents instead of drawing them from the seed (parity tests, latent editing). */
   latents?: Latents;
+  /**
+   * Step 4: 'student' = the distilled network (one pass), 'exact' = scaling and squaring.
+   * Default: the student when the model has one, else exact.
+   */
+  sampler?: SamplerName;
+}
+
+/** Which sampler runs, and the displacement hook for the anatomy sampler. */
+function chooseSampler(
+  model: Model,
+  c: Conditions,
+  latents: Latents,
+  gains: Float64Array,
+  requested: SamplerName | undefined,
+): { sampler: SamplerName; displacement?: (v: tf.Tensor2D) => tf.Tensor2D } {
+  const student = model.student;
+  if (requested === 'exact' || (!requested && !student)) return { sampler: 'exact' };
+  if (!student) throw new Error(`Model ${model.manifest.id} has no distilled student`);
+  const features = studentFeatures(student, latents, c, gains);
+  return { sampler: 'student', displacement: (v) => studentDisplacement(student, features, v) };
 }
 
 /** Label indices (before values) and the template mapping, for tests and QA. */
@@ -42,6 +63,7 @@ export interface AnatomyResult {
   latents: Latents;
   gains: Float64Array;
   scale: number;
+  sampler: SamplerName;
 }
 
 export function checkSeed(seed: number): void {
@@ -85,11 +107,13 @@ export async function sampleAnatomy(
   const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
+  const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
   const t = sampleAnatomyTensors(
     model,
     velocityCoefficients(model.manifest, latents, gains),
     scale,
     gliomaMass(model, c),
+    { displacement },
   );
   try {
     const [labelIndex, templateIndex] = await Promise.all([
@@ -102,6 +126,7 @@ export async function sampleAnatomy(
       latents,
       gains,
       scale,
+      sampler,
     };
   } finally {
     tf.dispose([t.labelIndex, t.templateIndex]);
@@ -128,6 +153,7 @@ export async function sample(
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
   const mass = gliomaMass(model, c);
+  const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
   const owned: tf.Tensor[] = [];
   try {
     const anatomy = sampleAnatomyTensors(
@@ -135,6 +161,7 @@ export async function sample(
       velocityCoefficients(model.manifest, latents, gains),
       scale,
       mass,
+      { displacement },
     );
     owned.push(anatomy.labelIndex, anatomy.templateIndex);
     let labelTensor = anatomy.labelIndex;
@@ -206,6 +233,7 @@ export async function sample(
         modelVersion: model.manifest.version,
         softwareVersion: SOFTWARE_VERSION,
         backend: tf.getBackend() as BackendName,
+        sampler,
         sampleMs: performance.now() - t0,
         regionalVolumesMl: regionalVolumesMl(model, labels),
         pathology,

@@ -9,6 +9,7 @@ import type { ModelManifest } from './manifest';
 import { buildLabelTable, type LabelTable } from './labelTable';
 import { gridFromSpec, type Grid } from './grid';
 import { validateManifest } from './validateManifest';
+import { loadStudent, type Student } from '../student/studentModel';
 
 export interface ModelArrays {
   /** Label indices of the template, NIfTI order. */
@@ -29,6 +30,8 @@ export interface Model {
   grid: Grid;
   velocityGrid: Grid;
   arrays: ModelArrays;
+  /** The distilled student (manifest `student`), when the model ships one. */
+  student?: Student;
 }
 
 export type FetchFn = (url: string) => Promise<Response>;
@@ -49,7 +52,11 @@ export async function loadModel(
       if (spec) files[spec.file] = await fetchBytes(fetchFn, `${base}${spec.file}`);
     }),
   );
-  return modelFromFiles(manifest, files, manifestUrl);
+  const model = modelFromFiles(manifest, files, manifestUrl);
+  if (manifest.student?.file) {
+    model.student = await loadStudent(base, manifest.student.file, model.velocityGrid, fetchFn);
+  }
+  return model;
 }
 
 /**

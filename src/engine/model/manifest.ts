@@ -98,4 +98,6 @@ export interface ModelManifest {
   };
   provenance?: unknown[];
   metrics?: unknown;
+  /** The distilled student (docs/MODEL.md "Student"): `file` = its tfjs model.json. */
+  student?: { file: string; [key: string]: unknown };
 }

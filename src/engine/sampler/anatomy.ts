@@ -90,13 +90,15 @@ export function sampleAnatomyTensors(
   coefficients: Float32Array,
   scale: number,
   mass?: MassEffect,
-  options: { forceGather?: boolean } = {},
+  options: { forceGather?: boolean; displacement?: (v: tf.Tensor2D) => tf.Tensor2D } = {},
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
-  const u = tf.tidy(() =>
-    expVelocity(velocityField(t.basis, coefficients, vgrid.count), vgrid, t.velocityCoords),
-  );
+  const u = tf.tidy(() => {
+    const v = velocityField(t.basis, coefficients, vgrid.count);
+    // Step 4 by scaling and squaring, or in one pass by the distilled student.
+    return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
+  });
   try {
     const C = model.manifest.calibration.gridCentreMm;
     const templateIndex = tf.tidy(() => {

@@ -1,0 +1,101 @@
+/**
+ * The student's forward pass in tfjs ops (any backend): features → dense layers (matMul + bias,
+ * tanh) → M coefficients a → correction = a·basis + mean ([3, Nv]) → u = v + correction.
+ * It replaces the scaling-and-squaring integration (MODEL_FORMAT.md §3 step 4).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Conditions } from '../types';
+import type { Latents } from '../sampler/latents';
+import type { Student } from './studentModel';
+
+/** Input vector in the order of `student.features` (see brainsynth/distill/data.py). */
+export function studentFeatures(
+  student: Student,
+  latents: Latents,
+  c: Conditions,
+  gains: Float64Array,
+): Float32Array {
+  const out = new Float32Array(student.features.length);
+  student.features.forEach((name, i) => {
+    let v: number;
+    if (name === 'age') v = (c.age - 55) / 35;
+    else if (name === 'male') v = c.sex === 'male' ? 1 : 0;
+    else if (name === 'adSeverity') v = c.pathology === 'alzheimers' ? (c.adSeverity ?? 0) : 0;
+    else if (name === 'strokeSize') v = c.pathology === 'stroke' ? (c.strokeSize ?? 0) : 0;
+    else if (/^z\d+$/.test(name)) v = latents.z[Number(name.slice(1))];
+    else if (/^gain\d+$/.test(name)) v = gains[Number(name.slice(4))];
+    else throw new Error(`Student feature '${name}' is unknown to this engine`);
+    if (v === undefined || !Number.isFinite(v))
+      throw new Error(`Student feature '${name}' has no value`);
+    out[i] = v;
+  });
+  return out;
+}
+
+interface StudentTensors {
+  backend: string;
+  layers: { kernel: tf.Tensor2D; bias: tf.Tensor1D; activation: string }[];
+  basis: tf.Tensor2D;
+  mean: tf.Tensor2D;
+}
+
+const cache = new WeakMap<Student, StudentTensors>();
+
+function tensorsFor(student: Student): StudentTensors {
+  const backend = tf.getBackend();
+  const hit = cache.get(student);
+  if (hit && hit.backend === backend) return hit;
+  if (hit) disposeStudentTensors(student);
+  const t: StudentTensors = {
+    backend,
+    layers: student.layers.map((l) => ({
+      kernel: tf.keep(tf.tensor2d(l.kernel, [l.inputs, l.units])),
+      bias: tf.keep(tf.tensor1d(l.bias)),
+      activation: l.activation,
+    })),
+    basis: tf.keep(tf.tensor2d(student.basis, [student.components, 3 * student.points])),
+    mean: tf.keep(tf.tensor2d(student.mean, [1, 3 * student.points])),
+  };
+  cache.set(student, t);
+  return t;
+}
+
+/** Free the device copies of a student's weights. */
+export function disposeStudentTensors(student: Student): void {
+  const t = cache.get(student);
+  if (!t) return;
+  tf.dispose([...t.layers.flatMap((l) => [l.kernel, l.bias]), t.basis, t.mean]);
+  cache.delete(student);
+}
+
+/** Dense layers only: features [F] → coefficients [1, M]. */
+export function studentCoefficients(student: Student, features: Float32Array): tf.Tensor2D {
+  const t = tensorsFor(student);
+  return tf.tidy(() => {
+    let h: tf.Tensor2D = tf.tensor2d(features, [1, features.length]);
+    for (const l of t.layers) {
+      h = tf.add(tf.matMul(h, l.kernel), l.bias);
+      if (l.activation === 'tanh') h = tf.tanh(h);
+      else if (l.activation === 'relu') h = tf.relu(h);
+    }
+    return h;
+  });
+}
+
+/** Correction D(MLP(features)) as [3, Nv] planes. */
+export function studentCorrection(student: Student, features: Float32Array): tf.Tensor2D {
+  const t = tensorsFor(student);
+  return tf.tidy(() => {
+    const a = studentCoefficients(student, features);
+    return tf.reshape(tf.add(tf.matMul(a, t.basis), t.mean), [3, student.points]);
+  });
+}
+
+/** Student displacement u = v + D(MLP(features)), [3, Nv] (v as sampler/anatomy.ts makes it). */
+export function studentDisplacement(
+  student: Student,
+  features: Float32Array,
+  v: tf.Tensor2D,
+): tf.Tensor2D {
+  return tf.tidy(() => tf.add(v, studentCorrection(student, features)));
+}

@@ -1,0 +1,9 @@
+export { loadStudent, studentFromFiles, decodeWeights, STUDENT_FORMAT } from './studentModel';
+export type { Student, StudentModelJson, WeightEntry, DenseLayer } from './studentModel';
+export {
+  studentFeatures,
+  studentCoefficients,
+  studentCorrection,
+  studentDisplacement,
+  disposeStudentTensors,
+} from './forward';
