@@ -26,6 +26,9 @@ export interface Conditions {
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
+/** How the anatomy's deformation was integrated: distilled student or scaling and squaring. */
+export type SamplerName = 'student' | 'exact';
+
 export interface LabelInfo {
   index: number;
   value: number;
@@ -57,6 +60,8 @@ export interface VolumeMetadata {
   softwareVersion: string;
   /** The tfjs backend that made it; 'server' for a volume from the full-size backend. */
   backend: BackendName | 'server';
+  /** 'student' (distilled network) or 'exact' (scaling and squaring); absent: not the engine. */
+  sampler?: SamplerName;
   sampleMs: number;
   /** Measured regional volumes in mL (regions of the manifest + ICV + pathology labels). */
   regionalVolumesMl: Record<string, number>;
