@@ -222,9 +222,9 @@ describe('BackendClient', () => {
 
   it('a 2xx that is not the API is a protocol error', async () => {
     const f = fakeFetch({ '/api/v1/health': () => new Response('<html>', { status: 200 }) });
-    await expect(new BackendClient({ baseUrl: BASE, fetch: f.fn }).health()).rejects.toMatchObject(
-      { kind: 'protocol' },
-    );
+    await expect(new BackendClient({ baseUrl: BASE, fetch: f.fn }).health()).rejects.toMatchObject({
+      kind: 'protocol',
+    });
   });
 
   it('watchJob(): progress from the event stream, resolves with the final job', async () => {

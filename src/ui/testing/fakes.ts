@@ -2,8 +2,15 @@
  * Test doubles for the UI: a small conditions schema, a fake engine (deterministic volumes, no
  * tfjs) and a fake viewer (no WebGL). Used by unit tests only.
  */
+import {
+  BackendError,
+  type BackendHealth,
+  type JobStatus,
+  type SubmitJobInput,
+} from '../../engine/client';
 import type { Conditions, LabelInfo, SampledVolume } from '../../engine/types';
 import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
+import type { BackendClientLike } from '../backendApi';
 import type { EngineApi, EngineClientLike, ModelManifest, ParsedNifti } from '../engineApi';
 import type { ConditionsSchema } from '../schema';
 
@@ -279,3 +286,151 @@ export function seedCounter(start = 1000): () => number {
 }
 
 export const flush = () => new Promise((r) => setTimeout(r, 0));
+
+// ---------------------------------------------------------------- full-size backend
+
+export function fakeJob(over: Partial<JobStatus> = {}): JobStatus {
+  const id = over.id ?? 'job-1';
+  return {
+    id,
+    state: 'queued',
+    progress: 0,
+    message: 'waiting for a worker',
+    created_at: '2026-11-23T10:00:00Z',
+    started_at: null,
+    finished_at: null,
+    attempts: 0,
+    queue_position: 1,
+    request: {
+      model_id: 'fake-model',
+      conditions: {},
+      seed: 0,
+      resolution_mm: 1,
+      contrasts: ['T1w'],
+      count: 1,
+    },
+    results: [],
+    url: `/api/v1/jobs/${id}`,
+    events_url: `/api/v1/jobs/${id}/events`,
+    ...over,
+  };
+}
+
+/** Bytes the fake parser below recognises as the 1 mm image / label map. */
+export const FULL_IMAGE_BYTES = new Uint8Array([0x1f, 0x8b, 1, 1]);
+export const FULL_LABELS_BYTES = new Uint8Array([0x1f, 0x8b, 2, 2]);
+
+/** A 1 mm-like volume (8×6×4, spacing 1) for the fake engine's parseNifti. */
+export function parseFullSizeFake(bytes: Uint8Array): ParsedNifti {
+  const dims = [8, 6, 4];
+  const n = 8 * 6 * 4;
+  const affine = [
+    [1, 0, 0, -4],
+    [0, 1, 0, -3],
+    [0, 0, 1, -2],
+    [0, 0, 0, 1],
+  ];
+  if (bytes[2] === 1) return { dims, affine, data: new Float32Array(n).fill(0.5) };
+  if (bytes[2] === 2) return { dims, affine, data: new Int16Array(n).fill(2) };
+  throw new Error('not a NIfTI file (fake)');
+}
+
+/**
+ * A scripted backend: health, submit and watch answer from the fields below; `manual` makes
+ * watchJob wait for finish(). Every call is recorded.
+ */
+export class FakeBackendClient implements BackendClientLike {
+  health_: BackendHealth | Error = {
+    status: 'ok',
+    version: '0.1.0',
+    device: 'cpu',
+    queue_depth: 0,
+    running: 0,
+    max_running: 1,
+    models: 1,
+    uptime_s: 1,
+  };
+  submitError: Error | null = null;
+  /** States reported while watching, before the final one. */
+  progress: JobStatus[] = [
+    fakeJob({ state: 'running', progress: 0.05, message: 'anatomy', queue_position: null }),
+    fakeJob({ state: 'running', progress: 0.6, message: 'contrast', queue_position: null }),
+  ];
+  final: JobStatus = fakeJob({
+    state: 'succeeded',
+    progress: 1,
+    message: 'done: 1 volume(s)',
+    queue_position: null,
+    results: (
+      [
+        { name: 'brainsynth_seed-0000000123_T1w.nii.gz', kind: 'image', contrast: 'T1w' },
+        { name: 'brainsynth_seed-0000000123_dseg.nii.gz', kind: 'labels', contrast: null },
+        { name: 'brainsynth_seed-0000000123.json', kind: 'sidecar', contrast: null },
+      ] as const
+    ).map((r) => ({ ...r, size: 4, seed: 123, url: `/api/v1/jobs/job-1/files/${r.name}` })),
+  });
+  sidecar: object = {
+    conditions: { age: 45, sex: 'female', pathology: 'none', contrast: 'T1w' },
+    seed: 123,
+    modelId: 'fake-model',
+    modelVersion: '0.0.1',
+    generationSeconds: 9.5,
+    regionalVolumesMl: { 'lateral-ventricles': 10.2 },
+    pathology: { type: 'none' },
+  };
+  manual = false;
+  calls: { fn: string; args: unknown[] }[] = [];
+  private release: (() => void) | null = null;
+
+  constructor(readonly baseUrl = 'http://127.0.0.1:8000') {}
+
+  async health(): Promise<BackendHealth> {
+    this.calls.push({ fn: 'health', args: [] });
+    if (this.health_ instanceof Error) throw this.health_;
+    return this.health_;
+  }
+
+  async submitJob(input: SubmitJobInput): Promise<JobStatus> {
+    this.calls.push({ fn: 'submitJob', args: [input] });
+    if (this.submitError) throw this.submitError;
+    return fakeJob();
+  }
+
+  async watchJob(
+    id: string,
+    onProgress: (job: JobStatus) => void,
+    signal?: AbortSignal,
+  ): Promise<JobStatus> {
+    this.calls.push({ fn: 'watchJob', args: [id] });
+    for (const j of this.progress) onProgress(j);
+    if (this.manual) {
+      await new Promise<void>((resolve, reject) => {
+        this.release = resolve;
+        signal?.addEventListener('abort', () => reject(new BackendError('aborted', 'cancelled')));
+      });
+    }
+    onProgress(this.final);
+    return this.final;
+  }
+
+  /** Let a manual watchJob finish. */
+  finish(): void {
+    this.release?.();
+  }
+
+  async downloadFile(job: JobStatus, name: string): Promise<Uint8Array> {
+    this.calls.push({ fn: 'downloadFile', args: [job.id, name] });
+    if (name.endsWith('_dseg.nii.gz')) return FULL_LABELS_BYTES;
+    if (name.endsWith('.nii.gz')) return FULL_IMAGE_BYTES;
+    return new TextEncoder().encode(JSON.stringify(this.sidecar));
+  }
+
+  async cancelJob(id: string): Promise<JobStatus> {
+    this.calls.push({ fn: 'cancelJob', args: [id] });
+    return fakeJob({ id, state: 'cancelled' });
+  }
+
+  called(fn: string) {
+    return this.calls.filter((c) => c.fn === fn);
+  }
+}
