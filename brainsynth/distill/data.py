@@ -154,7 +154,7 @@ def make_shard(cfg: DataConfig, split: str, index: int, out: Path) -> Path:
     rng = np.random.default_rng([cfg.seed, SPLITS[split], index])
     zs, conds, gains, resid = [], [], [], []
     for _ in range(cfg.shard_size):
-        z = rng.standard_normal(k)
+        z = np.asarray(rng.standard_normal(k), np.float64)
         cond = draw_conditions(rng, cfg.pathology_mix)
         v, u, g = teacher_pair(model, man, z, cond)
         zs.append(z)

@@ -67,7 +67,7 @@ def make_torch_student(
     import torch
     from torch import nn
 
-    class Student(nn.Module):
+    class Student(nn.Module):  # type: ignore[misc, unused-ignore]
         def __init__(self) -> None:
             super().__init__()
             self.field_shape = tuple(mean.shape)
@@ -115,7 +115,7 @@ def weights_from_torch(module: torch.nn.Module) -> Weights:
             w = w / sd_in[:, None]
         out[f"dense{i}/kernel"] = w.astype(np.float32)
         out[f"dense{i}/bias"] = b.astype(np.float32)
-    shape = tuple(module.field_shape)  # type: ignore[arg-type]
+    shape: tuple[int, ...] = tuple(module.field_shape)  # type: ignore[arg-type, unused-ignore]
     out["decoder/basis"] = sd["basis"].reshape((-1, *shape)).astype(np.float32)
     out["decoder/mean"] = sd["mean"].reshape(shape).astype(np.float32)
     return out
@@ -134,7 +134,7 @@ def torch_from_weights(weights: Weights) -> torch.nn.Module:
         weights["decoder/mean"],
     )
     with torch.no_grad():
-        for i, layer in enumerate(m.layers):  # type: ignore[arg-type]
+        for i, layer in enumerate(m.layers):  # type: ignore[arg-type, unused-ignore]
             layer.weight.copy_(torch.from_numpy(weights[f"dense{i}/kernel"].T.copy()))
             layer.bias.copy_(torch.from_numpy(weights[f"dense{i}/bias"].copy()))
     return m

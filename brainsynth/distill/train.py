@@ -61,9 +61,7 @@ def head_weights(model_dir: Path, dilate: int, outside: float) -> NDArray[np.flo
     return np.broadcast_to(w, (3, *w.shape)).reshape(-1).copy()
 
 
-def field_errors(
-    pred: NDArray[np.float32], target: NDArray[np.float32], w: NDArray[np.float32]
-) -> dict[str, float]:
+def field_errors(pred: NDArray[Any], target: NDArray[Any], w: NDArray[Any]) -> dict[str, float]:
     """Errors within the head (weight 1): RMS, max and RMS relative to the correction's."""
     inside = w >= 1.0
     err = (pred - target)[:, inside]
@@ -102,7 +100,7 @@ def train(cfg: dict[str, Any], log_path: Path | None, out_weights: Path) -> dict
     # PCA in the weighted metric; the decoder basis is the components divided by sqrt(w), so
     # regressing the coefficients is the weighted field loss up to a constant.
     mean, comps_w, var = randomized_pca(xtr * sw, m, int(tc["seed"]))
-    mean = mean / sw
+    mean = (mean / sw).astype(np.float32)
     # Scale each component by its standard deviation so the network's outputs are O(1).
     sd_c = np.sqrt(var[:m]).astype(np.float32)
     comps_w = comps_w * sd_c[:, None]
@@ -186,7 +184,8 @@ def train(cfg: dict[str, Any], log_path: Path | None, out_weights: Path) -> dict
 
     weights: Weights = weights_from_torch(net.cpu())
     out_weights.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out_weights, **{k.replace("/", "__"): v for k, v in weights.items()})
+    arrays: dict[str, Any] = {k.replace("/", "__"): v for k, v in weights.items()}
+    np.savez(out_weights, **arrays)
     summary = {
         "config": cfg,
         "data": {
