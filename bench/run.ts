@@ -13,7 +13,7 @@
  * (SwiftShader) and CPU backends are reported, not judged.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,7 +30,20 @@ interface Result {
   medianMs: number;
   peakMB: number | null;
   pathologyMs: Record<string, number>;
+  /** Exact sampler (scaling and squaring) vs distilled student, when the model has one. */
+  samplers?: Record<string, SamplerTiming>;
+  /** Bytes to download: the model's files and the student's. */
+  downloadBytes?: { model: number; student: number };
   error?: string;
+}
+
+interface SamplerTiming {
+  /** sample(): anatomy + pathology + contrast. */
+  sampleMs: number;
+  /** sampleAnatomy(): steps 1–7 only. */
+  anatomyMs: number;
+  /** Step 4 alone: exp(v) by scaling and squaring, or the student's forward pass. */
+  step4Ms: number;
 }
 
 const BUDGET_MS = 500;
@@ -112,6 +125,7 @@ async function child(backend: BackendName, runs: number): Promise<void> {
       pathologyMs[pathology] = performance.now() - t0;
     }
   }
+  const samplers = model.student ? await compareSamplers(model, base, runs) : undefined;
   const g = model.grid.shape;
   const result: Result = {
     backend,
@@ -123,8 +137,80 @@ async function child(backend: BackendName, runs: number): Promise<void> {
     medianMs: median(runsMs),
     peakMB,
     pathologyMs,
+    samplers,
+    downloadBytes: dir ? downloadBytes(dir) : undefined,
   };
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+}
+
+/** Median timings of the exact sampler and the student (same seeds, same conditions). */
+async function compareSamplers(
+  model: import('../src/engine/model/loadModel').Model,
+  base: { age: number; sex: 'female'; pathology: 'none'; contrast: 'T1w' },
+  runs: number,
+): Promise<Record<string, SamplerTiming>> {
+  const tf = await import('@tensorflow/tfjs-core');
+  const { sample, sampleAnatomy } = await import('../src/engine/sample');
+  const { expVelocity, velocityField } = await import('../src/engine/sampler/anatomy');
+  const { getModelTensors } = await import('../src/engine/sampler/modelTensors');
+  const { drawLatents, gainsFor, velocityCoefficients } =
+    await import('../src/engine/sampler/latents');
+  const { studentDisplacement, studentFeatures } = await import('../src/engine/student/forward');
+  const student = model.student!;
+  const out: Record<string, SamplerTiming> = {};
+  const timeIt = async (fn: () => Promise<unknown>) => {
+    await fn(); // warm-up (kernels, caches)
+    const ms: number[] = [];
+    for (let i = 0; i < Math.max(runs, 3); i++) {
+      const t0 = performance.now();
+      await fn();
+      ms.push(performance.now() - t0);
+    }
+    return median(ms);
+  };
+  const c = { ...base, adSeverity: undefined };
+  const latents = drawLatents(3, model.manifest.shapeModel.components);
+  const gains = gainsFor(model.manifest, c);
+  const coef = velocityCoefficients(model.manifest, latents, gains);
+  const t = getModelTensors(model);
+  for (const sampler of ['exact', 'student'] as const) {
+    const step4 = async () => {
+      const u = tf.tidy(() => {
+        const v = velocityField(t.basis, coef, model.velocityGrid.count);
+        return sampler === 'exact'
+          ? expVelocity(v, model.velocityGrid, t.velocityCoords)
+          : studentDisplacement(student, studentFeatures(student, latents, c, gains), v);
+      });
+      await u.data();
+      u.dispose();
+    };
+    out[sampler] = {
+      sampleMs: await timeIt(() => sample(model, base, 11, { sampler })),
+      anatomyMs: await timeIt(() => sampleAnatomy(model, base, 11, { sampler })),
+      step4Ms: await timeIt(step4),
+    };
+  }
+  return out;
+}
+
+/** Sizes of the files the browser downloads (manifest + arrays; student model.json + shards). */
+function downloadBytes(dir: string): { model: number; student: number } {
+  const man = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    arrays: Record<string, { file: string }>;
+    student?: { file: string };
+  };
+  const size = (p: string) => (existsSync(p) ? statSync(p).size : 0);
+  let model = size(join(dir, 'manifest.json'));
+  for (const a of Object.values(man.arrays)) model += size(join(dir, a.file));
+  let student = 0;
+  if (man.student) {
+    const mj = join(dir, man.student.file);
+    student += size(mj);
+    const json = JSON.parse(readFileSync(mj, 'utf8')) as { weightsManifest: { paths: string[] }[] };
+    const sub = mj.slice(0, mj.lastIndexOf('/') + 1);
+    for (const g of json.weightsManifest) for (const p of g.paths) student += size(join(sub, p));
+  }
+  return { model, student };
 }
 
 function runChild(backend: BackendName, runs: number): Result {
@@ -292,6 +378,25 @@ async function main(): Promise<void> {
       path,
       verdict,
     ]);
+  }
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
+  for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
+  printSamplerTable(results);
+}
+
+/** Exact sampler vs distilled student (the rows above use the default: the student). */
+function printSamplerTable(results: Result[]): void {
+  const withSamplers = results.filter((r) => r.samplers);
+  if (withSamplers.length === 0) return;
+  const dl = withSamplers[0].downloadBytes;
+  const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MB`;
+  console.log('\nexact sampler (scaling and squaring) vs distilled student, medians');
+  if (dl) console.log(`download: model ${mb(dl.model)}, student +${mb(dl.student)}\n`);
+  const rows = [['backend', 'sampler', 'sample()', 'anatomy only', 'step 4 (u = exp v)']];
+  for (const r of withSamplers) {
+    for (const [name, s] of Object.entries(r.samplers!)) {
+      rows.push([r.backend, name, fmt(s.sampleMs), fmt(s.anatomyMs), fmt(s.step4Ms)]);
+    }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));

@@ -8,6 +8,8 @@ export interface Sidecar {
   modelVersion: string;
   softwareVersion: string;
   backend: string;
+  /** 'student' or 'exact' (how the deformation was integrated), when the engine made it. */
+  sampler?: string;
   regionalVolumesMl: Record<string, number>;
   pathology: Record<string, unknown>;
   created: string;
@@ -28,6 +30,7 @@ export function sidecar(volume: SampledVolume, now: Date = new Date()): Sidecar 
     modelVersion: m.modelVersion,
     softwareVersion: m.softwareVersion,
     backend: m.backend,
+    sampler: m.sampler,
     regionalVolumesMl: m.regionalVolumesMl,
     pathology: m.pathology,
     created: now.toISOString(),
