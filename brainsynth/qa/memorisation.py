@@ -83,6 +83,11 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
         z = normals(5000 + i, k + 1)[:k]
         samples.append(group_map(values[sample_label_indices(model, z, g, 1.0)]))
     closest = [max(mean_dice(smp, t) for t in train) for smp in samples]
+    nearest_ids = {int(np.argmax([mean_dice(smp, t) for t in train])) for smp in samples}
+    # Baseline: the population-mean anatomy (z = 0) is close to everyone; a memorised sample
+    # would be closer to one subject than the mean anatomy is.
+    mean_anat = group_map(values[sample_label_indices(model, np.zeros(k), g, 1.0)])
+    mean_closest = max(mean_dice(mean_anat, t) for t in train)
     pairwise = [mean_dice(a, b) for i, a in enumerate(samples) for b in samples[i + 1 :]]
     return {
         "method": "mean Dice over cortex, WM, ventricles, deep GM, hippocampus, cerebellum in "
@@ -97,7 +102,10 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
             "median": float(np.median(closest)),
             "max": float(np.max(closest)),
         },
-        "flagged": int(sum(c > threshold for c in closest)),
+        "flaggedByTrainingNearestNeighbour": int(sum(c > threshold for c in closest)),
+        "meanAnatomyClosestTrainingDice": mean_closest,
+        "flaggedAboveMeanAnatomy": int(sum(c > mean_closest for c in closest)),
+        "distinctNearestTrainingSubjects": len(nearest_ids),
         "diversityMeanPairwiseDice": float(np.mean(pairwise)),
     }
 
