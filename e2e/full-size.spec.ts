@@ -111,6 +111,11 @@ test('Full size: the same brain at 1 mm from the backend, shown and downloadable
   await expect(page.getByTestId('backend-device')).toHaveText(/\S/); // found, device named
   const before = await canvasShot(page, 'fullsize-2mm');
 
+  const requests: string[] = [];
+  page.on('request', (r) => {
+    if (r.url().startsWith(BACKEND))
+      requests.push(`${r.method()} ${r.url().slice(BACKEND.length)}`);
+  });
   const submitted = page.waitForRequest(
     (r) => r.url() === `${BACKEND}/api/v1/jobs` && r.method() === 'POST',
   );
@@ -164,6 +169,15 @@ test('Full size: the same brain at 1 mm from the backend, shown and downloadable
   for (let r = 0; r < 3; r++)
     expect(full.volume.affine[r][3]).toBeCloseTo(start.volume!.affine![r][3] - 0.5, 5);
   await expect(page.getByTestId('fullsize-progress')).toHaveText('100 %');
+  // progress came as Server-Sent Events (no polling), then the three files
+  const job = requests.find((r) => r.startsWith('POST '))!;
+  expect(requests.filter((r) => r.endsWith('/events'))).toHaveLength(1);
+  expect(
+    requests.filter((r) => /^GET \/api\/v1\/jobs\/[^/]+$/.test(r)),
+    'polls',
+  ).toEqual([]);
+  expect(requests.filter((r) => r.includes('/files/'))).toHaveLength(3);
+  expect(job).toBe('POST /api/v1/jobs');
 
   await page.evaluate(
     () => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))),
@@ -223,7 +237,7 @@ test('Full size without a backend: says how to start one; the app keeps working'
   const port = await closedPort();
   const url = `http://127.0.0.1:${port}`;
   await openApp(page, `?backend=cpu&seed=5&age=50&backend_url=${url}`);
-  const absent = page.getByRole('alert', { name: 'Backend absent' });
+  const absent = page.getByRole('status', { name: 'Backend absent' });
   await expect(absent).toContainText(`No full-size backend at ${url}`);
   await expect(absent).toContainText('python -m brainsynth.server');
 

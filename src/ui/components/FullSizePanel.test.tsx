@@ -68,13 +68,13 @@ describe('Full size panel', () => {
     const { backend } = await renderApp((b) => {
       b.health_ = new BackendError('absent', 'backend absent: no answer from … (fetch failed)');
     });
-    const alert = screen.getByRole('alert', { name: 'Backend absent' });
+    const alert = screen.getByRole('status', { name: 'Backend absent' });
     expect(alert.textContent).toMatch(/No full-size backend at http:\/\/127\.0\.0\.1:8000/);
     expect(within(alert).getByText('python -m brainsynth.server')).toBeTruthy();
     expect(alert.textContent).toMatch(/fetch failed/);
     backend.health_ = { ...(new FakeBackendClient().health_ as object) } as never;
     await click(within(alert).getByRole('button', { name: 'Check again' }));
-    expect(screen.queryByRole('alert', { name: 'Backend absent' })).toBeNull();
+    expect(screen.queryByRole('status', { name: 'Backend absent' })).toBeNull();
     expect(screen.getByTestId('backend-device').textContent).toBe('cpu');
   });
 
@@ -89,6 +89,7 @@ describe('Full size panel', () => {
     expect(screen.getByTestId('fullsize-stage').textContent).toBe('contrast');
     expect(fullSizeButton()).toHaveProperty('disabled', true);
     expect(screen.getByRole('button', { name: 'Cancel' })).toBeTruthy();
+    expect(screen.getByText('Full size 1 mm: 60 %')).toBeTruthy(); // badge on the viewer
 
     await act(async () => backend.finish());
     await waitFor(() => expect(screen.getByTestId('fullsize-stage').textContent).toBe('on screen'));
@@ -123,6 +124,10 @@ describe('Full size panel', () => {
     await click(screen.getByRole('radio', { name: 'male' }));
     expect(screen.getByTestId('fullsize-result').textContent).toMatch(/not the current/);
     expect(screen.getByTestId('showing').textContent).toMatch(/browser 2 mm/);
+    await click(screen.getByRole('button', { name: 'Show full size 1 mm' }));
+    expect(screen.getByTestId('showing').textContent).toMatch(
+      /full size 1 mm \(backend\) · earlier conditions/,
+    );
   });
 
   it('busy (429): "Backend busy, try again"', async () => {

@@ -8,6 +8,20 @@ function describe(c: { age?: unknown; sex?: unknown; pathology?: unknown }, seed
   return parts.join(' · ');
 }
 
+/** True once the conditions or the seed differ from those of the 1 mm result. */
+export function useFullSizeStale(): boolean {
+  const controller = useController();
+  const result = useBackend((s) => s.result);
+  return useConditions(
+    (s) =>
+      result !== null &&
+      (s.seed !== result.seed ||
+        Object.entries(controller.currentConditions()).some(
+          ([k, v]) => (result.conditions as unknown as Record<string, unknown>)[k] !== v,
+        )),
+  );
+}
+
 /**
  * "Full size (1 mm)": the current brain from the optional backend — its availability, the
  * job's progress, then the result's downloads. The logic is in fullSize.ts.
@@ -25,15 +39,7 @@ export function FullSizePanel() {
   const error = useBackend((s) => s.error);
   const result = useBackend((s) => s.result);
   const hasModel = useEngine((s) => s.manifest !== null);
-  // the result is of another brain once the conditions or the seed have changed
-  const stale = useConditions(
-    (s) =>
-      result !== null &&
-      (s.seed !== result.seed ||
-        Object.entries(controller.currentConditions()).some(
-          ([k, v]) => (result.conditions as unknown as Record<string, unknown>)[k] !== v,
-        )),
-  );
+  const stale = useFullSizeStale();
   const active = isActive(phase);
   const pct = Math.round(progress * 100);
 
@@ -48,7 +54,7 @@ export function FullSizePanel() {
         )}
       </p>
       {availability === 'absent' && (
-        <div className="notice" role="alert" aria-label="Backend absent">
+        <div className="notice" role="status" aria-label="Backend absent">
           <strong>No full-size backend at {url}.</strong> Start it from the repository with{' '}
           <code>{START_HINT}</code> (see docs/API.md). The browser&apos;s 2 mm generation works
           without it.

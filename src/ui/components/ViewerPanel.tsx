@@ -1,5 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { useBackend, useController, useEngine, useViewerState } from '../context';
+import { isActive } from '../stores/backendStore';
+import { useFullSizeStale } from './FullSizePanel';
 
 /** The NiiVue stage: a canvas made per mount (clean re-mounts), plus small overlays. */
 export function ViewerPanel() {
@@ -10,6 +12,9 @@ export function ViewerPanel() {
   const userFile = useViewerState((s) => s.userFile);
   const showing = useBackend((s) => s.showing);
   const hasFullSize = useBackend((s) => s.result !== null);
+  const fullSizeActive = useBackend((s) => isActive(s.phase));
+  const fullSizePct = useBackend((s) => Math.round(s.progress * 100));
+  const stale = useFullSizeStale();
 
   useEffect(() => {
     const el = host.current;
@@ -29,15 +34,22 @@ export function ViewerPanel() {
   return (
     <div className="stage">
       <div className="canvas-host" ref={host} />
-      {status === 'sampling' && (
+      {status === 'sampling' ? (
         <div className="badge busy" aria-hidden="true">
           Generating…
         </div>
+      ) : (
+        fullSizeActive && (
+          <div className="badge busy" aria-hidden="true">
+            Full size 1 mm: {fullSizePct} %
+          </div>
+        )
       )}
       {!userFile && hasFullSize && (
         <div className={`banner showing showing-${showing}`} data-testid="showing">
           Showing:{' '}
           <strong>{showing === 'full-size' ? 'full size 1 mm (backend)' : 'browser 2 mm'}</strong>
+          {showing === 'full-size' && stale && <span className="muted"> · earlier conditions</span>}
           {showing === 'full-size' ? (
             <button
               type="button"
