@@ -101,9 +101,16 @@ def student_topology(weights: Weights, feats: list[str], vgrid_shape: list[int])
 
 
 def write_student(
-    folder: Path, weights: Weights, feats: list[str], quant: str = "uint8"
+    folder: Path,
+    weights: Weights,
+    feats: list[str],
+    quant: str = "uint8",
+    wide_components: int = 0,
+    mean_quant: str | None = None,
 ) -> dict[str, Any]:
-    """Write model.json + shard; return {bytes, weight names}."""
+    """Write model.json + shard; return their sizes. Decoder components are quantised with
+    `quant`, except the first `wide_components` (the largest, whose range sets the error) and
+    the mean field (`mean_quant`), which use uint16."""
     out = folder / STUDENT_DIR
     out.mkdir(parents=True, exist_ok=True)
     entries: list[dict[str, Any]] = []
@@ -114,10 +121,13 @@ def write_student(
             entries.append({"name": f"dense{i}/{part}", "shape": list(a.shape), "dtype": "float32"})
             chunks.append(a.tobytes())
     basis = to_planes(weights["decoder/basis"])
-    fields = [(f"decoder/basis_{i}", b) for i, b in enumerate(basis)]
-    fields.append(("decoder/mean", to_planes(weights["decoder/mean"])))
-    for name, f in fields:
-        q, spec = quantise(f, quant)
+    fields = [
+        (f"decoder/basis_{i}", b, "uint16" if i < wide_components else quant)
+        for i, b in enumerate(basis)
+    ]
+    fields.append(("decoder/mean", to_planes(weights["decoder/mean"]), mean_quant or quant))
+    for name, f, dtype in fields:
+        q, spec = quantise(f, dtype)
         entries.append(
             {"name": name, "shape": list(f.shape), "dtype": "float32", "quantization": spec}
         )
@@ -201,7 +211,15 @@ def export(cfg: dict[str, Any], weights: Weights, train_log: dict[str, Any]) -> 
         raise ValueError("weights do not match the feature list of this model/config")
     for stale in (folder / STUDENT_DIR).glob("group1-shard*"):
         stale.unlink()
-    sizes = write_student(folder, weights, feats, cfg["export"]["quantization"])
+    ex = cfg["export"]
+    sizes = write_student(
+        folder,
+        weights,
+        feats,
+        ex["quantization"],
+        int(ex.get("uint16Components", 0)),
+        ex.get("meanQuantization"),
+    )
     n = n_dense(weights)
     section = {
         "file": f"{STUDENT_DIR}/model.json",
@@ -215,7 +233,11 @@ def export(cfg: dict[str, Any], weights: Weights, train_log: dict[str, Any]) -> 
             "hidden": [int(weights[f"dense{i}/kernel"].shape[1]) for i in range(n - 1)],
             "activation": "tanh",
             "decoderComponents": int(weights["decoder/basis"].shape[0]),
-            "decoderQuantization": cfg["export"]["quantization"],
+            "decoderQuantization": {
+                "components": ex["quantization"],
+                "uint16Components": int(ex.get("uint16Components", 0)),
+                "mean": ex.get("meanQuantization") or ex["quantization"],
+            },
             "parameters": int(sum(v.size for v in weights.values())),
         },
         "trainingData": {
