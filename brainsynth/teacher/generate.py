@@ -362,7 +362,9 @@ def write_outputs(volume: GeneratedVolume, folder: Path, stem: str) -> list[Path
         _save_nifti(p, _nifti(img.astype(np.float32), volume.affine, desc))
         out.append(p)
     p = folder / f"{stem}_dseg.nii.gz"
-    _save_nifti(p, _nifti(volume.labels.astype(np.int16), volume.affine, desc))
+    seg = _nifti(volume.labels.astype(np.int16), volume.affine, desc)
+    seg.header.set_intent("label")  # NIFTI_INTENT_LABEL (1002), as the browser writes it
+    _save_nifti(p, seg)
     out.append(p)
     p = folder / f"{stem}.json"
     _atomic_write(p, lambda t: t.write_text(json.dumps(volume.sidecar, indent=1)))

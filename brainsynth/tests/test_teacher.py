@@ -153,4 +153,5 @@ def test_full_size_same_brain_finer_and_valid_nifti(tmp_path: Path) -> None:
     assert np.allclose(img.header.get_zooms(), (1, 1, 1))
     seg = nib.load(str(tmp_path / "sub-001_dseg.nii.gz"))
     assert seg.get_data_dtype() == np.int16
+    assert seg.header["intent_code"] == 1002
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
