@@ -9,21 +9,11 @@ import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
 import type { BrowserBenchResult } from './browser/main';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium';
 
 export interface BrowserRun extends BrowserBenchResult {
   requested: string;
 }
-
-const FLAGS = [
-  '--enable-unsafe-webgpu',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 export async function runBrowserBench(opts: {
   root: string;
@@ -51,9 +41,9 @@ export async function runBrowserBench(opts: {
     for (const backend of opts.backends) {
       const profile = mkdtempSync(join(tmpdir(), 'bench-chromium-'));
       const context = await chromium.launchPersistentContext(profile, {
-        executablePath: '/usr/bin/chromium',
+        executablePath: CHROMIUM_PATH,
         headless: true,
-        args: FLAGS,
+        args: CHROMIUM_ARGS,
       });
       try {
         const page = await context.newPage();

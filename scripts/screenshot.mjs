@@ -3,6 +3,7 @@
 // Usage: npm run screenshot [-- "<query string>"]
 import { spawn, execSync } from 'node:child_process';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../e2e/chromium.ts';
 
 const query = process.argv[2] ?? '?age=72&sex=female&pathology=glioma&seed=11&backend=wasm';
 const port = 4174;
@@ -28,17 +29,8 @@ try {
     await new Promise((r) => setTimeout(r, 500));
   }
   const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [
-      '--enable-unsafe-webgpu',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
   });
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   await page.goto(url + query);
