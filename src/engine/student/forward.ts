@@ -1,7 +1,13 @@
 /**
- * The student's forward pass in tfjs ops (any backend): features → dense layers (matMul + bias,
- * tanh) → M coefficients a → correction = a·basis + mean ([3, Nv]) → u = v + correction.
- * It replaces the scaling-and-squaring integration (MODEL_FORMAT.md §3 step 4).
+ * The student's forward pass: features → dense layers (matMul + bias, tanh) → M coefficients a
+ * → correction = a·basis + mean ([3, Nv]) → u = v + correction. It replaces the
+ * scaling-and-squaring integration (MODEL_FORMAT.md §3 step 4).
+ *
+ * The sampler runs the dense layers in plain JS (`studentCoefficientsJs`, ~20 k multiply-adds:
+ * microseconds) and the decoder as ONE tfjs matMul [1, M + 1] × [M + 1, 3·Nv] (the mean is the
+ * last row): on WebGPU every dispatch costs far more than the arithmetic of these tiny layers,
+ * so two kernels (matMul + add to v) beat eleven. `studentCoefficients` is the same dense part
+ * in tfjs ops (parity tests compare both).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conditions } from '../types';
@@ -37,6 +43,8 @@ interface StudentTensors {
   layers: { kernel: tf.Tensor2D; bias: tf.Tensor1D; activation: string }[];
   basis: tf.Tensor2D;
   mean: tf.Tensor2D;
+  /** [M + 1, 3·Nv]: basis rows then the mean (coefficient 1). */
+  decoder: tf.Tensor2D;
 }
 
 const cache = new WeakMap<Student, StudentTensors>();
@@ -55,6 +63,7 @@ function tensorsFor(student: Student): StudentTensors {
     })),
     basis: tf.keep(tf.tensor2d(student.basis, [student.components, 3 * student.points])),
     mean: tf.keep(tf.tensor2d(student.mean, [1, 3 * student.points])),
+    decoder: tf.keep(decoderTensor(student)),
   };
   cache.set(student, t);
   return t;
@@ -64,11 +73,35 @@ function tensorsFor(student: Student): StudentTensors {
 export function disposeStudentTensors(student: Student): void {
   const t = cache.get(student);
   if (!t) return;
-  tf.dispose([...t.layers.flatMap((l) => [l.kernel, l.bias]), t.basis, t.mean]);
+  tf.dispose([...t.layers.flatMap((l) => [l.kernel, l.bias]), t.basis, t.mean, t.decoder]);
   cache.delete(student);
 }
 
-/** Dense layers only: features [F] → coefficients [1, M]. */
+function decoderTensor(student: Student): tf.Tensor2D {
+  const n = 3 * student.points;
+  const rows = new Float32Array((student.components + 1) * n);
+  rows.set(student.basis, 0);
+  rows.set(student.mean, student.components * n);
+  return tf.tensor2d(rows, [student.components + 1, n]);
+}
+
+/** Dense layers in plain JS (float64 accumulation, float32 results): features → [M]. */
+export function studentCoefficientsJs(student: Student, features: Float32Array): Float32Array {
+  let h: Float32Array = features;
+  for (const l of student.layers) {
+    const out = new Float32Array(l.units);
+    for (let o = 0; o < l.units; o++) {
+      let acc = l.bias[o];
+      for (let i = 0; i < l.inputs; i++) acc += h[i] * l.kernel[i * l.units + o];
+      out[o] =
+        l.activation === 'tanh' ? Math.tanh(acc) : l.activation === 'relu' ? Math.max(acc, 0) : acc;
+    }
+    h = out;
+  }
+  return h;
+}
+
+/** Dense layers in tfjs ops: features [F] → coefficients [1, M]. */
 export function studentCoefficients(student: Student, features: Float32Array): tf.Tensor2D {
   const t = tensorsFor(student);
   return tf.tidy(() => {
@@ -91,11 +124,22 @@ export function studentCorrection(student: Student, features: Float32Array): tf.
   });
 }
 
-/** Student displacement u = v + D(MLP(features)), [3, Nv] (v as sampler/anatomy.ts makes it). */
+/**
+ * Student displacement u = v + D(MLP(features)), [3, Nv] (v as sampler/anatomy.ts makes it):
+ * dense layers in JS, then one decoder matMul and one add on the active backend.
+ */
 export function studentDisplacement(
   student: Student,
   features: Float32Array,
   v: tf.Tensor2D,
 ): tf.Tensor2D {
-  return tf.tidy(() => tf.add(v, studentCorrection(student, features)));
+  const t = tensorsFor(student);
+  const a = studentCoefficientsJs(student, features);
+  const row = new Float32Array(student.components + 1);
+  row.set(a);
+  row[student.components] = 1;
+  return tf.tidy(() => {
+    const corr = tf.matMul(tf.tensor2d(row, [1, row.length]), t.decoder);
+    return tf.add(v, tf.reshape(corr, [3, student.points]));
+  });
 }

@@ -3,6 +3,7 @@ export type { Student, StudentModelJson, WeightEntry, DenseLayer } from './stude
 export {
   studentFeatures,
   studentCoefficients,
+  studentCoefficientsJs,
   studentCorrection,
   studentDisplacement,
   disposeStudentTensors,

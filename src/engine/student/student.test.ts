@@ -15,7 +15,13 @@ import { sampleAnatomy } from '../sample';
 import { drawLatents, gainsFor } from '../sampler/latents';
 import { useCpuBackend } from '../testing/setupCpu';
 import type { Conditions } from '../types';
-import { studentCoefficients, studentCorrection, studentFeatures } from './forward';
+import {
+  studentCoefficients,
+  studentCoefficientsJs,
+  studentCorrection,
+  studentDisplacement,
+  studentFeatures,
+} from './forward';
 import { decodeWeights, loadStudent, studentFromFiles, type Student } from './studentModel';
 
 interface ParityCase {
@@ -201,7 +207,21 @@ describe.skipIf(!haveStudent)('student parity with PyTorch (fixtures/student/par
     expect(Math.abs(sum - c.correctionSum) / all.length).toBeLessThanOrEqual(
       1e-4 * c.correctionMaxAbs,
     );
-    tf.dispose([a, corr]);
+
+    // The sampler's path: dense layers in JS, decoder as one matMul, added to v.
+    expect(
+      relErr(studentCoefficientsJs(student, new Float32Array(c.features)), c.coefficients),
+    ).toBeLessThanOrEqual(1e-4);
+    const v = tf.zeros([3, student.points]) as tf.Tensor2D;
+    const u = studentDisplacement(student, new Float32Array(c.features), v);
+    const uAll = u.dataSync();
+    expect(
+      relErr(
+        c.correctionSample.map((_, i) => uAll[i * c.stride]),
+        c.correctionSample,
+      ),
+    ).toBeLessThanOrEqual(1e-4);
+    tf.dispose([a, corr, v, u]);
   });
 });
 
