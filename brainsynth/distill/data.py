@@ -35,6 +35,13 @@ from brainsynth.common.warp import exp_velocity
 from brainsynth.model_io import gains_for, load_model
 
 REPO = Path(__file__).resolve().parents[2]
+
+
+def weights_path(cfg: dict[str, Any]) -> Path:
+    """Where train.py writes the trained weights and export.py reads them (repo-relative)."""
+    return (REPO / cfg["data"]["cacheDir"] / "student_weights.npz").resolve()
+
+
 SPLITS = {"train": 0, "val": 1, "test": 2}
 AGE_CENTRE, AGE_HALF_RANGE = 55.0, 35.0
 

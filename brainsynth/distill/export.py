@@ -24,7 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth import __version__
-from brainsynth.distill.data import REPO, feature_names, model_fingerprint
+from brainsynth.distill.data import REPO, feature_names, model_fingerprint, weights_path
 from brainsynth.distill.student import Weights, n_dense
 
 HERE = Path(__file__).resolve().parent
@@ -274,7 +274,7 @@ def main() -> None:
     ap.add_argument("--log", type=Path, default=HERE / "train_log.json")
     args = ap.parse_args()
     cfg = json.loads(args.config.read_text())
-    weights = load_weights((REPO / cfg["data"]["cacheDir"] / "student_weights.npz").resolve())
+    weights = load_weights(weights_path(cfg))
     section = export(cfg, weights, json.loads(args.log.read_text()))
     print(json.dumps(section["sizeBytes"]))
 

@@ -24,7 +24,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.distill.data import DataConfig, ensure_shards, load_split, shard_folder
+from brainsynth.distill.data import (
+    DataConfig,
+    ensure_shards,
+    load_split,
+    shard_folder,
+    weights_path,
+)
 from brainsynth.distill.student import Weights, make_torch_student, weights_from_torch
 
 HERE = Path(__file__).resolve().parent
@@ -247,7 +253,7 @@ def main() -> None:
     ap.add_argument("--log", type=Path, default=HERE / "train_log.json")
     args = ap.parse_args()
     cfg = json.loads(args.config.read_text())
-    out = (Path(cfg["data"]["cacheDir"]) / "student_weights.npz").resolve()
+    out = weights_path(cfg)
     train(cfg, args.log, out)
     print(f"weights: {out}")
 
