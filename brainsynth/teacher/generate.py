@@ -3,7 +3,7 @@
 Same latents, gains, deformation and lesion draws as the engine (MODEL_FORMAT.md §3-§5), so a
 2 mm request reproduces the browser's brain and a 1 mm request is the same brain, finer: the
 velocity field is shared, the 1 mm label template is the same groupwise average at 1 mm, and
-MS lesions are placed on the 2 mm grid (the engine's draws) and drawn at the requested grid.
+MS lesion sites are drawn in template space (the engine's draws) and drawn at the requested grid.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from brainsynth import __version__
 from brainsynth.anatomy import AnatomyModel, velocity
 from brainsynth.common.grid import OUTPUT_GRID, Grid
+from brainsynth.common.inverse_map import PointField
 from brainsynth.common.warp import exp_velocity, nearest_labels, trilinear
 from brainsynth.model_io import _grid, _volume, gains_for, latents, load_model
 from brainsynth.teacher import accel
@@ -56,10 +57,10 @@ class _Loaded:
     man: dict[str, Any]
     template_1mm: NDArray[np.uint8] | None
     grid_1mm: Grid | None
-    prior: NDArray[np.float32]  # x-fastest flat, 2 mm
     territories: NDArray[np.uint8]  # x-fastest flat, 2 mm
     index_of: dict[int, int]
     groups: list[str]
+    sites: path.TemplateSites  # MS lesion sites (template space, 2 mm)
 
 
 @lru_cache(maxsize=4)
@@ -71,18 +72,33 @@ def _load(model_dir: str) -> _Loaded:
     prior = _volume(folder, arrays["msLesionPrior"]).astype(np.float32) * float(
         arrays["msLesionPrior"].get("scale", 1.0)
     )
+    prior_flat = np.ascontiguousarray(prior.T).ravel()
+    groups = [str(e["group"]) for e in man["labels"]]
+    index_of = {int(e["value"]): int(e["index"]) for e in man["labels"]}
+    sites = path.TemplateSites(
+        model.template,
+        model.grid,
+        prior_flat,
+        _mask(groups, "wm"),
+        [index_of[v] for v in _lateral_ventricle_values(man) if v in index_of],
+    )
     return _Loaded(
         model=model,
         man=man,
         template_1mm=_volume(folder, t1).astype(np.uint8) if t1 else None,
         grid_1mm=_grid(t1["grid"]) if t1 else None,
-        prior=np.ascontiguousarray(prior.T).ravel(),
         territories=np.ascontiguousarray(_volume(folder, arrays["territories"]).T)
         .ravel()
         .astype(np.uint8),
-        index_of={int(e["value"]): int(e["index"]) for e in man["labels"]},
-        groups=[str(e["group"]) for e in man["labels"]],
+        index_of=index_of,
+        groups=groups,
+        sites=sites,
     )
+
+
+def _lateral_ventricle_values(man: dict[str, Any]) -> list[int]:
+    region = next((r for r in man["regions"] if r["name"] == "lateral-ventricles"), None)
+    return list(region["labels"]) if region else [4, 43]  # FreeSurfer L/R lateral ventricle
 
 
 def complete_conditions(schema: dict[str, Any], conditions: dict[str, Any]) -> dict[str, Any]:
@@ -236,29 +252,26 @@ def generate(
         )
         info.update(centreMm=list(glioma[0]), radiusMm=glioma[1])
     elif cond["pathology"] == "ms":
-        # Lesions are placed on the 2 mm grid with the engine's draws, then drawn here.
-        idx2, t2, _ = (
-            (idx, tflat, x)
-            if not full
-            else _anatomy(ld, u, OUTPUT_GRID, ld.model.template, scale, None)
-        )
-        vent = [ld.index_of[v] for v in (4, 43) if v in ld.index_of]
-        lesions, _, ms_info = path.ms_lesions(
-            idx2,
-            OUTPUT_GRID,
-            t2,
-            ld.prior,
+        spec = man["pathology"]["ms"]
+        stream = None
+        if ld.sites.total > 0:
+            stream = path.LesionStream(
+                ld.sites,
+                PointField(u, ld.model.vgrid),
+                scale,
+                ld.model.grid_centre_mm,
+                (seed ^ MS_STREAM_XOR) & 0xFFFFFFFF,
+                spec,
+            )
+        idx, ms_info = path.ms_lesions(
+            idx,
+            grid,
+            stream,
             is_wm,
-            vent,
             float(cond["msLesionLoadMl"]),
-            (seed ^ MS_STREAM_XOR) & 0xFFFFFFFF,
-            man["pathology"]["ms"],
-            ld.model.grid_centre_mm,
+            ld.index_of[path.MS_LESION],
+            int(spec["maxLesions"]),
         )
-        idx, realised = path.draw_lesions(
-            idx, grid, lesions, is_wm, float(cond["msLesionLoadMl"]), ld.index_of[path.MS_LESION]
-        )
-        ms_info["realisedLoadMl"] = realised
         info.update(ms_info)
     elif cond["pathology"] == "stroke":
         key = f"{cond['strokeTerritory']}-{cond['strokeSide']}"

@@ -1,6 +1,7 @@
 """Pathology drawing (MODEL_FORMAT.md §4), ported from the engine (src/engine/render/*.ts) with
 the same random draws, so a 2 mm teacher volume carries the browser's lesions exactly and a
-1 mm one carries the same lesions drawn finer."""
+1 mm one carries the same lesions drawn finer (MS lesion sites live in template space and their
+geometry is in world mm, so it does not depend on the output grid)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth.common.grid import FloatArray, Grid
+from brainsynth.common.inverse_map import PointField, invert_mapping
 from brainsynth.common.rng import Mulberry32
 
 MS_LESION, CORE, RIM, OEDEMA, INFARCT = 701, 711, 712, 713, 721
@@ -48,7 +50,7 @@ def glioma_labels(
 
 @dataclass
 class Lesion:
-    centre: tuple[float, float, float]
+    centre: tuple[float, float, float]  # output-space world mm
     a: float  # long semi-axis, mm
     b: float
     direction: tuple[float, float, float]
@@ -70,128 +72,130 @@ def _world(grid: Grid, flat: NDArray[np.int64]) -> NDArray[np.float64]:
 def _ellipsoid(
     grid: Grid, les: Lesion, eligible: NDArray[np.bool_]
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
-    """Flat indices (x fastest) of eligible voxels inside the ellipsoid and their radius rho."""
-    c = np.asarray(les.centre)
-    o, s = np.asarray(grid.origin), np.asarray(grid.spacing)
-    ci = np.rint((c - o) / s).astype(int)
-    r = np.ceil(les.a / s).astype(int)
-    lo = np.maximum(ci - r, 0)
-    hi = np.minimum(ci + r, np.asarray(grid.shape) - 1)
+    """Flat indices (z outer, y, x inner) of eligible voxels whose centre lies inside the
+    ellipsoid, and their normalised radius rho; search box floor/ceil of centre -/+ a."""
+    c = np.asarray(les.centre, np.float64)
+    o, s = np.asarray(grid.origin, np.float64), np.asarray(grid.spacing, np.float64)
+    lo = np.maximum(np.floor((c - les.a - o) / s).astype(int), 0)
+    hi = np.minimum(np.ceil((c + les.a - o) / s).astype(int), np.asarray(grid.shape) - 1)
     if np.any(hi < lo):
         return np.zeros(0, np.int64), np.zeros(0)
     ii, jj, kk = np.meshgrid(*(np.arange(lo[a], hi[a] + 1) for a in range(3)), indexing="ij")
-    d = np.stack([o[a] + s[a] * g - c[a] for a, g in enumerate((ii, jj, kk))])
-    u = np.asarray(les.direction).reshape(3, 1, 1, 1)
-    along = (d * u).sum(0)
-    perp2 = (d**2).sum(0) - along**2
-    rho = along**2 / les.a**2 + perp2 / les.b**2
+    dx, dy, dz = (o[a] + s[a] * g - c[a] for a, g in enumerate((ii, jj, kk)))
+    u = les.direction
+    along = dx * u[0] + dy * u[1] + dz * u[2]
+    perp2 = dx * dx + dy * dy + dz * dz - along * along
+    rho = (along * along) / (les.a * les.a) + perp2 / (les.b * les.b)
     flat = ii + grid.shape[0] * (jj + grid.shape[1] * kk)
     ok = (rho <= 1) & eligible[ii, jj, kk]
-    # engine order: z outer, y, x inner
-    order = np.lexsort((ii[ok], jj[ok], kk[ok]))
+    order = np.lexsort((ii[ok], jj[ok], kk[ok]))  # engine order: z outer, y, x inner
     return flat[ok][order].astype(np.int64), rho[ok][order]
+
+
+class TemplateSites:
+    """MS lesion site distribution in template space (fixed per model): CDF over template
+    voxels (x fastest) of msLesionPrior restricted to template `wm`, and the template's
+    lateral-ventricle voxel centres."""
+
+    def __init__(
+        self,
+        template: NDArray[np.integer],
+        grid: Grid,
+        prior_flat: NDArray[np.float32],
+        is_wm: NDArray[np.bool_],
+        vent_labels: list[int],
+    ) -> None:
+        flat_t = np.ascontiguousarray(template.T).ravel()
+        w = np.where(is_wm[flat_t], prior_flat.astype(np.float64), 0.0)
+        self.grid = grid
+        self.cdf = np.cumsum(w)
+        self.total = float(self.cdf[-1]) if w.size else 0.0
+        self.ventricles = _world(grid, np.flatnonzero(np.isin(flat_t, vent_labels)))
+
+
+def _unit(v: tuple[float, float, float]) -> tuple[float, float, float] | None:
+    n = math.hypot(*v)
+    return (v[0] / n, v[1] / n, v[2] / n) if n > 0 else None
+
+
+class LesionStream:
+    """The lesion sequence of a seed (src/engine/render/msLesions.ts `lesionStream`): per lesion
+    u_c (template voxel by inverse CDF), three jitters within the voxel, then u1, u2 for the
+    lognormal volume; the centre is the output point mapped onto the template site."""
+
+    def __init__(
+        self,
+        sites: TemplateSites,
+        field: PointField,
+        scale: float,
+        gridcentre: tuple[float, float, float],
+        seed: int,
+        spec: dict[str, Any],
+    ) -> None:
+        self.sites, self.field, self.scale, self.centre = sites, field, scale, gridcentre
+        self.spec = spec
+        self.rng = Mulberry32(seed)
+        self.max_residual_mm = 0.0
+
+    def _to_output(self, t: tuple[float, float, float]) -> tuple[float, float, float]:
+        inv = invert_mapping(self.field, t, self.scale, self.centre)
+        self.max_residual_mm = max(self.max_residual_mm, inv.residual_mm)
+        return inv.point
+
+    def next(self) -> Lesion:
+        rng, g = self.rng, self.sites.grid
+        v = int(np.searchsorted(self.sites.cdf, rng.next() * self.sites.total, side="right"))
+        vc = _world(g, np.array([v]))[0]
+        t = tuple(float(vc[a] + (rng.next() - 0.5) * g.spacing[a]) for a in range(3))
+        u1 = 1 - rng.next()
+        u2 = rng.next()
+        normal = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
+        spec = self.spec
+        vol = 1000 * math.exp(spec["lesionVolumeLogMeanMl"] + spec["lesionVolumeLogSdMl"] * normal)
+        e = float(spec["elongation"])
+        b = math.cbrt(3 * vol / (4 * math.pi * e))
+        c = self._to_output(t)  # type: ignore[arg-type]
+        vent = self.sites.ventricles
+        away = _unit((c[0] - self.centre[0], c[1] - self.centre[1], c[2] - self.centre[2]))
+        direction = None
+        if len(vent):
+            d2 = ((vent - np.asarray(t)) ** 2).sum(1)
+            wall = self._to_output(tuple(map(float, vent[int(np.argmin(d2))])))  # type: ignore[arg-type]
+            direction = _unit((c[0] - wall[0], c[1] - wall[1], c[2] - wall[2]))
+        return Lesion(c, e * b, b, direction or away or (0.0, 0.0, 1.0))
 
 
 def ms_lesions(
     idx: NDArray[np.int32],
     grid: Grid,
-    tmpl_index: NDArray[np.int64],
-    prior: NDArray[np.float32],
+    stream: LesionStream | None,
     is_wm: NDArray[np.bool_],
-    vent_labels: list[int],
     target_ml: float,
-    seed: int,
-    spec: dict[str, Any],
-    gridcentre: tuple[float, float, float],
-) -> tuple[list[Lesion], list[int], dict[str, Any]]:
-    """Port of drawMsLesions: returns the lesions (with voxels kept per lesion) at this grid."""
-    flat_idx = idx.T.ravel()  # x fastest
-    flat_t = tmpl_index.T.ravel()
-    n = flat_idx.size
-    w = np.where(
-        is_wm[flat_idx] & (flat_t < prior.size), prior[np.minimum(flat_t, prior.size - 1)], 0.0
-    )
-    cdf = np.cumsum(w.astype(np.float64))
-    total = float(cdf[-1]) if n else 0.0
+    lesion_index: int,
+    max_lesions: int,
+) -> tuple[NDArray[np.int32], dict[str, Any]]:
+    """Port of drawMsLesions on any grid: lesions from `stream` until the load reaches the
+    target (the last one filled from its centre outwards) or `max_lesions` were drawn."""
     info: dict[str, Any] = {
         "targetLoadMl": target_ml,
         "realisedLoadMl": 0.0,
         "lesionCount": 0,
         "lesionsDrawn": 0,
+        "maxInverseResidualMm": 0.0,
     }
-    if total <= 0:
-        info["note"] = "no white matter with non-zero lesion prior: no lesions drawn"
-        return [], [], info
-    vent = _world(grid, np.flatnonzero(np.isin(flat_idx, vent_labels)))
-    rng = Mulberry32(seed)
-    voxel_ml = float(np.prod(grid.spacing)) / 1000
-    target_vox = target_ml / voxel_ml
-    wm_mask = is_wm[idx].copy()
-    lesions: list[Lesion] = []
-    counts: list[int] = []
-    relabelled = 0
-    while relabelled < target_vox - 1e-9 and info["lesionsDrawn"] < spec["maxLesions"]:
-        info["lesionsDrawn"] += 1
-        v = int(np.searchsorted(cdf, rng.next() * total, side="right"))
-        u1 = 1 - rng.next()
-        u2 = rng.next()
-        normal = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
-        vol = 1000 * math.exp(spec["lesionVolumeLogMeanMl"] + spec["lesionVolumeLogSdMl"] * normal)
-        e = float(spec["elongation"])
-        b = math.cbrt(3 * vol / (4 * math.pi * e))
-        c = _world(grid, np.array([v]))[0]
-        if len(vent):
-            dd = c[None] - vent
-            best = int(np.argmin((dd**2).sum(1)))
-            dvec = dd[best]
-        else:
-            dvec = c - np.asarray(gridcentre)
-        norm = float(np.linalg.norm(dvec))
-        if not norm > 0:
-            dvec = c - np.asarray(gridcentre)
-            norm = float(np.linalg.norm(dvec))
-        direction = tuple(dvec / norm) if norm > 0 else (0.0, 0.0, 1.0)
-        les = Lesion(tuple(c), e * b, b, direction)
-        cand, rho = _ellipsoid(grid, les, wm_mask)
-        if cand.size == 0:
-            continue
-        remaining = math.ceil(target_vox - relabelled - 1e-9)
-        if cand.size > remaining:
-            order = np.lexsort((cand, rho))[:remaining]
-            cand = cand[order]
-        i, j, k = (
-            cand % grid.shape[0],
-            (cand // grid.shape[0]) % grid.shape[1],
-            cand // (grid.shape[0] * grid.shape[1]),
-        )
-        wm_mask[i, j, k] = False
-        relabelled += cand.size
-        lesions.append(les)
-        counts.append(int(cand.size))
-        info["lesionCount"] += 1
-    info["realisedLoadMl"] = relabelled * voxel_ml
-    if relabelled < target_vox - 1e-9:
-        info["note"] = f"stopped at maxLesions ({spec['maxLesions']}) below the requested load"
-    return lesions, counts, info
-
-
-def draw_lesions(
-    idx: NDArray[np.int32],
-    grid: Grid,
-    lesions: list[Lesion],
-    is_wm: NDArray[np.bool_],
-    target_ml: float,
-    lesion_index: int,
-) -> tuple[NDArray[np.int32], float]:
-    """Draw given lesions on any grid, filling the last one only up to the target load."""
+    if stream is None:
+        info["note"] = "no template white matter with non-zero lesion prior: no lesions drawn"
+        return idx, info
     out = idx.copy()
     wm_mask = is_wm[out]
-    target_vox = target_ml / (float(np.prod(grid.spacing)) / 1000)
+    voxel_ml = float(np.prod(grid.spacing)) / 1000
+    target_vox = target_ml / voxel_ml
     done = 0
-    for les in lesions:
-        if done >= target_vox - 1e-9:
-            break
-        cand, rho = _ellipsoid(grid, les, wm_mask)
+    while done < target_vox - 1e-9 and info["lesionsDrawn"] < max_lesions:
+        info["lesionsDrawn"] += 1
+        cand, rho = _ellipsoid(grid, stream.next(), wm_mask)
+        if cand.size == 0:
+            continue
         remaining = math.ceil(target_vox - done - 1e-9)
         if cand.size > remaining:
             cand = cand[np.lexsort((cand, rho))[:remaining]]
@@ -203,7 +207,12 @@ def draw_lesions(
         out[i, j, k] = lesion_index
         wm_mask[i, j, k] = False
         done += cand.size
-    return out, done * float(np.prod(grid.spacing)) / 1000
+        info["lesionCount"] += 1
+    info["realisedLoadMl"] = done * voxel_ml
+    info["maxInverseResidualMm"] = stream.max_residual_mm
+    if done < target_vox - 1e-9:
+        info["note"] = f"stopped at maxLesions ({max_lesions}) below the requested load"
+    return out, info
 
 
 def stroke(

@@ -10,7 +10,7 @@ import nibabel as nib
 import numpy as np
 import pytest
 
-from brainsynth.teacher.generate import GenerationError, generate, write_outputs
+from brainsynth.teacher.generate import GeneratedVolume, GenerationError, generate, write_outputs
 
 MODEL = Path(__file__).resolve().parents[2] / "public" / "models" / "brainsynth-shape-v1"
 pytestmark = pytest.mark.skipif(not (MODEL / "manifest.json").exists(), reason="model not built")
@@ -101,6 +101,35 @@ def test_ms_lesion_load_within_10_percent() -> None:
     load = (v.labels == 701).sum() * 8 / 1000
     assert abs(load - 10) / 10 < 0.10
     assert v.sidecar["pathology"]["lesionCount"] > 3
+
+
+def _lesion_centroid_mm(v: GeneratedVolume) -> np.ndarray:
+    pts = np.argwhere(v.labels == 701)
+    return np.asarray(v.affine[:3, :3] @ pts.mean(0) + v.affine[:3, 3])
+
+
+def test_ms_lesions_move_with_the_anatomy_not_jump() -> None:
+    """Sites are drawn in template space: one seed keeps its lesions when the anatomy changes
+    (a year of ageing), instead of re-drawing them all (MODEL_FORMAT §4)."""
+    ms = {**HEALTHY, "pathology": "ms", "msLesionLoadMl": 6}
+    a = generate(MODEL, {**ms, "age": 60}, 8, 2.0)
+    b = generate(MODEL, {**ms, "age": 61}, 8, 2.0)
+    la, lb = a.labels == 701, b.labels == 701
+    dice = 2 * (la & lb).sum() / (la.sum() + lb.sum())
+    assert dice > 0.9, dice  # measured 0.977
+    assert np.linalg.norm(_lesion_centroid_mm(a) - _lesion_centroid_mm(b)) < 0.5  # 0.21
+    assert a.sidecar["pathology"]["maxInverseResidualMm"] < 1e-3
+
+
+def test_ms_lesions_at_1mm_are_the_2mm_lesions_finer() -> None:
+    ms = {**HEALTHY, "pathology": "ms", "msLesionLoadMl": 8}
+    v1 = generate(MODEL, ms, 3, 1.0)
+    v2 = generate(MODEL, ms, 3, 2.0)
+    assert abs((v1.labels == 701).sum() / 1000 - 8) < 0.01  # load at 1 mm to the voxel
+    assert np.linalg.norm(_lesion_centroid_mm(v1) - _lesion_centroid_mm(v2)) < 1.5
+    # each 2 mm lesion voxel has a 1 mm lesion voxel in its 2x2x2 block
+    block = (v1.labels == 701).reshape(96, 2, 120, 2, 104, 2).any(axis=(1, 3, 5))
+    assert block[v2.labels == 701].mean() > 0.95  # measured 0.993
 
 
 def test_stroke_in_requested_territory_side() -> None:

@@ -8,12 +8,14 @@
  * 2. fixtures/tiny-model/: a model folder (manifest.json + arrays) plus expected_*.json files,
  *    each one case as above (`stride` defaults to 1; `labelIndex` is accepted for the full map).
  * Pass: ≥ 99.5 % of compared voxels agree and regional volumes agree within 1 % (or 0.05 mL).
+ * `pathologyCases` of layout 1 come from the 2 mm teacher (§4 lesions): every pathology voxel as
+ * runs [start, length, value]; pass: Dice ≥ 0.99 per pathology label and the same lesion count.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from './model/loadModel';
-import { sampleAnatomy } from './sample';
+import { sample, sampleAnatomy } from './sample';
 import { regionalVolumesMl } from './render/volumes';
 import { useCpuBackend } from './testing/setupCpu';
 
@@ -68,10 +70,48 @@ async function checkCase(model: Model, c: ParityCase): Promise<void> {
   }
 }
 
+interface PathologyCase {
+  conditions: Record<string, unknown>;
+  seed: number;
+  pathologyRuns: [number, number, number][];
+  pathology: Record<string, unknown>;
+}
+
+async function checkPathologyCase(model: Model, c: PathologyCase): Promise<void> {
+  const v = await sample(model, c.conditions, c.seed, { sampler: 'exact' });
+  const expected = new Int16Array(v.labels.length);
+  for (const [start, length, value] of c.pathologyRuns) expected.fill(value, start, start + length);
+  const values = new Set(c.pathologyRuns.map((r) => r[2]));
+  expect(values.size).toBeGreaterThan(0);
+  for (const value of values) {
+    let both = 0;
+    let mine = 0;
+    let theirs = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const a = v.labels[i] === value;
+      const b = expected[i] === value;
+      if (a) mine++;
+      if (b) theirs++;
+      if (a && b) both++;
+    }
+    const dice = (2 * both) / (mine + theirs);
+    console.info(
+      `parity ${String(c.conditions.pathology)} label ${value}: Dice ${dice.toFixed(4)}`,
+    );
+    expect(dice, `label ${value} Dice, seed ${c.seed}`).toBeGreaterThanOrEqual(0.99);
+  }
+  if (c.pathology.lesionCount !== undefined)
+    expect(v.metadata.pathology.lesionCount).toBe(c.pathology.lesionCount);
+}
+
 beforeAll(useCpuBackend);
 
 const parity = existsSync(parityFile)
-  ? (JSON.parse(readFileSync(parityFile, 'utf8')) as { modelId: string; cases: ParityCase[] })
+  ? (JSON.parse(readFileSync(parityFile, 'utf8')) as {
+      modelId: string;
+      cases: ParityCase[];
+      pathologyCases?: PathologyCase[];
+    })
   : null;
 const parityModelDir = parity ? join(root, 'public/models', parity.modelId) : '';
 const haveParity = parity !== null && existsSync(join(parityModelDir, 'manifest.json'));
@@ -82,6 +122,14 @@ describe.skipIf(!haveParity)('parity with the Python sampler: committed model', 
     async (c) => {
       const model = await loadModel(parityModelDir, fsFetch());
       await checkCase(model, c);
+    },
+    120_000,
+  );
+  it.each(parity?.pathologyCases ?? [])(
+    'lesions of the 2 mm teacher, $conditions.pathology seed=$seed',
+    async (c) => {
+      const model = await loadModel(parityModelDir, fsFetch());
+      await checkPathologyCase(model, c);
     },
     120_000,
   );

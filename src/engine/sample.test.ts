@@ -158,6 +158,32 @@ describe('pathology (MODEL_FORMAT §4)', () => {
     expect(v.metadata.regionalVolumesMl['MS-lesion']).toBeCloseTo(realised, 6);
   });
 
+  it('MS: one seed keeps its lesions when the anatomy changes a little (sites in template space)', async () => {
+    const c: Conditions = { ...base, pathology: 'ms', msLesionLoadMl: 1.0 };
+    const a = await sample(model, c, 33);
+    const b = await sample(model, { ...c, age: 61 }, 33);
+    const other = await sample(model, c, 34);
+    const dice = (x: Int16Array, y: Int16Array) => {
+      let both = 0;
+      let n = 0;
+      for (let i = 0; i < x.length; i++) {
+        const p = x[i] === PATHOLOGY_LABELS.msLesion;
+        const q = y[i] === PATHOLOGY_LABELS.msLesion;
+        n += Number(p) + Number(q);
+        if (p && q) both++;
+      }
+      return (2 * both) / n;
+    };
+    let changed = 0;
+    const anatomyA = await sampleAnatomy(model, c, 33);
+    const anatomyB = await sampleAnatomy(model, { ...c, age: 61 }, 33);
+    anatomyA.labelIndex.forEach((l, i) => (changed += Number(l !== anatomyB.labelIndex[i])));
+    expect(changed).toBeGreaterThan(0); // the anatomy did change
+    expect(dice(a.labels, b.labels)).toBeGreaterThan(0.8);
+    expect(dice(a.labels, other.labels)).toBeLessThan(0.5); // another seed: other lesions
+    expect(a.metadata.pathology.maxInverseResidualMm).toBeLessThan(1e-3);
+  });
+
   it('glioma: necrotic core centred at the requested position, rim and oedema around it', async () => {
     const centre: [number, number, number] = [8, 4, 6];
     const c: Conditions = {

@@ -161,9 +161,10 @@ export async function sample(
       velocityCoefficients(model.manifest, latents, gains),
       scale,
       mass,
-      { displacement },
+      { displacement, keepDisplacement: c.pathology === 'ms' },
     );
     owned.push(anatomy.labelIndex, anatomy.templateIndex);
+    if (anatomy.displacement) owned.push(anatomy.displacement);
     let labelTensor = anatomy.labelIndex;
     const pathology: Record<string, unknown> = {};
     if (mass) {
@@ -182,17 +183,20 @@ export async function sample(
 
     const labels = new Int32Array(await labelTensor.data());
     if (c.pathology === 'ms' || c.pathology === 'stroke') {
-      const templateIndex = new Int32Array(await anatomy.templateIndex.data());
       if (c.pathology === 'ms') {
+        // keepDisplacement was set for MS above, so the displacement is there.
+        const u = anatomy.displacement as tf.Tensor2D;
+        const deformation = { displacement: new Float32Array(await u.data()), scale };
         const ms = drawMsLesions(
           model,
           labels,
-          templateIndex,
+          deformation,
           c.msLesionLoadMl ?? 8,
           msStreamSeed(seed),
         );
         Object.assign(pathology, { type: 'ms', ...ms });
       } else {
+        const templateIndex = new Int32Array(await anatomy.templateIndex.data());
         const st = drawStroke(
           model,
           labels,

@@ -2,84 +2,113 @@
  * MS lesions (MODEL_FORMAT.md §4), placed in plain JS: the procedure is sequential (each lesion
  * depends on the load reached so far) and touches few voxels, so tensors would not help.
  *
- * Random draws, stream mulberry32(s ^ 0x9e3779b9), per lesion, in this order (a choice the spec
- * leaves open; the Python teacher must draw the same way to reproduce lesions exactly):
- *   1. u_c = rng()                → centre: inverse CDF over output voxels (x-fastest order) with
- *                                   weight msLesionPrior(p) if the voxel's group is `wm`, else 0;
- *   2. u1 = 1 − rng(), u2 = rng() → n = sqrt(−2 ln u1)·cos(2π u2) (the sin half is discarded);
- *                                   volume = exp(lesionVolumeLogMeanMl + lesionVolumeLogSdMl·n) mL.
- * Shape: ellipsoid with semi-axes a = e·b, b, b (e = elongation, (4/3)π·a·b² = volume), long axis
- * along (centre − nearest lateral-ventricle voxel), i.e. perpendicular to the ventricle wall.
- * Only `wm` voxels become 701 (earlier lesions are no longer `wm`, so overlaps do not count
- * twice). Lesions are added until the relabelled volume reaches the target L or maxLesions.
- * The last lesion is filled from its centre outwards (by normalised ellipsoid radius) and stops
- * as soon as L is reached, so the realised load overshoots L by less than one voxel.
+ * Lesion *sites* are drawn in template space, so they do not depend on the individual anatomy:
+ * the same seed gives the same lesions (moved with the brain) for any age, for the exact sampler
+ * and the distilled student alike, and at 2 mm or 1 mm. (Drawing them by inverse CDF over output
+ * voxels, as version 1 did, moved every later lesion whenever one voxel of anatomy changed.)
+ *
+ * Random draws, stream mulberry32(s ^ 0x9e3779b9), per lesion, in this order (the Python teacher,
+ * `brainsynth.teacher.pathology`, draws the same way):
+ *   1. u_c = rng()                  → template voxel: inverse CDF over template voxels
+ *                                     (x-fastest order) with weight msLesionPrior if the
+ *                                     template label's group is `wm`, else 0;
+ *   2. j_x, j_y, j_z = rng() ×3     → t = voxel centre + (j − ½)·spacing (a point in the voxel);
+ *   3. u1 = 1 − rng(), u2 = rng()   → n = sqrt(−2 ln u1)·cos(2π u2) (the sin half is discarded);
+ *                                     volume = exp(lesionVolumeLogMeanMl + lesionVolumeLogSdMl·n) mL.
+ * Centre: the output point x with p(x) = t (sampler/inverseMap.ts). Long axis: from the mapped
+ * nearest template lateral-ventricle voxel centre to x, i.e. perpendicular to the ventricle wall.
+ * Shape: ellipsoid with semi-axes a = e·b, b, b (e = elongation, (4/3)π·a·b² = volume); its output
+ * voxels whose centre lies inside and whose label is `wm` become 701 (earlier lesions are no
+ * longer `wm`, so overlaps do not count twice). Lesions are added until the relabelled volume
+ * reaches the target L or maxLesions; the last one is filled from its centre outwards (by
+ * normalised radius ρ, ties by flat index) and stops at L, so the load overshoots by < 1 voxel.
  */
+import type { Grid } from '../model/grid';
 import type { Model } from '../model/loadModel';
+import type { Vec3 } from '../model/manifest';
 import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
 import { mulberry32 } from '../rng';
+import { invertMapping } from '../sampler/inverseMap';
 
 export interface MsResult {
   targetLoadMl: number;
   realisedLoadMl: number;
   lesionCount: number;
   lesionsDrawn: number;
+  /** Largest |p(x) − t| of the inverse mappings (mm): how exactly sites were carried over. */
+  maxInverseResidualMm: number;
   note?: string;
 }
 
-export function drawMsLesions(
-  model: Model,
-  labels: Int32Array,
-  templateIndex: Int32Array,
-  targetMl: number,
-  streamSeed: number,
-): MsResult {
-  const spec = model.manifest.pathology.ms;
-  const prior = model.arrays.msLesionPrior;
-  if (!spec || !prior)
-    throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
-  const lesion = requireLabelIndex(model.labels, PATHOLOGY_LABELS.msLesion, 'MS lesion');
-  const grid = model.grid;
-  const [nx, ny, nz] = grid.shape;
-  const [sx, sy, sz] = grid.spacing;
-  const [ox, oy, oz] = grid.origin;
-  const n = grid.count;
-  const isWm = groupMask(model.labels, 'wm');
+/** One lesion in output space. */
+export interface MsLesion {
+  centreMm: Vec3;
+  /** Semi-axes (mm): `a` along `direction`, `b` across. */
+  a: number;
+  b: number;
+  direction: Vec3;
+}
 
-  // Centre distribution: prior sampled at the template position of each wm output voxel.
+/** The displacement of §3 step 4 and the global scale of step 5 that produced the anatomy. */
+export interface Deformation {
+  /** u on the velocity grid, [3, Nv] component planes (x fastest), mm. */
+  displacement: Float32Array;
+  scale: number;
+}
+
+interface TemplateSites {
+  cdf: Float64Array;
+  total: number;
+  /** World positions (flat xyz triples) of the template's lateral-ventricle voxels. */
+  ventricles: Float64Array;
+}
+
+const sitesCache = new WeakMap<Model, TemplateSites>();
+
+/** The template-space site distribution and ventricle voxels (fixed per model, cached). */
+function templateSites(model: Model): TemplateSites {
+  const cached = sitesCache.get(model);
+  if (cached) return cached;
+  const prior = model.arrays.msLesionPrior;
+  if (!prior) throw new Error(`Model ${model.manifest.id} has no MS lesion prior`);
+  const template = model.arrays.templateLabels;
+  const isWm = groupMask(model.labels, 'wm');
+  const n = model.grid.count;
   const cdf = new Float64Array(n);
   let total = 0;
   for (let v = 0; v < n; v++) {
-    const t = templateIndex[v];
-    if (isWm[labels[v]] && t < n) total += prior[t];
+    if (isWm[template[v]]) total += prior[v];
     cdf[v] = total;
   }
-  const result: MsResult = {
-    targetLoadMl: targetMl,
-    realisedLoadMl: 0,
-    lesionCount: 0,
-    lesionsDrawn: 0,
-  };
-  if (total <= 0) {
-    result.note = 'no white matter with non-zero lesion prior: no lesions drawn';
-    return result;
-  }
+  const sites = { cdf, total, ventricles: ventricleVoxels(model, template) };
+  sitesCache.set(model, sites);
+  return sites;
+}
 
-  const ventricles = ventricleVoxels(model, labels);
+/** The lesion sequence of a seed: each call of the returned function gives the next lesion. */
+export function lesionStream(
+  model: Model,
+  deformation: Deformation,
+  streamSeed: number,
+): { next: () => MsLesion; maxResidualMm: () => number } | null {
+  const spec = model.manifest.pathology.ms;
+  if (!spec) throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms)`);
+  const sites = templateSites(model);
+  if (sites.total <= 0) return null;
+  const grid = model.grid;
+  const vgrid = model.velocityGrid;
+  const centre = model.manifest.calibration.gridCentreMm;
   const rng = mulberry32(streamSeed);
-  const voxelMl = grid.voxelMl;
-  let relabelled = 0;
-  const targetVoxels = targetMl / voxelMl;
-  const worldOf = (v: number): [number, number, number] => {
-    const i = v % nx;
-    const j = Math.floor(v / nx) % ny;
-    const k = Math.floor(v / (nx * ny));
-    return [ox + sx * i, oy + sy * j, oz + sz * k];
+  let maxResidual = 0;
+  const toOutput = (t: Vec3) => {
+    const inv = invertMapping(deformation.displacement, vgrid, t, deformation.scale, centre);
+    maxResidual = Math.max(maxResidual, inv.residualMm);
+    return inv.point;
   };
-
-  while (relabelled < targetVoxels - 1e-9 && result.lesionsDrawn < spec.maxLesions) {
-    result.lesionsDrawn++;
-    const centreVoxel = searchCdf(cdf, rng() * total);
+  const next = (): MsLesion => {
+    const voxel = searchCdf(sites.cdf, rng() * sites.total);
+    const vc = worldOf(grid, voxel);
+    const t: Vec3 = [0, 1, 2].map((a) => vc[a] + (rng() - 0.5) * grid.spacing[a]) as Vec3;
     const u1 = 1 - rng();
     const u2 = rng();
     const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
@@ -87,53 +116,122 @@ export function drawMsLesions(
       1000 * Math.exp(spec.lesionVolumeLogMeanMl + spec.lesionVolumeLogSdMl * normal);
     const e = spec.elongation;
     const b = Math.cbrt((3 * volumeMm3) / (4 * Math.PI * e));
-    const a = e * b;
-    const c = worldOf(centreVoxel);
-    const dir = longAxis(c, ventricles, model.manifest.calibration.gridCentreMm);
+    const site = toOutput(t);
+    const wall = nearest(sites.ventricles, t);
+    const away = unit(sub(site, centre));
+    const direction = (wall ? unit(sub(site, toOutput(wall))) : null) ?? away ?? [0, 0, 1];
+    return { centreMm: site, a: e * b, b, direction };
+  };
+  return { next, maxResidualMm: () => maxResidual };
+}
 
-    // Candidate wm voxels inside the ellipsoid, with their normalised radius ρ ≤ 1.
-    const ci = Math.round((c[0] - ox) / sx);
-    const cj = Math.round((c[1] - oy) / sy);
-    const ck = Math.round((c[2] - oz) / sz);
-    const ri = Math.ceil(a / sx);
-    const rj = Math.ceil(a / sy);
-    const rk = Math.ceil(a / sz);
-    const cand: number[] = [];
-    const rho: number[] = [];
-    for (let k = Math.max(0, ck - rk); k <= Math.min(nz - 1, ck + rk); k++) {
-      const dz = oz + sz * k - c[2];
-      for (let j = Math.max(0, cj - rj); j <= Math.min(ny - 1, cj + rj); j++) {
-        const dy = oy + sy * j - c[1];
-        for (let i = Math.max(0, ci - ri); i <= Math.min(nx - 1, ci + ri); i++) {
-          const v = i + nx * (j + ny * k);
-          if (!isWm[labels[v]]) continue;
-          const dx = ox + sx * i - c[0];
-          const along = dx * dir[0] + dy * dir[1] + dz * dir[2];
-          const perp2 = dx * dx + dy * dy + dz * dz - along * along;
-          const r = (along * along) / (a * a) + perp2 / (b * b);
-          if (r <= 1) {
-            cand.push(v);
-            rho.push(r);
-          }
-        }
-      }
-    }
-    if (cand.length === 0) continue;
+export function drawMsLesions(
+  model: Model,
+  labels: Int32Array,
+  deformation: Deformation,
+  targetMl: number,
+  streamSeed: number,
+): MsResult {
+  const spec = model.manifest.pathology.ms;
+  if (!spec || !model.arrays.msLesionPrior)
+    throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
+  const lesionIndex = requireLabelIndex(model.labels, PATHOLOGY_LABELS.msLesion, 'MS lesion');
+  const result: MsResult = {
+    targetLoadMl: targetMl,
+    realisedLoadMl: 0,
+    lesionCount: 0,
+    lesionsDrawn: 0,
+    maxInverseResidualMm: 0,
+  };
+  const stream = lesionStream(model, deformation, streamSeed);
+  if (!stream) {
+    result.note = 'no template white matter with non-zero lesion prior: no lesions drawn';
+    return result;
+  }
+  const grid = model.grid;
+  const isWm = groupMask(model.labels, 'wm');
+  const targetVoxels = targetMl / grid.voxelMl;
+  let relabelled = 0;
+  while (relabelled < targetVoxels - 1e-9 && result.lesionsDrawn < spec.maxLesions) {
+    result.lesionsDrawn++;
+    const { voxels, rho } = ellipsoidVoxels(grid, stream.next(), (v) => isWm[labels[v]] === 1);
+    if (voxels.length === 0) continue;
     const remaining = Math.ceil(targetVoxels - relabelled - 1e-9);
-    let chosen = cand;
-    if (cand.length > remaining) {
-      const order = cand.map((_, i) => i).sort((p, q) => rho[p] - rho[q] || cand[p] - cand[q]);
-      chosen = order.slice(0, remaining).map((i) => cand[i]);
+    let chosen = voxels;
+    if (voxels.length > remaining) {
+      const order = voxels
+        .map((_, i) => i)
+        .sort((p, q) => rho[p] - rho[q] || voxels[p] - voxels[q]);
+      chosen = order.slice(0, remaining).map((i) => voxels[i]);
     }
-    for (const v of chosen) labels[v] = lesion;
+    for (const v of chosen) labels[v] = lesionIndex;
     relabelled += chosen.length;
     result.lesionCount++;
   }
-  result.realisedLoadMl = relabelled * voxelMl;
+  result.realisedLoadMl = relabelled * grid.voxelMl;
+  result.maxInverseResidualMm = stream.maxResidualMm();
   if (relabelled < targetVoxels - 1e-9) {
     result.note = `stopped at maxLesions (${spec.maxLesions}) below the requested load`;
   }
   return result;
+}
+
+/**
+ * Flat indices (z outer, y, x inner) of the eligible voxels whose centre lies inside the
+ * ellipsoid, with their normalised radius ρ ≤ 1. The search box is floor/ceil of centre ∓ a,
+ * so no rounding rule (half-up vs half-even) can make two implementations disagree.
+ */
+export function ellipsoidVoxels(
+  grid: Grid,
+  lesion: MsLesion,
+  eligible: (v: number) => boolean,
+): { voxels: number[]; rho: number[] } {
+  const [nx, ny] = grid.shape;
+  const c = lesion.centreMm;
+  const dir = lesion.direction;
+  const lo: number[] = [];
+  const hi: number[] = [];
+  for (let a = 0; a < 3; a++) {
+    lo.push(Math.max(0, Math.floor((c[a] - lesion.a - grid.origin[a]) / grid.spacing[a])));
+    hi.push(
+      Math.min(grid.shape[a] - 1, Math.ceil((c[a] + lesion.a - grid.origin[a]) / grid.spacing[a])),
+    );
+  }
+  const voxels: number[] = [];
+  const rho: number[] = [];
+  const a2 = lesion.a * lesion.a;
+  const b2 = lesion.b * lesion.b;
+  for (let k = lo[2]; k <= hi[2]; k++) {
+    const dz = grid.origin[2] + grid.spacing[2] * k - c[2];
+    for (let j = lo[1]; j <= hi[1]; j++) {
+      const dy = grid.origin[1] + grid.spacing[1] * j - c[1];
+      for (let i = lo[0]; i <= hi[0]; i++) {
+        const v = i + nx * (j + ny * k);
+        if (!eligible(v)) continue;
+        const dx = grid.origin[0] + grid.spacing[0] * i - c[0];
+        const along = dx * dir[0] + dy * dir[1] + dz * dir[2];
+        const perp2 = dx * dx + dy * dy + dz * dz - along * along;
+        const r = (along * along) / a2 + perp2 / b2;
+        if (r <= 1) {
+          voxels.push(v);
+          rho.push(r);
+        }
+      }
+    }
+  }
+  return { voxels, rho };
+}
+
+function worldOf(grid: Grid, v: number): Vec3 {
+  const [nx, ny] = grid.shape;
+  const i = v % nx;
+  const j = Math.floor(v / nx) % ny;
+  const k = Math.floor(v / (nx * ny));
+  return [
+    grid.origin[0] + grid.spacing[0] * i,
+    grid.origin[1] + grid.spacing[1] * j,
+    grid.origin[2] + grid.spacing[2] * k,
+  ];
 }
 
 /** Smallest index v with cdf[v] > x (binary search). */
@@ -148,8 +246,8 @@ function searchCdf(cdf: Float64Array, x: number): number {
   return lo;
 }
 
-/** World positions (flat xyz triples) of the output voxels labelled as lateral ventricle. */
-function ventricleVoxels(model: Model, labels: Int32Array): Float64Array {
+/** World positions (flat xyz triples) of the template voxels labelled as lateral ventricle. */
+function ventricleVoxels(model: Model, template: ArrayLike<number>): Float64Array {
   const region = model.manifest.regions.find((r) => r.name === 'lateral-ventricles');
   const values = region ? region.labels : [4, 43]; // FreeSurfer Left/Right-Lateral-Ventricle
   const isVent = new Uint8Array(model.labels.infos.length);
@@ -157,53 +255,33 @@ function ventricleVoxels(model: Model, labels: Int32Array): Float64Array {
     const idx = model.labels.indexOfValue.get(v);
     if (idx !== undefined) isVent[idx] = 1;
   }
-  const g = model.grid;
-  const [nx, ny] = g.shape;
   const out: number[] = [];
-  for (let v = 0; v < g.count; v++) {
-    if (!isVent[labels[v]]) continue;
-    const i = v % nx;
-    const j = Math.floor(v / nx) % ny;
-    const k = Math.floor(v / (nx * ny));
-    out.push(
-      g.origin[0] + g.spacing[0] * i,
-      g.origin[1] + g.spacing[1] * j,
-      g.origin[2] + g.spacing[2] * k,
-    );
+  for (let v = 0; v < model.grid.count; v++) {
+    if (isVent[template[v]]) out.push(...worldOf(model.grid, v));
   }
   return Float64Array.from(out);
 }
 
-/**
- * Unit direction from the nearest ventricle voxel to the centre. Fallbacks (no ventricle voxels,
- * or the centre on a ventricle voxel): away from the grid centre, then +z.
- */
-function longAxis(
-  c: [number, number, number],
-  vent: Float64Array,
-  gridCentre: number[],
-): [number, number, number] {
+/** The nearest point of `points` (flat xyz triples) to p, first in order on ties; null if none. */
+function nearest(points: Float64Array, p: Vec3): Vec3 | null {
   let best = Infinity;
-  let bx = 0;
-  let by = 0;
-  let bz = 0;
-  for (let i = 0; i < vent.length; i += 3) {
-    const dx = c[0] - vent[i];
-    const dy = c[1] - vent[i + 1];
-    const dz = c[2] - vent[i + 2];
+  let at = -1;
+  for (let i = 0; i < points.length; i += 3) {
+    const dx = p[0] - points[i];
+    const dy = p[1] - points[i + 1];
+    const dz = p[2] - points[i + 2];
     const d = dx * dx + dy * dy + dz * dz;
     if (d < best) {
       best = d;
-      bx = dx;
-      by = dy;
-      bz = dz;
+      at = i;
     }
   }
-  if (!(best > 0 && best < Infinity)) {
-    bx = c[0] - gridCentre[0];
-    by = c[1] - gridCentre[1];
-    bz = c[2] - gridCentre[2];
-  }
-  const len = Math.hypot(bx, by, bz);
-  return len > 0 ? [bx / len, by / len, bz / len] : [0, 0, 1];
+  return at < 0 ? null : [points[at], points[at + 1], points[at + 2]];
+}
+
+const sub = (p: Vec3, q: Vec3): Vec3 => [p[0] - q[0], p[1] - q[1], p[2] - q[2]];
+
+function unit(v: Vec3): Vec3 | null {
+  const len = Math.hypot(v[0], v[1], v[2]);
+  return len > 0 ? [v[0] / len, v[1] / len, v[2] / len] : null;
 }

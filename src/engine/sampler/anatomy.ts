@@ -29,6 +29,8 @@ export interface AnatomyTensors {
   labelIndex: tf.Tensor1D;
   /** Flat template voxel each output voxel maps to (nearest neighbour), or N when outside. */
   templateIndex: tf.Tensor1D;
+  /** The displacement u of step 4, [3, Nv], when asked for (`keepDisplacement`). */
+  displacement?: tf.Tensor2D;
 }
 
 /** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
@@ -90,7 +92,12 @@ export function sampleAnatomyTensors(
   coefficients: Float32Array,
   scale: number,
   mass?: MassEffect,
-  options: { forceGather?: boolean; displacement?: (v: tf.Tensor2D) => tf.Tensor2D } = {},
+  options: {
+    forceGather?: boolean;
+    displacement?: (v: tf.Tensor2D) => tf.Tensor2D;
+    /** Return u as well (the caller disposes it): MS lesions map template sites through it. */
+    keepDisplacement?: boolean;
+  } = {},
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
@@ -122,9 +129,11 @@ export function sampleAnatomyTensors(
       return nearestFlatIndex(model.grid, p);
     });
     const labelIndex = tf.gather(t.templatePadded, templateIndex) as tf.Tensor1D;
-    return { labelIndex, templateIndex };
+    return options.keepDisplacement
+      ? { labelIndex, templateIndex, displacement: u }
+      : { labelIndex, templateIndex };
   } finally {
-    u.dispose();
+    if (!options.keepDisplacement) u.dispose();
   }
 }
 
