@@ -9,6 +9,8 @@ export default tseslint.config(
       'dist/**',
       'node_modules/**',
       '.venv/**',
+      '.venv-train/**',
+      '.cache/**',
       'public/models/**',
       'test-results/**',
       'playwright-report/**',

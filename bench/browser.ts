@@ -19,6 +19,7 @@ export async function runBrowserBench(opts: {
   root: string;
   modelUrl: string;
   backends: string[];
+  samplers: string[];
   runs: number;
   timeoutMs: number;
   fsAllow?: string[];
@@ -47,7 +48,7 @@ export async function runBrowserBench(opts: {
       });
       try {
         const page = await context.newPage();
-        const url = `${base}bench/browser/index.html?backend=${backend}&runs=${opts.runs}&model=${encodeURIComponent(opts.modelUrl)}`;
+        const url = `${base}bench/browser/index.html?backend=${backend}&runs=${opts.runs}&samplers=${opts.samplers.join(',')}&model=${encodeURIComponent(opts.modelUrl)}`;
         await page.goto(url);
         await page.waitForFunction(() => window.__bench !== undefined, undefined, {
           timeout: opts.timeoutMs,

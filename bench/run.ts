@@ -44,6 +44,8 @@ interface SamplerTiming {
   anatomyMs: number;
   /** Step 4 alone: exp(v) by scaling and squaring, or the student's forward pass. */
   step4Ms: number;
+  /** Peak tensor memory of one sample() (tf.profile; not measured on WebGPU). */
+  peakMB: number | null;
 }
 
 const BUDGET_MS = 500;
@@ -125,7 +127,9 @@ async function child(backend: BackendName, runs: number): Promise<void> {
       pathologyMs[pathology] = performance.now() - t0;
     }
   }
-  const samplers = model.student ? await compareSamplers(model, base, runs) : undefined;
+  const samplers = model.student
+    ? await compareSamplers(model, base, runs, backend !== 'webgpu')
+    : undefined;
   const g = model.grid.shape;
   const result: Result = {
     backend,
@@ -148,6 +152,7 @@ async function compareSamplers(
   model: import('../src/engine/model/loadModel').Model,
   base: { age: number; sex: 'female'; pathology: 'none'; contrast: 'T1w' },
   runs: number,
+  profile: boolean,
 ): Promise<Record<string, SamplerTiming>> {
   const tf = await import('@tensorflow/tfjs-core');
   const { sample, sampleAnatomy } = await import('../src/engine/sample');
@@ -184,10 +189,19 @@ async function compareSamplers(
       await u.data();
       u.dispose();
     };
+    const peak = profile
+      ? (
+          await tf.profile(async () => {
+            await sample(model, base, 12, { sampler });
+          })
+        ).peakBytes /
+        2 ** 20
+      : null;
     out[sampler] = {
       sampleMs: await timeIt(() => sample(model, base, 11, { sampler })),
       anatomyMs: await timeIt(() => sampleAnatomy(model, base, 11, { sampler })),
       step4Ms: await timeIt(step4),
+      peakMB: peak,
     };
   }
   return out;
@@ -292,11 +306,14 @@ async function browserMain(): Promise<void> {
     modelUrl = `/@fs${out}/`;
   }
   const backends = arg('backends', 'auto,wasm,cpu,webgl,webgpu').split(',');
+  // The synthetic stand-in has no student; a real model is timed with both samplers.
+  const samplers = arg('samplers', dir ? 'student,exact' : 'exact').split(',');
   process.stderr.write(`headless Chromium: ${backends.join(', ')} (model ${modelUrl})…\n`);
   const results = await runBrowserBench({
     root,
     modelUrl,
     backends,
+    samplers,
     runs: Number(arg('runs', '3')),
     timeoutMs: Number(arg('timeout', '600')) * 1000,
     fsAllow,
@@ -307,17 +324,35 @@ async function browserMain(): Promise<void> {
   console.log(
     'budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); software adapters: report only\n',
   );
-  const rows = [['requested', 'chosen', 'init', 'cold', 'median', 'runs', 'reason / error']];
+  const rows = [
+    ['requested', 'chosen', 'sampler', 'init', 'cold', 'median', 'runs', 'reason / error'],
+  ];
   for (const r of results) {
-    rows.push([
-      r.requested,
-      r.backend ?? '—',
-      fmt(r.initMs ?? NaN),
-      fmt(r.coldMs ?? NaN),
-      fmt(r.runsMs?.length ? median(r.runsMs) : NaN),
-      String(r.runsMs?.length ?? 0),
-      (r.error ?? r.reason ?? '').slice(0, 160),
-    ]);
+    const runs = Object.values(r.samplers ?? {});
+    if (runs.length === 0) {
+      rows.push([
+        r.requested,
+        r.backend ?? '—',
+        '—',
+        '',
+        '',
+        '',
+        '0',
+        (r.error ?? '').slice(0, 160),
+      ]);
+    }
+    for (const s of runs) {
+      rows.push([
+        r.requested,
+        r.backend ?? '—',
+        s.sampler,
+        fmt(r.initMs ?? NaN),
+        fmt(s.coldMs),
+        fmt(s.runsMs.length ? median(s.runsMs) : NaN),
+        String(s.runsMs.length),
+        (r.error ?? r.reason ?? '').slice(0, 160),
+      ]);
+    }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
@@ -392,10 +427,13 @@ function printSamplerTable(results: Result[]): void {
   const mb = (b: number) => `${(b / 2 ** 20).toFixed(2)} MB`;
   console.log('\nexact sampler (scaling and squaring) vs distilled student, medians');
   if (dl) console.log(`download: model ${mb(dl.model)}, student +${mb(dl.student)}\n`);
-  const rows = [['backend', 'sampler', 'sample()', 'anatomy only', 'step 4 (u = exp v)']];
+  const rows = [
+    ['backend', 'sampler', 'sample()', 'anatomy only', 'step 4 (u = exp v)', 'peak tensors'],
+  ];
   for (const r of withSamplers) {
     for (const [name, s] of Object.entries(r.samplers!)) {
-      rows.push([r.backend, name, fmt(s.sampleMs), fmt(s.anatomyMs), fmt(s.step4Ms)]);
+      const peak = s.peakMB === null ? 'n/a' : `${s.peakMB.toFixed(0)} MB`;
+      rows.push([r.backend, name, fmt(s.sampleMs), fmt(s.anatomyMs), fmt(s.step4Ms), peak]);
     }
   }
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));

@@ -11,6 +11,9 @@ test('loads, generates and renders a brain (CPU backend)', async ({ page }) => {
   expect(state.volume?.dims).toHaveLength(3);
   expect(state.lastSampleMs).toBeGreaterThan(0);
   await expect(page.getByTestId('sample-ms')).toHaveText(/^\d+ ms$/);
+  // the shipped model has a distilled student: it is the default sampler
+  expect(state.volume?.sampler).toBe('student');
+  await expect(page.getByTestId('sampler')).toHaveText('Distilled');
   await expect(page.getByTestId('model')).toContainText(state.model!.id);
   await expect(page.getByText(/not for diagnosis/)).toBeVisible();
 
@@ -18,6 +21,23 @@ test('loads, generates and renders a brain (CPU backend)', async ({ page }) => {
   const filled = await nonBlackFraction(page, png);
   expect(filled, 'share of non-black canvas pixels').toBeGreaterThan(0.05);
   await pageShot(page, 'app-cpu-page');
+});
+
+test('?sampler=exact: the exact sampler makes the same brain as the distilled student', async ({
+  page,
+}) => {
+  const student = await openApp(page, '?backend=cpu&seed=1&age=70');
+  const exact = await openApp(page, '?backend=cpu&seed=1&age=70&sampler=exact');
+  expect(exact.volume?.sampler).toBe('exact');
+  await expect(page.getByTestId('sampler')).toHaveText('Exact');
+  expect(page.url()).toContain('sampler=exact');
+  for (const region of ['cortex', 'cerebral-wm', 'lateral-ventricles', 'hippocampus']) {
+    const a = student.volume!.regionalVolumesMl[region];
+    const b = exact.volume!.regionalVolumesMl[region];
+    expect(Math.abs(a / b - 1), `${region}: student ${a} vs exact ${b} mL`).toBeLessThan(0.03);
+  }
+  const png = await canvasShot(page, 'app-exact-sampler');
+  expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
 });
 
 test('runs on WebGPU in this Chromium when asked', async ({ page }) => {

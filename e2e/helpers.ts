@@ -20,6 +20,7 @@ export interface VolumeSummary {
   modelId: string;
   modelVersion: string;
   backend: string;
+  sampler: string;
   sampleMs: number;
   regionalVolumesMl: Record<string, number>;
   labelsPresent: number[];

@@ -2,16 +2,25 @@
  * Browser half of the sampling benchmark (bench/browser.ts drives it with headless Chromium).
  * Runs the real path: EngineClient → module worker → backend choice → sample(); the result is
  * left on `window.__bench` for the driver. Query: ?model=<url>&backend=<auto|webgpu|…>&runs=N
+ * &samplers=student,exact (each timed in turn: a cold sample, then N runs; the sampler that ran
+ * is read back from the volume's metadata).
  */
 import { EngineClient } from '../../src/engine';
-import type { BackendPreference } from '../../src/engine';
+import type { BackendPreference, SamplerName } from '../../src/engine';
+
+export interface SamplerRun {
+  /** What the volume's metadata says ran. */
+  sampler: string;
+  coldMs: number;
+  runsMs: number[];
+}
 
 export interface BrowserBenchResult {
   backend?: string;
   reason?: string;
   initMs?: number;
-  coldMs?: number;
-  runsMs?: number[];
+  /** Per requested sampler. */
+  samplers?: Record<string, SamplerRun>;
   regionalVolumesMl?: Record<string, number>;
   error?: string;
 }
@@ -33,23 +42,29 @@ async function run(): Promise<BrowserBenchResult> {
   });
   const initMs = performance.now() - t0;
   const base = { age: 70, sex: 'female', pathology: 'none', contrast: 'T1w' } as const;
-  let t = performance.now();
-  const first = await client.sample(base, 1);
-  const coldMs = performance.now() - t;
-  const runsMs: number[] = [];
-  for (let i = 0; i < Number(params.get('runs') ?? '3'); i++) {
-    t = performance.now();
-    await client.sample(base, 100 + i);
-    runsMs.push(performance.now() - t);
+  const samplers: Record<string, SamplerRun> = {};
+  let regionalVolumesMl: Record<string, number> | undefined;
+  for (const name of (params.get('samplers') ?? 'student,exact').split(',')) {
+    const sampler = name as SamplerName;
+    let t = performance.now();
+    const first = await client.sample(base, 1, sampler);
+    const coldMs = performance.now() - t;
+    regionalVolumesMl ??= first.metadata.regionalVolumesMl;
+    const runsMs: number[] = [];
+    for (let i = 0; i < Number(params.get('runs') ?? '3'); i++) {
+      t = performance.now();
+      await client.sample(base, 100 + i, sampler);
+      runsMs.push(performance.now() - t);
+    }
+    samplers[name] = { sampler: first.metadata.sampler ?? 'exact', coldMs, runsMs };
   }
   client.dispose();
   return {
     backend: client.backend,
     reason: client.backendReason,
     initMs,
-    coldMs,
-    runsMs,
-    regionalVolumesMl: first.metadata.regionalVolumesMl,
+    samplers,
+    regionalVolumesMl,
   };
 }
 

@@ -58,6 +58,26 @@ describe('EngineClient + worker host', () => {
     client.dispose();
   });
 
+  it('passes the requested sampler through the worker', async () => {
+    const seen: (string | undefined)[] = [];
+    const client = await EngineClient.create({
+      modelUrl: 'mem://model/',
+      backend: 'cpu',
+      createWorker: () =>
+        fakeWorker({
+          sample: (m, c, s, o) => {
+            seen.push(o.sampler);
+            return realSample(m, c, s, o);
+          },
+        }),
+    });
+    const exact = await client.sample(base, 3, 'exact');
+    expect(exact.metadata.sampler).toBe('exact');
+    await client.sample(base, 3);
+    expect(seen).toEqual(['exact', undefined]);
+    client.dispose();
+  });
+
   it('a newer request supersedes older ones; stale queued requests are dropped unrun', async () => {
     let runs = 0;
     const worker = fakeWorker({

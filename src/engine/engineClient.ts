@@ -9,7 +9,7 @@ import type { BackendPreference } from './backends';
 import { SupersededError } from './errors';
 import type { ModelManifest } from './model/manifest';
 import type { WorkerRequest, WorkerResponse } from './protocol';
-import type { BackendName, Conditions, SampledVolume } from './types';
+import type { BackendName, Conditions, SampledVolume, SamplerName } from './types';
 
 /** The part of `Worker` the client uses (tests pass an in-process fake). */
 export interface WorkerLike {
@@ -85,7 +85,8 @@ export class EngineClient {
     });
   }
 
-  sample(conditions: Conditions, seed: number): Promise<SampledVolume> {
+  /** `sampler` omitted: the model's default (the distilled student when it ships one). */
+  sample(conditions: Conditions, seed: number, sampler?: SamplerName): Promise<SampledVolume> {
     if (this.disposed) return Promise.reject(new Error('EngineClient is disposed'));
     for (const [id, w] of this.waiters) {
       w.reject(new SupersededError());
@@ -94,7 +95,7 @@ export class EngineClient {
     const id = this.nextId++;
     return new Promise<SampledVolume>((resolve, reject) => {
       this.waiters.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'sample', id, conditions, seed });
+      this.worker.postMessage({ type: 'sample', id, conditions, seed, sampler });
     });
   }
 

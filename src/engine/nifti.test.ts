@@ -7,6 +7,7 @@ import { sidecar } from './sidecar';
 import { syntheticModel } from './testing/syntheticModel';
 import { useCpuBackend } from './testing/setupCpu';
 import type { SampledVolume } from './types';
+import { SOFTWARE_VERSION } from './version';
 
 let volume: SampledVolume;
 
@@ -165,7 +166,7 @@ describe('sidecar', () => {
       seed: 77,
       modelId: 'synthetic-test',
       modelVersion: '0.0.1',
-      softwareVersion: '0.1.0',
+      softwareVersion: SOFTWARE_VERSION,
       backend: 'cpu',
       orientation: 'RAS',
       spacing: [2, 2, 2],

@@ -53,6 +53,7 @@ export function createWorkerHost(
           if (!model) throw new Error('The engine is not initialised (no model loaded)');
           const volume = await deps.sample(model, req.conditions, req.seed, {
             isStale: () => req.id !== latestId,
+            sampler: req.sampler,
           });
           post({ type: 'result', id: req.id, volume }, [volume.image.buffer, volume.labels.buffer]);
         } catch (e) {

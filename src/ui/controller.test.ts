@@ -39,6 +39,25 @@ describe('AppController', () => {
     );
   });
 
+  it('?sampler=exact asks the engine for the exact sampler and keeps it in the URL', async () => {
+    const { controller, engine, history } = setup('?seed=4&sampler=exact');
+    await controller.start();
+    expect(engine.calls[0]).toMatchObject({ seed: 4, sampler: 'exact' });
+    expect(controller.snapshot().volume?.sampler).toBe('exact');
+    expect(history.replaceState.mock.lastCall?.[2]).toMatch(/&sampler=exact$/);
+    controller.conditions.getState().setCondition('age', 50);
+    await flush();
+    expect(engine.calls.at(-1)).toMatchObject({ sampler: 'exact', conditions: { age: 50 } });
+  });
+
+  it('without ?sampler= the engine picks its default (the student) and the URL has none', async () => {
+    const { controller, engine, history } = setup('?seed=4');
+    await controller.start();
+    expect(engine.calls[0].sampler).toBeUndefined();
+    expect(controller.snapshot().volume?.sampler).toBe('student');
+    expect(history.replaceState.mock.lastCall?.[2]).not.toMatch(/sampler/);
+  });
+
   it('refuses bad URL values, shows why and uses defaults', async () => {
     const { controller, engine } = setup('?age=200&sex=robot');
     await controller.start();

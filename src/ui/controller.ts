@@ -6,7 +6,7 @@
  *              ▲                                                                  │
  *          controls                                             cursor ─▶ viewerStore
  */
-import type { Conditions, SampledVolume } from '../engine/types';
+import type { Conditions, SampledVolume, SamplerName } from '../engine/types';
 import type { CursorInfo, ViewerLike } from '../viewer/types';
 import type { BackendFactory } from './backendApi';
 import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
@@ -47,6 +47,8 @@ export interface VolumeSummary {
   modelId: string;
   modelVersion: string;
   backend: string;
+  /** Which anatomy sampler made it: 'student' (distilled) or 'exact'. */
+  sampler: string;
   sampleMs: number;
   regionalVolumesMl: Record<string, number>;
   /** Sorted distinct label values present in the label map. */
@@ -72,6 +74,7 @@ export function summarize(vol: SampledVolume): VolumeSummary {
     modelId: m.modelId,
     modelVersion: m.modelVersion,
     backend: m.backend,
+    sampler: m.sampler ?? 'exact',
     sampleMs: m.sampleMs,
     regionalVolumesMl: m.regionalVolumesMl,
     labelsPresent: [...present].sort((a, b) => a - b),
@@ -131,6 +134,8 @@ export class AppController {
   private viewerInst: ViewerLike | null = null;
   private backendChoice: BackendChoice = 'auto';
   private backendExplicit = false;
+  /** `?sampler=`: null = the model's default. */
+  private sampler: SamplerName | null = null;
   private requestId = 0;
   /** Number of volumes the viewer has put on screen (e2e waits on it). */
   rendered = 0;
@@ -197,6 +202,7 @@ export class AppController {
       this.deps.randomSeed ?? randomSeed,
     );
     this.backendExplicit = url.backendExplicit;
+    this.sampler = url.sampler;
     this.conditions
       .getState()
       .init(url.conditions, url.seed, [...url.errors, ...this.backendUrl.errors]);
@@ -222,13 +228,11 @@ export class AppController {
     const schema = this.schema;
     if (!schema) return;
     const { conditions, seed } = this.conditions.getState();
-    const q = writeUrl(
-      schema,
-      conditions,
-      seed,
-      this.backendExplicit ? this.backendChoice : null,
-      this.backendUrl.source === 'param' ? this.backendUrl.url : null,
-    );
+    const q = writeUrl(schema, conditions, seed, {
+      backend: this.backendExplicit ? this.backendChoice : null,
+      backendUrl: this.backendUrl.source === 'param' ? this.backendUrl.url : null,
+      sampler: this.sampler,
+    });
     const loc = this.location;
     try {
       (this.deps.history ?? window.history).replaceState(
@@ -258,7 +262,7 @@ export class AppController {
     const t0 = performance.now();
     let vol: SampledVolume;
     try {
-      vol = await client.sample(conditions, seed);
+      vol = await client.sample(conditions, seed, this.sampler ?? undefined);
     } catch (err) {
       if (this.deps.engine.isSuperseded(err) || id !== this.requestId) return;
       this.engine.setState({ status: 'error', error: `Sampling failed: ${message(err)}` });

@@ -3,11 +3,19 @@
  * implementation (realEngine.ts wraps `src/engine`; unit tests pass fakes), so UI code and
  * tests never depend on tfjs or Web Workers directly.
  */
-import type { BackendName, Conditions, LabelInfo, SampledVolume } from '../engine/types';
+import type {
+  BackendName,
+  Conditions,
+  LabelInfo,
+  SampledVolume,
+  SamplerName,
+} from '../engine/types';
 import type { ConditionsSchema } from './schema';
 
 export type BackendChoice = 'auto' | BackendName;
 export const BACKEND_CHOICES: BackendChoice[] = ['auto', 'webgpu', 'webgl', 'wasm', 'cpu'];
+/** Anatomy samplers: the distilled student (one pass) or scaling and squaring (exact). */
+export const SAMPLER_CHOICES: SamplerName[] = ['student', 'exact'];
 
 export interface ModelManifest {
   id: string;
@@ -23,7 +31,8 @@ export interface EngineClientLike {
   readonly manifest: ModelManifest;
   readonly backend: BackendName;
   readonly backendReason: string;
-  sample(conditions: Conditions, seed: number): Promise<SampledVolume>;
+  /** `sampler` omitted: the model's default (its distilled student when it ships one). */
+  sample(conditions: Conditions, seed: number, sampler?: SamplerName): Promise<SampledVolume>;
   dispose?(): void;
 }
 

@@ -51,7 +51,7 @@ describe('URL parameters', () => {
       adSeverity: 0.3,
       contrast: 'T2w',
     };
-    const q = writeUrl(smallSchema, conditions, 777, null);
+    const q = writeUrl(smallSchema, conditions, 777);
     expect(q).not.toContain('adSeverity'); // not relevant for MS
     expect(q).not.toContain('backend');
     const back = readUrl(q, smallSchema, engine, seedCounter());
@@ -64,6 +64,14 @@ describe('URL parameters', () => {
       msLesionLoadMl: 12.5,
       contrast: 'T2w',
     });
-    expect(writeUrl(smallSchema, conditions, 1, 'webgpu')).toContain('backend=webgpu');
+    expect(writeUrl(smallSchema, conditions, 1, { backend: 'webgpu' })).toContain('backend=webgpu');
+    expect(writeUrl(smallSchema, conditions, 1, { sampler: 'exact' })).toContain('sampler=exact');
+    expect(readUrl('?sampler=exact', smallSchema, engine, seedCounter()).sampler).toBe('exact');
+  });
+
+  it('refuses an unknown sampler and keeps the default', () => {
+    const s = readUrl('?sampler=magic', smallSchema, engine, seedCounter());
+    expect(s.sampler).toBeNull();
+    expect(s.errors).toEqual(['sampler: "magic" is not one of student, exact']);
   });
 });

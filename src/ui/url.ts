@@ -1,14 +1,16 @@
 /**
  * URL <-> state. `?age=72&sex=female&pathology=alzheimers&adSeverity=0.6&seed=123&backend=cpu`
  * initialises the app; the URL is kept in sync with the state so a view can be shared.
+ * `sampler=student|exact` picks the anatomy sampler (default: the model's distilled student).
  * Invalid values are REFUSED (listed to the user, defaults used), never clamped.
  */
-import { BACKEND_CHOICES, type BackendChoice, type EngineApi } from './engineApi';
+import type { SamplerName } from '../engine/types';
+import { BACKEND_CHOICES, SAMPLER_CHOICES, type BackendChoice, type EngineApi } from './engineApi';
 import { effectiveValues, type ConditionValues, type ConditionsSchema } from './schema';
 import { MAX_SEED } from './stores/conditionsStore';
 
 /** Parameters that are not conditions. */
-export const APP_PARAMS = ['seed', 'backend', 'backend_url'] as const;
+export const APP_PARAMS = ['seed', 'backend', 'backend_url', 'sampler'] as const;
 
 export interface UrlState {
   conditions: ConditionValues;
@@ -16,6 +18,8 @@ export interface UrlState {
   backend: BackendChoice;
   /** Whether the URL named a backend (then it is kept in the URL). */
   backendExplicit: boolean;
+  /** The sampler the URL asked for; null = the model's default. */
+  sampler: SamplerName | null;
   errors: string[];
 }
 
@@ -61,28 +65,43 @@ export function readUrl(
     else errors.push(`backend: "${rawBackend}" is not one of ${BACKEND_CHOICES.join(', ')}`);
   }
 
+  let sampler: SamplerName | null = null;
+  const rawSampler = params.get('sampler');
+  if (rawSampler !== null) {
+    if ((SAMPLER_CHOICES as string[]).includes(rawSampler)) sampler = rawSampler as SamplerName;
+    else errors.push(`sampler: "${rawSampler}" is not one of ${SAMPLER_CHOICES.join(', ')}`);
+  }
+
   return {
     conditions,
     seed: seed ?? newSeed(),
     backend,
     backendExplicit: rawBackend !== null && backend === rawBackend,
+    sampler,
     errors,
   };
 }
 
-/** Query string (with leading '?') for the current state: relevant conditions, seed, backend. */
+/** The parameters of `writeUrl` that are not conditions; null or absent = left out. */
+export interface AppParams {
+  backend?: BackendChoice | null;
+  backendUrl?: string | null;
+  sampler?: SamplerName | null;
+}
+
+/** Query string (with leading '?') for the current state: relevant conditions, seed, app. */
 export function writeUrl(
   schema: ConditionsSchema,
   conditions: ConditionValues,
   seed: number,
-  backend: BackendChoice | null,
-  backendUrl: string | null = null,
+  app: AppParams = {},
 ): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(effectiveValues(schema, conditions)))
     params.set(k, String(v));
   params.set('seed', String(seed));
-  if (backend) params.set('backend', backend);
-  if (backendUrl) params.set('backend_url', backendUrl);
+  if (app.backend) params.set('backend', app.backend);
+  if (app.backendUrl) params.set('backend_url', app.backendUrl);
+  if (app.sampler) params.set('sampler', app.sampler);
   return `?${params.toString()}`;
 }

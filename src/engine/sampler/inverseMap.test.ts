@@ -3,7 +3,12 @@ import { gridFromSpec } from '../model/grid';
 import type { Vec3 } from '../model/manifest';
 import { invertMapping, sampleWithGradient } from './inverseMap';
 
-const grid = gridFromSpec({ shape: [10, 12, 9], spacing: [6, 6, 6], origin: [-27, -33, -24] });
+const grid = gridFromSpec({
+  shape: [10, 12, 9],
+  spacing: [6, 6, 6],
+  origin: [-27, -33, -24],
+  affine: [],
+});
 const centre: Vec3 = [0, -5, 0];
 
 /** A smooth displacement with gradients well above 1 (a fixed-point iteration would diverge). */

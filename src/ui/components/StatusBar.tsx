@@ -8,6 +8,11 @@ export const BACKEND_TITLES: Record<string, string> = {
   cpu: 'CPU',
 };
 
+const SAMPLER_TITLES: Record<string, [string, string]> = {
+  student: ['Distilled', 'Distilled student network: the deformation in one pass'],
+  exact: ['Exact', 'Exact sampler: scaling and squaring of the velocity field'],
+};
+
 const STATUS_TEXT: Record<EngineStatus, string> = {
   loading: 'Loading model…',
   ready: 'Ready',
@@ -15,13 +20,15 @@ const STATUS_TEXT: Record<EngineStatus, string> = {
   error: 'Error',
 };
 
-/** Status, tfjs backend (reason on hover), last sample time, model id/version. */
+/** Status, tfjs backend (reason on hover), sampler, last sample time, model id/version. */
 export function StatusBar() {
   const status = useEngine((s) => s.status);
   const backend = useEngine((s) => s.backend);
   const reason = useEngine((s) => s.backendReason);
   const ms = useEngine((s) => s.lastSampleMs);
   const manifest = useEngine((s) => s.manifest);
+  const sampler = useEngine((s) => s.volume?.metadata.sampler ?? null);
+  const [samplerText, samplerTitle] = sampler ? (SAMPLER_TITLES[sampler] ?? [sampler, '']) : ['—'];
   return (
     <div className="statusbar">
       <span role="status" aria-label="Status" className={`status status-${status}`}>
@@ -31,6 +38,12 @@ export function StatusBar() {
         Backend:{' '}
         <strong aria-label="Backend" data-testid="backend">
           {backend ? (BACKEND_TITLES[backend] ?? backend) : '—'}
+        </strong>
+      </span>
+      <span className="item" title={samplerTitle || undefined}>
+        Sampler:{' '}
+        <strong aria-label="Sampler" data-testid="sampler">
+          {samplerText}
         </strong>
       </span>
       <span className="item">

@@ -136,6 +136,9 @@ describe('status, notices, files', () => {
     expect(backend.textContent).toBe('CPU');
     expect(backend.parentElement!.getAttribute('title')).toMatch(/cpu/);
     expect(screen.getByTestId('sample-ms').textContent).toBe('12 ms');
+    const sampler = screen.getByTestId('sampler');
+    expect(sampler.textContent).toBe('Distilled');
+    expect(sampler.parentElement!.getAttribute('title')).toMatch(/student/);
     expect(screen.getByTestId('model').textContent).toBe('fake-model v0.0.1');
     expect(screen.getByText(/not for diagnosis/)).toBeTruthy();
   });

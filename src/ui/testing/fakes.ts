@@ -8,7 +8,7 @@ import {
   type JobStatus,
   type SubmitJobInput,
 } from '../../engine/client';
-import type { Conditions, LabelInfo, SampledVolume } from '../../engine/types';
+import type { Conditions, LabelInfo, SampledVolume, SamplerName } from '../../engine/types';
 import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
 import type { BackendClientLike } from '../backendApi';
 import type { EngineApi, EngineClientLike, ModelManifest, ParsedNifti } from '../engineApi';
@@ -119,7 +119,12 @@ export function fakeFromSearchParams(schema: ConditionsSchema, params: URLSearch
   return { ok: true as const, value: { ...defaults(schema), ...given } as unknown as Conditions };
 }
 
-export function fakeVolume(conditions: Conditions, seed: number, sampleMs = 12): SampledVolume {
+export function fakeVolume(
+  conditions: Conditions,
+  seed: number,
+  sampleMs = 12,
+  sampler: SamplerName = 'student',
+): SampledVolume {
   const dims: [number, number, number] = [4, 3, 2];
   const n = 24;
   const image = new Float32Array(n).map((_, i) => i + seed);
@@ -143,6 +148,7 @@ export function fakeVolume(conditions: Conditions, seed: number, sampleMs = 12):
       modelVersion: '0.0.1',
       softwareVersion: '0.1.0',
       backend: 'cpu',
+      sampler,
       sampleMs,
       regionalVolumesMl: { 'lateral-ventricles': 10 + conditions.age / 10, ICV: 1400 },
       pathology: {},
@@ -157,8 +163,14 @@ export class SupersededFake extends Error {
   }
 }
 
+export interface SampleCall {
+  conditions: Conditions;
+  seed: number;
+  sampler?: SamplerName;
+}
+
 export interface FakeEngine extends EngineApi {
-  calls: { conditions: Conditions; seed: number }[];
+  calls: SampleCall[];
   client: FakeClient | null;
 }
 
@@ -166,7 +178,7 @@ export class FakeClient implements EngineClientLike {
   manifest = smallManifest;
   backend = 'cpu' as const;
   backendReason = 'forced by ?backend=cpu';
-  calls: { conditions: Conditions; seed: number }[] = [];
+  calls: SampleCall[] = [];
   /** When set, sample() waits for resolveNext() instead of resolving at once. */
   manual = false;
   failNext: Error | null = null;
@@ -176,14 +188,14 @@ export class FakeClient implements EngineClientLike {
     vol: SampledVolume;
   }[] = [];
 
-  sample(conditions: Conditions, seed: number): Promise<SampledVolume> {
-    this.calls.push({ conditions, seed });
+  sample(conditions: Conditions, seed: number, sampler?: SamplerName): Promise<SampledVolume> {
+    this.calls.push({ conditions, seed, sampler });
     if (this.failNext) {
       const e = this.failNext;
       this.failNext = null;
       return Promise.reject(e);
     }
-    const vol = fakeVolume(conditions, seed);
+    const vol = fakeVolume(conditions, seed, 12, sampler ?? 'student');
     if (!this.manual) return Promise.resolve(vol);
     // like the engine: a newer request supersedes older pending ones
     for (const p of this.pending) p.reject(new SupersededFake());
