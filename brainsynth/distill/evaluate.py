@@ -343,18 +343,22 @@ def summary(rep: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def evaluate_and_record(cfg: dict[str, Any], out: Path = HERE / "eval_report.json") -> None:
+    """Evaluate, write the full report to `out` and the summary to the manifest."""
+    rep = evaluate(cfg)
+    out.write_text(json.dumps(rep, indent=1) + "\n")
+    set_manifest_section(
+        (REPO / cfg["data"]["modelDir"]).resolve(), "student", {"metrics": summary(rep)}, merge=True
+    )
+    print(json.dumps(summary(rep), indent=1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--config", type=Path, default=HERE / "config.json")
     ap.add_argument("--out", type=Path, default=HERE / "eval_report.json")
     args = ap.parse_args()
-    cfg = json.loads(args.config.read_text())
-    rep = evaluate(cfg)
-    args.out.write_text(json.dumps(rep, indent=1) + "\n")
-    set_manifest_section(
-        (REPO / cfg["data"]["modelDir"]).resolve(), "student", {"metrics": summary(rep)}, merge=True
-    )
-    print(json.dumps(summary(rep), indent=1))
+    evaluate_and_record(json.loads(args.config.read_text()), args.out)
 
 
 if __name__ == "__main__":

@@ -214,6 +214,7 @@ def calibrate_all(
         return out
 
     gains: dict[str, list[list[float]]] = {}
+    residual: dict[str, dict[int, float]] = {s: {} for s in normative.SEXES}
     icv_ml = {s: float(norm[s]["icv"][0]) for s in normative.SEXES}
     knots = list(range(0, len(ages), 5)) + ([len(ages) - 1] if (len(ages) - 1) % 5 else [])
     for sex in normative.SEXES:
@@ -228,10 +229,11 @@ def calibrate_all(
         for i in order:
             log(f"  calibrating {sex} age {ages[i]}")
             g0 = solved.get(i + 5, solved.get(i - 5, g))
-            g = calibrate.solve_gains(
+            g, err = calibrate.solve_gains(
                 model, targets(sex, i, icv_ml[sex]), k, g0=g0, iterations=12, log=log
             )
             solved[i] = g
+            residual[sex][int(ages[i])] = round(err, 4)
         table = np.stack(
             [
                 np.array(
@@ -261,13 +263,16 @@ def calibrate_all(
     ad_t["csf"] = base_t["csf"] + sum(base_t[r] - ad_t[r] for r in regions if r != "csf")
     kf = calibrate.icv_scale(model, icv_ml["female"])
     g_base = np.asarray(gains["female"][i75])
-    g_ad = calibrate.solve_gains(model, ad_t, kf, g0=g_base, log=log)
+    g_ad, _ = calibrate.solve_gains(model, ad_t, kf, g0=g_base, log=log)
     return {
         "ages": [int(a) for a in ages],
         "gains": gains,
         "icvMl": icv_ml,
         "referenceAge": int(ages[ref_i]),
         "adGainsAtSeverity1": np.round(g_ad - g_base, 5).tolist(),
+        # largest |log volume error| of the calibrated regions left at each solved age
+        "solveMaxLogError": residual,
+        "tiedRegions": dict(calibrate.TIES),
         "targets": {
             s: {int(ages[i]): targets(s, i, icv_ml[s]) for i in knots} for s in normative.SEXES
         },
@@ -287,7 +292,8 @@ def conditioning_metrics(
     rows = []
     ages = calib["ages"]
     i45 = ages.index(45)
-    report = ["cortex", "cerebral-wm", "lateral-ventricles", "hippocampus"]
+    # every region with a normative value (not csf, which is what remains of the ICV)
+    report = [r for r in model.region_names if r in normative.MUSE_MAP]
     vol45: dict[str, dict[str, float]] = {}
     for sex in normative.SEXES:
         k = calibrate.icv_scale(model, calib["icvMl"][sex])
@@ -325,7 +331,9 @@ def conditioning_metrics(
                 f"  {sex} {age}: "
                 + ", ".join(f"{r} {v0[r]:.1f}/{norm[sex][r][i]:.1f}" for r in report + ["icv"])
             )
-    worst = max(abs(r["relativeError"]) for r in rows)
+    tied = set(calibrate.TIES)
+    worst = max(abs(r["relativeError"]) for r in rows if r["region"] not in tied)
+    worst_tied = max((abs(r["relativeError"]) for r in rows if r["region"] in tied), default=0.0)
     return {
         "conditioning": {
             "method": "z = 0 (the mean individual) at each age and sex; regional volumes of the "
@@ -333,6 +341,9 @@ def conditioning_metrics(
             "(DLMUSE and FreeSurfer define regions differently); ICV: absolute.",
             "rows": rows,
             "maxAbsRelativeError": worst,
+            # regions whose gain is tied to a neighbour's follow it, unsteered (calibrate.TIES)
+            "maxAbsRelativeErrorTied": worst_tied,
+            "tiedRegions": sorted(tied),
             "target": 0.05,
         }
     }

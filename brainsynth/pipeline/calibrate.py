@@ -1,10 +1,13 @@
 """Calibrate the regional gains so that, for z = 0, the sampler's regional volumes follow the
 normative table's relative change with age and sex.
 
-The basis fields live on a 6 mm grid, so thin or small structures (inferior horns, amygdala,
-3rd/4th ventricles) cannot be steered on their own: their gains are tied to a neighbour's
-(`TIES`) and their volumes follow. The free gains are found by a damped quasi-Newton
-iteration (finite-difference Jacobian, Broyden updates) on the real sampler's log volumes.
+The basis fields live on a 6 mm grid, so the inferior horns (thin, ~1 mL) cannot be steered
+on their own: their gain is tied to the lateral ventricles' (`TIES`) and their volume follows.
+The amygdala and the 3rd/4th ventricles have gains of their own (model 1.0.0 tied them to the
+hippocampus and lateral ventricles; at the young-female corner the neighbours' large gains then
+crushed the amygdala to 0.08 mL and swelled the 3rd/4th ventricles to 13 mL; the inferior horns
+untied diverge). The free gains are found by a damped quasi-Newton iteration (finite-difference
+Jacobian, Broyden updates) on the real sampler's log volumes.
 """
 
 from __future__ import annotations
@@ -17,11 +20,7 @@ from numpy.typing import NDArray
 from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
 
 # region -> region whose gain it shares
-TIES = {
-    "inf-lat-ventricles": "lateral-ventricles",
-    "third-fourth-ventricles": "lateral-ventricles",
-    "amygdala": "hippocampus",
-}
+TIES = {"inf-lat-ventricles": "lateral-ventricles"}
 
 
 def icv_scale(model: AnatomyModel, icv_ml: float) -> float:
@@ -76,8 +75,9 @@ def solve_gains(
     max_step: float = 1.0,
     tol: float = 0.01,
     log: Callable[[str], None] | None = None,
-) -> NDArray[np.float64]:
-    """Full gains [R] whose sampled volumes match `target_ml` for the free regions."""
+) -> tuple[NDArray[np.float64], float]:
+    """Full gains [R] whose sampled volumes match `target_ml` for the free regions, and the
+    largest |log volume error| left over the free regions."""
     free = free_regions(model)
     t = np.log([target_ml[r] for r in free])
     tm = tie_matrix(model)
@@ -86,6 +86,7 @@ def solve_gains(
     )
     jac = jacobian(model, scale, g)
     cur = _log_free(model, g, scale)
+    best = (float(np.abs(t - cur).max()), g)
     for _ in range(iterations):
         err = t - cur
         if log:
@@ -100,4 +101,5 @@ def solve_gains(
         # Broyden rank-1 update keeps the Jacobian current without new finite differences
         jac += np.outer(dy - jac @ step, step) / max(float(step @ step), 1e-12)
         g, cur = g + step, new
-    return tm @ g
+        best = min(best, (float(np.abs(t - cur).max()), g), key=lambda b: b[0])
+    return tm @ best[1], best[0]

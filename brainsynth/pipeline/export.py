@@ -181,6 +181,8 @@ def write_model(
             "templateIcvMl": template_icv_ml,
             "gridCentreMm": list(grid_centre),
             "referenceAge": calibration["referenceAge"],
+            "tiedRegions": calibration.get("tiedRegions", {}),
+            "solveMaxLogError": calibration.get("solveMaxLogError", {}),
         },
         "pathology": {
             "alzheimers": {"gainsAtSeverity1": calibration["adGainsAtSeverity1"]},

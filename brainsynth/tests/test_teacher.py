@@ -55,6 +55,28 @@ def test_ventricles_grow_and_cortex_thins_with_age(sex: str) -> None:
     assert abs(vols[80]["icv"] / vols[30]["icv"] - 1) < 0.03
 
 
+@pytest.mark.parametrize("sex", ["female", "male"])
+def test_small_structures_keep_their_size_at_20(sex: str) -> None:
+    """Model 1.0.0 crushed the amygdala (0.08 mL) and swelled the 3rd/4th ventricles (13 mL)
+    of young women: their gains were tied to their neighbours'. Now each follows the normative
+    change from 45 (within 1.5 % in the manifest's rows; here: no collapse, no swelling)."""
+    vols = {}
+    for age in (20, 45):
+        v = generate(MODEL, {**HEALTHY, "sex": sex, "age": age}, 5, 2.0, explicit_latents=_zero())
+        vols[age] = v.sidecar["regionalVolumesMl"]
+    for region in ("amygdala", "third-fourth-ventricles", "hippocampus", "brainstem"):
+        ratio = vols[20][region] / vols[45][region]
+        assert 0.85 < ratio < 1.15, (region, vols[20][region], vols[45][region])
+    man = json.loads((MODEL / "manifest.json").read_text())
+    calibrated = [
+        r
+        for r in man["metrics"]["conditioning"]["rows"]
+        if r["region"] not in man["calibration"]["tiedRegions"]
+    ]
+    assert {r["region"] for r in calibrated} >= {"amygdala", "third-fourth-ventricles"}
+    assert max(abs(r["relativeError"]) for r in calibrated) < 0.02
+
+
 def test_conditioning_matches_normative_ratios() -> None:
     man = json.loads((MODEL / "manifest.json").read_text())
     rows = man["metrics"]["conditioning"]["rows"]
