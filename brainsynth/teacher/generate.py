@@ -3,7 +3,8 @@
 Same latents, gains, deformation and lesion draws as the engine (MODEL_FORMAT.md §3-§5), so a
 2 mm request reproduces the browser's brain and a 1 mm request is the same brain, finer: the
 velocity field is shared, the 1 mm label template is the same groupwise average at 1 mm, and
-MS lesion sites are drawn in template space (the engine's draws) and drawn at the requested grid.
+MS lesion sites are drawn in template space with the engine's random draws, and the lesions are
+rasterised on the requested grid.
 """
 
 from __future__ import annotations

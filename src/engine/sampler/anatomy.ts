@@ -106,6 +106,7 @@ export function sampleAnatomyTensors(
     // Step 4 by scaling and squaring, or in one pass by the distilled student.
     return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
   });
+  let kept = false;
   try {
     const C = model.manifest.calibration.gridCentreMm;
     const templateIndex = tf.tidy(() => {
@@ -129,11 +130,11 @@ export function sampleAnatomyTensors(
       return nearestFlatIndex(model.grid, p);
     });
     const labelIndex = tf.gather(t.templatePadded, templateIndex) as tf.Tensor1D;
-    return options.keepDisplacement
-      ? { labelIndex, templateIndex, displacement: u }
-      : { labelIndex, templateIndex };
+    if (!options.keepDisplacement) return { labelIndex, templateIndex };
+    kept = true;
+    return { labelIndex, templateIndex, displacement: u };
   } finally {
-    if (!options.keepDisplacement) u.dispose();
+    if (!kept) u.dispose(); // also when something above threw
   }
 }
 
