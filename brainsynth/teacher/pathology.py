@@ -146,7 +146,12 @@ class LesionStream:
         rng, g = self.rng, self.sites.grid
         v = int(np.searchsorted(self.sites.cdf, rng.next() * self.sites.total, side="right"))
         vc = _world(g, np.array([v]))[0]
-        t = tuple(float(vc[a] + (rng.next() - 0.5) * g.spacing[a]) for a in range(3))
+        jx, jy, jz = rng.next(), rng.next(), rng.next()
+        t = (
+            float(vc[0] + (jx - 0.5) * g.spacing[0]),
+            float(vc[1] + (jy - 0.5) * g.spacing[1]),
+            float(vc[2] + (jz - 0.5) * g.spacing[2]),
+        )
         u1 = 1 - rng.next()
         u2 = rng.next()
         normal = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
@@ -154,13 +159,14 @@ class LesionStream:
         vol = 1000 * math.exp(spec["lesionVolumeLogMeanMl"] + spec["lesionVolumeLogSdMl"] * normal)
         e = float(spec["elongation"])
         b = math.cbrt(3 * vol / (4 * math.pi * e))
-        c = self._to_output(t)  # type: ignore[arg-type]
+        c = self._to_output(t)
         vent = self.sites.ventricles
         away = _unit((c[0] - self.centre[0], c[1] - self.centre[1], c[2] - self.centre[2]))
         direction = None
         if len(vent):
             d2 = ((vent - np.asarray(t)) ** 2).sum(1)
-            wall = self._to_output(tuple(map(float, vent[int(np.argmin(d2))])))  # type: ignore[arg-type]
+            w = vent[int(np.argmin(d2))]
+            wall = self._to_output((float(w[0]), float(w[1]), float(w[2])))
             direction = _unit((c[0] - wall[0], c[1] - wall[1], c[2] - wall[2]))
         return Lesion(c, e * b, b, direction or away or (0.0, 0.0, 1.0))
 

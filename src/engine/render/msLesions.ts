@@ -65,12 +65,12 @@ interface TemplateSites {
 
 const sitesCache = new WeakMap<Model, TemplateSites>();
 
+type MsSpec = NonNullable<Model['manifest']['pathology']['ms']>;
+
 /** The template-space site distribution and ventricle voxels (fixed per model, cached). */
-function templateSites(model: Model): TemplateSites {
+function templateSites(model: Model, prior: Float32Array): TemplateSites {
   const cached = sitesCache.get(model);
   if (cached) return cached;
-  const prior = model.arrays.msLesionPrior;
-  if (!prior) throw new Error(`Model ${model.manifest.id} has no MS lesion prior`);
   const template = model.arrays.templateLabels;
   const isWm = groupMask(model.labels, 'wm');
   const n = model.grid.count;
@@ -85,15 +85,15 @@ function templateSites(model: Model): TemplateSites {
   return sites;
 }
 
-/** The lesion sequence of a seed: each call of the returned function gives the next lesion. */
-export function lesionStream(
+/** The lesion sequence of a seed: each call of `next` gives the next lesion (null: no sites). */
+function lesionStream(
   model: Model,
+  spec: MsSpec,
+  prior: Float32Array,
   deformation: Deformation,
   streamSeed: number,
 ): { next: () => MsLesion; maxResidualMm: () => number } | null {
-  const spec = model.manifest.pathology.ms;
-  if (!spec) throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms)`);
-  const sites = templateSites(model);
+  const sites = templateSites(model, prior);
   if (sites.total <= 0) return null;
   const grid = model.grid;
   const vgrid = model.velocityGrid;
@@ -133,7 +133,8 @@ export function drawMsLesions(
   streamSeed: number,
 ): MsResult {
   const spec = model.manifest.pathology.ms;
-  if (!spec || !model.arrays.msLesionPrior)
+  const prior = model.arrays.msLesionPrior;
+  if (!spec || !prior)
     throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
   const lesionIndex = requireLabelIndex(model.labels, PATHOLOGY_LABELS.msLesion, 'MS lesion');
   const result: MsResult = {
@@ -143,7 +144,7 @@ export function drawMsLesions(
     lesionsDrawn: 0,
     maxInverseResidualMm: 0,
   };
-  const stream = lesionStream(model, deformation, streamSeed);
+  const stream = lesionStream(model, spec, prior, deformation, streamSeed);
   if (!stream) {
     result.note = 'no template white matter with non-zero lesion prior: no lesions drawn';
     return result;
