@@ -68,6 +68,10 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--model", type=Path, default=Path("public/models") / MODEL_ID)
     ap.add_argument("--version", help="new model version (e.g. 1.1.0)")
     args = ap.parse_args(argv)
+    if not (args.model / "manifest.json").is_file():
+        ap.error(f"--model {args.model}: no manifest.json there (build the model first)")
+    if not (args.data / normative.CENTILES).is_dir():
+        ap.error(f"--data {args.data}: no {normative.CENTILES} (the shared data folder?)")
     recalibrate(args.model, args.data, args.version)
 
 
