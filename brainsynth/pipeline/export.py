@@ -18,7 +18,7 @@ from brainsynth.common.grid import (
     field_to_file_order,
     to_file_order,
 )
-from brainsynth.pipeline.labels import REGIONS, LabelEntry
+from brainsynth.pipeline.labels import LABEL_RANGES, REGIONS, LabelEntry
 
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "conditions.schema.json"
 
@@ -135,6 +135,7 @@ def write_model(
         "grid": OUTPUT_GRID.as_json(),
         "velocityGrid": VELOCITY_GRID.as_json(),
         "labels": labels,
+        "labelRanges": LABEL_RANGES,
         "arrays": {
             "templateLabels": {
                 "file": "template_labels.u8.gz",

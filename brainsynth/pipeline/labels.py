@@ -76,6 +76,9 @@ _KNOWN: dict[int, tuple[str, tuple[int, int, int], str]] = {
 }
 
 PATHOLOGY_VALUES = (701, 711, 712, 713, 721)
+# Inclusive label-value ranges written into every manifest (`labelRanges`): the ICV counts
+# intracranial + pathology; pathology labels are the lesions' own.
+LABEL_RANGES = {"intracranial": [1, 499], "extraCerebral": [500, 599], "pathology": [700, 799]}
 
 
 def label_table(values_in_template: list[int]) -> list[LabelEntry]:

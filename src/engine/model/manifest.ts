@@ -54,6 +54,12 @@ export interface ModelManifest {
   grid: GridSpec;
   velocityGrid: GridSpec;
   labels: LabelInfo[];
+  /** Inclusive [first, last] label-value ranges: ICV = intracranial + pathology. */
+  labelRanges: {
+    intracranial: [number, number];
+    extraCerebral?: [number, number];
+    pathology: [number, number];
+  };
   arrays: {
     templateLabels: ArraySpec;
     shapeComponents: ArraySpec;

@@ -274,6 +274,7 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): {
     grid,
     velocityGrid,
     labels,
+    labelRanges: { intracranial: [1, 499], extraCerebral: [500, 599], pathology: [700, 799] },
     arrays: {
       templateLabels: { file: 'template_labels.u8.gz', dtype: 'uint8', shape: [nx, ny, nz] },
       shapeComponents: {
