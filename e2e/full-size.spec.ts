@@ -239,7 +239,7 @@ test('Full size without a backend: says how to start one; the app keeps working'
   await openApp(page, `?backend=cpu&seed=5&age=50&backend_url=${url}`);
   const absent = page.getByRole('status', { name: 'Backend absent' });
   await expect(absent).toContainText(`No full-size backend at ${url}`);
-  await expect(absent).toContainText('python -m brainsynth.server');
+  await expect(absent).toContainText('npm run backend');
 
   await page.getByRole('button', { name: 'Full size (1 mm)' }).click();
   await expect(absent).toBeVisible();

@@ -29,3 +29,27 @@ ensure_node_modules() {
     echo "node_modules is up to date."
   fi
 }
+
+# .venv with the Python package and its dev tools: made when missing (installing python3-venv
+# with apt when the interpreter lacks it), reinstalled when pyproject.toml is newer than the stamp.
+ensure_venv() {
+  command -v python3 >/dev/null || die "python3 is not installed"
+  if [ ! -x .venv/bin/python ]; then
+    if ! python3 -m venv .venv; then
+      echo "python3 -m venv failed; installing python3-venv…"
+      rm -rf .venv
+      as_root apt-get update
+      as_root apt-get install -y python3-venv
+      python3 -m venv .venv
+    fi
+  fi
+  local stamp=.venv/.brainsynth-installed
+  if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    echo "Installing the Python package and its tools into .venv (pip)…"
+    .venv/bin/python -m pip install --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q -e ".[dev]"
+    touch "$stamp"
+  else
+    echo ".venv is up to date."
+  fi
+}

@@ -37,24 +37,7 @@ if [ -d brainsynth ]; then
   if [ ! -f pyproject.toml ]; then
     warn "pyproject.toml is missing: SKIPPING all Python checks (ruff, mypy, pytest)"
   else
-    command -v python3 >/dev/null || die "python3 is not installed"
-    if [ ! -x .venv/bin/python ]; then
-      if ! python3 -m venv .venv; then
-        echo "python3 -m venv failed; installing python3-venv…"
-        rm -rf .venv
-        as_root apt-get update
-        as_root apt-get install -y python3-venv
-        python3 -m venv .venv
-      fi
-    fi
-    STAMP=.venv/.brainsynth-installed
-    if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
-      .venv/bin/python -m pip install --upgrade pip >/dev/null
-      .venv/bin/python -m pip install -q -e ".[dev]"
-      touch "$STAMP"
-    else
-      echo ".venv is up to date."
-    fi
+    ensure_venv
     PYTHON_OK=1
   fi
 fi

@@ -20,7 +20,7 @@ import {
   type Showing,
 } from './stores/backendStore';
 
-export const START_HINT = 'python -m brainsynth.server';
+export const START_HINT = 'npm run backend';
 
 export interface FullSizeRequest {
   modelId: string;

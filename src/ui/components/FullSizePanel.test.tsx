@@ -70,7 +70,7 @@ describe('Full size panel', () => {
     });
     const alert = screen.getByRole('status', { name: 'Backend absent' });
     expect(alert.textContent).toMatch(/No full-size backend at http:\/\/127\.0\.0\.1:8000/);
-    expect(within(alert).getByText('python -m brainsynth.server')).toBeTruthy();
+    expect(within(alert).getByText('npm run backend')).toBeTruthy();
     expect(alert.textContent).toMatch(/fetch failed/);
     backend.health_ = { ...(new FakeBackendClient().health_ as object) } as never;
     await click(within(alert).getByRole('button', { name: 'Check again' }));
