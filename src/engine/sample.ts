@@ -9,6 +9,7 @@ import { validateConditions } from './conditions';
 import { ConditionsError, SupersededError } from './errors';
 import type { Model } from './model/loadModel';
 import { affineOf } from './model/grid';
+import { isPathologyValue } from './model/labelRanges';
 import { LabelMap } from './pathologies/drawContext';
 import { pathologyModule } from './pathologies/registry';
 import type { PathologyPlan } from './pathologies/types';
@@ -95,6 +96,12 @@ export function planPathology(model: Model, conditions: unknown, seed: number): 
 
 function planFor(model: Model, c: Conditions, seed: number, given?: PathologyPlan) {
   const module = pathologyModule(c.pathology);
+  const outside = module.labels.filter((v) => !isPathologyValue(model.manifest, v));
+  if (outside.length > 0) {
+    throw new Error(
+      `Pathology '${module.id}' draws labels ${outside.join(', ')} outside the model's pathology label range`,
+    );
+  }
   if (given && given.pathology !== c.pathology) {
     throw new Error(
       `pathologyPlan is for '${given.pathology}' but the conditions ask for '${c.pathology}'`,
