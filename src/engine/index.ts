@@ -4,14 +4,41 @@
  */
 export type * from './types';
 export {
+  contrastValues,
+  pathologyValues,
+  sexValues,
+  strokeSideValues,
+  strokeTerritoryValues,
+} from './generated/conditions';
+export {
   loadModel,
   modelFromFiles,
   validateManifest,
   ManifestError,
   PATHOLOGY_LABELS,
+  isPathologyValue,
+  isIntracranialValue,
+  isIcvValue,
 } from './model';
 export type { Model, ModelManifest, LabelTable, FetchFn, JsonSchema } from './model';
-export { sample, sampleAnatomy } from './sample';
+export { sample, sampleAnatomy, planPathology } from './sample';
+export {
+  registerPathology,
+  unregisterPathology,
+  pathologyModule,
+  pathologyModules,
+} from './pathologies/registry';
+export type {
+  PathologyModule,
+  PathologyPlan,
+  PathologyInfo,
+  DrawContext,
+  ConditionValues,
+} from './pathologies/types';
+export type { MsPlan, MsSite } from './pathologies/ms';
+export type { GliomaPlan } from './pathologies/glioma';
+export type { StrokePlan } from './pathologies/stroke';
+export type { AlzheimersPlan } from './pathologies/alzheimers';
 export type { SampleOptions, AnatomyResult } from './sample';
 export { disposeModelTensors } from './sampler/modelTensors';
 export { toNifti, parseNifti, encodeNifti } from './nifti';

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from './model/loadModel';
 import { PATHOLOGY_LABELS } from './model/labelTable';
-import { territoryPerVoxel } from './render/stroke';
+import { territoryPerVoxel } from './pathologies/stroke';
 import { sample, sampleAnatomy } from './sample';
 import { drawLatents, gainsFor, icvScale, velocityCoefficients } from './sampler/latents';
 import { sampleAnatomyTensors } from './sampler/anatomy';

@@ -9,13 +9,13 @@ import { validateConditions } from './conditions';
 import { ConditionsError, SupersededError } from './errors';
 import type { Model } from './model/loadModel';
 import { affineOf } from './model/grid';
-import { drawGliomaLabels } from './render/glioma';
-import { drawMsLesions } from './render/msLesions';
-import { drawStroke } from './render/stroke';
+import { isPathologyValue } from './model/labelRanges';
+import { LabelMap } from './pathologies/drawContext';
+import { pathologyModule } from './pathologies/registry';
+import type { PathologyPlan } from './pathologies/types';
 import { renderContrast } from './render/contrast';
 import { regionalVolumesMl } from './render/volumes';
-import { msStreamSeed } from './rng';
-import { sampleAnatomyTensors, type MassEffect } from './sampler/anatomy';
+import { sampleAnatomyTensors } from './sampler/anatomy';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
   drawLatents,
@@ -26,7 +26,6 @@ import {
 } from './sampler/latents';
 import { studentDisplacement, studentFeatures } from './student/forward';
 import type { BackendName, Conditions, SampledVolume, SamplerName } from './types';
-import type { Vec3 } from './model/manifest';
 import { SOFTWARE_VERSION } from './version';
 
 export interface SampleOptions {
@@ -39,6 +38,12 @@ export interface SampleOptions {
    * Default: the student when the model has one, else exact.
    */
   sampler?: SamplerName;
+  /**
+   * The pathology's placement (pathologies/README.md) instead of drawing it from the seed:
+   * e.g. `planPathology(model, conditions, seed)` with a lesion moved or added by hand. Its
+   * `pathology` must be the conditions' pathology.
+   */
+  pathologyPlan?: PathologyPlan;
 }
 
 /** Which sampler runs, and the displacement hook for the anatomy sampler. */
@@ -52,7 +57,8 @@ function chooseSampler(
   const student = model.student;
   if (requested === 'exact' || (!requested && !student)) return { sampler: 'exact' };
   if (!student) throw new Error(`Model ${model.manifest.id} has no distilled student`);
-  const features = studentFeatures(student, latents, c, gains);
+  const normalisation = model.manifest.student?.architecture?.featureNormalisation;
+  const features = studentFeatures(student, latents, c, gains, normalisation);
   return { sampler: 'student', displacement: (v) => studentDisplacement(student, features, v) };
 }
 
@@ -78,20 +84,30 @@ function validated(model: Model, conditions: unknown): Conditions {
   return res.value;
 }
 
-function gliomaMass(model: Model, c: Conditions): MassEffect | undefined {
-  if (c.pathology !== 'glioma') return undefined;
-  const spec = model.manifest.pathology.glioma;
-  if (!spec)
-    throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
-  return {
-    centreMm: gliomaCentre(c),
-    radiusMm: c.gliomaRadiusMm ?? 15,
-    decayMm: spec.massEffectDecayMm,
-  };
+/**
+ * The placement of the conditions' pathology for this seed: every random draw of the pathology
+ * module, as plain data (pass it, changed or not, as `SampleOptions.pathologyPlan`).
+ */
+export function planPathology(model: Model, conditions: unknown, seed: number): PathologyPlan {
+  checkSeed(seed);
+  const c = validated(model, conditions);
+  return pathologyModule(c.pathology).plan(model, c, seed);
 }
 
-function gliomaCentre(c: Conditions): Vec3 {
-  return [c.gliomaCenterXMm ?? 0, c.gliomaCenterYMm ?? 0, c.gliomaCenterZMm ?? 0];
+function planFor(model: Model, c: Conditions, seed: number, given?: PathologyPlan) {
+  const module = pathologyModule(c.pathology);
+  const outside = module.labels.filter((v) => !isPathologyValue(model.manifest, v));
+  if (outside.length > 0) {
+    throw new Error(
+      `Pathology '${module.id}' draws labels ${outside.join(', ')} outside the model's pathology label range`,
+    );
+  }
+  if (given && given.pathology !== c.pathology) {
+    throw new Error(
+      `pathologyPlan is for '${given.pathology}' but the conditions ask for '${c.pathology}'`,
+    );
+  }
+  return { module, plan: given ?? module.plan(model, c, seed) };
 }
 
 /** Steps 1–7 only (no pathology drawing): label indices as the Python reference computes them. */
@@ -108,11 +124,16 @@ export async function sampleAnatomy(
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
   const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
+  // Only a deforming pathology (the glioma's mass effect) changes steps 1–7.
+  const module = pathologyModule(c.pathology);
+  const mass = module.deform
+    ? module.deform(model, planFor(model, c, seed, options.pathologyPlan).plan)
+    : undefined;
   const t = sampleAnatomyTensors(
     model,
     velocityCoefficients(model.manifest, latents, gains),
     scale,
-    gliomaMass(model, c),
+    mass,
     { displacement },
   );
   try {
@@ -152,68 +173,27 @@ export async function sample(
   const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
-  const mass = gliomaMass(model, c);
+  const { module, plan } = planFor(model, c, seed, options.pathologyPlan);
+  const mass = module.deform?.(model, plan);
   const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
   const owned: tf.Tensor[] = [];
+  let labelMap: LabelMap | undefined;
   try {
     const anatomy = sampleAnatomyTensors(
       model,
       velocityCoefficients(model.manifest, latents, gains),
       scale,
       mass,
-      { displacement, keepDisplacement: c.pathology === 'ms' },
+      { displacement, keepDisplacement: module.needsDisplacement === true },
     );
     owned.push(anatomy.labelIndex, anatomy.templateIndex);
     if (anatomy.displacement) owned.push(anatomy.displacement);
-    let labelTensor = anatomy.labelIndex;
-    const pathology: Record<string, unknown> = {};
-    if (mass) {
-      labelTensor = drawGliomaLabels(model, anatomy.labelIndex, {
-        centreMm: mass.centreMm,
-        radiusMm: mass.radiusMm,
-      });
-      owned.push(labelTensor);
-      Object.assign(pathology, {
-        type: 'glioma',
-        centreMm: mass.centreMm,
-        radiusMm: mass.radiusMm,
-      });
-    }
     await checkpoint();
 
-    const labels = new Int32Array(await labelTensor.data());
-    if (c.pathology === 'ms' || c.pathology === 'stroke') {
-      if (c.pathology === 'ms') {
-        // keepDisplacement was set for MS above, so the displacement is there.
-        const u = anatomy.displacement as tf.Tensor2D;
-        const deformation = { displacement: new Float32Array(await u.data()), scale };
-        const ms = drawMsLesions(
-          model,
-          labels,
-          deformation,
-          c.msLesionLoadMl ?? 8,
-          msStreamSeed(seed),
-        );
-        Object.assign(pathology, { type: 'ms', ...ms });
-      } else {
-        const templateIndex = new Int32Array(await anatomy.templateIndex.data());
-        const st = drawStroke(
-          model,
-          labels,
-          templateIndex,
-          c.strokeTerritory ?? 'MCA',
-          c.strokeSide ?? 'left',
-          c.strokeSize ?? 0.4,
-        );
-        Object.assign(pathology, { type: 'stroke', fraction: c.strokeSize ?? 0.4, ...st });
-      }
-      labelTensor = tf.tensor1d(labels, 'int32');
-      owned.push(labelTensor);
-    } else if (c.pathology === 'alzheimers') {
-      Object.assign(pathology, { type: 'alzheimers', severity: c.adSeverity ?? 0 });
-    } else if (c.pathology === 'none') {
-      pathology.type = 'none';
-    }
+    // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
+    labelMap = new LabelMap(model, c, seed, anatomy, scale);
+    const pathology = await module.draw(labelMap, plan);
+    const { labels, tensor: labelTensor } = await labelMap.result();
     await checkpoint();
 
     const image = renderContrast(model, labelTensor, c.contrast, c.age, seed);
@@ -244,6 +224,7 @@ export async function sample(
       },
     };
   } finally {
+    labelMap?.dispose();
     tf.dispose(owned);
   }
 }

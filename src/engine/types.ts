@@ -3,26 +3,17 @@
  * Data flows one way: conditions → engine → volume → viewer.
  */
 
-export type Sex = 'female' | 'male';
-export type Pathology = 'none' | 'alzheimers' | 'ms' | 'glioma' | 'stroke';
-export type Contrast = 'T1w' | 'T2w' | 'FLAIR';
-
-/** Mirrors brainsynth/schema/conditions.schema.json (the single source of truth). */
-export interface Conditions {
-  age: number;
-  sex: Sex;
-  pathology: Pathology;
-  adSeverity?: number;
-  msLesionLoadMl?: number;
-  gliomaRadiusMm?: number;
-  gliomaCenterXMm?: number;
-  gliomaCenterYMm?: number;
-  gliomaCenterZMm?: number;
-  strokeTerritory?: 'ACA' | 'MCA' | 'PCA';
-  strokeSide?: 'left' | 'right';
-  strokeSize?: number;
-  contrast: Contrast;
-}
+// Generated from brainsynth/schema/conditions.schema.json (the single source of truth):
+// `npm run gen:conditions`; generated/conditions.test.ts fails when the file is stale.
+export type {
+  Conditions,
+  Contrast,
+  Pathology,
+  Sex,
+  StrokeSide,
+  StrokeTerritory,
+} from './generated/conditions';
+import type { Conditions } from './generated/conditions';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
@@ -41,7 +32,7 @@ export interface LabelInfo {
 export interface SampledVolume {
   /** NIfTI order (x fastest), length nx*ny*nz. */
   image: Float32Array;
-  /** Label VALUES (FreeSurfer numbering; pathology 700–799), NIfTI order. */
+  /** Label VALUES (FreeSurfer numbering; pathology in manifest.labelRanges.pathology), NIfTI order. */
   labels: Int16Array;
   /** [nx, ny, nz] */
   dims: [number, number, number];

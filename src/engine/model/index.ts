@@ -5,3 +5,4 @@ export { validateManifest, ManifestError } from './validateManifest';
 export { buildLabelTable, PATHOLOGY_LABELS } from './labelTable';
 export type { LabelTable } from './labelTable';
 export type { Grid } from './grid';
+export { isIcvValue, isIntracranialValue, isPathologyValue } from './labelRanges';

@@ -4,6 +4,7 @@
  * backend is chosen); the sampler turns them into tensors lazily (sampler/modelTensors.ts).
  */
 import type { DecodedArray } from './decodeArray';
+import type { FetchFn } from './fetch';
 import { decodeArray } from './decodeArray';
 import type { ModelManifest } from './manifest';
 import { buildLabelTable, type LabelTable } from './labelTable';
@@ -34,7 +35,7 @@ export interface Model {
   student?: Student;
 }
 
-export type FetchFn = (url: string) => Promise<Response>;
+export type { FetchFn } from './fetch';
 
 /** Load `<baseUrl>/manifest.json` and its arrays. */
 export async function loadModel(

@@ -105,5 +105,13 @@ export interface ModelManifest {
   provenance?: unknown[];
   metrics?: unknown;
   /** The distilled student (docs/MODEL.md "Student"): `file` = its tfjs model.json. */
-  student?: { file: string; [key: string]: unknown };
+  student?: {
+    file: string;
+    architecture?: {
+      /** Per input feature: (raw − offset)/scale, e.g. age: {offset: 55, scale: 35}. */
+      featureNormalisation?: Record<string, { offset: number; scale: number }>;
+      [key: string]: unknown;
+    };
+    [key: string]: unknown;
+  };
 }

@@ -105,6 +105,10 @@ function crossFieldProblems(m: ModelManifest): string[] {
     }
   }
 
+  p.push(...studentProblems(m));
+  const [lo, hi] = m.labelRanges.pathology;
+  if (!(lo <= hi)) p.push(`labelRanges.pathology [${lo}, ${hi}] is empty`);
+
   for (const [name, t] of Object.entries(m.appearance.contrasts)) {
     if (t.mean.length !== nLabels)
       p.push(
@@ -122,6 +126,24 @@ function crossFieldProblems(m: ModelManifest): string[] {
       );
     }
   }
+  return p;
+}
+
+/** The student's input normalisation (docs/MODEL.md "Student"): finite offsets, non-zero scales. */
+function studentProblems(m: ModelManifest): string[] {
+  const arch = m.student?.architecture;
+  if (!m.student || !arch) return [];
+  const p: string[] = [];
+  const norm = arch.featureNormalisation ?? {};
+  for (const [name, n] of Object.entries(norm)) {
+    if (!Number.isFinite(n?.offset) || !Number.isFinite(n?.scale) || n.scale === 0)
+      p.push(
+        `student.architecture.featureNormalisation.${name} needs a finite offset and scale ≠ 0`,
+      );
+  }
+  const features = arch.features;
+  if (Array.isArray(features) && features.includes('age') && !norm.age)
+    p.push('student.architecture.featureNormalisation.age is missing (the student reads age)');
   return p;
 }
 

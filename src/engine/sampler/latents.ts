@@ -1,5 +1,6 @@
 /** Steps 1, 2 and 5 of MODEL_FORMAT.md §3: latents, gains, global (ICV) scale. Plain numbers. */
 import type { ModelManifest } from '../model/manifest';
+import { pathologyModule } from '../pathologies/registry';
 import { normals } from '../rng';
 import type { Conditions } from '../types';
 
@@ -36,25 +37,11 @@ export function interpAge(ages: number[], rows: number[][], age: number): Float6
   return out;
 }
 
-/** Step 2: calibrated age/sex gains plus the pathology terms. */
+/** Step 2: calibrated age/sex gains plus the terms of the conditions' pathology module. */
 export function gainsFor(manifest: ModelManifest, c: Conditions): Float64Array {
   const cal = manifest.calibration;
   const g = interpAge(cal.ages, cal.gains[c.sex], c.age);
-  if (c.pathology === 'alzheimers') {
-    const ad = manifest.pathology.alzheimers;
-    if (!ad)
-      throw new Error(`Model ${manifest.id} has no Alzheimer's gains (pathology.alzheimers)`);
-    const sev = c.adSeverity ?? 0;
-    ad.gainsAtSeverity1.forEach((v, r) => (g[r] += sev * v));
-  }
-  if (c.pathology === 'stroke') {
-    const stroke = manifest.pathology.stroke;
-    if (!stroke)
-      throw new Error(`Model ${manifest.id} has no stroke parameters (pathology.stroke)`);
-    const r = manifest.regions.findIndex((reg) => reg.name === 'lateral-ventricles');
-    // A model without a lateral-ventricle region simply gets no ex-vacuo enlargement.
-    if (r >= 0) g[r] += stroke.exVacuoGain * (c.strokeSize ?? 0);
-  }
+  pathologyModule(c.pathology).gains?.(manifest, c, g);
   return g;
 }
 

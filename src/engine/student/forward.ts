@@ -12,25 +12,51 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Conditions } from '../types';
 import type { Latents } from '../sampler/latents';
+import { pathologyModules } from '../pathologies/registry';
 import type { Student } from './studentModel';
 
-/** Input vector in the order of `student.features` (see brainsynth/distill/data.py). */
+/** Per-feature input normalisation, (raw − offset)/scale (manifest student.architecture). */
+export type FeatureNormalisation = Readonly<Record<string, { offset: number; scale: number }>>;
+
+/** The raw value of a named feature that is a condition (before normalisation). */
+function conditionFeature(name: string, c: Conditions): number | undefined {
+  if (name === 'age') return c.age;
+  if (name === 'male') return c.sex === 'male' ? 1 : 0;
+  // A pathology's own features (adSeverity, strokeSize, …): 0 unless it is the one selected.
+  for (const m of pathologyModules()) {
+    const f = m.studentFeatures?.[name];
+    if (f) return c.pathology === m.id ? f(c) : 0;
+  }
+  return undefined;
+}
+
+/**
+ * Input vector in the order of `student.features` (see brainsynth/distill/data.py). Features
+ * listed in `normalisation` (the manifest's student.architecture.featureNormalisation, e.g. age)
+ * are normalised; `age` must be listed there.
+ */
 export function studentFeatures(
   student: Student,
   latents: Latents,
   c: Conditions,
   gains: Float64Array,
+  normalisation: FeatureNormalisation = {},
 ): Float32Array {
   const out = new Float32Array(student.features.length);
   student.features.forEach((name, i) => {
-    let v: number;
-    if (name === 'age') v = (c.age - 55) / 35;
-    else if (name === 'male') v = c.sex === 'male' ? 1 : 0;
-    else if (name === 'adSeverity') v = c.pathology === 'alzheimers' ? (c.adSeverity ?? 0) : 0;
-    else if (name === 'strokeSize') v = c.pathology === 'stroke' ? (c.strokeSize ?? 0) : 0;
-    else if (/^z\d+$/.test(name)) v = latents.z[Number(name.slice(1))];
+    let v: number | undefined;
+    if (/^z\d+$/.test(name)) v = latents.z[Number(name.slice(1))];
     else if (/^gain\d+$/.test(name)) v = gains[Number(name.slice(4))];
-    else throw new Error(`Student feature '${name}' is unknown to this engine`);
+    else {
+      v = conditionFeature(name, c);
+      if (v === undefined) throw new Error(`Student feature '${name}' is unknown to this engine`);
+      const n = normalisation[name];
+      if (n) v = (v - n.offset) / n.scale;
+      else if (name === 'age')
+        throw new Error(
+          "Student feature 'age' needs its normalisation (manifest student.architecture.featureNormalisation.age)",
+        );
+    }
     if (v === undefined || !Number.isFinite(v))
       throw new Error(`Student feature '${name}' has no value`);
     out[i] = v;

@@ -157,8 +157,16 @@ describe('tfjs weights decoding', () => {
     };
     const s = studentFromFiles(json, { 's.bin.gz': gzipSync(shard) }, grid);
     const c = { age: 55 + 35 * 0.5, sex: 'male', pathology: 'none', contrast: 'T1w' } as Conditions;
-    const f = studentFeatures(s, { z: new Float64Array(0), zIcv: 0 }, c, new Float64Array(0));
+    const latents = { z: new Float64Array(0), zIcv: 0 };
+    const norm = { age: { offset: 55, scale: 35 } };
+    const f = studentFeatures(s, latents, c, new Float64Array(0), norm);
     expect(Array.from(f)).toEqual([0.5, 1]);
+    // The normalisation comes from the manifest, never from a built-in constant.
+    expect(() => studentFeatures(s, latents, c, new Float64Array(0))).toThrow(
+      /featureNormalisation\.age/,
+    );
+    const other = { age: { offset: 50, scale: 10 } };
+    expect(studentFeatures(s, latents, c, new Float64Array(0), other)[0]).toBeCloseTo(2.25, 6);
     const a = studentCoefficients(s, f);
     const want = 2 * Math.tanh(0.5) - Math.tanh(1) + 0.5;
     expect(a.dataSync()[0]).toBeCloseTo(want, 6);
@@ -188,6 +196,7 @@ describe.skipIf(!haveStudent)('student parity with PyTorch (fixtures/student/par
       drawLatents(c.seed, manifest!.shapeModel.components),
       cond,
       gainsFor(manifest!, cond),
+      manifest!.student!.architecture!.featureNormalisation,
     );
     expect(relErr(feats, c.features)).toBeLessThanOrEqual(1e-6);
 

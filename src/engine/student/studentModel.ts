@@ -6,7 +6,7 @@
  * be gzip-compressed (detected by their magic bytes).
  */
 import { gunzipSync } from 'fflate';
-import type { FetchFn } from '../model/loadModel';
+import type { FetchFn } from '../model/fetch';
 import type { Grid } from '../model/grid';
 
 export interface WeightEntry {

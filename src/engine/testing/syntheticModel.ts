@@ -23,6 +23,38 @@ export interface SyntheticModelOptions {
   /** Velocity grid spacing in mm; default 6. */
   velocitySpacing?: number;
   id?: string;
+  /** Extra pathologies (tests of the registry): schema fragment and labels, merged in. */
+  pathologies?: SyntheticPathology[];
+}
+
+/** A pathology added to the synthetic model: what a new module brings besides its code. */
+export interface SyntheticPathology {
+  /** Its value of `conditions.pathology`. */
+  id: string;
+  /** Its conditions-schema fragment: the properties it adds (with x-showWhen). */
+  schemaFragment: { properties: Record<string, Record<string, unknown>> };
+  /** Its labels and their [T1w, T2w, FLAIR] mean intensities. */
+  labels: { value: number; name: string; rgb: Vec3; appearance: [number, number, number] }[];
+}
+
+/** The conditions schema with each pathology's fragment merged in (enum entry + properties). */
+export function mergeConditionsSchema(
+  schema: Record<string, unknown>,
+  pathologies: SyntheticPathology[],
+): Record<string, unknown> {
+  if (pathologies.length === 0) return schema;
+  const props = { ...(schema.properties as Record<string, Record<string, unknown>>) };
+  const order = [...((schema['x-order'] as string[] | undefined) ?? Object.keys(props))];
+  for (const p of pathologies) {
+    const enumValues = props.pathology.enum as string[];
+    props.pathology = { ...props.pathology, enum: [...enumValues, p.id] };
+    for (const [name, prop] of Object.entries(p.schemaFragment.properties)) {
+      if (name in props) throw new Error(`schema fragment of '${p.id}' redefines '${name}'`);
+      props[name] = prop;
+      order.splice(order.indexOf('contrast'), 0, name);
+    }
+  }
+  return { ...schema, properties: props, 'x-order': order };
 }
 
 const LABELS: [number, string, string, Vec3][] = [
@@ -113,7 +145,13 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): {
     Math.ceil((2 * H[2]) / vs) + 1,
   ];
   const [vx, vy, vz] = vshape;
-  const labels: LabelInfo[] = LABELS.map(([value, name, group, rgb], index) => ({
+  const extra = (opts.pathologies ?? []).flatMap((p) => p.labels);
+  const extraLook = new Map(extra.map((l) => [l.value, l.appearance]));
+  const allLabels: [number, string, string, Vec3][] = [
+    ...LABELS,
+    ...extra.map((l): [number, string, string, Vec3] => [l.value, l.name, 'pathology', l.rgb]),
+  ];
+  const labels: LabelInfo[] = allLabels.map(([value, name, group, rgb], index) => ({
     index,
     value,
     name,
@@ -238,8 +276,9 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): {
     return [0.5 * t, -0.3 * t, 0.3 + 1.5 * t, -0.5 * t];
   };
   const gains = ages.map(gainRow);
-  const col = (which: 0 | 1 | 2) => labels.map((l) => APPEARANCE[l.value][which]);
-  const sd = (which: 0 | 1 | 2) => labels.map((l) => 0.04 * APPEARANCE[l.value][which]);
+  const look = (value: number) => APPEARANCE[value] ?? extraLook.get(value) ?? [0, 0, 0];
+  const col = (which: 0 | 1 | 2) => labels.map((l) => look(l.value)[which]);
+  const sd = (which: 0 | 1 | 2) => labels.map((l) => 0.04 * look(l.value)[which]);
 
   const grid = {
     shape,
@@ -270,7 +309,10 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): {
     kind: 'shape-model',
     created: '2026-01-01T00:00:00Z',
     softwareVersion: '0.1.0',
-    conditionsSchema: conditionsSchema as Record<string, unknown>,
+    conditionsSchema: mergeConditionsSchema(
+      conditionsSchema as Record<string, unknown>,
+      opts.pathologies ?? [],
+    ),
     grid,
     velocityGrid,
     labels,

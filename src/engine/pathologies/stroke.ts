@@ -6,10 +6,22 @@
  * position p (nearest neighbour, the same mapping as the labels). Choices where the spec is
  * open: the territory's centroid is the mean world position of all output voxels carrying the
  * code; the infarct is the round(f·n) candidates (group `cortex` or `wm`, n of them) closest to
- * that centroid (ties at the boundary radius are all included).
+ * that centroid (ties at the boundary radius are all included). No randomness: the plan is the
+ * territory, side and fraction of the conditions. Gains: the ex-vacuo enlargement of the lateral
+ * ventricles, g += exVacuoGain · strokeSize.
  */
 import type { Model } from '../model/loadModel';
 import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
+import type { StrokeSide, StrokeTerritory } from '../types';
+import type { PathologyModule, PathologyPlan } from './types';
+
+export interface StrokePlan extends PathologyPlan {
+  pathology: 'stroke';
+  territory: StrokeTerritory;
+  side: StrokeSide;
+  /** Fraction of the territory's cortex + white matter that becomes infarct. */
+  fraction: number;
+}
 
 export interface StrokeResult {
   territory: string;
@@ -101,3 +113,35 @@ export function drawStroke(
   result.radiusMm = radius;
   return result;
 }
+
+export const stroke: PathologyModule<StrokePlan> = {
+  id: 'stroke',
+  labels: [PATHOLOGY_LABELS.infarct],
+  gains(manifest, c, g) {
+    const spec = manifest.pathology.stroke;
+    if (!spec) throw new Error(`Model ${manifest.id} has no stroke parameters (pathology.stroke)`);
+    const r = manifest.regions.findIndex((reg) => reg.name === 'lateral-ventricles');
+    // A model without a lateral-ventricle region simply gets no ex-vacuo enlargement.
+    if (r >= 0) g[r] += spec.exVacuoGain * (c.strokeSize ?? 0);
+  },
+  plan: (_model, c) => ({
+    pathology: 'stroke',
+    territory: c.strokeTerritory ?? 'MCA',
+    side: c.strokeSide ?? 'left',
+    fraction: c.strokeSize ?? 0.4,
+  }),
+  async draw(ctx, plan) {
+    const templateIndex = await ctx.templateIndex();
+    const labels = await ctx.labels();
+    const st = drawStroke(
+      ctx.model,
+      labels,
+      templateIndex,
+      plan.territory,
+      plan.side,
+      plan.fraction,
+    );
+    return { type: 'stroke', fraction: plan.fraction, ...st };
+  },
+  studentFeatures: { strokeSize: (c) => c.strokeSize ?? 0 },
+};

@@ -22,13 +22,21 @@
  * longer `wm`, so overlaps do not count twice). Lesions are added until the relabelled volume
  * reaches the target L or maxLesions; the last one is filled from its centre outwards (by
  * normalised radius ρ, ties by flat index) and stops at L, so the load overshoots by < 1 voxel.
+ *
+ * Plan and draw: `planMsLesions` makes all the random draws above (for maxLesions lesions, in
+ * template space; the later ones are unused when the load is reached first), `drawMsLesions`
+ * applies them to an anatomy. A hand-made plan (a lesion placed at a chosen template point)
+ * goes through the same drawing.
  */
 import type { Grid } from '../model/grid';
 import type { Model } from '../model/loadModel';
 import type { Vec3 } from '../model/manifest';
 import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
-import { mulberry32 } from '../rng';
+import { msStreamSeed, mulberry32 } from '../rng';
 import { invertMapping } from '../sampler/inverseMap';
+import type { Deformation, PathologyModule, PathologyPlan } from './types';
+
+export type { Deformation } from './types';
 
 export interface MsResult {
   targetLoadMl: number;
@@ -49,11 +57,19 @@ export interface MsLesion {
   direction: Vec3;
 }
 
-/** The displacement of §3 step 4 and the global scale of step 5 that produced the anatomy. */
-export interface Deformation {
-  /** u on the velocity grid, [3, Nv] component planes (x fastest), mm. */
-  displacement: Float32Array;
-  scale: number;
+/** One planned lesion: a site in template space and its volume. */
+export interface MsSite {
+  templateMm: Vec3;
+  volumeMm3: number;
+}
+
+export interface MsPlan extends PathologyPlan {
+  pathology: 'ms';
+  targetLoadMl: number;
+  /** In drawing order; drawing stops at the target load (or when the sites run out). */
+  sites: MsSite[];
+  /** Why there are no sites, when there are none. */
+  note?: string;
 }
 
 interface TemplateSites {
@@ -66,6 +82,14 @@ interface TemplateSites {
 const sitesCache = new WeakMap<Model, TemplateSites>();
 
 type MsSpec = NonNullable<Model['manifest']['pathology']['ms']>;
+
+function msModel(model: Model): { spec: MsSpec; prior: Float32Array } {
+  const spec = model.manifest.pathology.ms;
+  const prior = model.arrays.msLesionPrior;
+  if (!spec || !prior)
+    throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
+  return { spec, prior };
+}
 
 /** The template-space site distribution and ventricle voxels (fixed per model, cached). */
 function templateSites(model: Model, prior: Float32Array): TemplateSites {
@@ -85,27 +109,18 @@ function templateSites(model: Model, prior: Float32Array): TemplateSites {
   return sites;
 }
 
-/** The lesion sequence of a seed: each call of `next` gives the next lesion (null: no sites). */
-function lesionStream(
-  model: Model,
-  spec: MsSpec,
-  prior: Float32Array,
-  deformation: Deformation,
-  streamSeed: number,
-): { next: () => MsLesion; maxResidualMm: () => number } | null {
+/** All random draws of the MS lesions of stream `streamSeed`: maxLesions template sites. */
+export function planMsLesions(model: Model, targetMl: number, streamSeed: number): MsPlan {
+  const { spec, prior } = msModel(model);
+  const plan: MsPlan = { pathology: 'ms', targetLoadMl: targetMl, sites: [] };
   const sites = templateSites(model, prior);
-  if (sites.total <= 0) return null;
+  if (sites.total <= 0) {
+    plan.note = 'no template white matter with non-zero lesion prior: no lesions drawn';
+    return plan;
+  }
   const grid = model.grid;
-  const vgrid = model.velocityGrid;
-  const centre = model.manifest.calibration.gridCentreMm;
   const rng = mulberry32(streamSeed);
-  let maxResidual = 0;
-  const toOutput = (t: Vec3) => {
-    const inv = invertMapping(deformation.displacement, vgrid, t, deformation.scale, centre);
-    maxResidual = Math.max(maxResidual, inv.residualMm);
-    return inv.point;
-  };
-  const next = (): MsLesion => {
+  for (let i = 0; i < spec.maxLesions; i++) {
     const voxel = searchCdf(sites.cdf, rng() * sites.total);
     const vc = worldOf(grid, voxel);
     const t: Vec3 = [0, 1, 2].map((a) => vc[a] + (rng() - 0.5) * grid.spacing[a]) as Vec3;
@@ -114,6 +129,31 @@ function lesionStream(
     const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     const volumeMm3 =
       1000 * Math.exp(spec.lesionVolumeLogMeanMl + spec.lesionVolumeLogSdMl * normal);
+    plan.sites.push({ templateMm: t, volumeMm3 });
+  }
+  return plan;
+}
+
+/** Planned sites carried into output space, one lesion per call of `next`. */
+function lesionStream(
+  model: Model,
+  spec: MsSpec,
+  prior: Float32Array,
+  deformation: Deformation,
+  plan: MsPlan,
+): { next: () => MsLesion; maxResidualMm: () => number } {
+  const sites = templateSites(model, prior);
+  const vgrid = model.velocityGrid;
+  const centre = model.manifest.calibration.gridCentreMm;
+  let maxResidual = 0;
+  let i = 0;
+  const toOutput = (t: Vec3) => {
+    const inv = invertMapping(deformation.displacement, vgrid, t, deformation.scale, centre);
+    maxResidual = Math.max(maxResidual, inv.residualMm);
+    return inv.point;
+  };
+  const next = (): MsLesion => {
+    const { templateMm: t, volumeMm3 } = plan.sites[i++];
     const e = spec.elongation;
     const b = Math.cbrt((3 * volumeMm3) / (4 * Math.PI * e));
     const site = toOutput(t);
@@ -125,18 +165,16 @@ function lesionStream(
   return { next, maxResidualMm: () => maxResidual };
 }
 
+/** Apply a plan to the label indices `labels` (edited in place). */
 export function drawMsLesions(
   model: Model,
   labels: Int32Array,
   deformation: Deformation,
-  targetMl: number,
-  streamSeed: number,
+  plan: MsPlan,
 ): MsResult {
-  const spec = model.manifest.pathology.ms;
-  const prior = model.arrays.msLesionPrior;
-  if (!spec || !prior)
-    throw new Error(`Model ${model.manifest.id} has no MS model (pathology.ms / msLesionPrior)`);
+  const { spec, prior } = msModel(model);
   const lesionIndex = requireLabelIndex(model.labels, PATHOLOGY_LABELS.msLesion, 'MS lesion');
+  const targetMl = plan.targetLoadMl;
   const result: MsResult = {
     targetLoadMl: targetMl,
     realisedLoadMl: 0,
@@ -144,16 +182,17 @@ export function drawMsLesions(
     lesionsDrawn: 0,
     maxInverseResidualMm: 0,
   };
-  const stream = lesionStream(model, spec, prior, deformation, streamSeed);
-  if (!stream) {
-    result.note = 'no template white matter with non-zero lesion prior: no lesions drawn';
+  if (plan.sites.length === 0) {
+    result.note = plan.note ?? 'the plan holds no lesion sites: no lesions drawn';
     return result;
   }
+  const stream = lesionStream(model, spec, prior, deformation, plan);
   const grid = model.grid;
   const isWm = groupMask(model.labels, 'wm');
   const targetVoxels = targetMl / grid.voxelMl;
+  const maxLesions = Math.min(spec.maxLesions, plan.sites.length);
   let relabelled = 0;
-  while (relabelled < targetVoxels - 1e-9 && result.lesionsDrawn < spec.maxLesions) {
+  while (relabelled < targetVoxels - 1e-9 && result.lesionsDrawn < maxLesions) {
     result.lesionsDrawn++;
     const { voxels, rho } = ellipsoidVoxels(grid, stream.next(), (v) => isWm[labels[v]] === 1);
     if (voxels.length === 0) continue;
@@ -172,10 +211,25 @@ export function drawMsLesions(
   result.realisedLoadMl = relabelled * grid.voxelMl;
   result.maxInverseResidualMm = stream.maxResidualMm();
   if (relabelled < targetVoxels - 1e-9) {
-    result.note = `stopped at maxLesions (${spec.maxLesions}) below the requested load`;
+    result.note =
+      maxLesions < spec.maxLesions
+        ? `the plan's ${plan.sites.length} sites ran out below the requested load`
+        : `stopped at maxLesions (${spec.maxLesions}) below the requested load`;
   }
   return result;
 }
+
+export const ms: PathologyModule<MsPlan> = {
+  id: 'ms',
+  labels: [PATHOLOGY_LABELS.msLesion],
+  needsDisplacement: true,
+  plan: (model, c, seed) => planMsLesions(model, c.msLesionLoadMl ?? 8, msStreamSeed(seed)),
+  async draw(ctx, plan) {
+    const deformation = await ctx.deformation();
+    const labels = await ctx.labels();
+    return { type: 'ms', ...drawMsLesions(ctx.model, labels, deformation, plan) };
+  },
+};
 
 /**
  * Flat indices (z outer, y, x inner) of the eligible voxels whose centre lies inside the

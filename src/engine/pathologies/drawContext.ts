@@ -1,0 +1,74 @@
+/**
+ * The DrawContext the orchestrator (sample.ts) hands to a module's `draw`: it owns the label
+ * map and converts it between a tensor (for tensor work, e.g. the glioma) and a mutable array
+ * (for sequential work, e.g. MS and stroke), downloading and uploading only when needed.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Model } from '../model/loadModel';
+import type { AnatomyTensors } from '../sampler/anatomy';
+import type { ConditionValues, Deformation, DrawContext } from './types';
+
+export class LabelMap implements DrawContext {
+  private tensor: tf.Tensor1D;
+  private array: Int32Array | null = null;
+  /** The array was handed to a module (it may have been edited): upload it before use. */
+  private arrayLive = false;
+  private readonly owned: tf.Tensor[] = [];
+
+  constructor(
+    readonly model: Model,
+    readonly conditions: ConditionValues,
+    readonly seed: number,
+    private readonly anatomy: AnatomyTensors,
+    private readonly scale: number,
+  ) {
+    this.tensor = anatomy.labelIndex;
+  }
+
+  labelTensor(): tf.Tensor1D {
+    if (this.arrayLive && this.array) {
+      this.setLabelTensor(tf.tensor1d(this.array, 'int32'));
+    }
+    return this.tensor;
+  }
+
+  setLabelTensor(t: tf.Tensor1D): void {
+    this.owned.push(t);
+    this.tensor = t;
+    this.array = null;
+    this.arrayLive = false;
+  }
+
+  async labels(): Promise<Int32Array> {
+    const a = await this.current();
+    this.arrayLive = true;
+    return a;
+  }
+
+  async templateIndex(): Promise<Int32Array> {
+    return new Int32Array(await this.anatomy.templateIndex.data());
+  }
+
+  async deformation(): Promise<Deformation> {
+    const u = this.anatomy.displacement;
+    if (!u) throw new Error('deformation() needs a module with needsDisplacement');
+    return { displacement: new Float32Array(await u.data()), scale: this.scale };
+  }
+
+  /** The final label map as array and tensor (the tensor stays owned by this object). */
+  async result(): Promise<{ labels: Int32Array; tensor: tf.Tensor1D }> {
+    const labels = await this.current();
+    return { labels, tensor: this.labelTensor() };
+  }
+
+  /** Free the tensors this object made (the anatomy's tensors stay with the caller). */
+  dispose(): void {
+    tf.dispose(this.owned);
+    this.owned.length = 0;
+  }
+
+  private async current(): Promise<Int32Array> {
+    if (!this.array) this.array = new Int32Array(await this.tensor.data());
+    return this.array;
+  }
+}
