@@ -19,19 +19,11 @@ import type { Model } from '../model/loadModel';
 import { groupMask } from '../model/labelTable';
 import { normals, normalsF32, streamSeed } from '../rng';
 import type { Contrast } from '../types';
+import { typedArrayKernelsActive } from '../kernels/path';
+import { blur3dArray, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
+import { seedFields } from './seedCache';
 
-export function gaussianKernel(sigma: number): Float32Array {
-  const r = Math.max(1, Math.ceil(3 * sigma));
-  const w = new Float32Array(2 * r + 1);
-  let sum = 0;
-  for (let i = -r; i <= r; i++) {
-    const v = Math.exp(-(i * i) / (2 * sigma * sigma));
-    w[i + r] = v;
-    sum += v;
-  }
-  for (let i = 0; i < w.length; i++) w[i] /= sum;
-  return w;
-}
+export { gaussianKernel, smoothedNoiseStd };
 
 /** Separable Gaussian blur of a [1, nz, ny, nx, 1] volume (zero padding). */
 export function blur3d(vol: tf.Tensor5D, sigma: number): tf.Tensor5D {
@@ -47,14 +39,6 @@ export function blur3d(vol: tf.Tensor5D, sigma: number): tf.Tensor5D {
     a.dispose();
     return tf.conv3d(b, kz, 1, 'same');
   });
-}
-
-/** Std of unit white noise after the separable filter of `sigma`: (Σw²)^(3/2). */
-export function smoothedNoiseStd(sigma: number): number {
-  if (!(sigma > 0)) return 1;
-  const w = gaussianKernel(sigma);
-  const s2 = w.reduce((s, v) => s + v * v, 0);
-  return Math.pow(s2, 1.5);
 }
 
 /** Per-label mean for `contrast`, with the optional age slope (T1w: mean += slope·(age−45)/10). */
@@ -112,8 +96,12 @@ export function renderContrast(
   age: number,
   seed: number,
 ): tf.Tensor3D {
-  const app = model.manifest.appearance;
   const [nx, ny, nz] = model.grid.shape;
+  if (typedArrayKernelsActive()) {
+    const labels = labelIndex.dataSync() as Int32Array;
+    return tf.tensor3d(renderContrastArray(model, labels, contrast, age, seed), [nz, ny, nx]);
+  }
+  const app = model.manifest.appearance;
   const n = model.grid.count;
   const shape5: [number, number, number, number, number] = [1, nz, ny, nx, 1];
   const means = labelMeans(model, contrast, age);
@@ -159,4 +147,63 @@ export function renderContrast(
     const imag = tf.mul(sigmaN, n2);
     return tf.sqrt(tf.add(tf.square(real), tf.square(imag))) as tf.Tensor3D;
   });
+}
+
+/**
+ * `renderContrast` on plain typed arrays (the CPU-side fast path): the same four steps with the
+ * same float32 operation order. The seed-only fields (smoothed texture noise, bias field, the two
+ * Rician noise volumes) come from the per-seed cache (render/seedCache.ts), so a condition change
+ * for a kept subject only pays for the label-dependent part: means/sds, the partial-volume blur
+ * and the final combine.
+ */
+export function renderContrastArray(
+  model: Model,
+  labels: Int32Array,
+  contrast: Contrast,
+  age: number,
+  seed: number,
+): Float32Array {
+  const app = model.manifest.appearance;
+  const n = model.grid.count;
+  if (labels.length !== n)
+    throw new Error(`renderContrast: ${labels.length} labels for ${n} voxels`);
+  const f = Math.fround;
+  const means = labelMeans(model, contrast, age);
+  const sds = Float32Array.from(app.contrasts[contrast].sd);
+  const fields = seedFields(model, seed);
+  // 1. Texture.
+  const textured = new Float32Array(n);
+  const tex = fields.texture;
+  for (let i = 0; i < n; i++) {
+    const l = labels[i];
+    textured[i] = means[l] + f(sds[l] * tex[i]);
+  }
+  // 2. Partial volume.
+  const biased = blur3dArray(textured, model.grid.shape, app.partialVolumeSigmaVoxels);
+  // 3. Bias field (in place) and the wm sums of step 4.
+  const bias = fields.bias;
+  const wmMask = groupMask(model.labels, 'wm');
+  let wmCount = 0;
+  let wmSum = 0;
+  for (let i = 0; i < n; i++) {
+    const b = f(biased[i] * bias[i]);
+    biased[i] = b;
+    if (wmMask[labels[i]]) {
+      wmCount++;
+      wmSum += b;
+    }
+  }
+  const fallback = Math.max(...means);
+  const wmMean = wmCount > 0 ? f(f(wmSum) / wmCount) : f(fallback);
+  const sigmaN = f(wmMean / app.snr);
+  // 4. Rician noise (into `textured`, no longer needed).
+  const out = textured;
+  const n1 = fields.noiseReal;
+  const n2 = fields.noiseImag;
+  for (let i = 0; i < n; i++) {
+    const re = f(biased[i] + f(sigmaN * n1[i]));
+    const im = f(sigmaN * n2[i]);
+    out[i] = Math.sqrt(f(f(re * re) + f(im * im)));
+  }
+  return out;
 }

@@ -14,7 +14,9 @@ import {
   trilinearOnLattice,
   type Points,
 } from './interpolate';
-import { getModelTensors } from './modelTensors';
+import { getModelArrays, getModelTensors } from './modelTensors';
+import { typedArrayKernelsActive } from '../kernels/path';
+import { warpLattice, warpPoints } from '../kernels/warp';
 
 export const SQUARING_STEPS = 6;
 
@@ -109,6 +111,35 @@ export function sampleAnatomyTensors(
   let kept = false;
   try {
     const C = model.manifest.calibration.gridCentreMm;
+    if (typedArrayKernelsActive()) {
+      // CPU-side backends: steps 6–7 as one pass over typed arrays (kernels/warp.ts).
+      const uData = u.dataSync() as Float32Array;
+      const arrays = getModelArrays(model, Boolean(mass || options.forceGather));
+      const w =
+        mass || options.forceGather
+          ? warpPoints(
+              uData,
+              vgrid,
+              model.grid,
+              arrays.outputCoords as Float32Array,
+              C,
+              scale,
+              arrays.templatePadded,
+              mass,
+            )
+          : warpLattice(
+              uData,
+              vgrid,
+              model.grid,
+              scaledAxes(model.grid, C, scale),
+              arrays.templatePadded,
+            );
+      const labelIndex = tf.tensor1d(w.labelIndex, 'int32');
+      const templateIndex = tf.tensor1d(w.templateIndex, 'int32');
+      if (!options.keepDisplacement) return { labelIndex, templateIndex };
+      kept = true;
+      return { labelIndex, templateIndex, displacement: u };
+    }
     const templateIndex = tf.tidy(() => {
       let xp: Points;
       let disp: tf.Tensor2D;

@@ -85,3 +85,25 @@ export function disposeModelTensors(model: Model): void {
 export function modelTensorCount(model: Model): number {
   return cache.has(model) ? 8 : 0;
 }
+
+/** Plain-array constants of the TypedArray kernels (kernels/warp.ts), built once per model. */
+export interface ModelArraysCache {
+  /** Template label indices + one trailing 0 (the "outside" sentinel at index N). */
+  templatePadded: Int32Array;
+  /** Output voxel centres as [x…, y…, z…] float32 planes (only built for the 8-gather path). */
+  outputCoords?: Float32Array;
+}
+
+const arrayCache = new WeakMap<Model, ModelArraysCache>();
+
+export function getModelArrays(model: Model, withCoords = false): ModelArraysCache {
+  let hit = arrayCache.get(model);
+  if (!hit) {
+    const templatePadded = new Int32Array(model.grid.count + 1);
+    templatePadded.set(model.arrays.templateLabels);
+    hit = { templatePadded };
+    arrayCache.set(model, hit);
+  }
+  if (withCoords && !hit.outputCoords) hit.outputCoords = worldCoordinatePlanes(model.grid);
+  return hit;
+}

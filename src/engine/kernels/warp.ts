@@ -1,0 +1,262 @@
+/**
+ * Steps 6–7 of MODEL_FORMAT.md §3 on plain typed arrays: output→template mapping
+ * p = x' + T(u, x') (trilinear lookup of the displacement u on the velocity grid) and the
+ * nearest-neighbour template label pull.
+ *
+ * The arithmetic is the tfjs path's (sampler/anatomy.ts, sampler/interpolate.ts) operation by
+ * operation in float32 (`Math.fround` after each op, as tfjs stores every intermediate in a
+ * Float32Array), so on the CPU backend both paths give bit-identical indices; the parity tests
+ * compare them on every backend. What changes is the cost: one pass over the voxels with no
+ * intermediate volumes, instead of ~100 tfjs kernels and ten full-volume gathers.
+ */
+import type { Grid } from '../model/grid';
+import type { Vec3 } from '../model/manifest';
+import { axisWeights } from '../sampler/interpolate';
+
+const f = Math.fround;
+
+export interface WarpResult {
+  /** Label index per output voxel (x fastest). */
+  labelIndex: Int32Array;
+  /** Flat template voxel per output voxel, or grid.count when outside. */
+  templateIndex: Int32Array;
+}
+
+export interface MassEffectSpec {
+  centreMm: Vec3;
+  radiusMm: number;
+  decayMm: number;
+}
+
+/** Nearest-voxel rounding constants of `grid` (float32, like the tfjs scalars). */
+function nearestConsts(grid: Grid) {
+  return {
+    ox: f(grid.origin[0]),
+    oy: f(grid.origin[1]),
+    oz: f(grid.origin[2]),
+    sx: f(grid.spacing[0]),
+    sy: f(grid.spacing[1]),
+    sz: f(grid.spacing[2]),
+  };
+}
+
+/**
+ * Step 6–7 when x' is a lattice (no mass effect): x' per axis (`axes`, from scaledAxes), the
+ * displacement u as [3, Nv] planes on `vgrid`. Lerps along x, then y, then z, exactly the order of
+ * `trilinearOnLattice`; the z pass is fused with the nearest-label pull.
+ */
+export function warpLattice(
+  u: Float32Array,
+  vgrid: Grid,
+  grid: Grid,
+  axes: [Float32Array, Float32Array, Float32Array],
+  templatePadded: Int32Array,
+): WarpResult {
+  const [vx, vy, vz] = vgrid.shape;
+  const [mx, my, mz] = [axes[0].length, axes[1].length, axes[2].length];
+  const wx = axisWeights(axes[0], vgrid.origin[0], vgrid.spacing[0], vx);
+  const wy = axisWeights(axes[1], vgrid.origin[1], vgrid.spacing[1], vy);
+  const wz = axisWeights(axes[2], vgrid.origin[2], vgrid.spacing[2], vz);
+  // Pass x: [3·vz·vy, vx] → [3·vz·vy, mx].
+  const rowsX = 3 * vz * vy;
+  const ax = new Float32Array(rowsX * mx);
+  for (let r = 0; r < rowsX; r++) {
+    const src = r * vx;
+    const dst = r * mx;
+    for (let i = 0; i < mx; i++) {
+      const g0 = u[src + wx.i0[i]];
+      const g1 = u[src + wx.i0[i] + 1];
+      ax[dst + i] = f(g0 + f(f(g1 - g0) * wx.w[i]));
+    }
+  }
+  // Pass y: [3·vz, vy, mx] → [3·vz, my, mx].
+  const ay = new Float32Array(3 * vz * my * mx);
+  for (let b = 0; b < 3 * vz; b++) {
+    for (let j = 0; j < my; j++) {
+      const s0 = (b * vy + wy.i0[j]) * mx;
+      const s1 = s0 + mx;
+      const dst = (b * my + j) * mx;
+      const w = wy.w[j];
+      for (let i = 0; i < mx; i++) {
+        const g0 = ax[s0 + i];
+        ay[dst + i] = f(g0 + f(f(ax[s1 + i] - g0) * w));
+      }
+    }
+  }
+  // Pass z fused with p = x' + d and the nearest-label pull.
+  const n = grid.count;
+  const [nx, ny, nz] = grid.shape;
+  if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
+  const c = nearestConsts(grid);
+  const plane = my * mx;
+  const labelIndex = new Int32Array(n);
+  const templateIndex = new Int32Array(n);
+  const strideY = nx;
+  const strideZ = nx * ny;
+  for (let k = 0; k < mz; k++) {
+    const w = wz.w[k];
+    const bx0 = (0 * vz + wz.i0[k]) * plane;
+    const by0 = (1 * vz + wz.i0[k]) * plane;
+    const bz0 = (2 * vz + wz.i0[k]) * plane;
+    const zk = axes[2][k];
+    const out0 = k * plane;
+    for (let j = 0; j < my; j++) {
+      const yj = axes[1][j];
+      for (let i = 0; i < mx; i++) {
+        const s = j * mx + i;
+        let g0 = ay[bx0 + s];
+        const dx = f(g0 + f(f(ay[bx0 + plane + s] - g0) * w));
+        g0 = ay[by0 + s];
+        const dy = f(g0 + f(f(ay[by0 + plane + s] - g0) * w));
+        g0 = ay[bz0 + s];
+        const dz = f(g0 + f(f(ay[bz0 + plane + s] - g0) * w));
+        const v = out0 + s;
+        const idx = nearestIndex(
+          f(axes[0][i] + dx),
+          f(yj + dy),
+          f(zk + dz),
+          c,
+          nx,
+          ny,
+          nz,
+          strideY,
+          strideZ,
+          n,
+        );
+        templateIndex[v] = idx;
+        labelIndex[v] = templatePadded[idx];
+      }
+    }
+  }
+  return { labelIndex, templateIndex };
+}
+
+/** floor(q + 0.5) per axis, clamped; grid.count when any axis was clamped (outside). */
+function nearestIndex(
+  px: number,
+  py: number,
+  pz: number,
+  c: ReturnType<typeof nearestConsts>,
+  nx: number,
+  ny: number,
+  nz: number,
+  strideY: number,
+  strideZ: number,
+  n: number,
+): number {
+  const qx = Math.floor(f(f(f(px - c.ox) / c.sx) + 0.5));
+  const qy = Math.floor(f(f(f(py - c.oy) / c.sy) + 0.5));
+  const qz = Math.floor(f(f(f(pz - c.oz) / c.sz) + 0.5));
+  if (qx < 0 || qx > nx - 1 || qy < 0 || qy > ny - 1 || qz < 0 || qz > nz - 1) return n;
+  return qx + qy * strideY + qz * strideZ;
+}
+
+/**
+ * Steps 6a–c and 7 at arbitrary x (the glioma mass effect bends the positions): optional mass
+ * effect M(x), x' = C + (M(x) − C)/k, 8-corner trilinear lookup of u (the order of `trilinear`),
+ * nearest-label pull. `coords` are the output voxel centres as [x…, y…, z…] float32 planes.
+ */
+export function warpPoints(
+  u: Float32Array,
+  vgrid: Grid,
+  grid: Grid,
+  coords: Float32Array,
+  centre: Vec3,
+  scale: number,
+  templatePadded: Int32Array,
+  mass?: MassEffectSpec,
+): WarpResult {
+  const n = grid.count;
+  const [nx, ny, nz] = grid.shape;
+  const nv = vgrid.count;
+  const [vx, vy, vz] = vgrid.shape;
+  const vox = [f(vgrid.origin[0]), f(vgrid.origin[1]), f(vgrid.origin[2])];
+  const vsp = [f(vgrid.spacing[0]), f(vgrid.spacing[1]), f(vgrid.spacing[2])];
+  const k = f(scale);
+  const C = [f(centre[0]), f(centre[1]), f(centre[2])];
+  const c = nearestConsts(grid);
+  const labelIndex = new Int32Array(n);
+  const templateIndex = new Int32Array(n);
+  const m0 = mass ? [f(mass.centreMm[0]), f(mass.centreMm[1]), f(mass.centreMm[2])] : [0, 0, 0];
+  const R = mass ? f(mass.radiusMm) : 0;
+  const R3 = mass ? f(mass.radiusMm ** 3) : 0;
+  const decay = mass ? f(mass.decayMm) : 1;
+  const third = f(1 / 3);
+  const eps = f(1e-6);
+  const x = [0, 0, 0];
+  const lo = [0, 0, 0];
+  const fw = [0, 0, 0];
+  const lim = [vx, vy, vz];
+  for (let v = 0; v < n; v++) {
+    x[0] = coords[v];
+    x[1] = coords[n + v];
+    x[2] = coords[2 * n + v];
+    if (mass) {
+      const d0 = f(x[0] - m0[0]);
+      const d1 = f(x[1] - m0[1]);
+      const d2 = f(x[2] - m0[2]);
+      const r = f(Math.sqrt(f(f(f(d0 * d0) + f(d1 * d1)) + f(d2 * d2))));
+      const rSrc = f(Math.pow(Math.max(f(f(Math.pow(r, 3)) - R3), 0), third));
+      const w = f(Math.exp(f(f(-Math.max(f(r - R), 0)) / decay)));
+      const newR = f(f(w * rSrc) + f(f(1 - w) * r));
+      const factor = f(newR / Math.max(r, eps));
+      x[0] = f(f(d0 * factor) + m0[0]);
+      x[1] = f(f(d1 * factor) + m0[1]);
+      x[2] = f(f(d2 * factor) + m0[2]);
+    }
+    for (let a = 0; a < 3; a++) {
+      const xp = f(f(f(x[a] - C[a]) / k) + C[a]);
+      x[a] = xp;
+      const q = Math.min(Math.max(f(f(xp - vox[a]) / vsp[a]), 0), lim[a] - 1);
+      const l = Math.min(Math.max(Math.floor(q), 0), lim[a] - 2);
+      lo[a] = l;
+      fw[a] = f(q - l);
+    }
+    const base = lo[0] + lo[1] * vx + lo[2] * vx * vy;
+    const fx0 = f(1 - fw[0]);
+    const fy0 = f(1 - fw[1]);
+    const fz0 = f(1 - fw[2]);
+    let a0 = 0;
+    let a1 = 0;
+    let a2 = 0;
+    let first = true;
+    for (let dz = 0; dz < 2; dz++) {
+      const wz = dz ? fw[2] : fz0;
+      for (let dy = 0; dy < 2; dy++) {
+        const wzy = f(wz * (dy ? fw[1] : fy0));
+        for (let dx = 0; dx < 2; dx++) {
+          const wt = f(wzy * (dx ? fw[0] : fx0));
+          const idx = base + dx + dy * vx + dz * vx * vy;
+          const t0 = f(u[idx] * wt);
+          const t1 = f(u[nv + idx] * wt);
+          const t2 = f(u[2 * nv + idx] * wt);
+          if (first) {
+            a0 = t0;
+            a1 = t1;
+            a2 = t2;
+            first = false;
+          } else {
+            a0 = f(a0 + t0);
+            a1 = f(a1 + t1);
+            a2 = f(a2 + t2);
+          }
+        }
+      }
+    }
+    const idx = nearestIndex(
+      f(x[0] + a0),
+      f(x[1] + a1),
+      f(x[2] + a2),
+      c,
+      nx,
+      ny,
+      nz,
+      nx,
+      nx * ny,
+      n,
+    );
+    templateIndex[v] = idx;
+    labelIndex[v] = templatePadded[idx];
+  }
+  return { labelIndex, templateIndex };
+}
