@@ -7,7 +7,7 @@ import {
   type BackendHealth,
   type JobStatus,
   type SubmitJobInput,
-} from '../../engine/client';
+} from '../../backend';
 import type { Conditions, LabelInfo, SampledVolume, SamplerName } from '../../engine/types';
 import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
 import type { BackendClientLike } from '../backendApi';
