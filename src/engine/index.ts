@@ -30,6 +30,7 @@ export { initBackend, benchmarkCurrentBackend } from './backends';
 export type { BackendChoice, BackendPreference } from './backends';
 export { EngineClient } from './engineClient';
 export type { EngineClientOptions, WorkerLike } from './engineClient';
+export { DEFAULT_LANE } from './protocol';
 export { SupersededError, ConditionsError } from './errors';
 export { normals, mulberry32 } from './rng';
 export { SOFTWARE_VERSION } from './version';
