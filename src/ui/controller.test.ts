@@ -276,4 +276,26 @@ describe('AppController views', () => {
     controller.removeView(controller.main); // the main view stays
     expect(controller.views).toHaveLength(1);
   });
+
+  it('linked viewers drive each other, also one attached later; unlinking clears it', async () => {
+    const { controller, viewer, moreViewers } = setup('?seed=7');
+    await controller.start();
+    controller.attachViewer({} as HTMLCanvasElement);
+    await flush();
+    controller.linkViewers(true);
+    expect(viewer.linked).toEqual([]); // alone
+    const second = controller.addView();
+    const other = new FakeViewer();
+    moreViewers.push(other);
+    controller.attachViewer({} as HTMLCanvasElement, second);
+    await flush();
+    expect(viewer.linked).toEqual([other]);
+    expect(other.linked).toEqual([viewer]);
+    controller.linkViewers(false);
+    expect(viewer.linked).toEqual([]);
+    expect(other.linked).toEqual([]);
+    controller.linkViewers(true);
+    controller.removeView(second);
+    expect(viewer.linked).toEqual([]);
+  });
 });

@@ -148,6 +148,8 @@ export class AppController {
   /** `?sampler=`: null = the model's default. */
   private sampler: SamplerName | null = null;
   private nextViewId = 1;
+  /** Whether the views' viewers move together (crosshair, pan/zoom, 3D angle). */
+  private viewersLinked = false;
 
   constructor(private readonly deps: AppDeps) {
     this.main = this.createView(MAIN_VIEW);
@@ -300,6 +302,18 @@ export class AppController {
     this.viewMap.delete(view.id);
     view.requestId++; // its request in flight is no longer wanted
     view.dispose();
+    this.relink();
+  }
+
+  /** Link (or unlink) the views' viewers: moving one moves the others. */
+  linkViewers(linked: boolean): void {
+    this.viewersLinked = linked;
+    this.relink();
+  }
+
+  private relink(): void {
+    const viewers = this.views.flatMap((v) => (v.viewerInst ? [v.viewerInst] : []));
+    for (const v of viewers) v.linkWith?.(this.viewersLinked ? viewers.filter((o) => o !== v) : []);
   }
 
   private syncUrl(): void {
@@ -408,6 +422,7 @@ export class AppController {
         inst = v;
         view.viewerInst = v;
         view.shownPathology = null;
+        this.relink();
         const s = view.viewer.getState();
         v.setOverlayVisible(s.overlay);
         v.setOverlayOpacity(s.opacity);
@@ -429,6 +444,7 @@ export class AppController {
       if (inst) {
         if (view.viewerInst === inst) view.viewerInst = null;
         inst.dispose();
+        this.relink();
       }
     };
   }

@@ -306,6 +306,11 @@ export class FakeViewer implements ViewerLike {
   screenshot() {
     return 'data:image/png;base64,';
   }
+  /** The viewers this one drives (linkWith). */
+  linked: ViewerLike[] = [];
+  linkWith(others: ViewerLike[]) {
+    this.linked = others;
+  }
   dispose() {
     this.disposed = true;
   }
