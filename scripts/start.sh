@@ -7,7 +7,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source scripts/lib.sh
 
 ensure_node_modules
-[ -f public/models/brainsynth-shape-v1/manifest.json ] ||
-  warn "public/models/brainsynth-shape-v1/manifest.json is missing: the app will report that the model cannot load"
+# the app loads the catalogue's default model (public/models/index.json)
+model=$(node -e 'const c=require("./public/models/index.json");const m=c.models.find((x)=>x.id===c.default)||{};process.stdout.write(m.path||(c.default+"/"))' 2>/dev/null || true)
+[ -n "$model" ] && [ -f "public/models/${model}manifest.json" ] ||
+  warn "the default model of public/models/index.json (${model:-unreadable}) has no manifest.json: the app will report that the model cannot load"
 echo "BrainSynth: open http://127.0.0.1:5173/"
 exec npx vite --host 127.0.0.1 --port 5173 --strictPort "$@"

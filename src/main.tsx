@@ -18,14 +18,16 @@ import { createRoot } from 'react-dom/client';
 import { App } from './ui/App';
 import { realBackend } from './ui/backendApi';
 import { AppController } from './ui/controller';
+import { defaultModelUrl } from './ui/catalogue';
 import { realEngine } from './ui/realEngine';
 import './ui/styles.css';
 
-const MODEL_URL = `${import.meta.env.BASE_URL}models/brainsynth-shape-v1/`;
+/** The model catalogue: the app loads its default model (catalogue.ts). */
+const CATALOGUE_URL = `${import.meta.env.BASE_URL}models/index.json`;
 
 const controller = new AppController({
   engine: realEngine,
-  modelUrl: MODEL_URL,
+  modelUrl: () => defaultModelUrl(CATALOGUE_URL),
   // NiiVue is large: load it in its own chunk while the UI and the sampler start
   createViewer: async (canvas) => (await import('./viewer')).Viewer.create(canvas),
   // optional full-size backend: ?backend_url= overrides VITE_BACKEND_URL (default :8000)

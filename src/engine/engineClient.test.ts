@@ -110,6 +110,35 @@ describe('EngineClient + worker host', () => {
     client.dispose();
   });
 
+  it('lanes: a newer request supersedes only its own lane; two lanes both finish', async () => {
+    const worker = fakeWorker();
+    const client = await EngineClient.create({
+      modelUrl: 'mem://model/',
+      backend: 'cpu',
+      createWorker: () => worker,
+    });
+    const a1 = client.sample(base, 1, undefined, 'view-a');
+    const b1 = client.sample({ ...base, age: 80 }, 2, undefined, 'view-b');
+    const a2 = client.sample(base, 3, undefined, 'view-a');
+    await expect(a1).rejects.toBeInstanceOf(SupersededError);
+    const [b, a] = await Promise.all([b1, a2]);
+    expect(b.metadata.seed).toBe(2);
+    expect(b.metadata.conditions.age).toBe(80);
+    expect(a.metadata.seed).toBe(3);
+    // the default lane is a lane of its own: it supersedes neither view
+    const d = client.sample(base, 4);
+    const b2 = client.sample(base, 5, undefined, 'view-b');
+    expect((await d).metadata.seed).toBe(4);
+    expect((await b2).metadata.seed).toBe(5);
+    // the worker dropped nothing of lane view-b while view-a's requests came and went
+    const superseded = worker.log
+      .filter((m) => m.type === 'superseded')
+      .map((m) => (m as { id: number }).id);
+    expect(superseded).not.toContain(2);
+    expect(superseded).not.toContain(5);
+    client.dispose();
+  });
+
   it('turns worker-side errors into rejected promises with the message', async () => {
     const client = await EngineClient.create({
       modelUrl: 'mem://model/',

@@ -1,14 +1,15 @@
 /**
  * Main-thread handle on the engine worker.
  *
- * `sample()` returns a promise per request; a newer request supersedes all older ones: their
- * promises reject at once with SupersededError (the UI ignores those) and their late answers
- * from the worker are dropped. Volumes arrive with their buffers transferred, not copied.
+ * `sample()` returns a promise per request. Requests travel in lanes (one per view; the
+ * default lane when none is named): a newer request supersedes the older ones of its own lane
+ * only — their promises reject at once with SupersededError (the UI ignores those) and their
+ * late answers from the worker are dropped. Volumes arrive with their buffers transferred.
  */
 import type { BackendPreference } from './backends';
 import { SupersededError } from './errors';
 import type { ModelManifest } from './model/manifest';
-import type { WorkerRequest, WorkerResponse } from './protocol';
+import { DEFAULT_LANE, type WorkerRequest, type WorkerResponse } from './protocol';
 import type { BackendName, Conditions, SampledVolume, SamplerName } from './types';
 
 /** The part of `Worker` the client uses (tests pass an in-process fake). */
@@ -27,6 +28,7 @@ export interface EngineClientOptions {
 }
 
 interface Waiter {
+  lane: string;
   resolve: (v: SampledVolume) => void;
   reject: (e: Error) => void;
 }
@@ -85,17 +87,26 @@ export class EngineClient {
     });
   }
 
-  /** `sampler` omitted: the model's default (the distilled student when it ships one). */
-  sample(conditions: Conditions, seed: number, sampler?: SamplerName): Promise<SampledVolume> {
+  /**
+   * `sampler` omitted: the model's default (the distilled student when it ships one).
+   * `lane`: requests of one lane supersede each other (one lane per view); other lanes' stay.
+   */
+  sample(
+    conditions: Conditions,
+    seed: number,
+    sampler?: SamplerName,
+    lane: string = DEFAULT_LANE,
+  ): Promise<SampledVolume> {
     if (this.disposed) return Promise.reject(new Error('EngineClient is disposed'));
     for (const [id, w] of this.waiters) {
+      if (w.lane !== lane) continue;
       w.reject(new SupersededError());
       this.waiters.delete(id);
     }
     const id = this.nextId++;
     return new Promise<SampledVolume>((resolve, reject) => {
-      this.waiters.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'sample', id, conditions, seed, sampler });
+      this.waiters.set(id, { lane, resolve, reject });
+      this.worker.postMessage({ type: 'sample', id, lane, conditions, seed, sampler });
     });
   }
 

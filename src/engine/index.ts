@@ -57,25 +57,7 @@ export { initBackend, benchmarkCurrentBackend } from './backends';
 export type { BackendChoice, BackendPreference } from './backends';
 export { EngineClient } from './engineClient';
 export type { EngineClientOptions, WorkerLike } from './engineClient';
+export { DEFAULT_LANE } from './protocol';
 export { SupersededError, ConditionsError } from './errors';
-export {
-  BackendClient,
-  BackendError,
-  isBackendError,
-  formatDetail,
-  readSse,
-  TERMINAL_STATES,
-} from './client';
-export type {
-  BackendClientOptions,
-  BackendErrorKind,
-  BackendHealth,
-  JobState,
-  JobStatus,
-  JobParameters,
-  ResultFile,
-  SubmitJobInput,
-  SseEvent,
-} from './client';
 export { normals, mulberry32 } from './rng';
 export { SOFTWARE_VERSION } from './version';

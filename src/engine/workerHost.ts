@@ -1,10 +1,12 @@
 /**
  * The worker's logic, free of worker globals so it can be unit-tested in Node.
  *
- * Superseding: sampling is one request at a time. A request that arrives while another runs
- * waits in a single slot; a newer one replaces it (the replaced one is answered 'superseded'
- * without running). The running one polls `isStale` between stages and stops early when a newer
- * request exists — its result would be thrown away by the client anyway.
+ * Superseding, per lane (protocol.ts): sampling is one request at a time. A request that
+ * arrives while another runs waits in its lane's single slot; a newer one of the same lane
+ * replaces it (the replaced one is answered 'superseded' without running). Waiting lanes are
+ * served in the order they first queued, so two views take turns. The running request polls
+ * `isStale` between stages and stops early when a newer request of its lane exists — its result
+ * would be thrown away by the client anyway. Other lanes never make it stale.
  */
 import {
   initBackend as defaultInitBackend,
@@ -16,6 +18,8 @@ import { loadModel as defaultLoadModel, type Model } from './model/loadModel';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 import { sample as defaultSample, type SampleOptions } from './sample';
 import type { SampledVolume } from './types';
+
+type SampleRequest = Extract<WorkerRequest, { type: 'sample' }>;
 
 export type PostFn = (msg: WorkerResponse, transfer?: Transferable[]) => void;
 
@@ -39,20 +43,24 @@ export function createWorkerHost(
   },
 ) {
   let model: Model | null = null;
-  let pending: Extract<WorkerRequest, { type: 'sample' }> | null = null;
+  /** One waiting request per lane; Map order = the order the lanes queued. */
+  const pending = new Map<string, SampleRequest>();
+  /** The newest request id seen per lane. */
+  const latest = new Map<string, number>();
   let busy = false;
-  let latestId = -Infinity;
 
   async function drain(): Promise<void> {
     busy = true;
     try {
-      while (pending) {
-        const req = pending;
-        pending = null;
+      for (;;) {
+        const next = pending.values().next();
+        if (next.done) break;
+        const req = next.value;
+        pending.delete(req.lane);
         try {
           if (!model) throw new Error('The engine is not initialised (no model loaded)');
           const volume = await deps.sample(model, req.conditions, req.seed, {
-            isStale: () => req.id !== latestId,
+            isStale: () => req.id !== latest.get(req.lane),
             sampler: req.sampler,
           });
           post({ type: 'result', id: req.id, volume }, [volume.image.buffer, volume.labels.buffer]);
@@ -89,9 +97,10 @@ export function createWorkerHost(
         return;
       }
       if (msg.type === 'sample') {
-        latestId = Math.max(latestId, msg.id);
-        if (pending) post({ type: 'superseded', id: pending.id });
-        pending = msg;
+        latest.set(msg.lane, Math.max(latest.get(msg.lane) ?? -Infinity, msg.id));
+        const replaced = pending.get(msg.lane);
+        if (replaced) post({ type: 'superseded', id: replaced.id });
+        pending.set(msg.lane, msg); // a replaced request's lane keeps its turn
         if (!busy) await drain();
       }
     },

@@ -1,13 +1,8 @@
 /**
- * The slice of the backend client (src/engine/client.ts) that the UI uses, as an interface:
+ * The slice of the backend client (src/backend) that the UI uses, as an interface:
  * the app receives a factory (the real one wraps BackendClient; unit tests pass fakes).
  */
-import {
-  BackendClient,
-  type BackendHealth,
-  type JobStatus,
-  type SubmitJobInput,
-} from '../engine/client';
+import { BackendClient, type BackendHealth, type JobStatus, type SubmitJobInput } from '../backend';
 
 export interface BackendClientLike {
   readonly baseUrl: string;

@@ -1,21 +1,31 @@
 import { describe, expect, it, vi } from 'vitest';
+import { DEFAULT_LANE } from '../engine/protocol';
 import { AppController, lesionCentroidMm } from './controller';
-import { createFakeEngine, FakeViewer, flush, seedCounter, type FakeEngine } from './testing/fakes';
+import {
+  createFakeEngine,
+  FakeViewer,
+  flush,
+  seedCounter,
+  smallManifest,
+  type FakeEngine,
+} from './testing/fakes';
 
 function setup(search = '', engine: FakeEngine = createFakeEngine()) {
   const history = { replaceState: vi.fn() };
   const saved: { name: string; blob: Blob }[] = [];
   const viewer = new FakeViewer();
+  /** Viewers for the next canvases (once empty, every canvas gets `viewer`). */
+  const moreViewers: FakeViewer[] = [];
   const controller = new AppController({
     engine,
     modelUrl: '/models/fake/',
-    createViewer: async () => viewer,
+    createViewer: async () => moreViewers.shift() ?? viewer,
     location: { search, pathname: '/', hash: '' },
     history,
     randomSeed: seedCounter(500),
     saveBlob: (blob, name) => saved.push({ blob, name }),
   });
-  return { controller, engine, viewer, history, saved };
+  return { controller, engine, viewer, moreViewers, history, saved };
 }
 
 describe('AppController', () => {
@@ -31,6 +41,7 @@ describe('AppController', () => {
     expect(engine.calls[0]).toEqual({
       seed: 123,
       conditions: { age: 72, sex: 'female', pathology: 'none', contrast: 'T1w' },
+      lane: DEFAULT_LANE,
     });
     expect(history.replaceState).toHaveBeenLastCalledWith(
       null,
@@ -190,6 +201,101 @@ describe('AppController', () => {
     expect(viewer.movedTo).toHaveLength(1);
     controller.focusLesion();
     expect(viewer.movedTo).toHaveLength(2);
-    expect(lesionCentroidMm(controller.engine.getState().volume!)).toEqual([-2, -1, -2]);
+    expect(lesionCentroidMm(controller.engine.getState().volume!, [700, 799])).toEqual([
+      -2, -1, -2,
+    ]);
+  });
+
+  it("the lesion is found by the manifest's labelRanges.pathology, not a fixed range", async () => {
+    // a model whose pathology labels live elsewhere: the fake's 701 is then no lesion
+    const engine = createFakeEngine({
+      manifest: {
+        ...smallManifest,
+        labelRanges: { ...smallManifest.labelRanges, pathology: [800, 899] },
+      },
+    });
+    const { controller, viewer } = setup('?seed=1&pathology=ms', engine);
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    controller.focusLesion();
+    expect(viewer.movedTo).toEqual([]);
+    expect(lesionCentroidMm(controller.engine.getState().volume!, [800, 899])).toBeNull();
+  });
+});
+
+describe('AppController views', () => {
+  it('two views sample concurrently in their own lanes without superseding each other', async () => {
+    const { controller, engine } = setup('?seed=7');
+    await controller.start();
+    const client = engine.client!;
+    client.manual = true;
+    const second = controller.addView();
+    expect(controller.views.map((v) => v.id)).toEqual(['main', second.id]);
+    expect(second.lane).not.toBe(controller.main.lane);
+    // the copy starts from the main view's subject, then goes its own way
+    expect(second.conditions.getState().seed).toBe(7);
+    second.conditions.getState().setCondition('age', 80);
+    controller.conditions.getState().setCondition('age', 30);
+    await flush();
+    // both views' newest requests are in flight at once (the second view's first one was
+    // superseded by its own newer request only)
+    expect(client.pendingLanes).toEqual([second.lane, controller.main.lane]);
+    expect(second.engine.getState().status).toBe('sampling');
+    expect(controller.engine.getState().status).toBe('sampling');
+    client.resolveNext(controller.main.lane);
+    client.resolveNext(second.lane);
+    await flush();
+    expect(controller.engine.getState()).toMatchObject({ status: 'ready', error: null });
+    expect(second.engine.getState()).toMatchObject({ status: 'ready', error: null });
+    expect(controller.engine.getState().volume!.metadata.conditions.age).toBe(30);
+    expect(second.engine.getState().volume!.metadata.conditions.age).toBe(80);
+    expect(second.engine.getState().volume!.metadata.seed).toBe(7);
+  });
+
+  it('each view has its own viewer; a closed view stops following its stores', async () => {
+    const { controller, engine, viewer, moreViewers } = setup('?seed=7');
+    await controller.start();
+    const second = controller.addView();
+    const other = new FakeViewer();
+    moreViewers.push(other);
+    controller.attachViewer({} as HTMLCanvasElement, second);
+    await flush();
+    expect(other.shown).toHaveLength(1);
+    expect(viewer.shown).toHaveLength(0);
+    second.viewer.getState().setOverlay(false);
+    expect(other.overlay).toBe(false);
+    expect(controller.viewer.getState().overlay).toBe(true);
+    const calls = engine.calls.length;
+    controller.removeView(second);
+    expect(controller.views).toHaveLength(1);
+    expect(other.disposed).toBe(true);
+    second.conditions.getState().setCondition('age', 66);
+    await flush();
+    expect(engine.calls).toHaveLength(calls);
+    controller.removeView(controller.main); // the main view stays
+    expect(controller.views).toHaveLength(1);
+  });
+
+  it('linked viewers drive each other, also one attached later; unlinking clears it', async () => {
+    const { controller, viewer, moreViewers } = setup('?seed=7');
+    await controller.start();
+    controller.attachViewer({} as HTMLCanvasElement);
+    await flush();
+    controller.linkViewers(true);
+    expect(viewer.linked).toEqual([]); // alone
+    const second = controller.addView();
+    const other = new FakeViewer();
+    moreViewers.push(other);
+    controller.attachViewer({} as HTMLCanvasElement, second);
+    await flush();
+    expect(viewer.linked).toEqual([other]);
+    expect(other.linked).toEqual([viewer]);
+    controller.linkViewers(false);
+    expect(viewer.linked).toEqual([]);
+    expect(other.linked).toEqual([]);
+    controller.linkViewers(true);
+    controller.removeView(second);
+    expect(viewer.linked).toEqual([]);
   });
 });

@@ -1,10 +1,13 @@
 /**
- * The app's glue, outside React: owns the three stores, the engine client and the viewer.
- * Components read stores and call these methods; they hold no logic of their own.
+ * The app's glue, outside React: owns the engine client and N views (view.ts: each its own
+ * conditions / engine / viewer stores and viewer handle, sampling in its own worker lane).
+ * Components read the stores of their view and call these methods; they hold no logic.
  *
- *   URL ─▶ conditionsStore ──(commit)──▶ engine.sample ─▶ engineStore.volume ─▶ viewer
- *              ▲                                                                  │
- *          controls                                             cursor ─▶ viewerStore
+ *   URL ─▶ conditionsStore ──(commit)──▶ engine.sample(lane) ─▶ engineStore.volume ─▶ viewer
+ *              ▲                                                                      │
+ *          controls                                                 cursor ─▶ viewerStore
+ *
+ * The app shows one view (MAIN_VIEW: it owns the URL and "Full size"); `addView` makes more.
  */
 import type { Conditions, SampledVolume, SamplerName } from '../engine/types';
 import type { CursorInfo, ViewerLike } from '../viewer/types';
@@ -14,18 +17,20 @@ import { fileName, saveBlob, type DownloadKind } from './downloads';
 import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
 import { FullSizeController } from './fullSize';
 import type { BackendStore } from './stores/backendStore';
-import { effectiveValues, type ConditionsSchema } from './schema';
-import { createConditionsStore, randomSeed, type ConditionsStore } from './stores/conditionsStore';
-import { createEngineStore, type EngineStore } from './stores/engineStore';
-import { createViewerStore, type ViewerStore } from './stores/viewerStore';
+import { effectiveValues, readConditionsSchema, type ConditionsSchema } from './schema';
+import { randomSeed, type ConditionsStore } from './stores/conditionsStore';
+import type { EngineState, EngineStore } from './stores/engineStore';
+import type { ViewerStore } from './stores/viewerStore';
 import { readUrl, writeUrl } from './url';
+import { MAIN_VIEW, ViewSession } from './view';
 
 /** Largest file accepted by "Open NIfTI…" (bytes). */
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
 export interface AppDeps {
   engine: EngineApi;
-  modelUrl: string;
+  /** The model's folder, or how to find it (the catalogue's default: catalogue.ts). */
+  modelUrl: string | (() => Promise<string>);
   createViewer: (canvas: HTMLCanvasElement) => Promise<ViewerLike>;
   /** Defaults to window.location / window.history. */
   location?: { search: string; pathname: string; hash: string };
@@ -84,13 +89,19 @@ export function summarize(vol: SampledVolume): VolumeSummary {
   return s;
 }
 
-/** Pathology labels (MODEL_FORMAT §4) live in 700–799. */
-export function isLesionLabel(value: number): boolean {
-  return value >= 700 && value <= 799;
+/** Inclusive [first, last] label values; the manifest's `labelRanges.pathology` for lesions. */
+export type LabelRange = readonly [number, number];
+
+/** Whether a label value is a pathology label (the manifest's `labelRanges.pathology`). */
+export function isLesionLabel(value: number, range: LabelRange): boolean {
+  return value >= range[0] && value <= range[1];
 }
 
 /** Centre (RAS mm) of the pathology-labelled voxels, or null when there are none. */
-export function lesionCentroidMm(vol: SampledVolume): [number, number, number] | null {
+export function lesionCentroidMm(
+  vol: SampledVolume,
+  range: LabelRange,
+): [number, number, number] | null {
   const [nx, ny] = vol.dims;
   let n = 0;
   let sx = 0;
@@ -98,7 +109,7 @@ export function lesionCentroidMm(vol: SampledVolume): [number, number, number] |
   let sz = 0;
   const labels = vol.labels;
   for (let i = 0; i < labels.length; i++) {
-    if (!isLesionLabel(labels[i])) continue;
+    if (!isLesionLabel(labels[i], range)) continue;
     n++;
     sx += i % nx;
     sy += Math.floor(i / nx) % ny;
@@ -124,28 +135,24 @@ export function backendFromSearch(search: string): BackendChoice {
 }
 
 export class AppController {
-  readonly conditions: ConditionsStore;
-  readonly engine: EngineStore;
-  readonly viewer: ViewerStore;
-  /** The 1 mm workflow ("Full size"); its state is `backend`. */
+  /** The views, in creation order; the first is MAIN_VIEW. */
+  private readonly viewMap = new Map<string, ViewSession>();
+  /** The view the app starts with: it owns the URL and the 1 mm workflow. */
+  readonly main: ViewSession;
+  /** The 1 mm workflow ("Full size") of the main view; its state is `backend`. */
   readonly fullSize: FullSizeController;
   private readonly backendUrl: BackendUrlChoice;
   private client: EngineClientLike | null = null;
-  private viewerInst: ViewerLike | null = null;
   private backendChoice: BackendChoice = 'auto';
   private backendExplicit = false;
   /** `?sampler=`: null = the model's default. */
   private sampler: SamplerName | null = null;
-  private requestId = 0;
-  /** Number of volumes the viewer has put on screen (e2e waits on it). */
-  rendered = 0;
-  private unsubscribers: (() => void)[] = [];
-  private shownPathology: string | null = null;
+  private nextViewId = 1;
+  /** Whether the views' viewers move together (crosshair, pan/zoom, 3D angle). */
+  private viewersLinked = false;
 
   constructor(private readonly deps: AppDeps) {
-    this.conditions = createConditionsStore(deps.randomSeed ?? randomSeed);
-    this.engine = createEngineStore();
-    this.viewer = createViewerStore();
+    this.main = this.createView(MAIN_VIEW);
     this.backendUrl = resolveBackendUrl(this.location.search, deps.backendUrl);
     this.fullSize = new FullSizeController(this.backendUrl.url, deps.backend, {
       currentRequest: () => {
@@ -164,8 +171,35 @@ export class AppController {
     });
   }
 
+  /** The main view's stores (what the one-view app shows). */
+  get conditions(): ConditionsStore {
+    return this.main.conditions;
+  }
+
+  get engine(): EngineStore {
+    return this.main.engine;
+  }
+
+  get viewer(): ViewerStore {
+    return this.main.viewer;
+  }
+
+  /** Number of volumes the main view's viewer has put on screen (e2e waits on it). */
+  get rendered(): number {
+    return this.main.rendered;
+  }
+
   get backend(): BackendStore {
     return this.fullSize.store;
+  }
+
+  /** Every view, main first. */
+  get views(): ViewSession[] {
+    return [...this.viewMap.values()];
+  }
+
+  view(id: string): ViewSession | undefined {
+    return this.viewMap.get(id);
   }
 
   private get location() {
@@ -173,7 +207,36 @@ export class AppController {
   }
 
   get schema(): ConditionsSchema | null {
-    return this.engine.getState().manifest?.conditionsSchema ?? null;
+    return this.engine.getState().schema;
+  }
+
+  private createView(id: string): ViewSession {
+    const view = new ViewSession(id, this.deps.randomSeed ?? randomSeed);
+    this.viewMap.set(id, view);
+    return view;
+  }
+
+  /** Resample a view whenever its committed conditions or seed change. */
+  private follow(view: ViewSession, onChange?: () => void): void {
+    view.unsubscribers.push(
+      view.conditions.subscribe((s, prev) => {
+        if (s.conditions !== prev.conditions || s.seed !== prev.seed) {
+          onChange?.();
+          void this.requestSample(view);
+        }
+      }),
+    );
+  }
+
+  /** The engine's shared state, as every view's engine store carries it. */
+  private engineShared(): Partial<EngineState> {
+    const main = this.main.engine.getState();
+    return {
+      manifest: main.manifest,
+      schema: main.schema,
+      backend: main.backend,
+      backendReason: main.backendReason,
+    };
   }
 
   async start(): Promise<void> {
@@ -182,11 +245,15 @@ export class AppController {
     this.engine.setState({ status: 'loading', error: null });
     // is a full-size backend there? (in parallel with the model; never blocks the app)
     void this.fullSize.check();
+    let schema: ConditionsSchema;
     try {
+      const modelUrl =
+        typeof this.deps.modelUrl === 'string' ? this.deps.modelUrl : await this.deps.modelUrl();
       this.client = await this.deps.engine.createClient({
-        modelUrl: this.deps.modelUrl,
+        modelUrl,
         backend: this.backendChoice,
       });
+      schema = readConditionsSchema(this.client.manifest.conditionsSchema);
     } catch (err) {
       this.engine.setState({
         status: 'error',
@@ -195,12 +262,7 @@ export class AppController {
       return;
     }
     const manifest = this.client.manifest;
-    const url = readUrl(
-      search,
-      manifest.conditionsSchema,
-      this.deps.engine,
-      this.deps.randomSeed ?? randomSeed,
-    );
+    const url = readUrl(search, schema, this.deps.engine, this.deps.randomSeed ?? randomSeed);
     this.backendExplicit = url.backendExplicit;
     this.sampler = url.sampler;
     this.conditions
@@ -208,20 +270,50 @@ export class AppController {
       .init(url.conditions, url.seed, [...url.errors, ...this.backendUrl.errors]);
     this.engine.setState({
       manifest,
+      schema,
       backend: this.client.backend,
       backendReason: this.client.backendReason,
       status: 'ready',
     });
-    this.unsubscribers.push(
-      this.conditions.subscribe((s, prev) => {
-        if (s.conditions !== prev.conditions || s.seed !== prev.seed) {
-          this.syncUrl();
-          void this.requestSample();
-        }
-      }),
-    );
+    this.follow(this.main, () => this.syncUrl());
     this.syncUrl();
-    await this.requestSample();
+    await this.requestSample(this.main);
+  }
+
+  /**
+   * A further view (e.g. for comparing conditions side by side): a copy of `from`'s conditions
+   * and seed (default: the main view's), sampling at once in its own lane. Call after start().
+   */
+  addView(from: ViewSession = this.main): ViewSession {
+    if (!this.client) throw new Error('the engine is not ready');
+    const view = this.createView(`view-${this.nextViewId++}`);
+    const src = from.conditions.getState();
+    view.conditions.getState().init(src.conditions, src.seed);
+    view.conditions.getState().setKeepSubject(src.keepSubject);
+    view.engine.setState({ ...this.engineShared(), status: 'ready' });
+    this.follow(view);
+    void this.requestSample(view);
+    return view;
+  }
+
+  /** Close a view that addView made (the main view stays). */
+  removeView(view: ViewSession): void {
+    if (view === this.main || this.viewMap.get(view.id) !== view) return;
+    this.viewMap.delete(view.id);
+    view.requestId++; // its request in flight is no longer wanted
+    view.dispose();
+    this.relink();
+  }
+
+  /** Link (or unlink) the views' viewers: moving one moves the others. */
+  linkViewers(linked: boolean): void {
+    this.viewersLinked = linked;
+    this.relink();
+  }
+
+  private relink(): void {
+    const viewers = this.views.flatMap((v) => (v.viewerInst ? [v.viewerInst] : []));
+    for (const v of viewers) v.linkWith?.(this.viewersLinked ? viewers.filter((o) => o !== v) : []);
   }
 
   private syncUrl(): void {
@@ -245,69 +337,76 @@ export class AppController {
     }
   }
 
-  /** Effective conditions for the engine: only the properties relevant to the pathology. */
-  currentConditions(): Conditions {
+  /**
+   * A view's effective conditions for the engine: only the properties relevant to the
+   * pathology, checked by the engine's validator (the store only ever commits valid values,
+   * so a failure here is a bug, reported as an Error).
+   */
+  currentConditions(view: ViewSession = this.main): Conditions {
     const schema = this.schema;
-    const { conditions } = this.conditions.getState();
-    return (schema ? effectiveValues(schema, conditions) : conditions) as unknown as Conditions;
+    if (!schema) throw new Error('the model is not loaded');
+    const values = effectiveValues(schema, view.conditions.getState().conditions);
+    const res = this.deps.engine.validateConditions(schema, values);
+    if (!res.ok) throw new Error(`Invalid conditions: ${res.errors.join('; ')}`);
+    return res.value;
   }
 
-  async requestSample(): Promise<void> {
+  async requestSample(view: ViewSession = this.main): Promise<void> {
     const client = this.client;
     if (!client) return;
-    const id = ++this.requestId;
-    const seed = this.conditions.getState().seed;
-    const conditions = this.currentConditions();
-    this.engine.setState({ status: 'sampling' });
+    const id = ++view.requestId;
+    const seed = view.conditions.getState().seed;
+    view.engine.setState({ status: 'sampling' });
     const t0 = performance.now();
     let vol: SampledVolume;
     try {
-      vol = await client.sample(conditions, seed, this.sampler ?? undefined);
+      const conditions = this.currentConditions(view);
+      vol = await client.sample(conditions, seed, this.sampler ?? undefined, view.lane);
     } catch (err) {
-      if (this.deps.engine.isSuperseded(err) || id !== this.requestId) return;
-      this.engine.setState({ status: 'error', error: `Sampling failed: ${message(err)}` });
+      if (this.deps.engine.isSuperseded(err) || id !== view.requestId) return;
+      view.engine.setState({ status: 'error', error: `Sampling failed: ${message(err)}` });
       return;
     }
-    if (id !== this.requestId) return;
+    if (id !== view.requestId) return;
     const ms = Number.isFinite(vol.metadata?.sampleMs)
       ? vol.metadata.sampleMs
       : performance.now() - t0;
-    this.engine.setState((s) => ({
+    view.engine.setState((s) => ({
       volume: vol,
       lastSampleMs: ms,
       error: null,
       samples: s.samples + 1,
     }));
-    this.viewer.setState({ userFile: null });
-    await this.render(vol);
-    if (id === this.requestId) this.engine.setState({ status: 'ready' });
+    view.viewer.setState({ userFile: null });
+    await this.render(vol, view);
+    if (id === view.requestId) view.engine.setState({ status: 'ready' });
   }
 
-  private async render(vol: SampledVolume): Promise<void> {
-    const v = this.viewerInst;
-    const manifest = this.engine.getState().manifest;
+  private async render(vol: SampledVolume, view: ViewSession): Promise<void> {
+    const v = view.viewerInst;
+    const manifest = view.engine.getState().manifest;
     if (!v || !manifest) return;
     try {
       await v.showVolume(vol, manifest.labels);
-      this.backend.getState().show('browser');
+      if (view === this.main) this.backend.getState().show('browser');
       // A new kind of pathology: bring its lesion into view (otherwise the crosshair stays put).
       const kind = vol.metadata.conditions.pathology;
-      if (kind !== this.shownPathology) {
-        this.shownPathology = kind;
-        const c = lesionCentroidMm(vol);
+      if (kind !== view.shownPathology) {
+        view.shownPathology = kind;
+        const c = lesionCentroidMm(vol, manifest.labelRanges.pathology);
         if (c) v.moveTo(c);
       }
-      this.rendered++;
+      view.rendered++;
     } catch (err) {
-      this.engine.setState({ error: `Display failed: ${message(err)}` });
+      view.engine.setState({ error: `Display failed: ${message(err)}` });
     }
   }
 
-  /** Create the viewer on a canvas; returns a synchronous dispose for React effects. */
-  attachViewer(canvas: HTMLCanvasElement): () => void {
+  /** Create a view's viewer on a canvas; returns a synchronous dispose for React effects. */
+  attachViewer(canvas: HTMLCanvasElement, view: ViewSession = this.main): () => void {
     let disposed = false;
     let inst: ViewerLike | null = null;
-    const unsub = this.viewer.subscribe((s, prev) => {
+    const unsub = view.viewer.subscribe((s, prev) => {
       if (!inst) return;
       if (s.overlay !== prev.overlay) inst.setOverlayVisible(s.overlay);
       if (s.opacity !== prev.opacity) inst.setOverlayOpacity(s.opacity);
@@ -321,34 +420,37 @@ export class AppController {
           return;
         }
         inst = v;
-        this.viewerInst = v;
-        this.shownPathology = null;
-        const s = this.viewer.getState();
+        view.viewerInst = v;
+        view.shownPathology = null;
+        this.relink();
+        const s = view.viewer.getState();
         v.setOverlayVisible(s.overlay);
         v.setOverlayOpacity(s.opacity);
         v.setRadiological(s.radiological);
-        v.onCursor((cursor: CursorInfo) => this.viewer.setState({ cursor }));
+        v.onCursor((cursor: CursorInfo) => view.viewer.setState({ cursor }));
         const full = this.backend.getState();
-        const vol = this.engine.getState().volume;
-        if (full.showing === 'full-size' && full.result) await this.display(full.result.volume);
-        else if (vol) await this.render(vol);
+        const vol = view.engine.getState().volume;
+        if (view === this.main && full.showing === 'full-size' && full.result)
+          await this.display(full.result.volume);
+        else if (vol) await this.render(vol, view);
       })
       .catch((err) => {
         if (!disposed)
-          this.engine.setState({ error: `The 3D viewer could not start: ${message(err)}` });
+          view.engine.setState({ error: `The 3D viewer could not start: ${message(err)}` });
       });
     return () => {
       disposed = true;
       unsub();
       if (inst) {
-        if (this.viewerInst === inst) this.viewerInst = null;
+        if (view.viewerInst === inst) view.viewerInst = null;
         inst.dispose();
+        this.relink();
       }
     };
   }
 
-  download(kind: DownloadKind): void {
-    const vol = this.engine.getState().volume;
+  download(kind: DownloadKind, view: ViewSession = this.main): void {
+    const vol = view.engine.getState().volume;
     if (!vol) return;
     const save = this.deps.saveBlob ?? saveBlob;
     const name = fileName(vol, kind);
@@ -362,53 +464,54 @@ export class AppController {
   }
 
   /** Open a user's .nii/.nii.gz; anything unusable gives a visible error and changes nothing. */
-  async openFile(file: File): Promise<void> {
+  async openFile(file: File, view: ViewSession = this.main): Promise<void> {
     try {
       if (file.size > MAX_UPLOAD_BYTES)
         throw new Error(`file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
       const bytes = new Uint8Array(await file.arrayBuffer());
       const parsed = this.deps.engine.parseNifti(bytes);
-      if (!this.viewerInst) throw new Error('the viewer is not ready');
-      await this.viewerInst.showUserVolume(parsed, file.name);
-      this.viewer.setState({ userFile: file.name, fileError: null, cursor: null });
+      if (!view.viewerInst) throw new Error('the viewer is not ready');
+      await view.viewerInst.showUserVolume(parsed, file.name);
+      view.viewer.setState({ userFile: file.name, fileError: null, cursor: null });
     } catch (err) {
-      this.viewer.setState({ fileError: `Could not open "${file.name}": ${message(err)}` });
+      view.viewer.setState({ fileError: `Could not open "${file.name}": ${message(err)}` });
     }
   }
 
-  dismissFileError(): void {
-    this.viewer.setState({ fileError: null });
+  dismissFileError(view: ViewSession = this.main): void {
+    view.viewer.setState({ fileError: null });
   }
 
   /** Show a volume that is not the browser's sample (the 1 mm result); errors propagate. */
   private async display(vol: SampledVolume): Promise<void> {
-    const v = this.viewerInst;
-    const manifest = this.engine.getState().manifest;
+    const view = this.main;
+    const v = view.viewerInst;
+    const manifest = view.engine.getState().manifest;
     if (!v || !manifest) throw new Error('the viewer is not ready');
     await v.showVolume(vol, manifest.labels);
-    this.viewer.setState({ userFile: null });
-    this.rendered++;
+    view.viewer.setState({ userFile: null });
+    view.rendered++;
   }
 
-  /** Return from an uploaded file (or the 1 mm result) to the browser's generated volume. */
-  async showGenerated(): Promise<void> {
-    const vol = this.engine.getState().volume;
-    this.viewer.setState({ userFile: null });
-    if (vol) await this.render(vol);
+  /** Return from an uploaded file (or the 1 mm result) to the view's generated volume. */
+  async showGenerated(view: ViewSession = this.main): Promise<void> {
+    const vol = view.engine.getState().volume;
+    view.viewer.setState({ userFile: null });
+    if (vol) await this.render(vol, view);
   }
 
-  /** Move the crosshair to the centre of the current lesion(s), if any. */
-  focusLesion(): void {
-    const vol = this.engine.getState().volume;
-    const c = vol ? lesionCentroidMm(vol) : null;
-    if (c && this.viewerInst && !this.viewer.getState().userFile) this.viewerInst.moveTo(c);
+  /** Move the view's crosshair to the centre of its current lesion(s), if any. */
+  focusLesion(view: ViewSession = this.main): void {
+    const { volume, manifest } = view.engine.getState();
+    const c = volume && manifest ? lesionCentroidMm(volume, manifest.labelRanges.pathology) : null;
+    if (c && view.viewerInst && !view.viewer.getState().userFile) view.viewerInst.moveTo(c);
   }
 
-  screenshot(): string {
-    return this.viewerInst?.screenshot() ?? '';
+  screenshot(view: ViewSession = this.main): string {
+    return view.viewerInst?.screenshot() ?? '';
   }
 
-  /** Small, stable snapshot for end-to-end tests (window.__brainsynth.state). */
+  /** Small, stable snapshot of the main view for end-to-end tests (window.__brainsynth.state). */
   snapshot() {
     const e = this.engine.getState();
     const c = this.conditions.getState();
@@ -422,7 +525,7 @@ export class AppController {
       rendered: this.rendered,
       error: e.error,
       model: e.manifest ? { id: e.manifest.id, version: e.manifest.version } : null,
-      conditions: this.currentConditions(),
+      conditions: this.schema ? effectiveValues(this.schema, c.conditions) : c.conditions,
       seed: c.seed,
       keepSubject: c.keepSubject,
       errors: [...c.errors],
@@ -433,13 +536,12 @@ export class AppController {
         cursor: v.cursor,
         userFile: v.userFile,
         fileError: v.fileError,
-        view: this.viewerInst?.viewState() ?? null,
+        view: this.main.viewerInst?.viewState() ?? null,
       },
       volume: e.volume ? summarize(e.volume) : null,
       fullSize: this.fullSizeSnapshot(),
     };
   }
-
   private fullSizeSnapshot() {
     const b = this.backend.getState();
     const r = b.result;
@@ -473,8 +575,7 @@ export class AppController {
   }
 
   dispose(): void {
-    for (const u of this.unsubscribers) u();
-    this.unsubscribers = [];
+    for (const view of this.viewMap.values()) for (const u of view.unsubscribers.splice(0)) u();
     this.fullSize.dispose();
     this.client?.dispose?.();
   }

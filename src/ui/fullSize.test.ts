@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BackendError } from '../engine/client';
+import { BackendError } from '../backend';
 import { AppController } from './controller';
 import {
   createFakeEngine,

@@ -6,7 +6,7 @@
  *   click ─▶ health ─▶ POST /jobs ─▶ events (or polling) ─▶ download image + dseg + sidecar
  *         ─▶ parseNifti ─▶ SampledVolume (1 mm) ─▶ viewer        (store: phase, progress, stage)
  */
-import { isBackendError, TERMINAL_STATES, type JobStatus } from '../engine/client';
+import { isBackendError, TERMINAL_STATES, type JobStatus } from '../backend';
 import type { Conditions, SampledVolume } from '../engine/types';
 import type { BackendClientLike, BackendFactory } from './backendApi';
 import { baseName } from './downloads';

@@ -9,14 +9,14 @@ import {
   toNifti,
   validateConditions,
 } from '../engine';
-import type { EngineApi, EngineClientLike, ParsedNifti } from './engineApi';
+import type { EngineApi } from './engineApi';
 
 export const realEngine: EngineApi = {
-  createClient: async (opts) => (await EngineClient.create(opts)) as unknown as EngineClientLike,
+  createClient: (opts) => EngineClient.create(opts),
   isSuperseded: (err) => err instanceof SupersededError,
   toNifti: (vol, kind) => toNifti(vol, kind),
-  sidecar: (vol) => sidecar(vol) as object,
-  parseNifti: (bytes) => parseNifti(bytes) as unknown as ParsedNifti,
+  sidecar: (vol) => sidecar(vol),
+  parseNifti: (bytes) => parseNifti(bytes),
   validateConditions: (schema, input) => validateConditions(schema, input),
   defaultsFromSchema: (schema) => defaultsFromSchema(schema),
   conditionsFromSearchParams: (schema, params) => conditionsFromSearchParams(schema, params),

@@ -3,6 +3,7 @@ import {
   effectiveValues,
   numberProblem,
   orderedNames,
+  readConditionsSchema,
   stepDecimals,
   visibleControls,
   type NumberControlSpec,
@@ -73,5 +74,19 @@ describe('schema → controls', () => {
     expect(numberProblem(spec, Number.NaN)).toMatch(/not a number/);
     expect(stepDecimals(0.05)).toBe(2);
     expect(stepDecimals(1)).toBe(0);
+  });
+
+  it('reads the manifest schema, keeping every keyword; refuses what it cannot show', () => {
+    const json = { ...smallSchema, $id: 'x', additionalProperties: false };
+    const read = readConditionsSchema(json);
+    expect(read).toEqual(json);
+    expect(read.properties.age).toBe(smallSchema.properties.age);
+    expect(() => readConditionsSchema({})).toThrow(/no "properties" object/);
+    expect(() => readConditionsSchema({ properties: { age: { type: 'number' } } })).toThrow(
+      /property "age" is neither a string enum nor a number with minimum and maximum/,
+    );
+    expect(() => readConditionsSchema({ properties: {}, 'x-order': [1] })).toThrow(
+      /"x-order" is not a list of property names/,
+    );
   });
 });

@@ -1,8 +1,12 @@
 /**
  * Reading the conditions JSON Schema (manifest.conditionsSchema) for building controls.
  * The schema is the single source of truth: titles, units, ranges, steps, defaults,
- * enum titles, visibility (`x-showWhen`) and order (`x-order`) all come from it.
+ * enum titles, visibility (`x-showWhen`) and order (`x-order`) all come from it. Which
+ * properties apply is the engine's rule (`isRelevant`), not a copy of it.
  */
+import { isRelevant } from '../engine/conditions';
+import type { JsonSchema } from '../engine/model/manifest';
+import type { Conditions } from '../engine/types';
 
 export interface NumberProperty {
   type: 'number' | 'integer';
@@ -39,6 +43,11 @@ export interface ConditionsSchema {
 
 export type ConditionValues = Record<string, number | string | undefined>;
 
+/** Validated engine conditions as the schema-driven UI's plain record (a shallow copy). */
+export function conditionValues(c: Conditions): ConditionValues {
+  return { ...c };
+}
+
 export interface NumberControlSpec {
   kind: 'number';
   name: string;
@@ -70,13 +79,48 @@ export function orderedNames(schema: ConditionsSchema): string[] {
   return [...order, ...all.filter((n) => !order.includes(n))];
 }
 
-/** Whether a property is relevant for the current values (its `x-showWhen` holds). */
-export function isVisible(prop: SchemaProperty, values: ConditionValues): boolean {
-  const when = prop['x-showWhen'];
-  if (!when) return true;
-  return Object.entries(when).every(([key, expected]) =>
-    Array.isArray(expected) ? expected.includes(values[key]) : values[key] === expected,
+function isRecord(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function isSchemaProperty(p: unknown): p is SchemaProperty {
+  if (!isRecord(p)) return false;
+  if (p.type === 'string')
+    return Array.isArray(p.enum) && p.enum.every((v) => typeof v === 'string');
+  return (
+    (p.type === 'number' || p.type === 'integer') &&
+    typeof p.minimum === 'number' &&
+    typeof p.maximum === 'number'
   );
+}
+
+/**
+ * The manifest's conditions schema, checked to be one the UI can build controls for: every
+ * property an enum of strings or a bounded number. The result keeps every keyword of the
+ * original (the engine validates requests against it); a schema the UI cannot show is an
+ * Error naming the property.
+ */
+export function readConditionsSchema(json: JsonSchema): ConditionsSchema {
+  const props = json.properties;
+  if (!isRecord(props)) throw new Error('the conditions schema has no "properties" object');
+  const properties: Record<string, SchemaProperty> = {};
+  for (const [name, p] of Object.entries(props)) {
+    if (!isSchemaProperty(p))
+      throw new Error(
+        `the conditions schema's property "${name}" is neither a string enum nor a number with minimum and maximum`,
+      );
+    properties[name] = p;
+  }
+  for (const key of ['required', 'x-order']) {
+    const list = json[key];
+    if (list !== undefined && !(Array.isArray(list) && list.every((n) => typeof n === 'string')))
+      throw new Error(`the conditions schema's "${key}" is not a list of property names`);
+  }
+  if (json.title !== undefined && typeof json.title !== 'string')
+    throw new Error('the conditions schema\'s "title" is not a string');
+  const out: ConditionsSchema = { properties };
+  for (const [key, value] of Object.entries(json)) if (key !== 'properties') out[key] = value;
+  return out;
 }
 
 export function controlSpec(name: string, prop: SchemaProperty): ControlSpec {
@@ -107,7 +151,7 @@ export function controlSpec(name: string, prop: SchemaProperty): ControlSpec {
 /** Control specs for the properties visible with the given values, in schema order. */
 export function visibleControls(schema: ConditionsSchema, values: ConditionValues): ControlSpec[] {
   return orderedNames(schema)
-    .filter((n) => isVisible(schema.properties[n], values))
+    .filter((n) => isRelevant(schema.properties[n], values))
     .map((n) => controlSpec(n, schema.properties[n]));
 }
 
@@ -119,7 +163,7 @@ export function effectiveValues(
   const out: ConditionValues = {};
   for (const name of orderedNames(schema)) {
     const v = values[name];
-    if (v !== undefined && isVisible(schema.properties[name], values)) out[name] = v;
+    if (v !== undefined && isRelevant(schema.properties[name], values)) out[name] = v;
   }
   return out;
 }

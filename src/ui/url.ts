@@ -6,7 +6,12 @@
  */
 import type { SamplerName } from '../engine/types';
 import { BACKEND_CHOICES, SAMPLER_CHOICES, type BackendChoice, type EngineApi } from './engineApi';
-import { effectiveValues, type ConditionValues, type ConditionsSchema } from './schema';
+import {
+  conditionValues,
+  effectiveValues,
+  type ConditionValues,
+  type ConditionsSchema,
+} from './schema';
 import { MAX_SEED } from './stores/conditionsStore';
 
 /** Parameters that are not conditions. */
@@ -37,7 +42,7 @@ export function readUrl(
 ): UrlState {
   const params = new URLSearchParams(search);
   const errors: string[] = [];
-  const defaults = engine.defaultsFromSchema(schema) as unknown as ConditionValues;
+  const defaults = conditionValues(engine.defaultsFromSchema(schema));
 
   const condParams = new URLSearchParams();
   for (const [k, v] of params)
@@ -46,7 +51,7 @@ export function readUrl(
   let conditions: ConditionValues = { ...defaults };
   if ([...condParams.keys()].length > 0) {
     const res = engine.conditionsFromSearchParams(schema, condParams);
-    if (res.ok) conditions = { ...defaults, ...(res.value as unknown as ConditionValues) };
+    if (res.ok) conditions = { ...defaults, ...conditionValues(res.value) };
     else errors.push(...res.errors);
   }
 
@@ -61,14 +66,16 @@ export function readUrl(
   let backend: BackendChoice = 'auto';
   const rawBackend = params.get('backend');
   if (rawBackend !== null) {
-    if ((BACKEND_CHOICES as string[]).includes(rawBackend)) backend = rawBackend as BackendChoice;
+    const known = BACKEND_CHOICES.find((b) => b === rawBackend);
+    if (known) backend = known;
     else errors.push(`backend: "${rawBackend}" is not one of ${BACKEND_CHOICES.join(', ')}`);
   }
 
   let sampler: SamplerName | null = null;
   const rawSampler = params.get('sampler');
   if (rawSampler !== null) {
-    if ((SAMPLER_CHOICES as string[]).includes(rawSampler)) sampler = rawSampler as SamplerName;
+    const known = SAMPLER_CHOICES.find((s) => s === rawSampler);
+    if (known) sampler = known;
     else errors.push(`sampler: "${rawSampler}" is not one of ${SAMPLER_CHOICES.join(', ')}`);
   }
 

@@ -271,6 +271,18 @@ export class Viewer implements ViewerLike {
     return this.nv.canvas?.toDataURL('image/png') ?? '';
   }
 
+  /**
+   * Make this viewer drive `others` (crosshair, pan/zoom, 3D angle: NiiVue's broadcastTo).
+   * Link viewers both ways by calling it on each; an empty list unlinks. Only NiiVue viewers
+   * can follow (anything else in the list is skipped).
+   */
+  linkWith(others: ViewerLike[]): void {
+    const nvs = others
+      .filter((o): o is Viewer => o instanceof Viewer && o !== this)
+      .map((o) => o.nv);
+    this.nv.broadcastTo(nvs, { '2d': true, '3d': true });
+  }
+
   dispose(): void {
     this.cursorCb = null;
     this.removeAll();

@@ -47,5 +47,7 @@ export interface ViewerLike {
   viewState(): ViewState;
   /** PNG data URL of the current canvas. */
   screenshot(): string;
+  /** Make this viewer drive `others` (crosshair, pan/zoom, 3D angle); [] unlinks. */
+  linkWith?(others: ViewerLike[]): void;
   dispose(): void;
 }

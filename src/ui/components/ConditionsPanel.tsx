@@ -6,7 +6,7 @@ import { NumberControl } from './NumberControl';
 
 /** Controls generated from manifest.conditionsSchema (order, visibility, ranges, units). */
 export function ConditionsPanel() {
-  const schema = useEngine((s) => s.manifest?.conditionsSchema ?? null);
+  const schema = useEngine((s) => s.schema);
   const conditions = useConditions((s) => s.conditions);
   const setCondition = useConditions((s) => s.setCondition);
   const specs = useMemo(

@@ -1,14 +1,20 @@
 import { useId } from 'react';
-import { useController, useEngine, useViewerState } from '../context';
+import { useController, useEngine, useView, useViewerState } from '../context';
 import { isLesionLabel, summarize } from '../controller';
 
 /** Label overlay on/off + opacity, radiological/neurological convention. */
 export function DisplayPanel() {
   const id = useId();
   const controller = useController();
-  const hasLesion = useEngine(
-    (s) => s.volume !== null && summarize(s.volume).labelsPresent.some(isLesionLabel),
-  );
+  const view = useView();
+  const hasLesion = useEngine((s) => {
+    const range = s.manifest?.labelRanges.pathology;
+    return (
+      s.volume !== null &&
+      range !== undefined &&
+      summarize(s.volume).labelsPresent.some((v) => isLesionLabel(v, range))
+    );
+  });
   const overlay = useViewerState((s) => s.overlay);
   const opacity = useViewerState((s) => s.opacity);
   const radiological = useViewerState((s) => s.radiological);
@@ -46,7 +52,7 @@ export function DisplayPanel() {
         Radiological convention
       </label>
       {hasLesion && (
-        <button type="button" onClick={() => controller.focusLesion()}>
+        <button type="button" onClick={() => controller.focusLesion(view)}>
           Go to lesion
         </button>
       )}

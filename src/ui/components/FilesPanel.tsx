@@ -1,22 +1,35 @@
 import { useId } from 'react';
-import { useController, useEngine, useViewerState } from '../context';
+import { useController, useEngine, useView, useViewerState } from '../context';
 
 /** Downloads of the current sample, and "Open NIfTI…" for a user's own file. */
 export function FilesPanel() {
   const controller = useController();
+  const view = useView();
   const id = useId();
   const hasVolume = useEngine((s) => s.volume !== null);
   const fileError = useViewerState((s) => s.fileError);
   return (
     <div className="files">
       <div className="buttons">
-        <button type="button" disabled={!hasVolume} onClick={() => controller.download('image')}>
+        <button
+          type="button"
+          disabled={!hasVolume}
+          onClick={() => controller.download('image', view)}
+        >
           Download image (.nii.gz)
         </button>
-        <button type="button" disabled={!hasVolume} onClick={() => controller.download('labels')}>
+        <button
+          type="button"
+          disabled={!hasVolume}
+          onClick={() => controller.download('labels', view)}
+        >
           Download labels (.nii.gz)
         </button>
-        <button type="button" disabled={!hasVolume} onClick={() => controller.download('sidecar')}>
+        <button
+          type="button"
+          disabled={!hasVolume}
+          onClick={() => controller.download('sidecar', view)}
+        >
           Download sidecar (.json)
         </button>
       </div>
@@ -31,13 +44,13 @@ export function FilesPanel() {
         onChange={(e) => {
           const file = e.target.files?.[0];
           e.target.value = '';
-          if (file) void controller.openFile(file);
+          if (file) void controller.openFile(file, view);
         }}
       />
       {fileError && (
         <div className="error" role="alert">
           <span>{fileError}</span>
-          <button type="button" className="link" onClick={() => controller.dismissFileError()}>
+          <button type="button" className="link" onClick={() => controller.dismissFileError(view)}>
             Dismiss
           </button>
         </div>

@@ -1,7 +1,7 @@
 // @vitest-environment jsdom
 import { act, cleanup, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BackendError } from '../../engine/client';
+import { BackendError } from '../../backend';
 import { App } from '../App';
 import { AppController } from '../controller';
 import {

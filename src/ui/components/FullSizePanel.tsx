@@ -1,5 +1,6 @@
 import { useConditions, useController, useBackend, useEngine } from '../context';
 import { START_HINT } from '../fullSize';
+import { conditionValues } from '../schema';
 import { isActive } from '../stores/backendStore';
 
 function describe(c: { age?: unknown; sex?: unknown; pathology?: unknown }, seed: number) {
@@ -17,7 +18,7 @@ export function useFullSizeStale(): boolean {
       result !== null &&
       (s.seed !== result.seed ||
         Object.entries(controller.currentConditions()).some(
-          ([k, v]) => (result.conditions as unknown as Record<string, unknown>)[k] !== v,
+          ([k, v]) => conditionValues(result.conditions)[k] !== v,
         )),
   );
 }

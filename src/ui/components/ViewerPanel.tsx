@@ -1,18 +1,21 @@
 import { useEffect, useRef } from 'react';
-import { useBackend, useController, useEngine, useViewerState } from '../context';
+import { useBackend, useController, useEngine, useView, useViewerState } from '../context';
 import { isActive } from '../stores/backendStore';
 import { useFullSizeStale } from './FullSizePanel';
 
 /** The NiiVue stage: a canvas made per mount (clean re-mounts), plus small overlays. */
 export function ViewerPanel() {
   const controller = useController();
+  const view = useView();
+  const isMain = view === controller.main;
   const host = useRef<HTMLDivElement>(null);
   const status = useEngine((s) => s.status);
   const cursor = useViewerState((s) => s.cursor);
   const userFile = useViewerState((s) => s.userFile);
   const showing = useBackend((s) => s.showing);
-  const hasFullSize = useBackend((s) => s.result !== null);
-  const fullSizeActive = useBackend((s) => isActive(s.phase));
+  // the 1 mm workflow belongs to the main view
+  const hasFullSize = useBackend((s) => s.result !== null) && isMain;
+  const fullSizeActive = useBackend((s) => isActive(s.phase)) && isMain;
   const fullSizePct = useBackend((s) => Math.round(s.progress * 100));
   const stale = useFullSizeStale();
 
@@ -24,12 +27,12 @@ export function ViewerPanel() {
     canvas.setAttribute('role', 'img');
     canvas.dataset.testid = 'viewer-canvas';
     el.appendChild(canvas);
-    const detach = controller.attachViewer(canvas);
+    const detach = controller.attachViewer(canvas, view);
     return () => {
       detach();
       canvas.remove();
     };
-  }, [controller]);
+  }, [controller, view]);
 
   return (
     <div className="stage">
@@ -72,7 +75,11 @@ export function ViewerPanel() {
       {userFile && (
         <div className="banner">
           Showing uploaded file <strong>{userFile}</strong>
-          <button type="button" className="link" onClick={() => void controller.showGenerated()}>
+          <button
+            type="button"
+            className="link"
+            onClick={() => void controller.showGenerated(view)}
+          >
             Back to generated brain
           </button>
         </div>

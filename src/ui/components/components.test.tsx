@@ -2,7 +2,9 @@
 import { act, cleanup, fireEvent, render, screen, within } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
+import { AppContext, ViewContext } from '../context';
 import { AppController } from '../controller';
+import { ConditionsPanel } from './ConditionsPanel';
 import { createFakeEngine, FakeViewer, flush, seedCounter } from '../testing/fakes';
 import { TYPING_DEBOUNCE_MS } from './NumberControl';
 
@@ -185,5 +187,29 @@ describe('status, notices, files', () => {
       });
     });
     expect(screen.getByTestId('structure').textContent).toBe('Left-Lateral-Ventricle');
+  });
+});
+
+describe('views', () => {
+  it('a panel inside a ViewContext reads and commits to that view only', async () => {
+    const { controller } = await renderApp('?seed=5&age=40');
+    const second = controller.addView();
+    cleanup();
+    render(
+      <AppContext.Provider value={controller}>
+        <ViewContext.Provider value={second}>
+          <ConditionsPanel />
+        </ViewContext.Provider>
+      </AppContext.Provider>,
+    );
+    const age = screen.getByLabelText('Age') as HTMLInputElement;
+    expect(age.value).toBe('40');
+    await act(async () => {
+      fireEvent.change(age, { target: { value: '70' } });
+      fireEvent.pointerUp(age);
+      await flush();
+    });
+    expect(second.conditions.getState().conditions.age).toBe(70);
+    expect(controller.conditions.getState().conditions.age).toBe(40);
   });
 });

@@ -9,7 +9,7 @@
  * showing: which volume the viewer shows — the browser's 2 mm sample or the 1 mm result.
  */
 import { createStore } from 'zustand/vanilla';
-import type { JobStatus } from '../../engine/client';
+import type { JobStatus } from '../../backend';
 import type { Conditions, SampledVolume } from '../../engine/types';
 
 export type BackendAvailability = 'unknown' | 'absent' | 'ready' | 'busy';

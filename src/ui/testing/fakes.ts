@@ -7,7 +7,8 @@ import {
   type BackendHealth,
   type JobStatus,
   type SubmitJobInput,
-} from '../../engine/client';
+} from '../../backend';
+import { DEFAULT_LANE } from '../../engine/protocol';
 import type { Conditions, LabelInfo, SampledVolume, SamplerName } from '../../engine/types';
 import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
 import type { BackendClientLike } from '../backendApi';
@@ -76,7 +77,7 @@ export const smallManifest: ModelManifest = {
   version: '0.0.1',
   conditionsSchema: smallSchema,
   labels: smallLabels,
-  grid: { shape: [4, 3, 2], spacing: [2, 2, 2] },
+  labelRanges: { intracranial: [1, 499], extraCerebral: [500, 599], pathology: [700, 799] },
 };
 
 type Props = ConditionsSchema['properties'];
@@ -167,6 +168,7 @@ export interface SampleCall {
   conditions: Conditions;
   seed: number;
   sampler?: SamplerName;
+  lane?: string;
 }
 
 export interface FakeEngine extends EngineApi {
@@ -183,13 +185,19 @@ export class FakeClient implements EngineClientLike {
   manual = false;
   failNext: Error | null = null;
   private pending: {
+    lane: string;
     resolve: (v: SampledVolume) => void;
     reject: (e: unknown) => void;
     vol: SampledVolume;
   }[] = [];
 
-  sample(conditions: Conditions, seed: number, sampler?: SamplerName): Promise<SampledVolume> {
-    this.calls.push({ conditions, seed, sampler });
+  sample(
+    conditions: Conditions,
+    seed: number,
+    sampler?: SamplerName,
+    lane: string = DEFAULT_LANE,
+  ): Promise<SampledVolume> {
+    this.calls.push({ conditions, seed, sampler, lane });
     if (this.failNext) {
       const e = this.failNext;
       this.failNext = null;
@@ -197,26 +205,38 @@ export class FakeClient implements EngineClientLike {
     }
     const vol = fakeVolume(conditions, seed, 12, sampler ?? 'student');
     if (!this.manual) return Promise.resolve(vol);
-    // like the engine: a newer request supersedes older pending ones
-    for (const p of this.pending) p.reject(new SupersededFake());
+    // like the engine: a newer request supersedes the older pending ones of its lane
+    for (const p of this.pending) if (p.lane === lane) p.reject(new SupersededFake());
+    this.pending = this.pending.filter((p) => p.lane !== lane);
     return new Promise((resolve, reject) => {
-      this.pending = [{ resolve, reject, vol }];
+      this.pending.push({ lane, resolve, reject, vol });
     });
   }
 
-  resolveNext(): void {
-    const p = this.pending.shift();
-    p?.resolve(p.vol);
+  /** Requests waiting in manual mode, oldest first. */
+  get pendingLanes(): string[] {
+    return this.pending.map((p) => p.lane);
+  }
+
+  /** Answer the oldest waiting request (of `lane`, when given). */
+  resolveNext(lane?: string): void {
+    const i = this.pending.findIndex((p) => lane === undefined || p.lane === lane);
+    if (i < 0) return;
+    const [p] = this.pending.splice(i, 1);
+    p.resolve(p.vol);
   }
 }
 
-export function createFakeEngine(opts: { failCreate?: Error } = {}): FakeEngine {
+export function createFakeEngine(
+  opts: { failCreate?: Error; manifest?: ModelManifest } = {},
+): FakeEngine {
   const engine: FakeEngine = {
     calls: [],
     client: null,
     async createClient() {
       if (opts.failCreate) throw opts.failCreate;
       engine.client = new FakeClient();
+      if (opts.manifest) engine.client.manifest = opts.manifest;
       engine.calls = engine.client.calls;
       return engine.client;
     },
@@ -285,6 +305,11 @@ export class FakeViewer implements ViewerLike {
   }
   screenshot() {
     return 'data:image/png;base64,';
+  }
+  /** The viewers this one drives (linkWith). */
+  linked: ViewerLike[] = [];
+  linkWith(others: ViewerLike[]) {
+    this.linked = others;
   }
   dispose() {
     this.disposed = true;

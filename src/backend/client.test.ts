@@ -1,15 +1,9 @@
 import { describe, expect, it, vi } from 'vitest';
-import {
-  BackendClient,
-  BackendError,
-  formatDetail,
-  readSse,
-  type FetchFn,
-  type JobStatus,
-  type SseEvent,
-} from './client';
+import { BackendClient, type JobStatus } from './client';
+import { BackendError, type FetchFn } from './transport';
 
 const BASE = 'http://127.0.0.1:8000';
+const HEALTHY = { age: 45, sex: 'female', pathology: 'none', contrast: 'T1w' } as const;
 
 function job(over: Partial<JobStatus> = {}): JobStatus {
   const id = over.id ?? 'j1';
@@ -76,47 +70,6 @@ function fakeFetch(routes: Record<string, Route>) {
   return { fn, calls };
 }
 
-async function collect(chunks: string[]): Promise<SseEvent[]> {
-  const out: SseEvent[] = [];
-  for await (const ev of readSse(stream(chunks))) out.push(ev);
-  return out;
-}
-
-describe('readSse', () => {
-  it('parses events split anywhere, CRLF/CR line ends, comments and multi-line data', async () => {
-    const events = await collect([
-      'retry: 2000\r',
-      '\n\r\n: keep-alive\n\nid: 1\nev',
-      'ent: progress\ndata: {"a":',
-      '1}\r\n\r\nid: 2\revent: end\rdata: line1\rdata:line2\r\r',
-      'data: unterminated',
-    ]);
-    expect(events).toEqual([
-      { event: 'progress', data: '{"a":1}', id: '1' },
-      { event: 'end', data: 'line1\nline2', id: '2' },
-    ]);
-  });
-
-  it('names events without an event field "message"', async () => {
-    expect(await collect(['data: x\n\n'])).toEqual([{ event: 'message', data: 'x', id: '' }]);
-  });
-});
-
-describe('formatDetail', () => {
-  it('joins 422 items with their location, without "body"', () => {
-    expect(
-      formatDetail([
-        { loc: ['body', 'conditions', 'age'], msg: '150 is greater than the maximum of 90' },
-        { loc: ['body', 'seed'], msg: 'Input should be a valid integer' },
-      ]),
-    ).toBe(
-      'conditions.age: 150 is greater than the maximum of 90; seed: Input should be a valid integer',
-    );
-    expect(formatDetail('queue full')).toBe('queue full');
-    expect(formatDetail(null)).toBe('');
-  });
-});
-
 describe('BackendClient', () => {
   it('health(): typed answer from <base>/api/v1/health (trailing slash dropped)', async () => {
     const health = {
@@ -139,7 +92,7 @@ describe('BackendClient', () => {
     const f = fakeFetch({ '/api/v1/jobs': () => json(job(), 202) });
     const c = new BackendClient({ baseUrl: BASE, fetch: f.fn, token: 's3cret' });
     const j = await c.submitJob({
-      modelId: 'brainsynth-shape-v1',
+      modelId: 'tiny-v1',
       conditions: { age: 45, sex: 'female', pathology: 'none', contrast: 'T1w' },
       seed: 7,
       resolutionMm: 1,
@@ -149,7 +102,7 @@ describe('BackendClient', () => {
     const { init } = f.calls[0];
     expect(init.method).toBe('POST');
     expect(JSON.parse(init.body as string)).toEqual({
-      model_id: 'brainsynth-shape-v1',
+      model_id: 'tiny-v1',
       conditions: { age: 45, sex: 'female', pathology: 'none', contrast: 'T1w' },
       seed: 7,
       resolution_mm: 1,
@@ -171,7 +124,7 @@ describe('BackendClient', () => {
     const f = fakeFetch({ '/api/v1/jobs': () => json({ detail }, 422) });
     const c = new BackendClient({ baseUrl: BASE, fetch: f.fn });
     const err = await c
-      .submitJob({ modelId: 'm', conditions: { age: 150 }, seed: 1, resolutionMm: 1 })
+      .submitJob({ modelId: 'm', conditions: { ...HEALTHY, age: 150 }, seed: 1, resolutionMm: 1 })
       .catch((e) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect(err).toMatchObject({ kind: 'http', status: 422, detail });
@@ -192,7 +145,7 @@ describe('BackendClient', () => {
         json({ detail: 'queue full: 16 jobs are waiting' }, 429, { 'Retry-After': '12' }),
     });
     const err = await new BackendClient({ baseUrl: BASE, fetch: f.fn })
-      .submitJob({ modelId: 'm', conditions: {}, seed: 1, resolutionMm: 1 })
+      .submitJob({ modelId: 'm', conditions: HEALTHY, seed: 1, resolutionMm: 1 })
       .catch((e) => e);
     expect(err).toMatchObject({ kind: 'busy', status: 429, retryAfterS: 12 });
     expect(err.message).toMatch(/^backend busy, try again in 12 s \(queue full/);
