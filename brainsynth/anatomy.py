@@ -1,16 +1,23 @@
-"""The anatomy sampler of MODEL_FORMAT.md §3 in numpy: the reference the engine must match.
+"""The anatomy sampler of MODEL_FORMAT.md §3 in numpy: the one Python reference the engine
+must match (src/engine/sample.ts and src/engine/sampler/*).
 
-Used by the pipeline (calibration, metrics) and by the full-size teacher.
+Steps, as functions: `velocity` (2-3), the displacement u = exp(v) (4, `common.warp`, or a
+student: any displacement hook), `icv_scale` (5), `template_points` (6: scale about the grid
+centre, then trilinear displacement), `labels_from_displacement` (6-7: nearest template label)
+and `region_volumes` (8). Used by the pipeline (calibration, metrics), the teacher, the
+distillation evaluation and QA; `teacher/accel.py` is the torch twin of steps 6-7.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth.common.grid import OUTPUT_GRID, VELOCITY_GRID, FloatArray, Grid
+from brainsynth.common.labels import LABEL_RANGES, counts_in_icv, in_range
 from brainsynth.common.warp import exp_velocity, nearest_labels, trilinear
 
 
@@ -28,12 +35,47 @@ class AnatomyModel:
     grid_centre_mm: tuple[float, float, float]
     grid: Grid = OUTPUT_GRID
     vgrid: Grid = VELOCITY_GRID
+    label_names: list[str] = field(default_factory=list)  # index -> name ("" when unknown)
+    label_ranges: dict[str, list[int]] = field(default_factory=lambda: dict(LABEL_RANGES))
 
 
 def velocity(model: AnatomyModel, z: NDArray[np.float64], gains: NDArray[np.float64]) -> FloatArray:
+    """Steps 2-3: v = sum_k z_k sigma_k phi_k + sum_r g_r b_r on the velocity grid."""
     v = np.tensordot(z.astype(np.float32), model.components, axes=(0, 0))
     v += np.tensordot(gains.astype(np.float32), model.basis, axes=(0, 0))
     return v.astype(np.float32)
+
+
+def icv_scale(manifest: dict[str, Any], sex: str, z_icv: float) -> float:
+    """Step 5: k = (icvMl[sex] exp(icvLogSd z_icv) / templateIcvMl)^(1/3)."""
+    cal = manifest["calibration"]
+    icv = cal["icvMl"][sex] * float(np.exp(cal["icvLogSd"] * z_icv))
+    return float((icv / cal["templateIcvMl"]) ** (1.0 / 3.0))
+
+
+def template_points(model: AnatomyModel, u: FloatArray, scale: float, x: FloatArray) -> FloatArray:
+    """Step 6: output points x [3, ...] (world mm, after any pathology deform) -> template
+    points p = x' + u(x'), x' = c + (x - c) / scale about the grid centre c."""
+    c = np.asarray(model.grid_centre_mm, np.float32).reshape(3, *([1] * (x.ndim - 1)))
+    xp = c + (x - c) / np.float32(scale)
+    return xp + trilinear(u, model.vgrid, xp)
+
+
+def labels_from_displacement(
+    model: AnatomyModel,
+    u: FloatArray,
+    scale: float = 1.0,
+    x: FloatArray | None = None,
+    template: NDArray[np.uint8] | None = None,
+    template_grid: Grid | None = None,
+) -> NDArray[np.uint8]:
+    """Steps 6-7 for a given displacement u: the nearest template label index at each output
+    point x (default: the model's 2 mm grid; `template`/`template_grid` e.g. the 1 mm one)."""
+    pts = model.grid.world_coords() if x is None else x
+    p = template_points(model, u, scale, pts)
+    if template is None:
+        return nearest_labels(model.template, model.grid, p)
+    return nearest_labels(template, template_grid or model.grid, p)
 
 
 def sample_label_indices(
@@ -43,27 +85,34 @@ def sample_label_indices(
     scale: float = 1.0,
     out_pts: FloatArray | None = None,
 ) -> NDArray[np.uint8]:
-    """Steps 3-7: velocity -> exp -> global scale -> nearest-neighbour template lookup."""
+    """Steps 3-7 with the exact displacement u = exp(v)."""
     u = exp_velocity(velocity(model, z, gains), model.vgrid)
-    x = model.grid.world_coords() if out_pts is None else out_pts
-    c = np.asarray(model.grid_centre_mm, np.float32).reshape(3, 1, 1, 1)
-    xp = c + (x - c) / np.float32(scale)
-    p = xp + trilinear(u, model.vgrid, xp)
-    return nearest_labels(model.template, model.grid, p)
+    return labels_from_displacement(model, u, scale, out_pts)
 
 
-def region_volumes_ml(
-    model: AnatomyModel, indices: NDArray[np.uint8], grid: Grid | None = None
+def region_volumes(
+    model: AnatomyModel, indices: NDArray[np.integer[Any]], grid: Grid | None = None
 ) -> dict[str, float]:
-    """Step 8: volumes of the model's regions and ICV (labels 1..499)."""
+    """Step 8, the one rule (as src/engine/render/volumes.ts): each model region's volume (mL)
+    from its label values; `icv` = every label value in labelRanges.intracranial or .pathology
+    (brain, ventricles, CSF and lesions; not the extra-cerebral classes); then one entry per
+    pathology label present, under its name. `indices` are label indices on `grid`."""
     g = grid or model.grid
+    ml = g.voxel_volume_ml
     counts = np.bincount(indices.ravel(), minlength=len(model.label_values)).astype(np.float64)
     by_value: dict[int, float] = {}
     for idx, val in enumerate(model.label_values):
-        by_value[int(val)] = by_value.get(int(val), 0.0) + counts[idx] * g.voxel_volume_ml
+        by_value[int(val)] = by_value.get(int(val), 0.0) + counts[idx] * ml
     out = {
         name: sum(by_value.get(lab, 0.0) for lab in labs)
         for name, labs in zip(model.region_names, model.region_labels, strict=True)
     }
-    out["icv"] = sum(v for k, v in by_value.items() if 1 <= k <= 499)
+    ranges = model.label_ranges
+    out["icv"] = sum(v for k, v in by_value.items() if counts_in_icv(k, ranges))
+    for idx, val in enumerate(model.label_values):
+        if in_range(int(val), ranges["pathology"]) and counts[idx] > 0:
+            names = model.label_names
+            out[names[idx] if idx < len(names) and names[idx] else f"label-{val}"] = float(
+                counts[idx] * ml
+            )
     return out

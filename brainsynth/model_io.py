@@ -11,14 +11,16 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
+from brainsynth import pathologies
+from brainsynth.anatomy import AnatomyModel, icv_scale, region_volumes, sample_label_indices
 from brainsynth.common.grid import Grid, field_from_file_order
+from brainsynth.common.labels import label_ranges
 from brainsynth.common.rng import normals
 
 DTYPES = {"uint8": "<u1", "int16": "<i2", "float32": "<f4"}
 
 
-def _grid(spec: dict[str, Any]) -> Grid:
+def grid_from_json(spec: dict[str, Any]) -> Grid:
     return Grid(tuple(spec["shape"]), tuple(spec["spacing"]), tuple(spec["origin"]))
 
 
@@ -31,7 +33,7 @@ def _array(folder: Path, spec: dict[str, Any]) -> NDArray[np.generic]:
     return arr
 
 
-def _volume(folder: Path, spec: dict[str, Any]) -> NDArray[np.generic]:
+def read_volume(folder: Path, spec: dict[str, Any]) -> NDArray[np.generic]:
     nx, ny, nz = spec["shape"]
     return _array(folder, spec).reshape(nz, ny, nx).T
 
@@ -49,7 +51,7 @@ def load_model(folder: Path) -> tuple[AnatomyModel, dict[str, Any]]:
     sigma = np.asarray(man["shapeModel"]["sigma"], np.float32)
     comps = _fields(folder, arrays["shapeComponents"]) * sigma[:, None, None, None, None]
     model = AnatomyModel(
-        template=_volume(folder, arrays["templateLabels"]).astype(np.uint8),
+        template=read_volume(folder, arrays["templateLabels"]).astype(np.uint8),
         label_values=np.asarray([e["value"] for e in man["labels"]], np.int32),
         components=comps.astype(np.float32),
         basis=_fields(folder, arrays["regionalBasis"]),
@@ -57,26 +59,21 @@ def load_model(folder: Path) -> tuple[AnatomyModel, dict[str, Any]]:
         region_labels=[r["labels"] for r in man["regions"]],
         template_icv_ml=float(man["calibration"]["templateIcvMl"]),
         grid_centre_mm=tuple(man["calibration"]["gridCentreMm"]),
-        grid=_grid(man["grid"]),
-        vgrid=_grid(man["velocityGrid"]),
+        grid=grid_from_json(man["grid"]),
+        vgrid=grid_from_json(man["velocityGrid"]),
+        label_names=[str(e["name"]) for e in man["labels"]],
+        label_ranges=label_ranges(man),
     )
     return model, man
 
 
 def gains_for(man: dict[str, Any], cond: dict[str, Any]) -> NDArray[np.float64]:
+    """Step 2: the calibrated gains at (age, sex), plus the pathology module's own change."""
     cal = man["calibration"]
     table = np.asarray(cal["gains"][cond["sex"]], np.float64)
     ages = np.asarray(cal["ages"], np.float64)
     g = np.array([np.interp(cond["age"], ages, table[:, r]) for r in range(table.shape[1])])
-    if cond.get("pathology") == "alzheimers":
-        g += cond.get("adSeverity", 0.0) * np.asarray(
-            man["pathology"]["alzheimers"]["gainsAtSeverity1"]
-        )
-    if cond.get("pathology") == "stroke":
-        names = [r["name"] for r in man["regions"]]
-        g[names.index("lateral-ventricles")] += man["pathology"]["stroke"][
-            "exVacuoGain"
-        ] * cond.get("strokeSize", 0.0)
+    pathologies.get(cond.get("pathology", "none")).gains(man, cond, g)
     return g
 
 
@@ -91,8 +88,6 @@ def sample_anatomy(
 ) -> tuple[NDArray[np.uint8], dict[str, float]]:
     """Label indices on the output grid and their regional volumes (no pathology drawn)."""
     z, z_icv = latents(man, seed)
-    cal = man["calibration"]
-    icv = cal["icvMl"][cond["sex"]] * float(np.exp(cal["icvLogSd"] * z_icv))
-    scale = (icv / cal["templateIcvMl"]) ** (1.0 / 3.0)
+    scale = icv_scale(man, cond["sex"], z_icv)
     idx = sample_label_indices(model, z, gains_for(man, cond), scale)
-    return idx, region_volumes_ml(model, idx)
+    return idx, region_volumes(model, idx)

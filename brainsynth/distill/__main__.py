@@ -3,8 +3,8 @@
     python -m brainsynth.distill [--config brainsynth/distill/config.json]
 
 = data (cached, resumable) → train → export (student/ + manifest.student) → evaluate (metrics →
-manifest + eval_report.json) → parity fixture (fixtures/student/parity.json). Needs torch; on a
-CUDA machine training uses the GPU.
+manifest + reports/distill/eval_report.json) → parity fixture (fixtures/student/parity.json).
+Needs torch; on a CUDA machine training uses the GPU.
 """
 
 from __future__ import annotations
@@ -13,22 +13,22 @@ import argparse
 import json
 from pathlib import Path
 
-from brainsynth.distill import evaluate, export, parity, train
+from brainsynth.distill import evaluate, export_student, train
 from brainsynth.distill.data import weights_path
-
-HERE = Path(__file__).resolve().parent
+from brainsynth.fixtures import student_parity
+from brainsynth.paths import DISTILL_CONFIG, DISTILL_TRAIN_LOG
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=HERE / "config.json")
+    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
     args = ap.parse_args()
     cfg = json.loads(args.config.read_text())
-    log = HERE / "train_log.json"
+    log = DISTILL_TRAIN_LOG
     train.train(cfg, log, weights_path(cfg))
-    export.export(cfg, train.load_weights(weights_path(cfg)), json.loads(log.read_text()))
+    export_student.export(cfg, train.load_weights(weights_path(cfg)), json.loads(log.read_text()))
     evaluate.evaluate_and_record(cfg)
-    parity.main()
+    student_parity.main()
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 Every pair comes from the teacher's exact code path (`brainsynth.model_io.gains_for`,
 `brainsynth.anatomy.velocity`, `brainsynth.common.warp.exp_velocity`). Conditions cover the
 whole space that changes the deformation: ages 20–90, both sexes, Alzheimer's severity 0–1 and
-stroke size 0.1–1 (ex-vacuo ventricular gain). MS and glioma leave the gains (hence u)
-unchanged; they are drawn after the anatomy and need no data of their own.
+stroke size 0.1–1 (ex-vacuo ventricular gain): each pathology module's `training_conditions`
+(brainsynth/pathologies). MS and glioma leave the gains (hence u) unchanged; they are drawn
+after the anatomy and need no data of their own.
 
 Generation is deterministic (shard i of split s uses `default_rng([seed, split, i])`) and
 resumable: shards are written atomically under the cache folder and reused when present and
@@ -30,11 +31,11 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from brainsynth import pathologies
 from brainsynth.anatomy import AnatomyModel, velocity
 from brainsynth.common.warp import exp_velocity
 from brainsynth.model_io import gains_for, load_model
-
-REPO = Path(__file__).resolve().parents[2]
+from brainsynth.paths import REPO
 
 
 def weights_path(cfg: dict[str, Any]) -> Path:
@@ -43,27 +44,38 @@ def weights_path(cfg: dict[str, Any]) -> Path:
 
 
 SPLITS = {"train": 0, "val": 1, "test": 2}
-AGE_CENTRE, AGE_HALF_RANGE = 55.0, 35.0
+# The student's input normalisation: written by export.py into the manifest
+# (`student.architecture.featureNormalisation`); a trained student is run with the manifest's.
+FEATURE_NORMALISATION: dict[str, dict[str, float]] = {"age": {"offset": 55, "scale": 35}}
+
+
+def feature_normalisation(man: dict[str, Any] | None = None) -> dict[str, dict[str, float]]:
+    """The manifest's student featureNormalisation; FEATURE_NORMALISATION before an export."""
+    got = ((man or {}).get("student") or {}).get("architecture", {}).get("featureNormalisation")
+    return got or FEATURE_NORMALISATION
 
 
 def feature_names(k: int, r: int, use_gains: bool) -> list[str]:
-    names = [f"z{i}" for i in range(k)] + ["age", "male", "adSeverity", "strokeSize"]
+    names = [f"z{i}" for i in range(k)] + ["age", "male", *pathologies.feature_names()]
     return names + ([f"gain{i}" for i in range(r)] if use_gains else [])
 
 
 def features(
-    z: NDArray[np.float64], cond: dict[str, Any], gains: NDArray[np.float64] | None
+    z: NDArray[np.float64],
+    cond: dict[str, Any],
+    gains: NDArray[np.float64] | None,
+    norm: dict[str, dict[str, float]] | None = None,
 ) -> NDArray[np.float32]:
-    """The student's input vector (order of `feature_names`):
-    z (K), (age − 55)/35, 1 if male else 0, adSeverity if Alzheimer's else 0,
-    strokeSize if stroke else 0, then — when the student uses them — the gains g (R)."""
-    path = cond.get("pathology", "none")
+    """The student's input vector (order of `feature_names`): z (K), (age − offset)/scale
+    (`norm`, default FEATURE_NORMALISATION), 1 if male else 0, then each pathology module's
+    features in registry order (its own values for its pathology, else 0: adSeverity,
+    strokeSize), then — when the student uses them — the gains g (R)."""
+    age = (norm or FEATURE_NORMALISATION)["age"]
     f = [*map(float, z)]
     f += [
-        (float(cond["age"]) - AGE_CENTRE) / AGE_HALF_RANGE,
+        (float(cond["age"]) - float(age["offset"])) / float(age["scale"]),
         1.0 if cond["sex"] == "male" else 0.0,
-        float(cond.get("adSeverity", 0.0)) if path == "alzheimers" else 0.0,
-        float(cond.get("strokeSize", 0.0)) if path == "stroke" else 0.0,
+        *pathologies.feature_values(cond),
     ]
     if gains is not None:
         f += [*map(float, gains)]
@@ -71,7 +83,8 @@ def features(
 
 
 def draw_conditions(rng: np.random.Generator, mix: dict[str, float]) -> dict[str, Any]:
-    """Uniform age in [20, 90], either sex, pathology by `mix` with uniform parameters."""
+    """Uniform age in [20, 90], either sex, pathology by `mix`, then that pathology module's
+    `training_conditions` (uniform parameters)."""
     names = sorted(mix)
     p = np.asarray([mix[n] for n in names], np.float64)
     path = names[int(rng.choice(len(names), p=p / p.sum()))]
@@ -80,10 +93,7 @@ def draw_conditions(rng: np.random.Generator, mix: dict[str, float]) -> dict[str
         "sex": "male" if rng.random() < 0.5 else "female",
         "pathology": path,
     }
-    if path == "alzheimers":
-        cond["adSeverity"] = float(rng.uniform(0.0, 1.0))
-    if path == "stroke":
-        cond["strokeSize"] = float(rng.uniform(0.1, 1.0))
+    cond.update(pathologies.get(path).training_conditions(rng))
     return cond
 
 
@@ -122,8 +132,9 @@ def model_fingerprint(model_dir: Path) -> str:
         h.update(json.dumps(spec, sort_keys=True).encode())
     for key in ("shapeModel", "calibration", "regions", "velocityGrid"):
         h.update(json.dumps(man[key], sort_keys=True).encode())
-    h.update(json.dumps(man["pathology"].get("alzheimers"), sort_keys=True).encode())
-    h.update(json.dumps(man["pathology"].get("stroke"), sort_keys=True).encode())
+    for pid, p in pathologies.REGISTRY.items():  # the sections whose gains change u
+        if type(p).gains is not pathologies.Pathology.gains:
+            h.update(json.dumps(man["pathology"].get(pid), sort_keys=True).encode())
     return h.hexdigest()
 
 

@@ -11,51 +11,47 @@ held-out pairs (the `test` split: seeds never used in training):
 - conditioning accuracy vs the normative table (z = 0, as `pipeline.build.conditioning_metrics`);
 - longitudinal smoothness: one fixed z from age 20 to 90 in 1-year steps; the largest
   frame-to-frame change of lateral-ventricle and cortex volume and of voxel labels.
-Writes `brainsynth/distill/eval_report.json` and the manifest's `student.metrics`.
+Writes `reports/distill/eval_report.json` and the manifest's `student.metrics`.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import importlib
 import json
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.anatomy import AnatomyModel, region_volumes_ml, velocity
-from brainsynth.common.grid import FloatArray, Grid
-from brainsynth.common.warp import exp_velocity, nearest_labels, trilinear
-from brainsynth.distill.data import REPO, DataConfig, features, load_split
-from brainsynth.distill.export import read_student, set_manifest_section
+from brainsynth import pathologies
+from brainsynth.anatomy import (
+    AnatomyModel,
+    icv_scale,
+    labels_from_displacement,
+    region_volumes,
+    velocity,
+)
+from brainsynth.common.grid import FloatArray
+from brainsynth.common.warp import exp_velocity
+from brainsynth.distill.data import (
+    DataConfig,
+    feature_normalisation,
+    features,
+    load_split,
+)
+from brainsynth.distill.export_student import read_student, set_manifest_section
 from brainsynth.distill.student import Weights, forward_numpy
 from brainsynth.model_io import gains_for, latents, load_model
+from brainsynth.paths import DISTILL_CONFIG, REPO, repo_relative
+from brainsynth.paths import DISTILL_EVAL_REPORT as EVAL_REPORT
+from brainsynth.teacher.generate import VelocityState, generate
 
-HERE = Path(__file__).resolve().parent
-STRUCTURES = {
-    "cortex": [3, 42],
-    "cerebral-wm": [2, 41],
-    "lateral-ventricles": [4, 43],
-    "hippocampus": [17, 53],
-}
-LESIONS = {"ms": [701], "stroke": [721], "glioma": [711, 712, 713]}
-
-
-def labels_from_displacement(
-    model: AnatomyModel, u: FloatArray, scale: float, x: FloatArray
-) -> NDArray[np.uint8]:
-    """MODEL_FORMAT.md §3 steps 6-7 for a given displacement (as `sample_label_indices`)."""
-    c = np.asarray(model.grid_centre_mm, np.float32).reshape(3, 1, 1, 1)
-    xp = c + (x - c) / np.float32(scale)
-    p = xp + trilinear(u, model.vgrid, xp)
-    return nearest_labels(model.template, model.grid, p)
+# Regions of the model (manifest `regions`) scored by Dice; lesions: every pathology with labels.
+STRUCTURES = ("cortex", "cerebral-wm", "lateral-ventricles", "hippocampus")
+LESIONS = {p.id: [lab.value for lab in p.labels] for p in pathologies.REGISTRY.values() if p.labels}
 
 
 def dice(a: NDArray[np.bool_], b: NDArray[np.bool_]) -> float:
@@ -70,19 +66,28 @@ class Pair:
         self, model: AnatomyModel, man: dict[str, Any], w: Weights, use_gains: bool
     ) -> None:
         self.model, self.man, self.w, self.use_gains = model, man, w, use_gains
+        self.norm = feature_normalisation(man)
+        self.structures = {
+            r["name"]: list(r["labels"]) for r in man["regions"] if r["name"] in STRUCTURES
+        }
+
+    def student(self, v: FloatArray, z: NDArray[np.float64], cond: dict[str, Any]) -> FloatArray:
+        """The student's displacement for velocity v of (z, conditions)."""
+        g = gains_for(self.man, cond)
+        return forward_numpy(self.w, features(z, cond, g if self.use_gains else None, self.norm), v)
 
     def fields(
         self, z: NDArray[np.float64], cond: dict[str, Any]
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        g = gains_for(self.man, cond)
-        v = velocity(self.model, z, g)
-        f = features(z, cond, g if self.use_gains else None)
-        return v, exp_velocity(v, self.model.vgrid), forward_numpy(self.w, f, v)
+        v = velocity(self.model, z, gains_for(self.man, cond))
+        return v, exp_velocity(v, self.model.vgrid), self.student(v, z, cond)
 
     def scale(self, cond: dict[str, Any], z_icv: float) -> float:
-        cal = self.man["calibration"]
-        icv = cal["icvMl"][cond["sex"]] * float(np.exp(cal["icvLogSd"] * z_icv))
-        return float((icv / cal["templateIcvMl"]) ** (1.0 / 3.0))
+        return icv_scale(self.man, cond["sex"], z_icv)
+
+    def displacement(self, state: VelocityState) -> FloatArray:
+        """The teacher's displacement hook with the student in place of exp(v)."""
+        return self.student(state.v, state.z, state.conditions)
 
 
 def _values(model: AnatomyModel, idx: NDArray[np.uint8]) -> NDArray[np.int32]:
@@ -100,33 +105,19 @@ def held_out(
         z, cond = ds_z[i], conds[i]
         k = pair.scale(cond, float(rng.standard_normal()))
         v, u_t, u_s = pair.fields(z, cond)
-        lt = _values(model, labels_from_displacement(model, u_t, k, x))
-        ls = _values(model, labels_from_displacement(model, u_s, k, x))
-        lv = _values(model, labels_from_displacement(model, v, k, x))
+        it, is_, iv = (labels_from_displacement(model, f, k, x) for f in (u_t, u_s, v))
+        lt, ls, lv = (_values(model, i) for i in (it, is_, iv))
         row: dict[str, Any] = {"conditions": cond, "fieldErrMaxMm": float(np.abs(u_s - u_t).max())}
-        for name, labs in STRUCTURES.items():
+        for name, labs in pair.structures.items():
             mt = np.isin(lt, labs)
             row[f"dice/{name}"] = dice(mt, np.isin(ls, labs))
             row[f"diceVOnly/{name}"] = dice(mt, np.isin(lv, labs))
-        vt = _region_volumes(model, lt)
-        vs = _region_volumes(model, ls)
-        vv = _region_volumes(model, lv)
+        vt, vs, vv = (region_volumes(model, i) for i in (it, is_, iv))
         for r in vt:
             row[f"volErrPct/{r}"] = 100.0 * (vs[r] - vt[r]) / max(vt[r], 1e-9)
             row[f"volErrPctVOnly/{r}"] = 100.0 * (vv[r] - vt[r]) / max(vt[r], 1e-9)
         rows.append(row)
     return _summarise(rows)
-
-
-def _region_volumes(model: AnatomyModel, values: NDArray[np.int32]) -> dict[str, float]:
-    counts = np.bincount(values.ravel().astype(np.int64), minlength=1000)
-    ml = model.grid.voxel_volume_ml
-    out = {
-        name: float(sum(counts[v] for v in labs)) * ml
-        for name, labs in zip(model.region_names, model.region_labels, strict=True)
-    }
-    out["icv"] = float(counts[1:500].sum()) * ml
-    return out
 
 
 def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
@@ -150,25 +141,7 @@ def _summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
-@contextmanager
-def student_in_teacher(pair: Pair, z: NDArray[np.float64], cond: dict[str, Any]) -> Iterator[None]:
-    """Run the teacher's `generate` with the student's displacement in place of exp(v)."""
-    gen = importlib.import_module("brainsynth.teacher.generate")  # the module, not the function
-
-    full = gen.complete_conditions(pair.man["conditionsSchema"], cond)
-    g = gains_for(pair.man, full)
-    f = features(z, full, g if pair.use_gains else None)
-
-    def student_exp(v: FloatArray, grid: Grid, steps: int = 6) -> FloatArray:
-        return forward_numpy(pair.w, f, v)
-
-    with mock.patch.object(gen, "exp_velocity", student_exp):
-        yield
-
-
 def lesions(pair: Pair, model_dir: Path, n_each: int) -> dict[str, Any]:
-    from brainsynth.teacher.generate import generate
-
     rng = np.random.default_rng(777)
     k = pair.model.components.shape[0]
     out: dict[str, Any] = {}
@@ -192,8 +165,9 @@ def lesions(pair: Pair, model_dir: Path, n_each: int) -> dict[str, Any]:
             lat = (z, float(rng.standard_normal()))
             seed = int(rng.integers(0, 2**31))
             t = generate(model_dir, cond, seed, 2.0, explicit_latents=lat)
-            with student_in_teacher(pair, z, cond):
-                s = generate(model_dir, cond, seed, 2.0, explicit_latents=lat)
+            s = generate(
+                model_dir, cond, seed, 2.0, explicit_latents=lat, displacement=pair.displacement
+            )
             mt, ms = np.isin(t.labels, labs), np.isin(s.labels, labs)
             dices.append(dice(mt, ms))
             if mt.any() and ms.any():
@@ -239,7 +213,7 @@ def conditioning(pair: Pair, model_dir: Path) -> dict[str, Any]:
             k = pair.scale(cond, 0.0)
             _, u_t, u_s = pair.fields(z, cond)
             for who, u in (("teacher", u_t), ("student", u_s)):
-                vols[who][age] = region_volumes_ml(model, labels_from_displacement(model, u, k, x))
+                vols[who][age] = region_volumes(model, labels_from_displacement(model, u, k, x))
             for r in regions:
                 n, n45 = norm[sex][age][r], norm[sex][45][r]
                 row: dict[str, Any] = {"sex": sex, "age": age, "region": r}
@@ -270,7 +244,7 @@ def longitudinal(pair: Pair, seed: int, sex: str) -> dict[str, Any]:
             series[who].append(labels_from_displacement(model, u, k, x))
     out: dict[str, Any] = {"seed": seed, "sex": sex, "ages": [20, 90]}
     for who, frames in series.items():
-        vol = [region_volumes_ml(model, f) for f in frames]
+        vol = [region_volumes(model, f) for f in frames]
         res: dict[str, Any] = {}
         for r in ("lateral-ventricles", "cortex"):
             a = np.asarray([v[r] for v in vol])
@@ -294,7 +268,7 @@ def longitudinal(pair: Pair, seed: int, sex: str) -> dict[str, Any]:
             ),
             4,
         )
-        for name, labs in STRUCTURES.items()
+        for name, labs in pair.structures.items()
     }
     return out
 
@@ -339,13 +313,14 @@ def summary(rep: dict[str, Any]) -> dict[str, Any]:
         "lesions": rep["lesions"],
         "conditioningMaxAbsRelativeError": rep["conditioning"]["maxAbsRelativeError"],
         "longitudinal": {who: rep["longitudinal"][who] for who in ("student", "teacher")},
-        "report": "brainsynth/distill/eval_report.json",
+        "report": repo_relative(EVAL_REPORT),
     }
 
 
-def evaluate_and_record(cfg: dict[str, Any], out: Path = HERE / "eval_report.json") -> None:
+def evaluate_and_record(cfg: dict[str, Any], out: Path = EVAL_REPORT) -> None:
     """Evaluate, write the full report to `out` and the summary to the manifest."""
     rep = evaluate(cfg)
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rep, indent=1) + "\n")
     set_manifest_section(
         (REPO / cfg["data"]["modelDir"]).resolve(), "student", {"metrics": summary(rep)}, merge=True
@@ -355,8 +330,8 @@ def evaluate_and_record(cfg: dict[str, Any], out: Path = HERE / "eval_report.jso
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=HERE / "config.json")
-    ap.add_argument("--out", type=Path, default=HERE / "eval_report.json")
+    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
+    ap.add_argument("--out", type=Path, default=EVAL_REPORT)
     args = ap.parse_args()
     evaluate_and_record(json.loads(args.config.read_text()), args.out)
 

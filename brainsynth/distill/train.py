@@ -8,7 +8,7 @@
    field's squared error up to a constant);
 4. stage 2: MLP and decoder fine-tuned together on the full-field squared error;
 5. weights (numpy, input standardisation folded in) to the cache, a log summary to
-   `brainsynth/distill/train_log.json` (committed).
+   `reports/distill/train_log.json` (committed; outside the source package).
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from brainsynth.distill.data import (
     weights_path,
 )
 from brainsynth.distill.student import Weights, make_torch_student, weights_from_torch
-
-HERE = Path(__file__).resolve().parent
+from brainsynth.paths import DISTILL_CONFIG
+from brainsynth.paths import DISTILL_TRAIN_LOG as TRAIN_LOG
 
 
 def randomized_pca(
@@ -216,6 +216,7 @@ def train(cfg: dict[str, Any], log_path: Path | None, out_weights: Path) -> dict
         "torch": torch.__version__,
     }
     if log_path:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text(json.dumps(summary, indent=1) + "\n")
     return summary
 
@@ -249,8 +250,8 @@ def load_weights(path: Path) -> Weights:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=HERE / "config.json")
-    ap.add_argument("--log", type=Path, default=HERE / "train_log.json")
+    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
+    ap.add_argument("--log", type=Path, default=TRAIN_LOG)
     args = ap.parse_args()
     cfg = json.loads(args.config.read_text())
     out = weights_path(cfg)

@@ -15,8 +15,10 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from brainsynth.common.labels import LABEL_RANGES, is_pathology
 from brainsynth.common.nifti import load_nifti
 from brainsynth.pipeline.labels import LabelEntry
+from brainsynth.schema import CONTRASTS
 
 # group -> (T1 ms, T2 ms, proton density) — approximate literature values at 1.5 T.
 RELAXATION: dict[str, tuple[float, float, float]] = {
@@ -61,8 +63,6 @@ def _signal(contrast: str, t1: float, t2: float, pd: float) -> float:
     # FLAIR: TR 9000 ms, TI 2500 ms, TE 120 ms (magnitude)
     return pd * abs(1 - 2 * math.exp(-2500 / t1) + math.exp(-9000 / t1)) * math.exp(-120 / t2)
 
-
-CONTRASTS = ("T1w", "T2w", "FLAIR")
 
 # DLMUSE single-ROI name fragments -> our tissue group (first match wins)
 _MUSE_GROUPS = [
@@ -149,7 +149,7 @@ def appearance_tables(
             m = _signal(c, *rel) / wm_signal
             sd = 0.04 * m
             g = lab["group"]
-            if c == "T1w" and g in ixi and lab["value"] < 700:
+            if c == "T1w" and g in ixi and not is_pathology(lab["value"], LABEL_RANGES):
                 m, sd = ixi[g]["mean"], min(ixi[g]["sd"], 0.08)
                 if g == "wm":  # pure white matter is the reference
                     m = 1.0
@@ -161,7 +161,9 @@ def appearance_tables(
     for lab in labels:
         g = lab["group"]
         slopes.append(
-            round(ixi[g]["slopePerDecade"], 5) if g in ixi and lab["value"] < 700 else 0.0
+            round(ixi[g]["slopePerDecade"], 5)
+            if g in ixi and not is_pathology(lab["value"], LABEL_RANGES)
+            else 0.0
         )
     return {
         "contrasts": contrasts,

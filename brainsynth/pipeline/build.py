@@ -20,19 +20,20 @@ from typing import Any, TypeVar
 import numpy as np
 
 from brainsynth import __version__
-from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
+from brainsynth.anatomy import AnatomyModel, region_volumes, sample_label_indices
 from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
-from brainsynth.common.nifti import load_nifti
+from brainsynth.common.labels import LABEL_RANGES, in_range
+from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
-from brainsynth.pipeline.export import write_model
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
-from brainsynth.pipeline.lesions import resample_to_grid
+from brainsynth.pipeline.model_folder import write_model
+from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.regional import regional_basis
 from brainsynth.pipeline.subjects import Subject, align_subject, channel_fractions, load_label_map
 from brainsynth.pipeline.template import REG_GRID, build_groupwise, label_template
 
 T = TypeVar("T")
-MODEL_ID = "brainsynth-shape-v1"
+MODEL_ID = DEFAULT_MODEL_ID
 
 
 def cached(work: Path, name: str, fn: Callable[[], T], log: Callable[[str], None]) -> T:
@@ -49,16 +50,6 @@ def cached(work: Path, name: str, fn: Callable[[], T], log: Callable[[str], None
     return out
 
 
-def mni_brain_mask(data: Path) -> np.ndarray:
-    base = data / "nilearn-MNI152-2009a"
-    tot: np.ndarray = np.zeros(REG_GRID.shape, np.float32)
-    for k in ("gm", "wm"):
-        tot += resample_to_grid(
-            load_nifti(base / f"mni_icbm152_{k}_tal_nlin_sym_09a_converted.nii.gz"), REG_GRID
-        )
-    return (tot / tot.max()).astype(np.float32)
-
-
 def _align(args: tuple[Path, np.ndarray]) -> Subject:
     path, ref = args
     lab, aff = load_label_map(path)
@@ -67,7 +58,7 @@ def _align(args: tuple[Path, np.ndarray]) -> Subject:
 
 def atrophy_index(s: Subject) -> float:
     lv = np.isin(s.labels, [4, 43, 5, 44]).sum()
-    icv = ((s.labels >= 1) & (s.labels <= 499)).sum()
+    icv = in_range(s.labels, LABEL_RANGES["intracranial"]).sum()
     return float(lv / icv)
 
 
@@ -76,7 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument(
         "--data", type=Path, required=True, help="folder with synthseg-label-maps/ etc."
     )
-    ap.add_argument("--out", type=Path, default=Path("public/models") / MODEL_ID)
+    ap.add_argument("--out", type=Path, default=MODELS_DIR / MODEL_ID)
     ap.add_argument("--work", type=Path, default=Path("/tmp/brainsynth-work"))
     ap.add_argument("--components", type=int, default=8)
     ap.add_argument("--workers", type=int, default=2)
@@ -144,7 +135,7 @@ def main(argv: list[str] | None = None) -> None:
         grid_centre_mm=(0.0, -18.0, 10.0),
     )
     zero = np.zeros(len(REGIONS))
-    tv = region_volumes_ml(model, sample_label_indices(model, np.zeros(args.components), zero))
+    tv = region_volumes(model, sample_label_indices(model, np.zeros(args.components), zero))
     model.template_icv_ml = tv["icv"]
     log(f"template volumes (mL): { {k: round(v, 1) for k, v in tv.items()} }")
 
@@ -300,13 +291,13 @@ def conditioning_metrics(
         for age in (45, 20, 30, 40, 50, 60, 70, 80, 90):
             i = ages.index(age)
             g = np.asarray(calib["gains"][sex][i])
-            v0 = region_volumes_ml(
+            v0 = region_volumes(
                 model, sample_label_indices(model, np.zeros(model.components.shape[0]), g, k)
             )
             rand = []
             for s in range(n_random):
                 z = normals(1000 + s, model.components.shape[0])
-                rand.append(region_volumes_ml(model, sample_label_indices(model, z, g, k)))
+                rand.append(region_volumes(model, sample_label_indices(model, z, g, k)))
             if age == 45:
                 vol45[sex] = v0
             for r in report + ["icv"]:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
+from brainsynth.anatomy import AnatomyModel, region_volumes, sample_label_indices
 
 # region -> region whose gain it shares
 TIES = {"inf-lat-ventricles": "lateral-ventricles"}
@@ -42,7 +42,7 @@ def tie_matrix(model: AnatomyModel) -> NDArray[np.float64]:
 
 def measure(model: AnatomyModel, gains: NDArray[np.float64], scale: float) -> dict[str, float]:
     z = np.zeros(model.components.shape[0])
-    return region_volumes_ml(model, sample_label_indices(model, z, gains, scale))
+    return region_volumes(model, sample_label_indices(model, z, gains, scale))
 
 
 def _log_free(

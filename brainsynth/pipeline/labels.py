@@ -1,9 +1,13 @@
 """Label table: FreeSurfer numbering and colours for brain labels, SynthSeg's extra-cerebral
-classes (502-530), and the project's own pathology labels (700-799, MODEL_FORMAT.md §4)."""
+classes (502-530), and the project's own pathology labels (labelRanges.pathology, MODEL_FORMAT.md
+§4), which each pathology module in brainsynth/pathologies declares."""
 
 from __future__ import annotations
 
 from typing import TypedDict
+
+from brainsynth import pathologies
+from brainsynth.common.labels import LABEL_RANGES as LABEL_RANGES  # re-exported
 
 
 class LabelEntry(TypedDict):
@@ -67,18 +71,11 @@ _KNOWN: dict[int, tuple[str, tuple[int, int, int], str]] = {
     515: ("Extra-cerebral 515 (skull)", (235, 235, 215), "bone"),
     516: ("Extra-cerebral 516 (diploe / marrow)", (215, 190, 140), "marrow"),
     530: ("Extra-cerebral 530 (orbital tissue)", (200, 150, 100), "soft"),
-    # Pathology labels of this project (MODEL_FORMAT.md §4).
-    701: ("MS-lesion", (255, 80, 0), "pathology"),
-    711: ("Tumour-necrotic-core", (255, 255, 0), "pathology"),
-    712: ("Tumour-enhancing-rim", (255, 0, 0), "pathology"),
-    713: ("Peritumoural-oedema", (0, 200, 255), "pathology"),
-    721: ("Chronic-infarct", (0, 255, 120), "pathology"),
 }
+# Pathology labels of this project (MODEL_FORMAT.md §4), from the pathology modules.
+_KNOWN.update({lab.value: (lab.name, lab.rgb, "pathology") for lab in pathologies.all_labels()})
 
-PATHOLOGY_VALUES = (701, 711, 712, 713, 721)
-# Inclusive label-value ranges written into every manifest (`labelRanges`): the ICV counts
-# intracranial + pathology; pathology labels are the lesions' own.
-LABEL_RANGES = {"intracranial": [1, 499], "extraCerebral": [500, 599], "pathology": [700, 799]}
+PATHOLOGY_VALUES = tuple(lab.value for lab in pathologies.all_labels())
 
 
 def label_table(values_in_template: list[int]) -> list[LabelEntry]:

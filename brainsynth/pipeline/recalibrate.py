@@ -1,7 +1,7 @@
 """Re-run the normative table and the age/sex calibration on a built model, in place.
 
     python -m brainsynth.pipeline.recalibrate --data ../shared/data \\
-        [--model public/models/brainsynth-shape-v1] [--version 1.1.0]
+        [--model <model folder; default: the catalogue's>] [--version 1.1.0]
 
 The template, shape model and regional basis are kept (they come from the slow groupwise
 registration of `pipeline.build`); the normative table, the gains by age and sex, the
@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from brainsynth.anatomy import region_volumes_ml, sample_label_indices
+from brainsynth.anatomy import region_volumes, sample_label_indices
 from brainsynth.model_io import load_model
 from brainsynth.pipeline import normative
 from brainsynth.pipeline.build import MODEL_ID, calibrate_all, conditioning_metrics
@@ -30,7 +30,7 @@ from brainsynth.pipeline.build import MODEL_ID, calibrate_all, conditioning_metr
 def recalibrate(model_dir: Path, data: Path, version: str | None, log: Any = print) -> None:
     model, man = load_model(model_dir)
     k = model.components.shape[0]
-    tv = region_volumes_ml(
+    tv = region_volumes(
         model, sample_label_indices(model, np.zeros(k), np.zeros(len(model.region_names)))
     )
     if abs(tv["icv"] - model.template_icv_ml) > 1e-6 * model.template_icv_ml:

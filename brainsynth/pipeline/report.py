@@ -10,6 +10,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from brainsynth.paths import DEFAULT_MODEL_DIR
+
 MAIN = ["cortex", "cerebral-wm", "lateral-ventricles", "hippocampus", "icv"]
 SMALL = [
     "amygdala",
@@ -83,7 +85,7 @@ def conditioning_markdown(manifest: dict[str, object]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--model", type=Path, default=Path("public/models/brainsynth-shape-v1"))
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     args = ap.parse_args(argv)
     print(conditioning_markdown(json.loads((args.model / "manifest.json").read_text())))
 

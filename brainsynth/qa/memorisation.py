@@ -1,4 +1,4 @@
-"""Memorisation and diversity (DESIGN.md §5).
+"""Memorisation and diversity (docs/MODEL.md, QA).
 
     python -m brainsynth.qa.memorisation --data ../shared/data
 
@@ -23,12 +23,16 @@ from brainsynth.anatomy import sample_label_indices
 from brainsynth.common.grid import OUTPUT_GRID
 from brainsynth.common.rng import normals
 from brainsynth.model_io import gains_for, load_model
+from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline.labels import BRAIN_TISSUE
+from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.subjects import (
     align_subject,
     load_label_map,
     sample_nearest,
     subject_points,
 )
+from brainsynth.pipeline.template import REG_GRID
 
 GROUPS: dict[str, list[int]] = {
     "cortex": [3, 42],
@@ -57,9 +61,6 @@ def mean_dice(a: NDArray[np.int8], b: NDArray[np.int8]) -> float:
 
 
 def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]:
-    from brainsynth.pipeline.build import mni_brain_mask
-    from brainsynth.pipeline.labels import BRAIN_TISSUE
-    from brainsynth.pipeline.template import REG_GRID
 
     model, man = load_model(model_dir)
     ref = mni_brain_mask(data)
@@ -113,7 +114,7 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, required=True)
-    ap.add_argument("--model", type=Path, default=Path("public/models/brainsynth-shape-v1"))
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     ap.add_argument("--samples", type=int, default=12)
     ap.add_argument("--write", action="store_true", help="store the result in manifest metrics")
     args = ap.parse_args(argv)

@@ -8,7 +8,10 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-CONTRASTS = ("T1w", "T2w", "FLAIR")
+# The contrast and pathology lists come from conditions.schema.json (brainsynth.schema).
+from brainsynth.schema import CONTRASTS as CONTRASTS
+from brainsynth.schema import PATHOLOGIES as PATHOLOGIES
+
 RESOLUTIONS_MM = (1, 2)
 MODEL_ID_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
 SEED_MAX = 2**32 - 1

@@ -4,13 +4,16 @@ document at /openapi.json; `main.py` narrows the limits there to the configured 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from brainsynth.server.config import CONTRASTS, MODEL_ID_PATTERN, SEED_MAX
 
-Contrast = Literal["T1w", "T2w", "FLAIR"]
+if TYPE_CHECKING:
+    Contrast = str
+else:  # the contrast enum of conditions.schema.json, as a Literal (same OpenAPI as written out)
+    Contrast = Literal[CONTRASTS]
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 BATCH_HARD_MAX = 10_000

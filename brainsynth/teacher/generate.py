@@ -5,6 +5,12 @@ Same latents, gains, deformation and lesion draws as the engine (MODEL_FORMAT.md
 velocity field is shared, the 1 mm label template is the same groupwise average at 1 mm, and
 MS lesion sites are drawn in template space with the engine's random draws, and the lesions are
 rasterised on the requested grid.
+
+`generate` runs the stages of the engine's `sample()` in order: conditions -> latents and gains
+-> displacement (the `displacement` hook: exp(v) by default, as the engine's `chooseSampler`)
+-> anatomy (pathology deform, template lookup) -> pathology (the registry module's plan, then
+draw) -> contrast -> volumes and sidecar. No stage names a pathology: each comes from
+`brainsynth.pathologies`.
 """
 
 from __future__ import annotations
@@ -24,20 +30,18 @@ import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth import __version__
-from brainsynth.anatomy import AnatomyModel, velocity
-from brainsynth.common.grid import OUTPUT_GRID, Grid
-from brainsynth.common.inverse_map import PointField
-from brainsynth.common.warp import exp_velocity, nearest_labels, trilinear
-from brainsynth.model_io import _grid, _volume, gains_for, latents, load_model
+from brainsynth import __version__, pathologies
+from brainsynth.anatomy import icv_scale, region_volumes, template_points, velocity
+from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
+from brainsynth.common.warp import exp_velocity, nearest_labels
+from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, read_volume
+from brainsynth.pathologies import ModelAssets, Plan, Scene
+from brainsynth.schema import CONTRASTS
 from brainsynth.teacher import accel
-from brainsynth.teacher import pathology as path
 from brainsynth.teacher.render import anisotropic, bias_polynomial, label_means, render
 
 ProgressFn = Callable[[float, str], None]
-CONTRASTS = ("T1w", "T2w", "FLAIR")
 RESOLUTIONS = (1.0, 2.0)
-MS_STREAM_XOR = 0x9E3779B9
 
 
 class GenerationError(ValueError):
@@ -52,16 +56,30 @@ class GeneratedVolume:
     sidecar: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class VelocityState:
+    """What a displacement hook gets: the velocity v (step 3) and what produced it."""
+
+    v: FloatArray  # [3, vx, vy, vz] mm
+    vgrid: Grid
+    z: NDArray[np.float64]
+    conditions: dict[str, Any]  # complete
+    gains: NDArray[np.float64]
+
+
+DisplacementFn = Callable[[VelocityState], FloatArray]
+
+
+def exact_displacement(state: VelocityState) -> FloatArray:
+    """Step 4 as the reference computes it: u = exp(v) by scaling and squaring."""
+    return exp_velocity(state.v, state.vgrid)
+
+
 @dataclass
 class _Loaded:
-    model: AnatomyModel
-    man: dict[str, Any]
+    assets: ModelAssets
     template_1mm: NDArray[np.uint8] | None
     grid_1mm: Grid | None
-    territories: NDArray[np.uint8]  # x-fastest flat, 2 mm
-    index_of: dict[int, int]
-    groups: list[str]
-    sites: path.TemplateSites  # MS lesion sites (template space, 2 mm)
 
 
 @lru_cache(maxsize=4)
@@ -69,37 +87,18 @@ def _load(model_dir: str) -> _Loaded:
     folder = Path(model_dir)
     model, man = load_model(folder)
     t1 = man.get("teacherArrays", {}).get("templateLabels1mm")
-    arrays = man["arrays"]
-    prior = _volume(folder, arrays["msLesionPrior"]).astype(np.float32) * float(
-        arrays["msLesionPrior"].get("scale", 1.0)
-    )
-    prior_flat = np.ascontiguousarray(prior.T).ravel()
-    groups = [str(e["group"]) for e in man["labels"]]
-    index_of = {int(e["value"]): int(e["index"]) for e in man["labels"]}
-    sites = path.TemplateSites(
-        model.template,
-        model.grid,
-        prior_flat,
-        _mask(groups, "wm"),
-        [index_of[v] for v in _lateral_ventricle_values(man) if v in index_of],
+    assets = ModelAssets(
+        folder=model_dir,
+        model=model,
+        manifest=man,
+        index_of={int(e["value"]): int(e["index"]) for e in man["labels"]},
+        groups=[str(e["group"]) for e in man["labels"]],
     )
     return _Loaded(
-        model=model,
-        man=man,
-        template_1mm=_volume(folder, t1).astype(np.uint8) if t1 else None,
-        grid_1mm=_grid(t1["grid"]) if t1 else None,
-        territories=np.ascontiguousarray(_volume(folder, arrays["territories"]).T)
-        .ravel()
-        .astype(np.uint8),
-        index_of=index_of,
-        groups=groups,
-        sites=sites,
+        assets=assets,
+        template_1mm=read_volume(folder, t1).astype(np.uint8) if t1 else None,
+        grid_1mm=grid_from_json(t1["grid"]) if t1 else None,
     )
-
-
-def _lateral_ventricle_values(man: dict[str, Any]) -> list[int]:
-    region = next((r for r in man["regions"] if r["name"] == "lateral-ventricles"), None)
-    return list(region["labels"]) if region else [4, 43]  # FreeSurfer L/R lateral ventricle
 
 
 def complete_conditions(schema: dict[str, Any], conditions: dict[str, Any]) -> dict[str, Any]:
@@ -118,10 +117,6 @@ def complete_conditions(schema: dict[str, Any], conditions: dict[str, Any]) -> d
     return out
 
 
-def _mask(groups: list[str], *names: str) -> NDArray[np.bool_]:
-    return np.array([g in names for g in groups], bool)
-
-
 def _template_flat_index(grid: Grid, p: NDArray[np.float32]) -> NDArray[np.int64]:
     """Nearest 2 mm template voxel (x-fastest flat index) of each point; N when outside."""
     q = np.floor(grid.to_voxel(p) + 0.5).astype(np.int64)
@@ -133,31 +128,53 @@ def _template_flat_index(grid: Grid, p: NDArray[np.float32]) -> NDArray[np.int64
     return np.where(inside, flat, nx * ny * nz)
 
 
-def _anatomy(
-    ld: _Loaded,
-    u: NDArray[np.float32],
-    grid: Grid,
-    template: NDArray[np.uint8],
-    scale: float,
-    glioma: tuple[tuple[float, float, float], float] | None,
-    device: str = "numpy",
-) -> tuple[NDArray[np.int32], NDArray[np.int64], NDArray[np.float32]]:
-    m = ld.model
-    x = grid.world_coords()
-    xm = x
-    if glioma:
-        spec = ld.man["pathology"]["glioma"]
-        xm = path.mass_effect(x, glioma[0], glioma[1], float(spec["massEffectDecayMm"]))
-    if device != "numpy":
-        idx_t, tflat_t = accel.anatomy(
-            device, u, m.vgrid, grid, template, m.grid, scale, m.grid_centre_mm, xm
+def _check_request(
+    seed: int, resolution_mm: float, contrasts: Sequence[str], device: str | None
+) -> str:
+    if not (isinstance(seed, int) and 0 <= seed <= 0xFFFFFFFF):
+        raise GenerationError(f"seed must be an integer in [0, 4294967295] (got {seed!r})")
+    if float(resolution_mm) not in RESOLUTIONS:
+        raise GenerationError(f"resolution_mm must be one of {RESOLUTIONS} (got {resolution_mm!r})")
+    bad = [c for c in contrasts if c not in CONTRASTS]
+    if bad or not contrasts or len(set(contrasts)) != len(contrasts):
+        raise GenerationError(
+            f"contrasts must be distinct values of {CONTRASTS} (got {list(contrasts)})"
         )
-        return idx_t, tflat_t, x
-    c = np.asarray(m.grid_centre_mm, np.float32).reshape(3, 1, 1, 1)
-    xp = c + (xm - c) / np.float32(scale)
-    p = xp + trilinear(u, m.vgrid, xp)
-    idx = nearest_labels(template, grid, p).astype(np.int32)
-    return idx, _template_flat_index(m.grid, p), x
+    try:
+        return accel.pick_device(device)
+    except ValueError as exc:
+        raise GenerationError(str(exc)) from exc
+
+
+def _output_grid(ld: _Loaded, resolution_mm: float) -> tuple[Grid, NDArray[np.uint8]]:
+    """The requested grid and the label template sampled on it."""
+    if float(resolution_mm) == 1.0:
+        if ld.template_1mm is None or ld.grid_1mm is None:
+            raise GenerationError(
+                f"model {ld.assets.manifest['id']} has no 1 mm template (teacherArrays)"
+            )
+        return ld.grid_1mm, ld.template_1mm
+    return OUTPUT_GRID, ld.assets.model.template
+
+
+def stage_anatomy(
+    ld: _Loaded,
+    scene: Scene,
+    template: NDArray[np.uint8],
+    xm: FloatArray,
+    device: str = "numpy",
+) -> tuple[NDArray[np.int32], NDArray[np.int64]]:
+    """Steps 6-7 at the (possibly deformed) output points xm: label indices on the output grid
+    and the nearest 2 mm template voxel of each point (for template-space atlases)."""
+    m = ld.assets.model
+    if device != "numpy":
+        return accel.anatomy(
+            device, scene.u, m.vgrid, scene.grid, template, m.grid, scene.scale,
+            m.grid_centre_mm, xm,
+        )  # fmt: skip
+    p = template_points(m, scene.u, scene.scale, xm)
+    idx = nearest_labels(template, scene.grid, p).astype(np.int32)
+    return idx, _template_flat_index(m.grid, p)
 
 
 def _render(
@@ -178,18 +195,36 @@ def _render(
     return accel.render(device, idx, means, sds, app, seed, is_wm, bias, sigma_scale)
 
 
-def _volumes(ld: _Loaded, idx: NDArray[np.int32], grid: Grid) -> dict[str, float]:
-    labels = ld.man["labels"]
-    counts = np.bincount(idx.ravel(), minlength=len(labels)) * (float(np.prod(grid.spacing)) / 1000)
-    by_value: dict[int, float] = {}
-    for e in labels:
-        by_value[e["value"]] = by_value.get(e["value"], 0.0) + float(counts[e["index"]])
-    out = {r["name"]: sum(by_value.get(v, 0.0) for v in r["labels"]) for r in ld.man["regions"]}
-    out["icv"] = sum(v for k, v in by_value.items() if 1 <= k <= 499 or 700 <= k <= 799)
-    for e in labels:
-        if 700 <= e["value"] <= 799 and counts[e["index"]] > 0:
-            out[e["name"]] = float(counts[e["index"]])
-    return {k: round(v, 3) for k, v in out.items()}
+def stage_contrast(
+    ld: _Loaded,
+    idx: NDArray[np.int32],
+    grid: Grid,
+    cond: dict[str, Any],
+    seed: int,
+    contrasts: Sequence[str],
+    slice_thickness_mm: float | None,
+    device: str,
+    report: ProgressFn,
+) -> dict[str, NDArray[np.float32]]:
+    """Step §5: one image per contrast (and the thick-slice simulation when asked)."""
+    images: dict[str, NDArray[np.float32]] = {}
+    is_wm = ld.assets.mask("wm")
+    for i, c in enumerate(contrasts):
+        img = _render(
+            device,
+            idx,
+            ld.assets.manifest["appearance"],
+            c,
+            float(cond["age"]),
+            seed,
+            is_wm,
+            sigma_scale=2.0 / grid.spacing[0],
+        )
+        if slice_thickness_mm:
+            img = anisotropic(img, grid.spacing[2], slice_thickness_mm)
+        images[c] = img
+        report(0.6 + 0.35 * (i + 1) / len(contrasts), f"rendered {c}")
+    return images
 
 
 def generate(
@@ -202,118 +237,50 @@ def generate(
     slice_thickness_mm: float | None = None,
     explicit_latents: tuple[NDArray[np.float64], float] | None = None,
     device: str | None = None,
+    *,
+    displacement: DisplacementFn = exact_displacement,
+    pathology_plan: Plan | None = None,
 ) -> GeneratedVolume:
     """One volume for (conditions, seed). `explicit_latents` (z, z_icv) replaces the seed's
     latents — for QA at the mean individual (z = 0) and parity checks. `device`: 'numpy' (the
-    reference), 'cpu' or 'cuda' (PyTorch, teacher/accel.py), default 'auto' (CUDA if present)."""
+    reference), 'cpu' or 'cuda' (PyTorch, teacher/accel.py), default 'auto' (CUDA if present).
+    `displacement` maps the velocity to the displacement (default exp(v); e.g. a student's
+    forward pass). `pathology_plan` replaces the pathology module's seeded plan (explicit
+    placement, e.g. a hand-placed lesion)."""
     t0 = time.perf_counter()
     report = progress or (lambda _f, _m: None)
-    if not (isinstance(seed, int) and 0 <= seed <= 0xFFFFFFFF):
-        raise GenerationError(f"seed must be an integer in [0, 4294967295] (got {seed!r})")
-    if float(resolution_mm) not in RESOLUTIONS:
-        raise GenerationError(f"resolution_mm must be one of {RESOLUTIONS} (got {resolution_mm!r})")
-    bad = [c for c in contrasts if c not in CONTRASTS]
-    if bad or not contrasts or len(set(contrasts)) != len(contrasts):
-        raise GenerationError(
-            f"contrasts must be distinct values of {CONTRASTS} (got {list(contrasts)})"
-        )
-    try:
-        dev = accel.pick_device(device)
-    except ValueError as exc:
-        raise GenerationError(str(exc)) from exc
+    dev = _check_request(seed, resolution_mm, contrasts, device)
     ld = _load(str(Path(model_dir).resolve()))
-    man = ld.man
+    model, man = ld.assets.model, ld.assets.manifest
+    # conditions
     cond = complete_conditions(man["conditionsSchema"], conditions)
     report(0.05, "anatomy")
-
+    # latents and gains (steps 1-2, 5)
     z, z_icv = explicit_latents if explicit_latents is not None else latents(man, seed)
     gains = gains_for(man, cond)
-    cal = man["calibration"]
-    icv = cal["icvMl"][cond["sex"]] * float(np.exp(cal["icvLogSd"] * z_icv))
-    scale = (icv / cal["templateIcvMl"]) ** (1.0 / 3.0)
-    u = exp_velocity(velocity(ld.model, z, gains), ld.model.vgrid)
-
-    full = float(resolution_mm) == 1.0
-    if full and (ld.template_1mm is None or ld.grid_1mm is None):
-        raise GenerationError(f"model {man['id']} has no 1 mm template (teacherArrays)")
-    grid = ld.grid_1mm if full and ld.grid_1mm else OUTPUT_GRID
-    template = ld.template_1mm if full and ld.template_1mm is not None else ld.model.template
-    glioma = None
-    if cond["pathology"] == "glioma":
-        centre = (cond["gliomaCenterXMm"], cond["gliomaCenterYMm"], cond["gliomaCenterZMm"])
-        glioma = (centre, float(cond["gliomaRadiusMm"]))
-    idx, tflat, x = _anatomy(ld, u, grid, template, scale, glioma, dev)
+    scale = icv_scale(man, cond["sex"], z_icv)
+    # displacement (steps 3-4)
+    u = displacement(VelocityState(velocity(model, z, gains), model.vgrid, z, cond, gains))
+    # anatomy (steps 6-7), through the pathology's deform
+    grid, template = _output_grid(ld, resolution_mm)
+    patho = pathologies.get(cond["pathology"])
+    scene = Scene(ld.assets, cond, seed, grid, grid.world_coords(), u, scale)
+    plan = pathology_plan if pathology_plan is not None else patho.plan(scene)
+    deformed = patho.deform(plan, scene.x)
+    xm = scene.x if deformed is None else deformed
+    idx, scene.template_flat = stage_anatomy(ld, scene, template, xm, dev)
     report(0.4, "pathology")
-
-    is_wm = _mask(ld.groups, "wm")
-    info: dict[str, Any] = {"type": cond["pathology"]}
-    if glioma:
-        idx = path.glioma_labels(
-            idx, x, ld.index_of, is_wm, glioma[0], glioma[1], man["pathology"]["glioma"]
-        )
-        info.update(centreMm=list(glioma[0]), radiusMm=glioma[1])
-    elif cond["pathology"] == "ms":
-        spec = man["pathology"]["ms"]
-        stream = None
-        if ld.sites.total > 0:
-            stream = path.LesionStream(
-                ld.sites,
-                PointField(u, ld.model.vgrid),
-                scale,
-                ld.model.grid_centre_mm,
-                (seed ^ MS_STREAM_XOR) & 0xFFFFFFFF,
-                spec,
-            )
-        idx, ms_info = path.ms_lesions(
-            idx,
-            grid,
-            stream,
-            is_wm,
-            float(cond["msLesionLoadMl"]),
-            ld.index_of[path.MS_LESION],
-            int(spec["maxLesions"]),
-        )
-        info.update(ms_info)
-    elif cond["pathology"] == "stroke":
-        key = f"{cond['strokeTerritory']}-{cond['strokeSide']}"
-        code = int(man["pathology"]["stroke"]["territoryCodes"][key])
-        codes = np.where(
-            tflat < ld.territories.size,
-            ld.territories[np.minimum(tflat, ld.territories.size - 1)],
-            0,
-        )
-        idx, st = path.stroke(
-            idx,
-            grid,
-            codes.astype(np.uint8),
-            code,
-            _mask(ld.groups, "cortex", "wm"),
-            float(cond["strokeSize"]),
-            ld.index_of[path.INFARCT],
-        )
-        info.update(territory=key, **st)
-    elif cond["pathology"] == "alzheimers":
-        info.update(severity=cond["adSeverity"])
-
+    # pathology (§4)
+    idx, drawn = patho.draw(scene, plan, idx)
+    info: dict[str, Any] = {"type": cond["pathology"], **drawn}
     report(0.6, "contrast")
-    images: dict[str, NDArray[np.float32]] = {}
-    for i, c in enumerate(contrasts):
-        img = _render(
-            dev,
-            idx,
-            man["appearance"],
-            c,
-            float(cond["age"]),
-            seed,
-            is_wm,
-            sigma_scale=2.0 / grid.spacing[0],
-        )
-        if slice_thickness_mm:
-            img = anisotropic(img, grid.spacing[2], slice_thickness_mm)
-        images[c] = img
-        report(0.6 + 0.35 * (i + 1) / len(contrasts), f"rendered {c}")
-    values = np.asarray([e["value"] for e in man["labels"]], np.int16)
-    labels = values[idx]
+    # contrast (§5)
+    images = stage_contrast(
+        ld, idx, grid, cond, seed, contrasts, slice_thickness_mm, dev, report
+    )  # fmt: skip
+    # volumes and sidecar (step 8)
+    labels = model.label_values.astype(np.int16)[idx]
+    volumes = {k: round(v, 3) for k, v in region_volumes(model, idx, grid).items()}
     sidecar = {
         "conditions": cond,
         "seed": seed,
@@ -329,7 +296,7 @@ def generate(
         "spacing": list(grid.spacing),
         "dims": list(grid.shape),
         "latents": {"z": [round(float(v), 6) for v in z], "zIcv": round(z_icv, 6)},
-        "regionalVolumesMl": _volumes(ld, idx, grid),
+        "regionalVolumesMl": volumes,
         "pathology": info,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "generationSeconds": round(time.perf_counter() - t0, 3),

@@ -12,7 +12,7 @@ import pytest
 from brainsynth.anatomy import velocity
 from brainsynth.common.warp import exp_velocity
 from brainsynth.distill.data import features, model_fingerprint
-from brainsynth.distill.export import (
+from brainsynth.distill.export_student import (
     dequantise,
     quantise,
     read_student,
@@ -21,6 +21,7 @@ from brainsynth.distill.export import (
 )
 from brainsynth.distill.student import correction_numpy, forward_numpy
 from brainsynth.model_io import gains_for, latents, load_model
+from brainsynth.schema import ManifestError
 
 MODEL = Path(__file__).resolve().parents[2] / "public" / "models" / "brainsynth-shape-v1"
 FIELD = (3, 4, 5, 6)
@@ -96,11 +97,21 @@ def test_export_round_trip(tmp_path: Path) -> None:
 
 
 def test_set_manifest_section(tmp_path: Path) -> None:
-    (tmp_path / "manifest.json").write_text(json.dumps({"id": "x", "student": {"a": 1}}))
-    set_manifest_section(tmp_path, "student", {"b": 2}, merge=True)
-    assert json.loads((tmp_path / "manifest.json").read_text())["student"] == {"a": 1, "b": 2}
-    set_manifest_section(tmp_path, "student", {"c": 3})
-    assert json.loads((tmp_path / "manifest.json").read_text()) == {"id": "x", "student": {"c": 3}}
+    man = json.loads((MODEL / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps(man))
+    set_manifest_section(tmp_path, "student", {"metrics": {"x": 1}}, merge=True)
+    got = json.loads((tmp_path / "manifest.json").read_text())
+    assert got["student"] == {**man["student"], "metrics": {"x": 1}}
+    set_manifest_section(tmp_path, "metrics", {"a": 3})
+    assert json.loads((tmp_path / "manifest.json").read_text()) == {**got, "metrics": {"a": 3}}
+
+
+def test_set_manifest_section_rejects_an_invalid_manifest(tmp_path: Path) -> None:
+    man = json.loads((MODEL / "manifest.json").read_text())
+    (tmp_path / "manifest.json").write_text(json.dumps(man))
+    with pytest.raises(ManifestError, match="labelRanges"):
+        set_manifest_section(tmp_path, "labelRanges", {"intracranial": "1-499"})
+    assert json.loads((tmp_path / "manifest.json").read_text()) == man  # left as it was
 
 
 def test_tiny_training_reduces_loss() -> None:

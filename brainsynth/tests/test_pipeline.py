@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brainsynth.anatomy import AnatomyModel, region_volumes_ml, sample_label_indices
+from brainsynth.anatomy import AnatomyModel, region_volumes, sample_label_indices
 from brainsynth.common.grid import OUTPUT_GRID, VELOCITY_GRID
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.regional import poisson_dirichlet, regional_basis
@@ -92,10 +92,10 @@ def test_regional_gain_changes_that_region() -> None:
     model = _tiny_model()
     z = np.zeros(2)
     g = np.zeros(len(REGIONS))
-    base = region_volumes_ml(model, sample_label_indices(model, z, g))
+    base = region_volumes(model, sample_label_indices(model, z, g))
     lv = [r[0] for r in REGIONS].index("lateral-ventricles")
     g[lv] = 0.3
-    grown = region_volumes_ml(model, sample_label_indices(model, z, g))
+    grown = region_volumes(model, sample_label_indices(model, z, g))
     ratio = grown["lateral-ventricles"] / base["lateral-ventricles"]
     assert 1.15 < ratio < 1.6, ratio
     # the rest of the brain moves aside rather than changing much
@@ -108,8 +108,8 @@ def test_sampling_is_deterministic_and_scales_icv() -> None:
     g = np.zeros(len(REGIONS))
     a = sample_label_indices(model, z, g)
     assert np.array_equal(a, sample_label_indices(model, z, g))
-    small = region_volumes_ml(model, sample_label_indices(model, z, g, scale=0.9))
-    full = region_volumes_ml(model, a)
+    small = region_volumes(model, sample_label_indices(model, z, g, scale=0.9))
+    full = region_volumes(model, a)
     assert abs(small["icv"] / full["icv"] - 0.729) < 0.03
 
 
@@ -126,8 +126,9 @@ def test_shape_model_removes_the_atrophy_direction() -> None:
     assert cos < 0.3  # the leading residual component is not the atrophy direction
 
 
-def test_write_model_round_trip(tmp_path: Path) -> None:
-    from brainsynth.pipeline.export import write_model
+def _write_tiny(tmp_path: Path, appearance: dict | None = None) -> None:
+    from brainsynth.pipeline.model_folder import write_model
+    from brainsynth.schema import CONTRASTS
 
     model = _tiny_model()
     labels = label_table([int(v) for v in model.label_values])
@@ -152,7 +153,16 @@ def test_write_model_round_trip(tmp_path: Path) -> None:
         explained=np.array([0.5, 0.5]),
         basis=model.basis,
         calibration=calib,
-        appearance={"contrasts": {}},
+        appearance=appearance
+        or {
+            "contrasts": {
+                c: {"mean": [1.0] * len(labels), "sd": [0.1] * len(labels)} for c in CONTRASTS
+            },
+            "partialVolumeSigmaVoxels": 0.6,
+            "textureSigmaVoxels": 1.0,
+            "biasFieldStrength": 0.1,
+            "snr": 30.0,
+        },
         ms_prior=np.zeros(OUTPUT_GRID.shape, np.float32),
         ms_stats={"lesionVolumeLogMeanMl": -1.0, "lesionVolumeLogSdMl": 1.0},
         territories=np.zeros(OUTPUT_GRID.shape, np.uint8),
@@ -160,7 +170,15 @@ def test_write_model_round_trip(tmp_path: Path) -> None:
         template_icv_ml=1.0,
         grid_centre=(0.0, 0.0, 0.0),
     )
+
+
+def test_write_model_round_trip(tmp_path: Path) -> None:
+    from brainsynth.schema import manifest_errors
+
+    model = _tiny_model()
+    _write_tiny(tmp_path)
     man = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest_errors(man) == []  # a freshly exported manifest follows the schema
     for spec in man["arrays"].values():
         raw = gzip.decompress((tmp_path / spec["file"]).read_bytes())
         itemsize = {"uint8": 1, "int16": 2}[spec["dtype"]]
@@ -190,3 +208,11 @@ def test_normative_table_below_45_is_head_size_normalised() -> None:
     assert abs(ratio["female"] - ratio["male"]) < 0.03, ratio
     for s in normative.SEXES:
         assert np.all(table[s]["icv"] == table[s]["icv"][0])  # ICV constant with age
+
+
+def test_write_model_rejects_a_manifest_off_the_schema(tmp_path: Path) -> None:
+    from brainsynth.schema import ManifestError
+
+    with pytest.raises(ManifestError, match="appearance"):
+        _write_tiny(tmp_path, appearance={"contrasts": {}})
+    assert not (tmp_path / "manifest.json").exists()

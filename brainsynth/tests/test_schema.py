@@ -1,9 +1,11 @@
 import json
+from pathlib import Path
 
 import jsonschema
 import pytest
 
-from brainsynth.pipeline.export import SCHEMA_PATH
+from brainsynth.schema import CONDITIONS_SCHEMA_PATH as SCHEMA_PATH
+from brainsynth.schema import CONTRASTS, PATHOLOGIES, load_conditions_schema, manifest_errors
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +47,17 @@ def test_every_property_is_ordered_and_documented(schema: dict) -> None:
         assert "title" in prop and "default" in prop, name
         if prop["type"] == "number":
             assert prop["minimum"] <= prop["default"] <= prop["maximum"], name
+
+
+@pytest.mark.parametrize(
+    "manifest",
+    sorted((Path(__file__).resolve().parents[2] / "public" / "models").glob("*/manifest.json")),
+)
+def test_committed_manifests_follow_the_manifest_schema(manifest: Path) -> None:
+    assert manifest_errors(json.loads(manifest.read_text())) == []
+
+
+def test_schema_lists_are_the_conditions_schema_enums(schema: dict) -> None:
+    assert list(CONTRASTS) == schema["properties"]["contrast"]["enum"]
+    assert list(PATHOLOGIES) == schema["properties"]["pathology"]["enum"]
+    assert load_conditions_schema() == schema

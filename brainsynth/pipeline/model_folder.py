@@ -18,9 +18,9 @@ from brainsynth.common.grid import (
     field_to_file_order,
     to_file_order,
 )
-from brainsynth.pipeline.labels import LABEL_RANGES, REGIONS, LabelEntry
-
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "schema" / "conditions.schema.json"
+from brainsynth.common.labels import LABEL_RANGES
+from brainsynth.pipeline.labels import REGIONS, LabelEntry
+from brainsynth.schema import load_conditions_schema, validate_manifest
 
 PROVENANCE = [
     {
@@ -131,7 +131,7 @@ def write_model(
         "volume basis calibrated to normative centiles; MR appearance from real T1 scans and "
         "signal equations; lesions from real lesion statistics.",
         "intendedUse": "Research and teaching. Not for diagnosis.",
-        "conditionsSchema": json.loads(SCHEMA_PATH.read_text()),
+        "conditionsSchema": load_conditions_schema(),
         "grid": OUTPUT_GRID.as_json(),
         "velocityGrid": VELOCITY_GRID.as_json(),
         "labels": labels,
@@ -216,4 +216,5 @@ def write_model(
         "provenance": PROVENANCE,
         "metrics": metrics,
     }
+    validate_manifest(manifest, f"the manifest for {out}")
     (out / "manifest.json").write_text(json.dumps(manifest, indent=1))

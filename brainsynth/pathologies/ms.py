@@ -1,51 +1,33 @@
-"""Pathology drawing (MODEL_FORMAT.md §4), ported from the engine (src/engine/render/*.ts) with
-the same random draws, so a 2 mm teacher volume carries the browser's lesions exactly and a
-1 mm one carries the same lesions drawn finer (MS lesion sites live in template space and their
-geometry is in world mm, so it does not depend on the output grid)."""
+"""Multiple sclerosis (MODEL_FORMAT.md §4), ported from src/engine/render/msLesions.ts with the
+same random draws: lesion sites drawn in template space from the manifest's msLesionPrior
+within template white matter, each lesion an ellipsoid of lognormal volume elongated away from
+the nearest lateral-ventricle wall, mapped to the output grid through the inverse of this
+sample's deformation, and drawn (label 701, in white matter only) until the requested load
+`msLesionLoadMl` is reached (the last lesion filled from its centre outwards) or `maxLesions`
+were drawn. Geometry is in world mm, so a 1 mm volume carries the 2 mm volume's lesions, finer.
+
+Randomness apart from application: `plan` returns an `MsPlan` whose lesion source is the seed's
+`LesionStream` (drawn lazily, as the engine does) or, for a hand-placed plan, a list of
+`Lesion`s (`MsPlan.placed`); `draw` is deterministic given the plan.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.common.grid import FloatArray, Grid
+from brainsynth.common.grid import Grid
 from brainsynth.common.inverse_map import PointField, invert_mapping
 from brainsynth.common.rng import Mulberry32
+from brainsynth.pathologies.base import LabelDef, ModelAssets, Pathology, Scene
 
-MS_LESION, CORE, RIM, OEDEMA, INFARCT = 701, 711, 712, 713, 721
-
-
-def mass_effect(
-    x: FloatArray, centre: tuple[float, float, float], radius: float, decay: float
-) -> FloatArray:
-    """Inverse map of an expanding sphere: M(x) = c0 + d (w r_src + (1 - w) r)."""
-    c0 = np.asarray(centre, np.float32).reshape(3, *([1] * (x.ndim - 1)))
-    d = x - c0
-    r = np.sqrt((d**2).sum(0))
-    r_src = np.cbrt(np.maximum(r**3 - radius**3, 0.0))
-    w = np.exp(-np.maximum(r - radius, 0.0) / decay)
-    new_r = w * r_src + (1 - w) * r
-    return (c0 + d * (new_r / np.maximum(r, 1e-6))[None]).astype(np.float32)
-
-
-def glioma_labels(
-    idx: NDArray[np.int32],
-    x: FloatArray,
-    lut: dict[int, int],
-    is_wm: NDArray[np.bool_],
-    centre: tuple[float, float, float],
-    radius: float,
-    spec: dict[str, float],
-) -> NDArray[np.int32]:
-    c0 = np.asarray(centre, np.float32).reshape(3, *([1] * (x.ndim - 1)))
-    r = np.sqrt(((x - c0) ** 2).sum(0))
-    out = np.where((r <= spec["oedemaFactor"] * radius) & is_wm[idx], lut[OEDEMA], idx)
-    out = np.where(r <= radius, lut[RIM], out)
-    return np.where(r <= spec["necrosisFraction"] * radius, lut[CORE], out).astype(np.int32)
+MS_LESION = 701
+STREAM_XOR = 0x9E3779B9  # the lesion stream's seed is seed ^ STREAM_XOR (as the engine)
 
 
 @dataclass
@@ -99,7 +81,7 @@ class TemplateSites:
 
     def __init__(
         self,
-        template: NDArray[np.integer],
+        template: NDArray[np.integer[Any]],
         grid: Grid,
         prior_flat: NDArray[np.float32],
         is_wm: NDArray[np.bool_],
@@ -116,6 +98,12 @@ class TemplateSites:
 def _unit(v: tuple[float, float, float]) -> tuple[float, float, float] | None:
     n = math.hypot(*v)
     return (v[0] / n, v[1] / n, v[2] / n) if n > 0 else None
+
+
+class LesionSource(Protocol):
+    max_residual_mm: float
+
+    def next(self) -> Lesion: ...
 
 
 class LesionStream:
@@ -171,10 +159,34 @@ class LesionStream:
         return Lesion(c, e * b, b, direction or away or (0.0, 0.0, 1.0))
 
 
+class PlacedLesions:
+    """A hand-made lesion list as a source (drawn in order, no inverse mapping)."""
+
+    def __init__(self, lesions: list[Lesion]) -> None:
+        self.lesions, self.i, self.max_residual_mm = lesions, 0, 0.0
+
+    def next(self) -> Lesion:
+        les = self.lesions[self.i]
+        self.i += 1
+        return les
+
+
+@dataclass
+class MsPlan:
+    target_ml: float
+    source: LesionSource | None  # None: the model has no eligible lesion site
+    max_lesions: int
+
+    @staticmethod
+    def placed(lesions: list[Lesion], target_ml: float) -> MsPlan:
+        """Explicit placement: draw these lesions (up to the target load)."""
+        return MsPlan(target_ml, PlacedLesions(lesions), len(lesions))
+
+
 def ms_lesions(
     idx: NDArray[np.int32],
     grid: Grid,
-    stream: LesionStream | None,
+    stream: LesionSource | None,
     is_wm: NDArray[np.bool_],
     target_ml: float,
     lesion_index: int,
@@ -221,36 +233,61 @@ def ms_lesions(
     return out, info
 
 
-def stroke(
-    idx: NDArray[np.int32],
-    grid: Grid,
-    codes: NDArray[np.uint8],
-    code: int,
-    is_tissue: NDArray[np.bool_],
-    fraction: float,
-    infarct_index: int,
-) -> tuple[NDArray[np.int32], dict[str, Any]]:
-    """Port of drawStroke: the round(f n) territory tissue voxels closest to its centroid."""
-    x = grid.world_coords()
-    in_t = codes == code
-    info: dict[str, Any] = {"territoryCode": code, "infarctMl": 0.0, "radiusMm": 0.0}
-    cand = in_t & is_tissue[idx]
-    voxel_ml = float(np.prod(grid.spacing)) / 1000
-    info["territoryTissueMl"] = float(cand.sum()) * voxel_ml
-    if not cand.any():
-        info["note"] = (
-            "the territory holds no cortex or white matter in this anatomy: no infarct drawn"
+def _lateral_ventricle_values(man: dict[str, Any]) -> list[int]:
+    region = next((r for r in man["regions"] if r["name"] == "lateral-ventricles"), None)
+    return list(region["labels"]) if region else [4, 43]  # FreeSurfer L/R lateral ventricle
+
+
+def template_sites(assets: ModelAssets) -> TemplateSites:
+    from brainsynth.model_io import read_volume
+
+    man, model = assets.manifest, assets.model
+    spec = man["arrays"]["msLesionPrior"]
+    prior = read_volume(Path(assets.folder), spec).astype(np.float32) * float(
+        spec.get("scale", 1.0)
+    )
+    return TemplateSites(
+        model.template,
+        model.grid,
+        np.ascontiguousarray(prior.T).ravel(),
+        assets.mask("wm"),
+        [assets.index_of[v] for v in _lateral_ventricle_values(man) if v in assets.index_of],
+    )
+
+
+class MultipleSclerosis(Pathology):
+    id = "ms"
+    labels = (LabelDef(MS_LESION, "MS-lesion", (255, 80, 0)),)
+
+    def plan(self, scene: Scene) -> MsPlan:
+        a = scene.assets
+        spec = self.spec(a.manifest)
+        sites = a.cached("ms.sites", lambda: template_sites(a))
+        stream = None
+        if sites.total > 0:
+            stream = LesionStream(
+                sites,
+                PointField(scene.u, a.model.vgrid),
+                scene.scale,
+                a.model.grid_centre_mm,
+                (scene.seed ^ STREAM_XOR) & 0xFFFFFFFF,
+                spec,
+            )
+        return MsPlan(float(scene.conditions["msLesionLoadMl"]), stream, int(spec["maxLesions"]))
+
+    def draw(
+        self, scene: Scene, plan: MsPlan, idx: NDArray[np.int32]
+    ) -> tuple[NDArray[np.int32], dict[str, Any]]:
+        a = scene.assets
+        return ms_lesions(
+            idx,
+            scene.grid,
+            plan.source,
+            a.mask("wm"),
+            plan.target_ml,
+            a.index_of[MS_LESION],
+            plan.max_lesions,
         )
-        return idx, info
-    centroid = x[:, in_t].mean(1)
-    dist = np.sqrt(((x[:, cand] - centroid[:, None]) ** 2).sum(0))
-    m = max(1, round(fraction * dist.size))
-    radius = float(np.sort(dist)[m - 1])
-    out = idx.copy()
-    sel = np.zeros_like(cand)
-    sel[cand] = dist <= radius
-    out[sel] = infarct_index
-    info["infarctMl"] = float(sel.sum()) * voxel_ml
-    info["radiusMm"] = radius
-    info["centroidMm"] = [round(float(c), 2) for c in centroid]
-    return out, info
+
+
+PATHOLOGY = MultipleSclerosis()

@@ -1,4 +1,4 @@
-"""Teacher benchmark:  python -m brainsynth.bench [--repeats 3]
+"""Teacher benchmark:  python -m brainsynth.bench.teacher [--repeats 3]
 
 Times full-size generation (anatomy + pathology + rendering + label map, no file writing) on
 this machine's device and prints each median beside its budget (DESIGN.md §6).
@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.teacher.generate import generate
 
-MODEL = Path(__file__).resolve().parents[1] / "public" / "models" / "brainsynth-shape-v1"
+MODEL = DEFAULT_MODEL_DIR
 
 CASES: list[tuple[str, float, tuple[str, ...], dict[str, Any], float | None]] = [
     ("2 mm, T1w, healthy", 2.0, ("T1w",), {"pathology": "none"}, None),

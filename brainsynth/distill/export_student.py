@@ -1,14 +1,16 @@
 """Write the trained student into the model folder in TensorFlow.js weights format.
 
-`python -m brainsynth.distill.export --config brainsynth/distill/config.json`
+`python -m brainsynth.distill.export_student --config brainsynth/distill/config.json`
 
 Files: `<model>/student/model.json` (format, a small custom `modelTopology` — the engine
 implements the forward pass itself, tf.loadLayersModel cannot run it — and `weightsManifest`)
 and the binary shard `<model>/student/group1-shard1of1.bin` (little-endian; dense layers
 float32, decoder fields uint8 with tfjs's `quantization: {dtype, min, scale}`, value =
 q · scale + min, one entry per decoder component so each has its own scale). Then the
-manifest's `student` section (architecture, data size, training time, hardware, sizes) is set
-through `set_manifest_section`; `evaluate` adds the fidelity metrics the same way.
+manifest's `student` section (architecture with the input `featureNormalisation`, data size,
+training time, hardware, sizes) is set through `set_manifest_section`, which validates the
+manifest against brainsynth/schema/manifest.schema.json before writing it; `evaluate` adds
+the fidelity metrics the same way.
 """
 
 from __future__ import annotations
@@ -24,10 +26,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth import __version__
-from brainsynth.distill.data import REPO, feature_names, model_fingerprint, weights_path
+from brainsynth.distill.data import (
+    FEATURE_NORMALISATION,
+    feature_names,
+    model_fingerprint,
+    weights_path,
+)
 from brainsynth.distill.student import Weights, n_dense
+from brainsynth.paths import DISTILL_CONFIG, REPO, repo_relative
+from brainsynth.paths import DISTILL_TRAIN_LOG as TRAIN_LOG
+from brainsynth.schema import validate_manifest
 
-HERE = Path(__file__).resolve().parent
 STUDENT_DIR = "student"
 SHARD = "group1-shard1of1.bin.gz"
 FORMAT = "brainsynth-student/1"
@@ -83,9 +92,12 @@ def student_topology(weights: Weights, feats: list[str], vgrid_shape: list[int])
             "name": "features",
             "size": len(feats),
             "names": feats,
-            "definition": "z_0..z_{K-1} (shape latents), (age - 55)/35, 1 if male else 0, "
-            "adSeverity if pathology = alzheimers else 0, strokeSize if pathology = stroke "
-            "else 0, then the gains g_0..g_{R-1} of MODEL_FORMAT.md §3 step 2 when listed",
+            "definition": "z_0..z_{K-1} (shape latents), (age - offset)/scale "
+            "(featureNormalisation), 1 if male else 0, each pathology's own features in "
+            "registry order (adSeverity if pathology = alzheimers else 0, strokeSize if "
+            "pathology = stroke else 0), then the gains g_0..g_{R-1} of MODEL_FORMAT.md §3 "
+            "step 2 when listed",
+            "featureNormalisation": FEATURE_NORMALISATION,
         },
         "layers": layers,
         "decoder": {
@@ -137,7 +149,7 @@ def write_student(
     model_json = {
         "format": FORMAT,
         "generatedBy": f"brainsynth.distill {__version__}",
-        "convertedBy": "brainsynth.distill.export",
+        "convertedBy": "brainsynth.distill.export_student",
         "modelTopology": student_topology(weights, feats, vshape),
         "weightsManifest": [{"paths": [SHARD], "compression": "gzip", "weights": entries}],
     }
@@ -199,6 +211,7 @@ def set_manifest_section(folder: Path, key: str, value: Any, merge: bool = False
         man[key] = {**man[key], **value}
     else:
         man[key] = value
+    validate_manifest(man, str(path))
     _atomic_bytes(path, json.dumps(man, indent=1).encode())
 
 
@@ -239,6 +252,7 @@ def export(cfg: dict[str, Any], weights: Weights, train_log: dict[str, Any]) -> 
                 "mean": ex.get("meanQuantization") or ex["quantization"],
             },
             "parameters": int(sum(v.size for v in weights.values())),
+            "featureNormalisation": FEATURE_NORMALISATION,
         },
         "trainingData": {
             "pairs": train_log["data"]["train"],
@@ -254,8 +268,8 @@ def export(cfg: dict[str, Any], weights: Weights, train_log: dict[str, Any]) -> 
             "seconds": train_log["seconds"]["total"],
             "hardware": train_log["hardware"],
             "validation": train_log["validation"],
-            "config": "brainsynth/distill/config.json",
-            "log": "brainsynth/distill/train_log.json",
+            "config": repo_relative(DISTILL_CONFIG),
+            "log": repo_relative(TRAIN_LOG),
         },
         "sizeBytes": sizes,
     }
@@ -270,8 +284,8 @@ def main() -> None:
     from brainsynth.distill.train import load_weights
 
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=HERE / "config.json")
-    ap.add_argument("--log", type=Path, default=HERE / "train_log.json")
+    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
+    ap.add_argument("--log", type=Path, default=TRAIN_LOG)
     args = ap.parse_args()
     cfg = json.loads(args.config.read_text())
     weights = load_weights(weights_path(cfg))

@@ -1,0 +1,73 @@
+"""The contracts shared with the engine, read at runtime from the JSON Schemas in this folder.
+
+- `conditions.schema.json`: every generation control. `CONTRASTS` and `PATHOLOGIES` are its
+  `contrast` and `pathology` enums, in schema order; nothing else in Python lists them.
+- `manifest.schema.json`: the model folder's manifest.json (JSON Schema 2020-12; the engine
+  validates the same file with Ajv). `validate_manifest` is called by every writer of a manifest.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+
+HERE = Path(__file__).resolve().parent
+CONDITIONS_SCHEMA_PATH = HERE / "conditions.schema.json"
+MANIFEST_SCHEMA_PATH = HERE / "manifest.schema.json"
+
+
+class ManifestError(ValueError):
+    """A manifest that does not follow manifest.schema.json: the message lists each reason."""
+
+
+@lru_cache(maxsize=1)
+def _read(path: Path) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(path.read_text())
+    return doc
+
+
+def load_conditions_schema() -> dict[str, Any]:
+    """A fresh copy of the conditions schema (callers may embed or edit it)."""
+    return copy.deepcopy(_read(CONDITIONS_SCHEMA_PATH))
+
+
+def load_manifest_schema() -> dict[str, Any]:
+    return copy.deepcopy(_read(MANIFEST_SCHEMA_PATH))
+
+
+def _enum(name: str) -> tuple[str, ...]:
+    return tuple(str(v) for v in _read(CONDITIONS_SCHEMA_PATH)["properties"][name]["enum"])
+
+
+CONTRASTS: tuple[str, ...] = _enum("contrast")
+PATHOLOGIES: tuple[str, ...] = _enum("pathology")
+
+
+@lru_cache(maxsize=1)
+def _manifest_validator() -> jsonschema.Draft202012Validator:
+    schema = _read(MANIFEST_SCHEMA_PATH)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def manifest_errors(manifest: dict[str, Any]) -> list[str]:
+    """Every way `manifest` departs from manifest.schema.json ('path: message'), sorted."""
+    return sorted(
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in _manifest_validator().iter_errors(manifest)
+    )
+
+
+def validate_manifest(manifest: dict[str, Any], where: str = "manifest") -> None:
+    """Raise ManifestError naming every reason when `manifest` does not follow the schema."""
+    errors = manifest_errors(manifest)
+    if errors:
+        shown = "; ".join(errors[:10]) + (
+            f"; ... ({len(errors)} in all)" if len(errors) > 10 else ""
+        )
+        raise ManifestError(f"{where} does not follow manifest.schema.json: {shown}")
