@@ -9,6 +9,7 @@ appears without a restart; an unusable manifest is skipped with its reason.
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 from dataclasses import dataclass
@@ -40,12 +41,34 @@ class ModelEntry:
     def condition_errors(
         self, conditions: Any, limit: int = 50
     ) -> list[tuple[list[str | int], str, str]]:
-        """(path, message, validator keyword) of every schema violation, in a stable order."""
+        """(path, message, validator keyword) of every schema violation, in a stable order.
+        Non-finite numbers (NaN, +-Infinity: Python's JSON parser accepts them) are violations
+        too: JSON Schema's range keywords cannot see them (every comparison with NaN is false)."""
         errors = sorted(
             self.validator.iter_errors(conditions),
             key=lambda e: (list(map(str, e.path)), e.message),
         )
-        return [(list(e.path), e.message, str(e.validator)) for e in errors[:limit]]
+        out = [(list(e.path), e.message, str(e.validator)) for e in errors]
+        out += [
+            (path, f"{value!r} is not a finite number", "finite")
+            for path, value in non_finite(conditions)
+        ]
+        return out[:limit]
+
+
+Path_ = list[str | int]
+
+
+def non_finite(value: Any, path: Path_ | None = None) -> list[tuple[Path_, Any]]:
+    """(path, value) of every NaN / +-Infinity float inside a JSON-like value."""
+    here = path or []
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(here, value)]
+    if isinstance(value, dict):
+        return [hit for k, v in value.items() for hit in non_finite(v, [*here, str(k)])]
+    if isinstance(value, list | tuple):
+        return [hit for i, v in enumerate(value) for hit in non_finite(v, [*here, i])]
+    return []
 
 
 def valid_model_id(model_id: str) -> bool:

@@ -55,6 +55,16 @@ class Settings(BaseSettings):
     job_timeout_s: float = Field(default=3600.0, gt=0, description="wall-clock limit per job")
     max_event_streams: int = Field(default=64, ge=1, description="concurrent SSE connections")
     retain_jobs: int = Field(default=1000, ge=10, description="finished jobs kept (oldest pruned)")
+    min_free_mb: float = Field(
+        default=500.0,
+        ge=0,
+        description="free disk space (MB) kept beyond every accepted job's estimated size",
+    )
+    disk_quota_mb: float | None = Field(
+        default=None,
+        gt=0,
+        description="most MB the data folder (jobs + datasets) may hold; none = no quota",
+    )
     generator: str = Field(
         default="brainsynth.server.generation:teacher",
         description="'module:attribute' of the generator the worker processes load",

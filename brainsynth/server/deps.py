@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from brainsynth.server import disk
 from brainsynth.server.catalog import Catalog
 from brainsynth.server.config import Settings
 from brainsynth.server.jobs.events import EventBroker
@@ -25,6 +26,52 @@ class Services:
     broker: EventBroker
     pool: WorkerPool
     started: float = field(default_factory=time.time)
+    reserved: list[tuple[str, int]] = field(default_factory=list)  # (what, bytes) outside jobs
+
+    def pending_bytes(self) -> int:
+        """Upper bound of what accepted work (queued/running jobs, datasets) will still write."""
+        total = sum(n for _, n in self.reserved)
+        for job in self.store.pending():
+            req = job.request
+            left = int(req["count"]) - len(job.done_seeds)
+            total += disk.job_bytes(float(req["resolution_mm"]), req["contrasts"], left)
+        return total
+
+    def space_problem(self, needed: int) -> str | None:
+        """Why `needed` more bytes cannot be accepted now (free space, quota), or None."""
+        s = self.settings
+        pending = self.pending_bytes()
+        free = disk.free_bytes(s.data_dir)
+        keep = s.min_free_mb * disk.MB
+        if free - pending - needed < keep:
+            return (
+                f"not enough disk space: {disk.describe(free)} free, this needs up to "
+                f"{disk.describe(needed)} (+ {disk.describe(pending)} for accepted work) and "
+                f"{disk.describe(keep)} must stay free"
+            )
+        if s.disk_quota_mb is not None:
+            quota = s.disk_quota_mb * disk.MB
+            used = disk.tree_bytes(s.data_dir)
+            if used + pending + needed > quota:
+                return (
+                    f"disk quota exceeded: the data folder holds {disk.describe(used)} of "
+                    f"{disk.describe(quota)}; this needs up to {disk.describe(needed)} "
+                    f"(+ {disk.describe(pending)} for accepted work)"
+                )
+        return None
+
+    def disk_status(self) -> str:
+        """'ok (...)' or why the disk is too full to take work (for /ready)."""
+        s = self.settings
+        free = disk.free_bytes(s.data_dir)
+        keep = s.min_free_mb * disk.MB
+        if free < keep:
+            return f"low disk: {disk.describe(free)} free < {disk.describe(keep)} kept free"
+        if s.disk_quota_mb is not None:
+            used = disk.tree_bytes(s.data_dir)
+            if used >= s.disk_quota_mb * disk.MB:
+                return f"disk quota reached: {disk.describe(used)} used"
+        return f"ok ({disk.describe(free)} free)"
 
 
 def get_services(request: Request) -> Services:

@@ -19,6 +19,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from brainsynth import __version__
 from brainsynth.server.catalog import Catalog
@@ -124,6 +125,25 @@ def _error_items(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method some operation serves on this path (for a complete `Allow`), from the
+    OpenAPI document's paths — the public description of the routes — and the plain routes
+    (documentation pages)."""
+    methods: set[str] = set()
+    for template, operations in app.openapi()["paths"].items():
+        if compile_path(template)[0].fullmatch(path):
+            methods |= {m.upper() for m in operations if m.upper() in HTTP_METHODS}
+    for route in app.router.routes:
+        route_methods = getattr(route, "methods", None)
+        regex = getattr(route, "path_regex", None)
+        if route_methods and regex is not None and regex.fullmatch(path):
+            methods |= set(route_methods)
+    return sorted(methods)
+
+
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"})
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     store = JobStore(settings.db_path)
@@ -167,10 +187,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": jsonable_encoder(items)}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
-        )
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # Starlette names only the first route matching the path
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,7 @@ draw) -> contrast -> volumes and sidecar. No stage names a pathology: each comes
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import uuid
@@ -105,10 +106,15 @@ def complete_conditions(schema: dict[str, Any], conditions: dict[str, Any]) -> d
     """Validate against the model's schema (rejecting, never clamping), then fill the defaults
     of the properties that apply — as the engine's validateConditions does."""
     errors = sorted(jsonschema.Draft202012Validator(schema).iter_errors(conditions), key=str)
-    if errors:
-        raise GenerationError(
-            "; ".join(f"{'/'.join(map(str, e.path)) or 'conditions'}: {e.message}" for e in errors)
-        )
+    reasons = [f"{'/'.join(map(str, e.path)) or 'conditions'}: {e.message}" for e in errors]
+    # NaN / +-Infinity pass JSON Schema's range keywords (every comparison with NaN is false)
+    reasons += [
+        f"{k}: {v!r} is not a finite number"
+        for k, v in conditions.items()
+        if isinstance(v, float) and not math.isfinite(v)
+    ]
+    if reasons:
+        raise GenerationError("; ".join(reasons))
     out = dict(conditions)
     for name, prop in schema["properties"].items():
         when = prop.get("x-showWhen", {})

@@ -7,6 +7,7 @@ the worker process: BRAINSYNTH_FAKE_DELAY_S (seconds per progress step, 5 steps 
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from collections.abc import Sequence
@@ -58,8 +59,19 @@ def _generate(
     return _volume(conditions, seed, contrasts, resolution_mm)
 
 
+def _write(volume: GeneratedVolume, folder: Path, stem: str) -> list[Path]:
+    """The teacher's writer; age 55.5: the disk fills up after the first file."""
+    if volume.sidecar["conditions"].get("age") == 55.5:
+        first = folder / f"{stem}_partial.nii.gz"
+        folder.mkdir(parents=True, exist_ok=True)
+        first.write_bytes(b"x" * 1000)
+        (folder / f".tmp-{stem}.nii.gz").write_bytes(b"x" * 1000)  # a writer's temporary
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    return write_outputs(volume, folder, stem)
+
+
 def fake() -> Generator:
-    return Generator(generate=_generate, write_outputs=write_outputs)
+    return Generator(generate=_generate, write_outputs=_write)
 
 
 def broken() -> Generator:

@@ -150,6 +150,14 @@ class JobStore:
             ).fetchone()
         return float(row[0]) if row and row[0] is not None else None
 
+    def pending(self) -> list[Job]:
+        """Jobs still to write files (queued or running)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM jobs WHERE state IN ('queued', 'running')"
+            ).fetchall()
+        return [Job.from_row(r) for r in rows]
+
     # -- transitions -----------------------------------------------------------------------
     def create(self, request: dict[str, Any], max_queued: int) -> Job | None:
         """A new queued job, or None when `max_queued` jobs are already waiting."""

@@ -19,6 +19,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -120,7 +121,13 @@ class _Slot:
     def _loop(self) -> None:
         store = self.pool.store
         while not self.pool.stopping.is_set():
-            job = store.claim_next()
+            try:
+                self.pool.record_pending()
+                job = store.claim_next()
+            except sqlite3.Error as exc:  # e.g. disk full: keep the slot alive and retry
+                log.error("worker slot %d cannot read the queue: %s", self.index, exc)
+                self.pool.wait_for_work()
+                continue
             if job is None:
                 self.pool.wait_for_work()
                 continue
@@ -128,14 +135,17 @@ class _Slot:
             self.pool.publish(job.id)
             try:
                 self._run(job)
-            except Exception:  # noqa: BLE001 - the server keeps serving whatever happens here
-                log.exception("job %s: unexpected error in the worker slot", job.id)
-                store.finish(job.id, "failed", "internal error in the job runner (see server log)")
+            except Exception as exc:  # noqa: BLE001 - the server keeps serving whatever happens
+                log.exception("job %s: error in the worker slot", job.id)
                 self.kill_child()
+                self.pool.finish(job.id, "failed", _reason(exc))
             finally:
                 self.job_id = None
                 self.pool.publish(job.id)
-                self.pool.after_job()
+                try:
+                    self.pool.after_job()
+                except (OSError, sqlite3.Error) as exc:
+                    log.error("pruning old jobs failed: %s", exc)
         self.stop_child()
 
     def _run(self, job: Job) -> None:
@@ -143,7 +153,7 @@ class _Slot:
         req = job.request
         entry = self.pool.catalog.get(str(req["model_id"]))
         if entry is None:
-            store.finish(job.id, "failed", f"model {req['model_id']!r} is no longer available")
+            self.pool.finish(job.id, "failed", f"model {req['model_id']!r} is no longer available")
             return
         first, count = int(req["seed"]), int(req["count"])
         done = job.done_seeds
@@ -167,7 +177,7 @@ class _Slot:
             if seeds:
                 self._execute(job, task)
             else:
-                store.finish(job.id, "succeeded", f"done: {count} volume(s)", 1.0)
+                self.pool.finish(job.id, "succeeded", f"done: {count} volume(s)", 1.0)
         except _Interrupted:
             self.kill_child()
             _remove_temporaries(folder)
@@ -175,7 +185,7 @@ class _Slot:
             if current is not None and current.state == "running":  # not cancelled: stopping
                 store.requeue(job.id, "re-queued: the server stopped while it ran", True)
         except RuntimeError as exc:  # the worker process could not start
-            store.finish(job.id, "failed", str(exc))
+            self.pool.finish(job.id, "failed", str(exc))
 
     def _execute(self, job: Job, task: dict[str, Any]) -> None:
         store = self.pool.store
@@ -191,7 +201,7 @@ class _Slot:
             now = time.monotonic()
             if now > deadline:
                 self.kill_child()
-                store.finish(
+                self.pool.finish(
                     job.id, "failed", f"timed out after {self.pool.settings.job_timeout_s:g} s"
                 )
                 return
@@ -209,7 +219,7 @@ class _Slot:
                 if self.proc.poll() is not None:
                     code = self.proc.returncode
                     self.kill_child()
-                    store.finish(job.id, "failed", _death_message(code))
+                    self.pool.finish(job.id, "failed", _death_message(code))
                     return
                 continue
             kind = msg[0]
@@ -220,13 +230,20 @@ class _Slot:
                 if not store.add_results(job.id, list(msg[2])):
                     raise _Interrupted
             elif kind == "done":
-                store.finish(job.id, "succeeded", f"done: {task['count']} volume(s)", 1.0)
+                self.pool.finish(job.id, "succeeded", f"done: {task['count']} volume(s)", 1.0)
                 return
             elif kind == "error":
                 log.warning("job %s failed: %s\n%s", job.id, msg[1], msg[2])
-                store.finish(job.id, "failed", str(msg[1]))
+                self.pool.finish(job.id, "failed", str(msg[1]))
                 return
             self.pool.publish(job.id)
+
+
+def _reason(exc: BaseException) -> str:
+    """The real cause, for the job's message (e.g. 'OperationalError: database or disk is
+    full', 'OSError: [Errno 28] No space left on device')."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _death_message(code: int | None) -> str:
@@ -246,6 +263,21 @@ def _remove_temporaries(folder: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+def _remove_unrecorded(folder: Path, recorded: set[str]) -> None:
+    """After a failure: temporaries and the files of the unfinished volume (written but not
+    recorded as results) go; the folder too when nothing in it was recorded."""
+    if not folder.is_dir():
+        return
+    for p in folder.iterdir():
+        if p.name not in recorded:
+            try:
+                p.unlink()
+            except OSError as exc:
+                log.warning("cannot remove %s: %s", p, exc)
+    if not recorded:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 class WorkerPool:
     def __init__(
         self,
@@ -262,6 +294,40 @@ class WorkerPool:
         self._work = threading.Condition()
         self._slots = [_Slot(i, self) for i in range(settings.max_running_jobs)]
         self.recovered: tuple[list[str], list[str]] = ([], [])
+        # outcomes the store could not record yet (database or disk full): retried before
+        # every claim, reported by /ready
+        self.unrecorded: dict[str, tuple[str, str, float | None]] = {}
+        self._unrecorded_lock = threading.Lock()
+
+    def finish(self, job_id: str, state: str, message: str, progress: float | None = None) -> None:
+        """Record a job's end. A failed job's unrecorded files are removed first (which also
+        frees the space a full disk needs to record it); if the store still cannot write, the
+        outcome is kept and retried, and the slot goes on serving."""
+        if state == "failed":
+            job = None
+            try:
+                job = self.store.get(job_id)
+            except sqlite3.Error:
+                pass
+            if job is not None:
+                _remove_unrecorded(
+                    self.settings.jobs_dir / job_id, {str(r["name"]) for r in job.results}
+                )
+        try:
+            self.store.finish(job_id, state, message, progress)
+        except sqlite3.Error as exc:
+            log.error("job %s: cannot record '%s' yet (%s); will retry", job_id, state, exc)
+            with self._unrecorded_lock:
+                self.unrecorded[job_id] = (state, message, progress)
+
+    def record_pending(self) -> None:
+        with self._unrecorded_lock:
+            items = list(self.unrecorded.items())
+        for job_id, (state, message, progress) in items:
+            self.store.finish(job_id, state, message, progress)  # raises while still full
+            with self._unrecorded_lock:
+                self.unrecorded.pop(job_id, None)
+            self.publish(job_id)
 
     def start(self) -> None:
         self.recovered = self.store.recover(self.settings.max_attempts)

@@ -74,6 +74,12 @@ async def ready(services: ServicesDep) -> JSONResponse:
     except Exception as e:  # noqa: BLE001
         checks["database"] = f"error: {e}"
     checks["workers"] = "ok" if services.pool.alive else "worker threads not running"
+    try:
+        checks["disk"] = services.disk_status()
+    except OSError as e:
+        checks["disk"] = f"error: {e}"
+    if services.pool.unrecorded:
+        checks["workers"] = f"{len(services.pool.unrecorded)} job outcome(s) not yet recorded"
     models = services.catalog.scan()[0]
     checks["models"] = f"ok ({len(models)})" if models else "no usable model folder"
     ok = all(v.startswith("ok") for v in checks.values())

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Annotated, Any
@@ -12,6 +14,7 @@ from uuid import UUID
 from fastapi import APIRouter, HTTPException, Path, Query, Response
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
+from brainsynth.server import disk
 from brainsynth.server.config import SEED_MAX
 from brainsynth.server.deps import Authorized, Services, ServicesDep
 from brainsynth.server.jobs.store import Job
@@ -27,6 +30,7 @@ from brainsynth.server.models import (
     ResultFile,
 )
 
+log = logging.getLogger("brainsynth.server.jobs")
 PREFIX = "/api/v1/jobs"
 HEARTBEAT_S = 15.0
 router = APIRouter(
@@ -171,11 +175,20 @@ def condition_reasons(services: Services, raw: Any) -> list[dict[str, Any]]:
         413: {"model": ErrorResponse, "description": "body larger than the limit"},
         422: {"model": ErrorResponse, "description": "invalid request; every reason listed"},
         429: {"model": ErrorResponse, "description": "queue full; see Retry-After"},
+        507: {"model": ErrorResponse, "description": "not enough disk space or quota left"},
     },
 )
 async def submit_job(body: JobRequest, services: ServicesDep, response: Response) -> JobStatus:
     request = _check(services, body)
-    job = services.store.create(request, services.settings.max_queued_jobs)
+    needed = disk.job_bytes(request["resolution_mm"], request["contrasts"], request["count"])
+    problem = services.space_problem(needed)
+    if problem is not None:
+        raise HTTPException(507, problem)
+    try:
+        job = services.store.create(request, services.settings.max_queued_jobs)
+    except sqlite3.OperationalError as exc:  # e.g. "database or disk is full"
+        log.error("cannot record a new job: %s", exc)
+        raise HTTPException(507, f"cannot record the job: {exc}") from None
     if job is None:
         limit = services.settings.max_queued_jobs
         raise HTTPException(
