@@ -1,0 +1,1 @@
+"""Realism benchmark: real IXI T1s vs synthetic twins (see README.md)."""

@@ -1,0 +1,158 @@
+"""Realism benchmark (brainsynth.qa.realism): statistics, classifiers, report.
+
+The unit tests need no data; the smoke test runs the benchmark on 4 real IXI scans and their
+4 synthetic twins and is skipped when ../shared/data is absent."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from brainsynth.qa.realism import classify, contrast, stats, tissue
+from brainsynth.qa.realism.__main__ import main
+from brainsynth.qa.realism.data import quantise
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data beside the repo
+HAS_DATA = (DATA / "ixi-t1-2mm-index.csv").is_file()
+
+
+def test_label_maps_share_tissue_classes() -> None:
+    fs = tissue.classes_from_freesurfer(np.array([0, 2, 3, 4, 10, 17, 24, 507, 701]))
+    assert fs.tolist() == [
+        tissue.OUTSIDE,
+        tissue.WM,
+        tissue.CORTEX,
+        tissue.VENTRICLES,
+        tissue.DEEP_GM,
+        tissue.OTHER_BRAIN,
+        tissue.SULCAL_CSF,
+        tissue.OUTSIDE,
+        tissue.OTHER_BRAIN,
+    ]
+    muse = tissue.classes_from_dlmuse(np.array([0, 1, 4, 47, 59, 81, 95, 100, 207]))
+    assert muse.tolist() == [
+        tissue.OUTSIDE,
+        tissue.SULCAL_CSF,
+        tissue.VENTRICLES,
+        tissue.OTHER_BRAIN,
+        tissue.DEEP_GM,
+        tissue.WM,
+        tissue.WM,
+        tissue.CORTEX,
+        tissue.CORTEX,
+    ]
+    with pytest.raises(ValueError, match="label values"):
+        tissue.classes_from_freesurfer(np.array([-1]))
+
+
+def test_robust_cv_box_counting_and_faces() -> None:
+    rng = np.random.default_rng(0)
+    v = rng.normal(1.0, 0.1, 200_000)
+    assert abs(stats.robust_cv(v) - 0.1) < 0.002
+    cube = np.zeros((32, 32, 32), bool)
+    cube[:16, :16, :16] = True
+    assert abs(stats.box_counting_dimension(cube) - 3.0) < 0.05
+    plane = np.zeros((32, 32, 32), bool)
+    plane[:, :, 7] = True
+    assert abs(stats.box_counting_dimension(plane) - 2.0) < 0.05
+    two = np.zeros((4, 5, 6), np.int8)
+    two[:2] = tissue.CORTEX
+    two[2:] = tissue.WM
+    # one 5 x 6 interface of 2 mm x 2 mm faces
+    assert stats.label_faces(two, tissue.CORTEX, tissue.WM, (2.0, 2.0, 2.0)) == 5 * 6 * 4.0
+
+
+def test_spectrum_slope_separates_noise_from_smooth_texture() -> None:
+    rng = np.random.default_rng(1)
+    mask = np.ones((48, 48, 48), bool)
+    noise = rng.normal(0, 1, mask.shape)
+    white = stats.spectrum_slope(stats.radial_spectrum(noise, mask))
+    smooth = stats.spectrum_slope(stats.radial_spectrum(ndimage.gaussian_filter(noise, 1.5), mask))
+    assert abs(white) < 0.5
+    assert smooth < -3.0
+    # lag-1 autocorrelation: ~0 for white noise, high for smoothed noise
+    assert abs(stats.residual_acf1(noise, mask)) < 0.1
+    assert stats.residual_acf1(ndimage.gaussian_filter(noise, 1.5), mask) > 0.5
+
+
+def test_quantise_puts_white_matter_on_the_real_level() -> None:
+    classes = np.full((10, 10, 10), tissue.WM, np.int8)
+    img = np.full(classes.shape, 0.37, np.float32)
+    img[0] = 5.0  # bright outlier: clipped to 255
+    q = quantise(img, classes, 97.0)
+    assert q.dtype == np.uint8
+    assert int(np.median(q[1:-1, 1:-1, 1:-1])) == 97
+    assert q.max() == 255
+
+
+def test_classifiers_are_at_chance_on_duplicates_and_perfect_when_separable() -> None:
+    rng = np.random.default_rng(2)
+    real = rng.normal(0, 1, (12, 5))
+    dup = classify.real_vs_synthetic(real, real.copy())
+    assert all(v == 0.5 for v in dup.values()), dup
+    far = classify.real_vs_synthetic(real, real + 10.0)
+    assert all(v == 1.0 for v in far.values()), far
+    ch = classify.chance_control(real, repeats=2)
+    assert all(0.0 <= ch[n]["mean"] <= 1.0 for n in classify.CLASSIFIERS)
+    with pytest.raises(ValueError, match="finite"):
+        classify.real_vs_synthetic(real, np.full_like(real, np.nan))
+
+
+def test_contrast_ratios_and_kmeans_order() -> None:
+    img = np.zeros((20, 20, 20))
+    img[:5], img[5:10], img[10:] = 1.0, 2.0, 3.0
+    cl = contrast.kmeans3(img, np.ones(img.shape, bool))
+    assert cl[0, 0, 0] == 0 and cl[7, 0, 0] == 1 and cl[15, 0, 0] == 2
+    masks = contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={"x": cl == 0})
+    r = contrast.ratios(img, masks)
+    assert r["gmWm"] == pytest.approx(2 / 3) and r["csfWm"] == pytest.approx(1 / 3)
+    assert r["lesions"]["x"]["lesionGm"] == pytest.approx(0.5)
+
+
+def test_cli_reports_a_missing_data_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--data", str(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    assert "ixi-t1-2mm-index.csv" in capsys.readouterr().err
+
+
+@pytest.mark.skipif(not HAS_DATA, reason="../shared/data (IXI T1s + DLMUSE labels) absent")
+def test_benchmark_smoke_on_four_real_and_four_synthetic(tmp_path: Path) -> None:
+    from brainsynth.qa.realism import report
+    from brainsynth.qa.realism.benchmark import ScanResult, compare_statistics, matrix, run
+
+    res = run(DATA, subset=4, t2_flair=False, chance_repeats=2, log=lambda _m: None)
+    s = res.summary
+    assert s["nReal"] == 4 and len(res.synthetic["synthetic-2mm"]) == 4
+    for group in s["perScan"].values():
+        for values in group:
+            assert all(np.isfinite(v) for v in values.values()), values
+    for r in res.real:
+        v = r.measured.values
+        assert 0.6 < v["gmWmRatio"] < 0.8
+        assert 0.3 < v["csfWmRatio"] < 0.7
+        assert 0.1 < v["gmRobustCv"] < 0.4
+        assert 120 < v["boundaryAreaPerMl"] < 200  # issue 10: 160 +/- 4 mm^2/mL
+        assert 2.0 < v["cortexFractalDim"] < 3.0
+        assert v["spectrumSlope"] < -1.0
+    for r in res.synthetic["synthetic-2mm"]:
+        assert 0.5 < r.measured.values["gmWmRatio"] < 0.9
+        assert r.scan.stored.dtype == np.uint8
+    # a "synthetic" set identical to the real one: z = 0 everywhere, classifiers at chance
+    copies = [ScanResult(replace(r.scan, kind="synthetic-2mm"), r.measured, r.w1) for r in res.real]
+    same = compare_statistics(res.real, {"synthetic-2mm": copies})
+    assert all(abs(row["synthetic-2mm"]["z"]) < 1e-9 for row in same.values())
+    names = list(stats.STATISTICS)
+    acc = classify.real_vs_synthetic(matrix(res.real, names), matrix(copies, names))
+    assert all(v == 0.5 for v in acc.values()), acc
+    paths = report.write(res, tmp_path / "realism")
+    for p in paths.values():
+        assert p.is_file() and p.stat().st_size > 0
+    saved = json.loads(paths["json"].read_text())
+    assert set(saved["statistics"]) == set(stats.STATISTICS) | {"histogramW1"}
+    assert "GM robust CV" in paths["md"].read_text()
