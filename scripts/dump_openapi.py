@@ -26,6 +26,9 @@ def build_openapi() -> dict[str, Any]:
     """`app.openapi()` of an app on the default settings and the committed catalogue."""
     for name in [k for k in os.environ if k.startswith("BRAINSYNTH_")]:
         del os.environ[name]
+    # this checkout's package, not whichever one the environment has installed
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
     from brainsynth.server.config import Settings
     from brainsynth.server.main import create_app
 

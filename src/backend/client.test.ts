@@ -1,36 +1,12 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BackendClient, type JobStatus } from './client';
+import { byteStream, fakeJob } from './testing';
 import { BackendError, type FetchFn } from './transport';
 
 const BASE = 'http://127.0.0.1:8000';
 const HEALTHY = { age: 45, sex: 'female', pathology: 'none', contrast: 'T1w' } as const;
 
-function job(over: Partial<JobStatus> = {}): JobStatus {
-  const id = over.id ?? 'j1';
-  return {
-    id,
-    state: 'queued',
-    progress: 0,
-    message: 'waiting for a worker',
-    created_at: '2026-11-23T10:00:00Z',
-    started_at: null,
-    finished_at: null,
-    attempts: 0,
-    queue_position: 1,
-    request: {
-      model_id: 'm',
-      conditions: { age: 45 },
-      seed: 7,
-      resolution_mm: 1,
-      contrasts: ['T1w'],
-      count: 1,
-    },
-    results: [],
-    url: `/api/v1/jobs/${id}`,
-    events_url: `/api/v1/jobs/${id}/events`,
-    ...over,
-  };
-}
+const job = (over: Partial<JobStatus> = {}): JobStatus => fakeJob({ id: 'j1', ...over });
 
 const json = (body: unknown, status = 200, headers: Record<string, string> = {}) =>
   new Response(JSON.stringify(body), {
@@ -38,20 +14,8 @@ const json = (body: unknown, status = 200, headers: Record<string, string> = {})
     headers: { 'Content-Type': 'application/json', ...headers },
   });
 
-/** A byte stream that delivers `chunks` one read at a time. */
-function stream(chunks: string[]): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  let i = 0;
-  return new ReadableStream({
-    pull(ctl) {
-      if (i < chunks.length) ctl.enqueue(enc.encode(chunks[i++]));
-      else ctl.close();
-    },
-  });
-}
-
 const sse = (chunks: string[]) =>
-  new Response(stream(chunks), { headers: { 'Content-Type': 'text/event-stream' } });
+  new Response(byteStream(chunks), { headers: { 'Content-Type': 'text/event-stream' } });
 
 const event = (name: string, data: unknown, id: number) =>
   `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`;

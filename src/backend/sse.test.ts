@@ -1,21 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { readSse, type SseEvent } from './sse';
-
-/** A byte stream that delivers `chunks` one read at a time. */
-function stream(chunks: string[]): ReadableStream<Uint8Array> {
-  const enc = new TextEncoder();
-  let i = 0;
-  return new ReadableStream({
-    pull(ctl) {
-      if (i < chunks.length) ctl.enqueue(enc.encode(chunks[i++]));
-      else ctl.close();
-    },
-  });
-}
+import { byteStream } from './testing';
 
 async function collect(chunks: string[]): Promise<SseEvent[]> {
   const out: SseEvent[] = [];
-  for await (const ev of readSse(stream(chunks))) out.push(ev);
+  for await (const ev of readSse(byteStream(chunks))) out.push(ev);
   return out;
 }
 

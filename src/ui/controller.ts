@@ -150,6 +150,8 @@ export class AppController {
   private nextViewId = 1;
   /** Whether the views' viewers move together (crosshair, pan/zoom, 3D angle). */
   private viewersLinked = false;
+  /** Whether the viewers were last left linked (so unlinking has something to undo). */
+  private linkApplied = false;
 
   constructor(private readonly deps: AppDeps) {
     this.main = this.createView(MAIN_VIEW);
@@ -312,6 +314,8 @@ export class AppController {
   }
 
   private relink(): void {
+    if (!this.viewersLinked && !this.linkApplied) return; // never linked: leave viewers alone
+    this.linkApplied = this.viewersLinked;
     const viewers = this.views.flatMap((v) => (v.viewerInst ? [v.viewerInst] : []));
     for (const v of viewers) v.linkWith?.(this.viewersLinked ? viewers.filter((o) => o !== v) : []);
   }

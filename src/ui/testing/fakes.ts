@@ -8,6 +8,7 @@ import {
   type JobStatus,
   type SubmitJobInput,
 } from '../../backend';
+import { fakeJob } from '../../backend/testing';
 import { DEFAULT_LANE } from '../../engine/protocol';
 import type { Conditions, LabelInfo, SampledVolume, SamplerName } from '../../engine/types';
 import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
@@ -326,32 +327,7 @@ export const flush = () => new Promise((r) => setTimeout(r, 0));
 
 // ---------------------------------------------------------------- full-size backend
 
-export function fakeJob(over: Partial<JobStatus> = {}): JobStatus {
-  const id = over.id ?? 'job-1';
-  return {
-    id,
-    state: 'queued',
-    progress: 0,
-    message: 'waiting for a worker',
-    created_at: '2026-11-23T10:00:00Z',
-    started_at: null,
-    finished_at: null,
-    attempts: 0,
-    queue_position: 1,
-    request: {
-      model_id: 'fake-model',
-      conditions: {},
-      seed: 0,
-      resolution_mm: 1,
-      contrasts: ['T1w'],
-      count: 1,
-    },
-    results: [],
-    url: `/api/v1/jobs/${id}`,
-    events_url: `/api/v1/jobs/${id}/events`,
-    ...over,
-  };
-}
+export { fakeJob } from '../../backend/testing';
 
 /** Bytes the fake parser below recognises as the 1 mm image / label map. */
 export const FULL_IMAGE_BYTES = new Uint8Array([0x1f, 0x8b, 1, 1]);
