@@ -114,7 +114,7 @@ def real_contrast_table(summary: dict[str, Any]) -> tuple[list[str], list[list[s
 
 def markdown_table(head: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
     return "\n".join(lines)
 
 
@@ -127,7 +127,7 @@ def html_table(head: list[str], rows: list[list[str]]) -> str:
 
 
 def plot_histograms(res: Results, path: Path) -> None:
-    bins = np.linspace(0, 1.6, 81)
+    bins = np.linspace(0, 1.6, 41)  # 0.04 wide: wider than every scan's quantisation step
     fig, ax = plt.subplots(figsize=(7, 4))
     for kind, scans in [("real", res.real), *res.synthetic.items()]:
         for i, r in enumerate(scans):
@@ -393,6 +393,7 @@ def write(res: Results, out: Path) -> dict[str, Path]:
     md += ["## Figures", ""] + [f"![{k}]({v})" for k, v in figs.items()]
     hb += ["<h2>Figures</h2>"] + [f'<p><img src="{v}" alt="{k}"></p>' for k, v in figs.items()]
     (out / "report.md").write_text("\n".join(md) + "\n")
+    (out / "model-card-section.md").write_text(model_card_section(s))
     page_head = f"<meta charset='utf-8'><title>{html.escape(title)}</title><style>{STYLE}</style>"
     body = "".join(hb)
     (out / "report.html").write_text(
@@ -403,7 +404,56 @@ def write(res: Results, out: Path) -> dict[str, Path]:
         "md": out / "report.md",
         "html": out / "report.html",
         "summary": out / "summary.json",
+        "modelCard": out / "model-card-section.md",
     }
+
+
+def compact_contrast_table(summary: dict[str, Any]) -> tuple[list[str], list[list[str]]]:
+    """One row per (contrast, ratio): the real range and every synthetic case's value."""
+    head = ["contrast", "ratio", "real range (n cases)", "synthetic (case: value, * = outside)"]
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for r in (summary.get("t2Flair") or {}).get("comparison", []):
+        grouped.setdefault((r["contrast"], r["ratio"]), []).append(r)
+    rows = []
+    for (c, ratio), rs in grouped.items():
+        syn = ", ".join(
+            f"{r['syntheticCase'].removeprefix('synthetic ')} {r['synthetic']:.2f}"
+            + ("" if r["inside"] else "*")
+            for r in rs
+        )
+        rows.append(
+            [c, ratio, f"{rs[0]['realMin']:.2f}–{rs[0]['realMax']:.2f} ({rs[0]['realN']})", syn]
+        )
+    return head, rows
+
+
+def model_card_section(summary: dict[str, Any]) -> str:
+    """The tables of docs/MODEL.md's "Realism benchmark" section, from this run."""
+    s = summary
+    w = s["wallSeconds"]
+    parts = [
+        f"Measured {s['date']} on `{s['model']['id']}` {s['model']['version']} "
+        f"(git {s['gitCommit']}), {s['nReal']} real scans: **{s['label']}**. "
+        f"`{s['command']}`: {w['total']:.0f} s wall "
+        f"({', '.join(f'{k} {v:.0f} s' for k, v in w.items() if k != 'total')}).",
+        "",
+        markdown_table(*statistics_table(s)),
+        "",
+        "Leave-one-pair-out accuracy, real vs synthetic (chance control: random halves of the "
+        "real set):",
+        "",
+        markdown_table(*classifier_table(s)),
+    ]
+    if s.get("t2Flair"):
+        t2 = s["t2Flair"]
+        parts += [
+            "",
+            f"T2w/FLAIR contrast ratios (medians; {t2['insideRealRange']} of "
+            f"{t2['ratiosCompared']} synthetic ratios inside the real range):",
+            "",
+            markdown_table(*compact_contrast_table(s)),
+        ]
+    return "\n".join(parts) + "\n"
 
 
 def update_manifest(model_dir: Path, summary: dict[str, Any]) -> None:
