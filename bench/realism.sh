@@ -6,6 +6,11 @@
 # Data: $BRAINSYNTH_DATA or ../shared/data. Python: $PYTHON or .venv/bin/python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -z "${PYTHON:-}" ]; then
+  # shellcheck source=scripts/lib.sh
+  source scripts/lib.sh
+  ensure_venv >&2
+fi
 PY="${PYTHON:-.venv/bin/python}"
 DATA="${BRAINSYNTH_DATA:-../shared/data}"
 exec "$PY" -m brainsynth.qa.realism --data "$DATA" "$@"
