@@ -223,6 +223,14 @@ export const ms: PathologyModule<MsPlan> = {
   id: 'ms',
   labels: [PATHOLOGY_LABELS.msLesion],
   needsDisplacement: true,
+  manifestProblems(m) {
+    if (!m.pathology.ms) return [];
+    const p: string[] = [];
+    if (!m.arrays.msLesionPrior) p.push('pathology.ms needs arrays.msLesionPrior');
+    if (!m.labels.some((l) => l.value === PATHOLOGY_LABELS.msLesion))
+      p.push(`pathology.ms needs label ${PATHOLOGY_LABELS.msLesion} in labels`);
+    return p;
+  },
   plan: (model, c, seed) => planMsLesions(model, c.msLesionLoadMl ?? 8, msStreamSeed(seed)),
   async draw(ctx, plan) {
     const deformation = await ctx.deformation();
