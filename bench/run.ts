@@ -162,6 +162,7 @@ async function compareSamplers(
     await import('../src/engine/sampler/latents');
   const { studentDisplacement, studentFeatures } = await import('../src/engine/student/forward');
   const student = model.student!;
+  const norm = model.manifest.student?.architecture?.featureNormalisation;
   const out: Record<string, SamplerTiming> = {};
   const timeIt = async (fn: () => Promise<unknown>) => {
     await fn(); // warm-up (kernels, caches)
@@ -184,7 +185,7 @@ async function compareSamplers(
         const v = velocityField(t.basis, coef, model.velocityGrid.count);
         return sampler === 'exact'
           ? expVelocity(v, model.velocityGrid, t.velocityCoords)
-          : studentDisplacement(student, studentFeatures(student, latents, c, gains), v);
+          : studentDisplacement(student, studentFeatures(student, latents, c, gains, norm), v);
       });
       await u.data();
       u.dispose();

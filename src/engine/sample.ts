@@ -94,7 +94,8 @@ export function planPathology(model: Model, conditions: unknown, seed: number): 
   return pathologyModule(c.pathology).plan(model, c, seed);
 }
 
-function planFor(model: Model, c: Conditions, seed: number, given?: PathologyPlan) {
+/** The conditions' pathology module, checked against the model (before any work). */
+function moduleFor(model: Model, c: Conditions) {
   const module = pathologyModule(c.pathology);
   const outside = module.labels.filter((v) => !isPathologyValue(model.manifest, v));
   if (outside.length > 0) {
@@ -102,6 +103,11 @@ function planFor(model: Model, c: Conditions, seed: number, given?: PathologyPla
       `Pathology '${module.id}' draws labels ${outside.join(', ')} outside the model's pathology label range`,
     );
   }
+  return module;
+}
+
+function planFor(model: Model, c: Conditions, seed: number, given?: PathologyPlan) {
+  const module = moduleFor(model, c);
   if (given && given.pathology !== c.pathology) {
     throw new Error(
       `pathologyPlan is for '${given.pathology}' but the conditions ask for '${c.pathology}'`,
@@ -119,13 +125,13 @@ export async function sampleAnatomy(
 ): Promise<AnatomyResult> {
   checkSeed(seed);
   const c = validated(model, conditions);
+  const module = moduleFor(model, c);
   if (tf.getBackend() === 'cpu') installFastCpuGather();
   const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
   const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
   // Only a deforming pathology (the glioma's mass effect) changes steps 1–7.
-  const module = pathologyModule(c.pathology);
   const mass = module.deform
     ? module.deform(model, planFor(model, c, seed, options.pathologyPlan).plan)
     : undefined;
@@ -168,6 +174,7 @@ export async function sample(
     await new Promise<void>((resolve) => setTimeout(resolve, 0));
     if (options.isStale?.()) throw new SupersededError();
   };
+  moduleFor(model, c);
   if (tf.getBackend() === 'cpu') installFastCpuGather();
 
   const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);

@@ -14,19 +14,15 @@ export type {
   StrokeTerritory,
 } from './generated/conditions';
 import type { Conditions } from './generated/conditions';
+import type { ManifestDocument } from './generated/manifest';
 
 export type BackendName = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
 /** How the anatomy's deformation was integrated: distilled student or scaling and squaring. */
 export type SamplerName = 'student' | 'exact';
 
-export interface LabelInfo {
-  index: number;
-  value: number;
-  name: string;
-  rgb: [number, number, number];
-  group: string;
-}
+/** One label of the model's table (manifest `labels[i]`, generated from the manifest schema). */
+export type LabelInfo = ManifestDocument['labels'][number];
 
 /** A generated volume: image + label map on the model's 2 mm RAS+ grid. */
 export interface SampledVolume {

@@ -5,7 +5,7 @@ import { ManifestError, validateManifest } from './validateManifest';
 
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;
 
-describe('manifest label ranges and student normalisation', () => {
+describe('manifest contract: label ranges, student normalisation, pathology needs', () => {
   it('classifies label values by the manifest labelRanges, not by built-in numbers', () => {
     const { manifest } = buildSyntheticModel();
     expect([2, 701, 721, 507, 0].map((v) => isPathologyValue(manifest, v))).toEqual([
@@ -39,5 +39,24 @@ describe('manifest label ranges and student normalisation', () => {
     );
     const zero = { ...ok, featureNormalisation: { age: { offset: 55, scale: 0 } } };
     expect(() => validateManifest(withStudent(zero))).toThrow(ManifestError);
+  });
+
+  it("reports a pathology module's needs (labels, arrays, gains) at load time", () => {
+    const { manifest } = buildSyntheticModel();
+    const m = clone(manifest);
+    m.labels = m.labels.map((l) => (l.value === 713 ? { ...l, value: 714 } : l));
+    delete m.arrays.territories;
+    m.pathology.alzheimers = { gainsAtSeverity1: [1] };
+    let problems: string[] = [];
+    try {
+      validateManifest(m);
+    } catch (e) {
+      problems = (e as ManifestError).problems;
+    }
+    expect(problems).toEqual([
+      'pathology.alzheimers.gainsAtSeverity1 has 1 entries, expected 4',
+      'pathology.glioma needs label 713 in labels',
+      'pathology.stroke needs arrays.territories',
+    ]);
   });
 });

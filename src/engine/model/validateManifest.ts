@@ -7,7 +7,7 @@
 import { compileSchema, formatAjvErrors } from '../jsonSchema';
 import type { ArraySpec, GridSpec, ModelManifest } from './manifest';
 import { manifestSchema } from './manifestSchema';
-import { PATHOLOGY_LABELS } from './labelTable';
+import { pathologyModules } from '../pathologies/registry';
 
 export class ManifestError extends Error {
   constructor(
@@ -81,30 +81,8 @@ function crossFieldProblems(m: ModelManifest): string[] {
     });
   }
 
-  const ad = m.pathology.alzheimers;
-  if (ad && ad.gainsAtSeverity1.length !== R) {
-    p.push(
-      `pathology.alzheimers.gainsAtSeverity1 has ${ad.gainsAtSeverity1.length} entries, expected ${R}`,
-    );
-  }
-  if (m.pathology.ms) {
-    if (!a.msLesionPrior) p.push('pathology.ms needs arrays.msLesionPrior');
-    if (!values.has(PATHOLOGY_LABELS.msLesion)) p.push('pathology.ms needs label 701 in labels');
-  }
-  if (m.pathology.stroke) {
-    if (!a.territories) p.push('pathology.stroke needs arrays.territories');
-    if (!values.has(PATHOLOGY_LABELS.infarct)) p.push('pathology.stroke needs label 721 in labels');
-  }
-  if (m.pathology.glioma) {
-    for (const v of [
-      PATHOLOGY_LABELS.necroticCore,
-      PATHOLOGY_LABELS.enhancingRim,
-      PATHOLOGY_LABELS.oedema,
-    ]) {
-      if (!values.has(v)) p.push(`pathology.glioma needs label ${v} in labels`);
-    }
-  }
-
+  // Each pathology module states what it needs from the model (gains, arrays, labels).
+  for (const module of pathologyModules()) p.push(...(module.manifestProblems?.(m) ?? []));
   p.push(...studentProblems(m));
   const [lo, hi] = m.labelRanges.pathology;
   if (!(lo <= hi)) p.push(`labelRanges.pathology [${lo}, ${hi}] is empty`);

@@ -14,6 +14,15 @@ const severityOf = (c: { adSeverity?: number }) => c.adSeverity ?? 0;
 export const alzheimers: PathologyModule<AlzheimersPlan> = {
   id: 'alzheimers',
   labels: [],
+  manifestProblems(m) {
+    const ad = m.pathology.alzheimers;
+    const R = m.regions.length;
+    return ad && ad.gainsAtSeverity1.length !== R
+      ? [
+          `pathology.alzheimers.gainsAtSeverity1 has ${ad.gainsAtSeverity1.length} entries, expected ${R}`,
+        ]
+      : [];
+  },
   gains(manifest, c, g) {
     const ad = manifest.pathology.alzheimers;
     if (!ad)

@@ -60,6 +60,13 @@ export function drawGliomaLabels(
 export const glioma: PathologyModule<GliomaPlan> = {
   id: 'glioma',
   labels: [PATHOLOGY_LABELS.necroticCore, PATHOLOGY_LABELS.enhancingRim, PATHOLOGY_LABELS.oedema],
+  manifestProblems(m) {
+    if (!m.pathology.glioma) return [];
+    const values = new Set(m.labels.map((l) => l.value));
+    return glioma.labels
+      .filter((v) => !values.has(v))
+      .map((v) => `pathology.glioma needs label ${v} in labels`);
+  },
   plan: (_model, c) => ({
     pathology: 'glioma',
     centreMm: [c.gliomaCenterXMm ?? 0, c.gliomaCenterYMm ?? 0, c.gliomaCenterZMm ?? 0],

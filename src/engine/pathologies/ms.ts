@@ -33,7 +33,7 @@ import type { Model } from '../model/loadModel';
 import type { Vec3 } from '../model/manifest';
 import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
 import { msStreamSeed, mulberry32 } from '../rng';
-import { invertMapping } from '../sampler/inverseMap';
+import { invertMapping, sampleWithGradient } from '../sampler/inverseMap';
 import type { Deformation, PathologyModule, PathologyPlan } from './types';
 
 export type { Deformation } from './types';
@@ -57,11 +57,14 @@ export interface MsLesion {
   direction: Vec3;
 }
 
-/** One planned lesion: a site in template space and its volume. */
-export interface MsSite {
-  templateMm: Vec3;
-  volumeMm3: number;
-}
+/**
+ * One planned lesion and its volume: a site in template space (`templateMm`, as drawn from the
+ * seed: it moves with the anatomy) or, for a lesion placed by hand on the shown volume, in
+ * output space (`outputMm`, used as it is).
+ */
+export type MsSite =
+  | { templateMm: Vec3; outputMm?: undefined; volumeMm3: number }
+  | { outputMm: Vec3; templateMm?: undefined; volumeMm3: number };
 
 export interface MsPlan extends PathologyPlan {
   pathology: 'ms';
@@ -152,11 +155,28 @@ function lesionStream(
     maxResidual = Math.max(maxResidual, inv.residualMm);
     return inv.point;
   };
+  // Forward mapping of step 6b–c for an output point: p = x' + T(u, x'), x' = C + (x − C)/k.
+  const toTemplate = (x: Vec3): Vec3 => {
+    const xp = [0, 1, 2].map((a) => centre[a] + (x[a] - centre[a]) / deformation.scale) as Vec3;
+    const d = sampleWithGradient(deformation.displacement, vgrid, xp).value;
+    return [xp[0] + d[0], xp[1] + d[1], xp[2] + d[2]];
+  };
   const next = (): MsLesion => {
-    const { templateMm: t, volumeMm3 } = plan.sites[i++];
+    const n = i++;
+    const s = plan.sites[n];
+    const { volumeMm3 } = s;
+    if (!(volumeMm3 > 0)) throw new Error(`MS plan site ${n}: volumeMm3 must be > 0`);
+    let site: Vec3;
+    let t: Vec3;
+    if (s.outputMm) {
+      site = s.outputMm;
+      t = toTemplate(site);
+    } else if (s.templateMm) {
+      t = s.templateMm;
+      site = toOutput(t);
+    } else throw new Error(`MS plan site ${n} needs templateMm or outputMm`);
     const e = spec.elongation;
     const b = Math.cbrt((3 * volumeMm3) / (4 * Math.PI * e));
-    const site = toOutput(t);
     const wall = nearest(sites.ventricles, t);
     const away = unit(sub(site, centre));
     const direction = (wall ? unit(sub(site, toOutput(wall))) : null) ?? away ?? [0, 0, 1];
@@ -223,6 +243,14 @@ export const ms: PathologyModule<MsPlan> = {
   id: 'ms',
   labels: [PATHOLOGY_LABELS.msLesion],
   needsDisplacement: true,
+  manifestProblems(m) {
+    if (!m.pathology.ms) return [];
+    const p: string[] = [];
+    if (!m.arrays.msLesionPrior) p.push('pathology.ms needs arrays.msLesionPrior');
+    if (!m.labels.some((l) => l.value === PATHOLOGY_LABELS.msLesion))
+      p.push(`pathology.ms needs label ${PATHOLOGY_LABELS.msLesion} in labels`);
+    return p;
+  },
   plan: (model, c, seed) => planMsLesions(model, c.msLesionLoadMl ?? 8, msStreamSeed(seed)),
   async draw(ctx, plan) {
     const deformation = await ctx.deformation();

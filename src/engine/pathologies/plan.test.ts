@@ -81,6 +81,20 @@ describe('pathology plans', () => {
     const { n, at } = centroid(v, PATHOLOGY_LABELS.msLesion);
     expect(n).toBeGreaterThan(3);
     expect(Math.hypot(at[0] + 6, at[1] + 4, at[2] + 10)).toBeLessThan(6);
+    // Placed by hand on the output volume (click-to-place): drawn exactly there.
+    const clicked: MsPlan = {
+      pathology: 'ms',
+      targetLoadMl: 0.2,
+      sites: [{ outputMm: [6, 4, -8], volumeMm3: 200 }],
+    };
+    const w = await sample(model, ms, 3, { pathologyPlan: clicked });
+    const placed = centroid(w, PATHOLOGY_LABELS.msLesion);
+    expect(placed.n).toBeGreaterThan(3);
+    expect(Math.hypot(placed.at[0] - 6, placed.at[1] - 4, placed.at[2] + 8)).toBeLessThan(2.5);
+    const bad = { ...clicked, sites: [{ volumeMm3: 200 }] } as unknown as MsPlan;
+    await expect(sample(model, ms, 3, { pathologyPlan: bad })).rejects.toThrow(
+      'MS plan site 0 needs templateMm or outputMm',
+    );
     // Too few sites for the load: the result says so.
     const short = await sample(model, ms, 3, {
       pathologyPlan: { ...one, targetLoadMl: 5 } as MsPlan,

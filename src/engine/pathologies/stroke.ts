@@ -117,6 +117,14 @@ export function drawStroke(
 export const stroke: PathologyModule<StrokePlan> = {
   id: 'stroke',
   labels: [PATHOLOGY_LABELS.infarct],
+  manifestProblems(m) {
+    if (!m.pathology.stroke) return [];
+    const p: string[] = [];
+    if (!m.arrays.territories) p.push('pathology.stroke needs arrays.territories');
+    if (!m.labels.some((l) => l.value === PATHOLOGY_LABELS.infarct))
+      p.push(`pathology.stroke needs label ${PATHOLOGY_LABELS.infarct} in labels`);
+    return p;
+  },
   gains(manifest, c, g) {
     const spec = manifest.pathology.stroke;
     if (!spec) throw new Error(`Model ${manifest.id} has no stroke parameters (pathology.stroke)`);

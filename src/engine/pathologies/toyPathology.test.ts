@@ -125,4 +125,18 @@ describe('a pathology in the schema without a module', () => {
     ).rejects.toThrow(/No pathology module 'toy-unregistered' is registered/);
     disposeModelTensors(m);
   });
+
+  it('refuses a module whose labels lie outside the manifest pathology range', async () => {
+    const parts = { ...toyCystModelParts, id: 'toy-outside', schemaFragment: { properties: {} } };
+    const m = syntheticModel({ pathologies: [parts] });
+    registerPathology({ ...toyCyst, id: 'toy-outside', labels: [650] });
+    try {
+      await expect(
+        sample(m, { age: 60, sex: 'male', pathology: 'toy-outside', contrast: 'T1w' }, 1),
+      ).rejects.toThrow("Pathology 'toy-outside' draws labels 650 outside");
+    } finally {
+      unregisterPathology('toy-outside');
+      disposeModelTensors(m);
+    }
+  });
 });

@@ -66,6 +66,8 @@ export interface PathologyModule<P extends PathologyPlan = PathologyPlan> {
   readonly id: string;
   /** Label values this module draws (they must lie in manifest.labelRanges.pathology). */
   readonly labels: readonly number[];
+  /** What the model lacks for this module (checked by validateManifest at load time). */
+  manifestProblems?(manifest: ModelManifest): string[];
   /** Step 2: add this pathology's gain terms to `g` (one per manifest region), in place. */
   gains?(manifest: ModelManifest, c: ConditionValues, g: Float64Array): void;
   /** Placement and amounts from conditions and seed: all of the module's randomness. */

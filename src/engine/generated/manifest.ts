@@ -1,0 +1,141 @@
+// Generated from brainsynth/schema/manifest.schema.json by src/engine/codegen/manifestTypes.ts
+// (npm run gen:manifest). Do not edit: change the schema and regenerate.
+
+/** Structure of a model folder's manifest.json. Cross-field checks (array shapes vs grids, per-label tables vs the label count) are done in code by the engine (src/engine/model/validateManifest.ts) and the Python loader. */
+export type ManifestDocument = {
+  format: 'brainsynth-model/1';
+  id: string;
+  version: string;
+  kind: string;
+  created?: string;
+  softwareVersion?: string;
+  conditionsSchema: {
+    [name: string]: unknown;
+  };
+  grid: {
+    shape: [number, number, number];
+    spacing: [number, number, number];
+    origin: [number, number, number];
+    affine: number[][];
+  };
+  velocityGrid: {
+    shape: [number, number, number];
+    spacing: [number, number, number];
+    origin: [number, number, number];
+    affine: number[][];
+  };
+  labels: {
+    index: number;
+    value: number;
+    name: string;
+    rgb: [number, number, number];
+    group: string;
+  }[];
+  /** Inclusive [first, last] label-value ranges. intracranial + pathology make up the ICV; pathology labels (lesions) are drawn by the pathology modules. */
+  labelRanges: {
+    intracranial: [number, number];
+    extraCerebral?: [number, number];
+    pathology: [number, number];
+  };
+  arrays: {
+    templateLabels: {
+      file: string;
+      dtype: 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'float32';
+      shape: number[];
+      scale?: number | number[];
+    };
+    shapeComponents: {
+      file: string;
+      dtype: 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'float32';
+      shape: number[];
+      scale?: number | number[];
+    };
+    regionalBasis: {
+      file: string;
+      dtype: 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'float32';
+      shape: number[];
+      scale?: number | number[];
+    };
+    [name: string]:
+      | {
+          file: string;
+          dtype: 'uint8' | 'int8' | 'uint16' | 'int16' | 'int32' | 'float32';
+          shape: number[];
+          scale?: number | number[];
+        }
+      | undefined;
+  };
+  shapeModel: {
+    components: number;
+    sigma: number[];
+    explainedVariance?: number[];
+  };
+  regions: {
+    name: string;
+    labels: number[];
+  }[];
+  calibration: {
+    ages: number[];
+    gains: {
+      female: number[][];
+      male: number[][];
+    };
+    icvMl: {
+      female: number;
+      male: number;
+    };
+    icvLogSd: number;
+    templateIcvMl: number;
+    gridCentreMm: [number, number, number];
+  };
+  pathology: {
+    alzheimers?: {
+      gainsAtSeverity1: number[];
+    };
+    ms?: {
+      lesionVolumeLogMeanMl: number;
+      lesionVolumeLogSdMl: number;
+      elongation: number;
+      maxLesions: number;
+    };
+    glioma?: {
+      oedemaFactor: number;
+      rimFraction?: number;
+      necrosisFraction: number;
+      massEffectDecayMm: number;
+    };
+    stroke?: {
+      territoryCodes: {
+        [name: string]: number | undefined;
+      };
+      exVacuoGain: number;
+    };
+  };
+  appearance: {
+    contrasts: {
+      T1w: {
+        mean: number[];
+        sd: number[];
+      };
+      T2w: {
+        mean: number[];
+        sd: number[];
+      };
+      FLAIR: {
+        mean: number[];
+        sd: number[];
+      };
+    };
+    ageSlopePerDecade?: {
+      [name: string]:
+        | {
+            mean: number[];
+          }
+        | undefined;
+    };
+    partialVolumeSigmaVoxels: number;
+    textureSigmaVoxels: number;
+    biasFieldStrength: number;
+    snr: number;
+  };
+};
