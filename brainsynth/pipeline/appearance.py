@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from brainsynth import pathologies
 from brainsynth.common.labels import LABEL_RANGES, is_pathology
 from brainsynth.common.nifti import load_nifti
 from brainsynth.pipeline.labels import LabelEntry
@@ -44,12 +45,9 @@ RELAXATION: dict[str, tuple[float, float, float]] = {
     "marrow": (350, 90, 0.70),
     "other": (900, 80, 0.75),
 }
+# pathology label value -> relaxation, from each pathology module's labels
 PATHOLOGY_RELAXATION: dict[int, tuple[float, float, float]] = {
-    701: (1100, 130, 0.85),  # MS lesion: T1 hypo-, T2/FLAIR hyperintense
-    711: (3000, 1000, 0.95),  # necrotic core: fluid-like
-    712: (950, 110, 0.85),  # enhancing rim (no contrast agent modelled)
-    713: (1300, 150, 0.90),  # vasogenic oedema
-    721: (3600, 1600, 0.98),  # chronic infarct cavity: CSF-like
+    lab.value: lab.relaxation for lab in pathologies.all_labels()
 }
 
 
