@@ -56,6 +56,7 @@ def test_room_imports_only_what_it_may(room: str) -> None:
 
 
 def test_no_two_modules_share_a_name_that_does_different_things() -> None:
-    for name in ("parity.py", "export.py"):  # renamed: fixtures/*_parity.py, *model_folder/_student
+    # now fixtures/{engine,student}_parity, pipeline/model_folder, distill/export_student
+    for name in ("parity.py", "export.py"):
         assert list(PKG.rglob(name)) == [], name
     assert not (PKG / "bench.py").exists()  # the benchmarks are the brainsynth.bench package
