@@ -35,7 +35,7 @@ from brainsynth import pathologies
 from brainsynth.anatomy import AnatomyModel, velocity
 from brainsynth.common.warp import exp_velocity
 from brainsynth.model_io import gains_for, load_model
-from brainsynth.paths import REPO
+from brainsynth.paths import DISTILL_CONFIG, REPO
 
 
 def weights_path(cfg: dict[str, Any]) -> Path:
@@ -254,11 +254,20 @@ def load_split(cfg: DataConfig, split: str) -> Dataset:
     )
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=Path(__file__).with_name("config.json"))
+def cli(description: str | None, log: Path | None = None) -> tuple[dict[str, Any], Path | None]:
+    """The distillation CLIs' arguments: the config (`--config`, read) and, when the command
+    has one, the training log (`--log`, default `log`)."""
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
+    if log is not None:
+        ap.add_argument("--log", type=Path, default=log)
     args = ap.parse_args()
-    ensure_shards(DataConfig.from_json(json.loads(args.config.read_text())))
+    return json.loads(args.config.read_text()), getattr(args, "log", None)
+
+
+def main() -> None:
+    cfg, _ = cli(__doc__)
+    ensure_shards(DataConfig.from_json(cfg))
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ the fidelity metrics the same way.
 
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import os
@@ -28,6 +27,7 @@ from numpy.typing import NDArray
 from brainsynth import __version__
 from brainsynth.distill.data import (
     FEATURE_NORMALISATION,
+    cli,
     feature_names,
     model_fingerprint,
     weights_path,
@@ -283,13 +283,9 @@ def export(cfg: dict[str, Any], weights: Weights, train_log: dict[str, Any]) -> 
 def main() -> None:
     from brainsynth.distill.train import load_weights
 
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
-    ap.add_argument("--log", type=Path, default=TRAIN_LOG)
-    args = ap.parse_args()
-    cfg = json.loads(args.config.read_text())
+    cfg, log = cli(__doc__, TRAIN_LOG)
     weights = load_weights(weights_path(cfg))
-    section = export(cfg, weights, json.loads(args.log.read_text()))
+    section = export(cfg, weights, json.loads((log or TRAIN_LOG).read_text()))
     print(json.dumps(section["sizeBytes"]))
 
 

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -26,13 +25,13 @@ from numpy.typing import NDArray
 
 from brainsynth.distill.data import (
     DataConfig,
+    cli,
     ensure_shards,
     load_split,
     shard_folder,
     weights_path,
 )
 from brainsynth.distill.student import Weights, make_torch_student, weights_from_torch
-from brainsynth.paths import DISTILL_CONFIG
 from brainsynth.paths import DISTILL_TRAIN_LOG as TRAIN_LOG
 
 
@@ -249,13 +248,9 @@ def load_weights(path: Path) -> Weights:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--config", type=Path, default=DISTILL_CONFIG)
-    ap.add_argument("--log", type=Path, default=TRAIN_LOG)
-    args = ap.parse_args()
-    cfg = json.loads(args.config.read_text())
+    cfg, log = cli(__doc__, TRAIN_LOG)
     out = weights_path(cfg)
-    train(cfg, args.log, out)
+    train(cfg, log, out)
     print(f"weights: {out}")
 
 

@@ -35,6 +35,9 @@ class LabelDef:
     value: int
     name: str
     rgb: tuple[int, int, int]
+    # (T1 ms, T2 ms, proton density) at 1.5 T: the pipeline's signal equations give the label's
+    # intensity in every contrast from it (pipeline/appearance.py)
+    relaxation: tuple[float, float, float] = (900, 80, 0.75)
 
 
 @dataclass

@@ -56,9 +56,10 @@ def glioma_labels(
 class Glioma(Pathology):
     id = "glioma"
     labels = (
-        LabelDef(CORE, "Tumour-necrotic-core", (255, 255, 0)),
-        LabelDef(RIM, "Tumour-enhancing-rim", (255, 0, 0)),
-        LabelDef(OEDEMA, "Peritumoural-oedema", (0, 200, 255)),
+        LabelDef(CORE, "Tumour-necrotic-core", (255, 255, 0), (3000, 1000, 0.95)),  # fluid-like
+        # enhancing rim: no contrast agent modelled
+        LabelDef(RIM, "Tumour-enhancing-rim", (255, 0, 0), (950, 110, 0.85)),
+        LabelDef(OEDEMA, "Peritumoural-oedema", (0, 200, 255), (1300, 150, 0.90)),  # vasogenic
     )
 
     def plan(self, scene: Scene) -> GliomaPlan:

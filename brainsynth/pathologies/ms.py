@@ -257,7 +257,9 @@ def template_sites(assets: ModelAssets) -> TemplateSites:
 
 class MultipleSclerosis(Pathology):
     id = "ms"
-    labels = (LabelDef(MS_LESION, "MS-lesion", (255, 80, 0)),)
+    labels = (  # T1 hypo-, T2/FLAIR hyperintense
+        LabelDef(MS_LESION, "MS-lesion", (255, 80, 0), (1100, 130, 0.85)),
+    )
 
     def plan(self, scene: Scene) -> MsPlan:
         a = scene.assets

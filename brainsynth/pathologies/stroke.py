@@ -69,7 +69,9 @@ def _territories(assets: ModelAssets) -> NDArray[np.uint8]:
 
 class Stroke(Pathology):
     id = "stroke"
-    labels = (LabelDef(INFARCT, "Chronic-infarct", (0, 255, 120)),)
+    labels = (  # chronic infarct cavity: CSF-like
+        LabelDef(INFARCT, "Chronic-infarct", (0, 255, 120), (3600, 1600, 0.98)),
+    )
     features = ("strokeSize",)
 
     def gains(self, manifest: dict[str, Any], cond: dict[str, Any], g: NDArray[np.float64]) -> None:

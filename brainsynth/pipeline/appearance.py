@@ -9,12 +9,13 @@
 from __future__ import annotations
 
 import csv
-import math
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 
+from brainsynth import contrasts as contrast_modules
+from brainsynth import pathologies
 from brainsynth.common.labels import LABEL_RANGES, is_pathology
 from brainsynth.common.nifti import load_nifti
 from brainsynth.pipeline.labels import LabelEntry
@@ -44,24 +45,15 @@ RELAXATION: dict[str, tuple[float, float, float]] = {
     "marrow": (350, 90, 0.70),
     "other": (900, 80, 0.75),
 }
+# pathology label value -> relaxation, from each pathology module's labels
 PATHOLOGY_RELAXATION: dict[int, tuple[float, float, float]] = {
-    701: (1100, 130, 0.85),  # MS lesion: T1 hypo-, T2/FLAIR hyperintense
-    711: (3000, 1000, 0.95),  # necrotic core: fluid-like
-    712: (950, 110, 0.85),  # enhancing rim (no contrast agent modelled)
-    713: (1300, 150, 0.90),  # vasogenic oedema
-    721: (3600, 1600, 0.98),  # chronic infarct cavity: CSF-like
+    lab.value: lab.relaxation for lab in pathologies.all_labels()
 }
 
 
 def _signal(contrast: str, t1: float, t2: float, pd: float) -> float:
-    if contrast == "T1w":  # spoiled gradient echo, TR 20 ms, TE 4 ms, flip 25 deg
-        e1 = math.exp(-20 / t1)
-        a = math.radians(25)
-        return pd * math.sin(a) * (1 - e1) / (1 - math.cos(a) * e1) * math.exp(-4 / t2)
-    if contrast == "T2w":  # spin echo, TR 4000 ms, TE 100 ms
-        return pd * (1 - math.exp(-4000 / t1)) * math.exp(-100 / t2)
-    # FLAIR: TR 9000 ms, TI 2500 ms, TE 120 ms (magnitude)
-    return pd * abs(1 - 2 * math.exp(-2500 / t1) + math.exp(-9000 / t1)) * math.exp(-120 / t2)
+    """The contrast module's signal equation (brainsynth/contrasts/<id>.py)."""
+    return contrast_modules.get(contrast).signal(t1, t2, pd)
 
 
 # DLMUSE single-ROI name fragments -> our tissue group (first match wins)
@@ -140,6 +132,7 @@ def appearance_tables(
     contrasts: dict[str, dict[str, list[float]]] = {}
     slopes: list[float] = []
     for c in CONTRASTS:
+        measured = contrast_modules.get(c).measured_on_ixi_t1
         wm_signal = _signal(c, *RELAXATION["wm"])
         means, sds = [], []
         for lab in labels:
@@ -149,11 +142,11 @@ def appearance_tables(
             m = _signal(c, *rel) / wm_signal
             sd = 0.04 * m
             g = lab["group"]
-            if c == "T1w" and g in ixi and not is_pathology(lab["value"], LABEL_RANGES):
+            if measured and g in ixi and not is_pathology(lab["value"], LABEL_RANGES):
                 m, sd = ixi[g]["mean"], min(ixi[g]["sd"], 0.08)
                 if g == "wm":  # pure white matter is the reference
                     m = 1.0
-            if c == "T1w" and g == "csf":  # DLMUSE has no sulcal CSF label: use ventricles
+            if measured and g == "csf":  # DLMUSE has no sulcal CSF label: use ventricles
                 m, sd = ixi["ventricle"]["mean"], min(ixi["ventricle"]["sd"], 0.08)
             means.append(round(float(m), 4))
             sds.append(round(float(max(sd, 0.01)), 4))
@@ -167,7 +160,9 @@ def appearance_tables(
         )
     return {
         "contrasts": contrasts,
-        "ageSlopePerDecade": {"T1w": {"mean": slopes}},
+        "ageSlopePerDecade": {
+            c: {"mean": slopes} for c in CONTRASTS if contrast_modules.get(c).measured_on_ixi_t1
+        },
         "partialVolumeSigmaVoxels": 0.6,
         "textureSigmaVoxels": 1.0,
         "biasFieldStrength": 0.12,

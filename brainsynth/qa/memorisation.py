@@ -1,4 +1,4 @@
-"""Memorisation and diversity (docs/MODEL.md, QA).
+"""Memorisation and diversity (docs/MODEL.md, "Memorisation and diversity").
 
     python -m brainsynth.qa.memorisation --data ../shared/data
 

@@ -39,7 +39,7 @@ from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, 
 from brainsynth.pathologies import ModelAssets, Plan, Scene
 from brainsynth.schema import CONTRASTS
 from brainsynth.teacher import accel
-from brainsynth.teacher.render import anisotropic, bias_polynomial, label_means, render
+from brainsynth.teacher.render import anisotropic, render
 
 ProgressFn = Callable[[float, str], None]
 RESOLUTIONS = (1.0, 2.0)
@@ -175,30 +175,19 @@ def stage_anatomy(
     m = ld.assets.model
     if device != "numpy":
         return accel.anatomy(
-            device, scene.u, m.vgrid, scene.grid, template, m.grid, scene.scale,
-            m.grid_centre_mm, xm,
-        )  # fmt: skip
+            device,
+            scene.u,
+            m.vgrid,
+            scene.grid,
+            template,
+            m.grid,
+            scene.scale,
+            m.grid_centre_mm,
+            xm,
+        )
     p = template_points(m, scene.u, scene.scale, xm)
     idx = nearest_labels(template, scene.grid, p).astype(np.int32)
     return idx, _template_flat_index(m.grid, p)
-
-
-def _render(
-    device: str,
-    idx: NDArray[np.int32],
-    app: dict[str, Any],
-    contrast: str,
-    age: float,
-    seed: int,
-    is_wm: NDArray[np.bool_],
-    sigma_scale: float,
-) -> NDArray[np.float32]:
-    if device == "numpy":
-        return render(idx, app, contrast, age, seed, is_wm, sigma_scale=sigma_scale)
-    means = label_means(app, contrast, age)
-    sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
-    bias = bias_polynomial(idx.shape, seed)
-    return accel.render(device, idx, means, sds, app, seed, is_wm, bias, sigma_scale)
 
 
 def stage_contrast(
@@ -216,16 +205,8 @@ def stage_contrast(
     images: dict[str, NDArray[np.float32]] = {}
     is_wm = ld.assets.mask("wm")
     for i, c in enumerate(contrasts):
-        img = _render(
-            device,
-            idx,
-            ld.assets.manifest["appearance"],
-            c,
-            float(cond["age"]),
-            seed,
-            is_wm,
-            sigma_scale=2.0 / grid.spacing[0],
-        )
+        app = ld.assets.manifest["appearance"]
+        img = render(idx, app, c, float(cond["age"]), seed, is_wm, 2.0 / grid.spacing[0], device)
         if slice_thickness_mm:
             img = anisotropic(img, grid.spacing[2], slice_thickness_mm)
         images[c] = img
@@ -281,9 +262,7 @@ def generate(
     info: dict[str, Any] = {"type": cond["pathology"], **drawn}
     report(0.6, "contrast")
     # contrast (§5)
-    images = stage_contrast(
-        ld, idx, grid, cond, seed, contrasts, slice_thickness_mm, dev, report
-    )  # fmt: skip
+    images = stage_contrast(ld, idx, grid, cond, seed, contrasts, slice_thickness_mm, dev, report)
     # volumes and sidecar (step 8)
     labels = model.label_values.astype(np.int16)[idx]
     volumes = {k: round(v, 3) for k, v in region_volumes(model, idx, grid).items()}

@@ -86,11 +86,18 @@ def render(
     seed: int,
     is_wm: NDArray[np.bool_],
     sigma_scale: float = 1.0,
+    device: str = "numpy",
 ) -> NDArray[np.float32]:
     """Image for label indices idx [x, y, z]. `sigma_scale` converts the model's voxel-unit
-    blur widths to this grid (2 at 1 mm), so structures blur by the same millimetres."""
+    blur widths to this grid (2 at 1 mm), so structures blur by the same millimetres.
+    `device` other than 'numpy' runs the same steps in PyTorch (teacher/accel.py)."""
     means = label_means(app, contrast, age)
     sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
+    if device != "numpy":
+        from brainsynth.teacher import accel
+
+        bias = bias_polynomial(idx.shape, seed)
+        return accel.render(device, idx, means, sds, app, seed, is_wm, bias, sigma_scale)
     tex_sigma = app["textureSigmaVoxels"] * sigma_scale
     tex = blur(_noise(stream_seed(seed, 1), idx.shape), tex_sigma) / smoothed_noise_std(tex_sigma)
     img = means[idx] + sds[idx] * tex

@@ -122,3 +122,35 @@ def test_a_toy_pathology_reaches_every_stage_through_the_registry(
     given = generate(MODEL, cond, 7, 2.0, device="numpy", pathology_plan=(20.0, 0.0, 25.0))
     assert given.sidecar["pathology"]["centreMm"] == [20.0, 0.0, 25.0]
     assert not np.array_equal(given.labels, vol.labels)
+
+
+def test_displacement_hook_replaces_exp_v() -> None:
+    from brainsynth.teacher.generate import VelocityState, exact_displacement
+
+    cond = {**BASE, "pathology": "none"}
+    seen: list[VelocityState] = []
+
+    def hook(state: VelocityState) -> Any:
+        seen.append(state)
+        return exact_displacement(state)
+
+    ref = generate(MODEL, cond, 4, 2.0, device="numpy")
+    same = generate(MODEL, cond, 4, 2.0, device="numpy", displacement=hook)
+    assert np.array_equal(ref.labels, same.labels) and seen[0].conditions["pathology"] == "none"
+    rigid = generate(MODEL, cond, 4, 2.0, device="numpy", displacement=lambda s: 0 * s.v)
+    assert not np.array_equal(ref.labels, rigid.labels)
+
+
+def test_student_runs_inside_the_teacher_through_the_hook() -> None:
+    from brainsynth.distill.evaluate import Pair, lesions
+    from brainsynth.distill.export_student import read_student
+
+    model, man = load_model(MODEL)
+    if not man.get("student"):
+        pytest.skip("the committed model has no student")
+    w, mj = read_student(MODEL)
+    use_gains = any(n.startswith("gain") for n in mj["modelTopology"]["input"]["names"])
+    rep = lesions(Pair(model, man, w, use_gains), MODEL, 1)
+    assert set(rep) == {"ms", "glioma", "stroke"}
+    for name, r in rep.items():
+        assert r["diceMean"] > 0.8, (name, r)

@@ -1,8 +1,9 @@
 /**
- * Parity with the Python reference sampler (brainsynth.model_io.sample_anatomy, MODEL_FORMAT §3).
+ * Parity with the Python reference sampler (brainsynth.model_io.sample_anatomy, MODEL_FORMAT §3)
+ * and the 2 mm teacher (brainsynth.teacher.generate, §4-§5).
  *
  * Two fixture layouts are recognised; each is skipped (with a message) when absent:
- * 1. fixtures/parity/expected.json (python -m brainsynth.pipeline.parity) for the committed
+ * 1. fixtures/parity/expected.json (python -m brainsynth.fixtures.engine_parity) for the committed
  *    model public/models/<modelId>/: {modelId, cases: [{conditions, seed, stride,
  *    labelIndexSample, regionalVolumesMl}]} — every `stride`-th label index, x fastest.
  * 2. fixtures/tiny-model/: a model folder (manifest.json + arrays) plus expected_*.json files,
@@ -10,6 +11,9 @@
  * Pass: ≥ 99.5 % of compared voxels agree and regional volumes agree within 1 % (or 0.05 mL).
  * `pathologyCases` of layout 1 come from the 2 mm teacher (§4 lesions): every pathology voxel as
  * runs [start, length, value]; pass: Dice ≥ 0.99 per pathology label and the same lesion count.
+ * `imageCases` of layout 1 are the 2 mm teacher's contrast images (§5, the numpy reference):
+ * every `stride`-th voxel intensity and robust stats (mean, p1, p50, p99) per contrast; pass:
+ * IMAGE_TOLERANCE below (measured, see there).
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -104,6 +108,66 @@ async function checkPathologyCase(model: Model, c: PathologyCase): Promise<void>
     expect(v.metadata.pathology.lesionCount).toBe(c.pathology.lesionCount);
 }
 
+interface ImageCase {
+  conditions: Record<string, unknown>;
+  seed: number;
+  stride: number;
+  intensitySample: number[];
+  stats: { mean: number; p1: number; p50: number; p99: number };
+}
+
+/**
+ * Engine image vs the 2 mm teacher's (same labels, same noise streams, same kernels, so they
+ * agree to float32 rounding). Intensities are in units of white matter = 1 (images reach ~3).
+ * Measured on the committed fixture (tfjs CPU backend): max |engine - teacher| 5.7e-6 over
+ * every sampled voxel of all six images, stats within 1e-6; the fixture itself rounds voxels
+ * to 5 decimals (<= 5e-6) and stats to 6. Tolerance: every sampled voxel within 2e-5, each
+ * robust stat within 1e-5.
+ */
+const IMAGE_TOLERANCE = { voxelAbs: 2e-5, voxelFraction: 1, statAbs: 1e-5 };
+
+function percentile(sorted: Float32Array, p: number): number {
+  // numpy's default (linear interpolation between closest ranks)
+  const h = (sorted.length - 1) * p;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+async function checkImageCase(model: Model, c: ImageCase): Promise<void> {
+  const v = await sample(model, c.conditions, c.seed, { sampler: 'exact' });
+  let within = 0;
+  let maxAbs = 0;
+  for (let i = 0; i < c.intensitySample.length; i++) {
+    const d = Math.abs(v.image[i * c.stride] - c.intensitySample[i]);
+    if (d <= IMAGE_TOLERANCE.voxelAbs) within++;
+    maxAbs = Math.max(maxAbs, d);
+  }
+  const fraction = within / c.intensitySample.length;
+  let sum = 0;
+  for (const x of v.image) sum += x;
+  const sorted = Float32Array.from(v.image).sort();
+  const mine = {
+    mean: sum / v.image.length,
+    p1: percentile(sorted, 0.01),
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+  };
+  const label = `${String(c.conditions.pathology)} ${String(c.conditions.contrast)} seed=${c.seed}`;
+  console.info(
+    `parity image ${label}: ${(100 * fraction).toFixed(3)} % of ${c.intensitySample.length} ` +
+      `voxels within ${IMAGE_TOLERANCE.voxelAbs}, max |diff| ${maxAbs.toExponential(2)}; ` +
+      `stats engine ${JSON.stringify(mine)} teacher ${JSON.stringify(c.stats)}`,
+  );
+  expect(fraction, `voxel agreement, ${label}`).toBeGreaterThanOrEqual(
+    IMAGE_TOLERANCE.voxelFraction,
+  );
+  for (const k of ['mean', 'p1', 'p50', 'p99'] as const)
+    expect(Math.abs(mine[k] - c.stats[k]), `${k}, ${label}`).toBeLessThanOrEqual(
+      IMAGE_TOLERANCE.statAbs,
+    );
+}
+
 beforeAll(useCpuBackend);
 
 const parity = existsSync(parityFile)
@@ -111,6 +175,7 @@ const parity = existsSync(parityFile)
       modelId: string;
       cases: ParityCase[];
       pathologyCases?: PathologyCase[];
+      imageCases?: ImageCase[];
     })
   : null;
 const parityModelDir = parity ? join(root, 'public/models', parity.modelId) : '';
@@ -130,6 +195,14 @@ describe.skipIf(!haveParity)('parity with the Python sampler: committed model', 
     async (c) => {
       const model = await loadModel(parityModelDir, fsFetch());
       await checkPathologyCase(model, c);
+    },
+    120_000,
+  );
+  it.each(parity?.imageCases ?? [])(
+    'image of the 2 mm teacher, $conditions.pathology $conditions.contrast seed=$seed',
+    async (c) => {
+      const model = await loadModel(parityModelDir, fsFetch());
+      await checkImageCase(model, c);
     },
     120_000,
   );
