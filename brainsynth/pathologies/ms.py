@@ -1,4 +1,4 @@
-"""Multiple sclerosis (MODEL_FORMAT.md §4), ported from src/engine/render/msLesions.ts with the
+"""Multiple sclerosis (MODEL_FORMAT.md §4), ported from src/engine/pathologies/ms.ts with the
 same random draws: lesion sites drawn in template space from the manifest's msLesionPrior
 within template white matter, each lesion an ellipsoid of lognormal volume elongated away from
 the nearest lateral-ventricle wall, mapped to the output grid through the inverse of this
@@ -107,7 +107,7 @@ class LesionSource(Protocol):
 
 
 class LesionStream:
-    """The lesion sequence of a seed (src/engine/render/msLesions.ts `lesionStream`): per lesion
+    """The lesion sequence of a seed (src/engine/pathologies/ms.ts `lesionStream`): per lesion
     u_c (template voxel by inverse CDF), three jitters within the voxel, then u1, u2 for the
     lognormal volume; the centre is the output point mapped onto the template site."""
 

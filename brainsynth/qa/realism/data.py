@@ -25,6 +25,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from brainsynth.common.nifti import load_nifti
+from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.qa.realism.tissue import (
     WM,
     classes_from_dlmuse,
@@ -32,7 +33,7 @@ from brainsynth.qa.realism.tissue import (
 )
 
 INDEX = "ixi-t1-2mm-index.csv"
-MODEL_DIR = Path(__file__).resolve().parents[3] / "public/models/brainsynth-shape-v1"
+MODEL_DIR = DEFAULT_MODEL_DIR
 
 
 class DataError(ValueError):

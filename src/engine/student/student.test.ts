@@ -1,6 +1,6 @@
 /**
  * The distilled student in tfjs (CPU backend) against PyTorch: fixtures/student/parity.json is
- * written by `python -m brainsynth.distill.parity` from the committed weights. Also: tfjs
+ * written by `python -m brainsynth.fixtures.student_parity` from the committed weights. Also: tfjs
  * quantisation decoding, the feature vector contract, and sample() choosing the student.
  */
 import { existsSync, readFileSync } from 'node:fs';
