@@ -24,6 +24,7 @@ from starlette.routing import compile_path
 from brainsynth import __version__
 from brainsynth.server.catalog import Catalog
 from brainsynth.server.config import Settings
+from brainsynth.server.datasets import DatasetRunner
 from brainsynth.server.deps import Services
 from brainsynth.server.jobs.events import EventBroker
 from brainsynth.server.jobs.store import JobStore
@@ -150,13 +151,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = Catalog(settings.models_dir)
     broker = EventBroker()
     pool = WorkerPool(settings, store, catalog, broker.publish)
-    services = Services(settings, store, catalog, broker, pool)
+    runner = DatasetRunner(settings.datasets_dir, settings.models_dir, settings.max_attempts)
+    services = Services(settings, store, catalog, broker, pool, runner)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lock = _lock_data_dir(settings.data_dir)
         broker.bind(asyncio.get_running_loop())
         pool.start()
+        runner.start()
         threading.Thread(target=device_name, daemon=True, name="device-probe").start()
         models, skipped = catalog.scan()
         log.info("serving %d model(s) from %s", len(models), settings.models_dir)
@@ -166,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(pool.stop)
+            await asyncio.to_thread(runner.stop)
             store.close()
             lock.close()
 
