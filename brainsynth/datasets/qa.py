@@ -216,7 +216,11 @@ def write_report(
     folder = Path(out) / bids.QA_DIR
     folder.mkdir(parents=True, exist_ok=True)
     bids.write_json(folder / "qa.json", data)
-    plots = _plots(spec, rows, model_dir) if rows else []
+    try:
+        plots = _plots(spec, rows, model_dir) if rows else []
+    except ImportError:  # matplotlib is optional (extra `datasets`): numbers only
+        plots = []
+        data["notes"].append("plots need matplotlib (pip install 'brainsynth[datasets]')")
     body = "".join(
         f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>"
         for t, b in plots
