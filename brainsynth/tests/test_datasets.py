@@ -4,6 +4,7 @@ BIDS validator when installed), manifest queries, resume, quota."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -200,6 +201,19 @@ def test_files_read_back(dataset: Path) -> None:
 @pytest.mark.skipif(bids_validator() is None, reason="bids-validator-deno is not installed")
 def test_bids_validator_finds_no_error(dataset: Path) -> None:
     assert validate_bids(dataset) == []
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("bids") is None, reason="pybids is not installed (extra bidscheck)"
+)
+def test_pybids_reads_it_back(dataset: Path) -> None:
+    from bids import BIDSLayout
+
+    layout = BIDSLayout(dataset, validate=False, is_derivative=True)
+    assert layout.get_subjects() == ["00001", "00002", "00003", "00004"]
+    assert len(layout.get(suffix="dseg", extension=".nii.gz")) == 4
+    t1 = layout.get(subject="00003", suffix="T1w", extension=".nii.gz")[0]
+    assert t1.get_metadata()["Seed"] == subject(check_spec(small_spec(), MODELS), 2).seed
 
 
 def test_manifest_queries(dataset: Path) -> None:
