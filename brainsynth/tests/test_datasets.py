@@ -258,6 +258,8 @@ def test_qa_report_is_linked_and_compares_asked_with_generated(dataset: Path) ->
     assert qa["covariates"]["pathology"]["ms"]["asked"] == 0.3
     assert qa["regionalVolumes"]["cortex"]["generatedOverNormativeMedian"]["n"] >= 1
     assert "<img" in (dataset / "qa" / "report.html").read_text()
+    div = qa["diversity"]["meanDiceSameSexHealthy"]
+    assert 0 < div["min"] <= div["max"] < 1  # similar brains, never copies
 
 
 def test_a_subject_regenerates_alone_to_the_same_bytes(dataset: Path, tmp_path: Path) -> None:
