@@ -19,8 +19,10 @@ import shutil
 import socket
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -181,10 +183,14 @@ def make_subject(job: Job, index: int) -> dict[str, Any]:
     return {"row": row, "files": files}
 
 
-def _region_names(job: Job) -> set[str]:
-    spec = _spec(job)
-    man = load_model_manifest(Path(job.models_dir), spec.model)
-    return {str(r["name"]) for r in man.get("regions", [])} | {"icv"}
+def _region_names(job: Job) -> frozenset[str]:
+    return _regions(job.models_dir, _spec(job).model)
+
+
+@lru_cache(maxsize=8)
+def _regions(models_dir: str, model: str) -> frozenset[str]:
+    man = load_model_manifest(Path(models_dir), model)
+    return frozenset({str(r["name"]) for r in man.get("regions", [])} | {"icv"})
 
 
 # -- the driver ---------------------------------------------------------------------------------
@@ -368,10 +374,10 @@ def _ray_records(
         slots = max(1, gpus or int(ray.cluster_resources().get("CPU", 1)))
         job_ref = ray.put(job)
         pending: list[Any] = []
-        queue = list(todo)
+        queue = deque(todo)
         while queue or pending:
             while queue and len(pending) < 2 * slots:
-                pending.append(task.remote(job_ref, queue.pop(0)))
+                pending.append(task.remote(job_ref, queue.popleft()))
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
                 yield ray.get(ref)
