@@ -13,7 +13,6 @@ record (interrupted between writing and recording) are removed and those subject
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import socket
@@ -21,12 +20,10 @@ import sys
 import time
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from brainsynth.datasets import bids
 from brainsynth.datasets.derive import subject
@@ -432,23 +429,3 @@ def summary(out: Path) -> dict[str, Any]:
         return info
     finally:
         manifest.close()
-
-
-def stage_split(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean seconds per subject by stage, from the manifest rows."""
-    if not rows:
-        return {}
-    return {
-        k: float(np.mean([r[k] for r in rows if r.get(k) is not None]))
-        for k in ("generate_s", "compress_s", "write_s")
-    }
-
-
-def dumps_progress(p: Progress) -> str:
-    d = asdict(p)
-    d.update(rate_per_h=round(p.rate_per_h, 2), eta_s=None if p.eta_s is None else round(p.eta_s))
-    return json.dumps(d)
-
-
-def finite_or_none(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None
