@@ -98,7 +98,7 @@ def _compressors() -> list[tuple[str, list[int]]]:
 def _writing(models: Path, repeats: int = 2) -> dict[str, Any]:
     vol = _one_volume(models)
     image, labels = vol.images["T1w"], vol.labels
-    results = []
+    results: list[dict[str, Any]] = []
     for dtype in ("float32", "int16"):
         raw_img = bids.nifti_bytes(image, vol.affine, "bench", dtype, label=False)
         raw_seg = bids.nifti_bytes(labels, vol.affine, "bench", "int16", label=True)
