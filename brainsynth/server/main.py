@@ -29,7 +29,7 @@ from brainsynth.server.deps import Services
 from brainsynth.server.jobs.events import EventBroker
 from brainsynth.server.jobs.store import JobStore
 from brainsynth.server.jobs.worker import WorkerPool
-from brainsynth.server.routes import api, jobs
+from brainsynth.server.routes import api, datasets, jobs
 from brainsynth.server.routes.health import device_name
 
 log = logging.getLogger("brainsynth.server")
@@ -233,6 +233,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc["paths"][jobs.PREFIX]["post"]["responses"]["202"]["links"] = {
             name: {"operationId": name, "parameters": job_id}
             for name in ("get_job", "cancel_job", "job_events")
+        }
+        dataset_id = {"dataset_id": "$response.body#/id"}
+        doc["paths"][datasets.PREFIX]["post"]["responses"]["202"]["links"] = {
+            name: {"operationId": name, "parameters": dataset_id}
+            for name in ("get_dataset", "cancel_dataset", "dataset_events", "query_subjects")
         }
         if settings.api_token is None:  # an open server: say so (no security requirement)
             doc.get("components", {}).pop("securitySchemes", None)

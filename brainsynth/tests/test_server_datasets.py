@@ -39,7 +39,7 @@ def test_order_follow_query_download(tmp_path: Path) -> None:
             headers={"content-type": "application/json"},
         )
         assert nan.status_code == 422 and "not a finite number" in nan.text
-        schema = client.get(f"{API}/spec-schema").json()
+        schema = client.get("/api/v1/dataset-spec-schema").json()
         assert schema["title"] == "BrainSynth dataset spec"
 
         r = client.post(API, json=small_spec(count=2, contrasts=["T1w"]))

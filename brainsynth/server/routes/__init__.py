@@ -9,5 +9,6 @@ api.include_router(health.router)
 api.include_router(models.router)
 api.include_router(jobs.router)
 api.include_router(datasets.router)
+api.include_router(datasets.schema_router)
 
 __all__ = ["api"]

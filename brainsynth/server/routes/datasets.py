@@ -27,6 +27,31 @@ router = APIRouter(
     dependencies=Authorized,
     responses={401: {"model": ErrorResponse, "description": "token required"}},
 )
+# beside the collection, not under it: /datasets/<anything> is a dataset id
+schema_router = APIRouter(
+    tags=["datasets"],
+    dependencies=Authorized,
+    responses={401: {"model": ErrorResponse, "description": "token required"}},
+)
+
+
+@schema_router.get("/dataset-spec-schema", summary="The JSON Schema of a dataset spec")
+async def dataset_spec_schema() -> dict[str, Any]:
+    return spec_schema()
+
+
+EXAMPLE_SPEC = {
+    "name": "example",
+    "count": 2,
+    "seed": 1,
+    "resolutionMm": 2,
+    "contrasts": ["T1w"],
+    "age": {"min": 40, "max": 80},
+    "pathology": [
+        {"type": "none", "fraction": 0.5},
+        {"type": "ms", "fraction": 0.5, "parameters": {"msLesionLoadMl": {"min": 5, "max": 30}}},
+    ],
+}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "no such dataset"}
 }
@@ -81,6 +106,8 @@ def status(services: Services, dataset_id: str) -> DatasetStatus:
     response_model=DatasetStatus,
     summary="Order a dataset from a spec",
     responses={
+        400: {"model": ErrorResponse, "description": "body or headers cannot be parsed"},
+        413: {"model": ErrorResponse, "description": "body larger than the limit"},
         422: {"model": ErrorResponse, "description": "invalid spec; every reason listed"},
         507: {"model": ErrorResponse, "description": "not enough disk space or quota"},
     },
@@ -88,7 +115,10 @@ def status(services: Services, dataset_id: str) -> DatasetStatus:
 async def create_dataset(
     services: ServicesDep,
     response: Response,
-    spec: Annotated[dict[str, Any], Body(description="a dataset spec (docs/DATASETS.md)")],
+    spec: Annotated[
+        dict[str, Any],
+        Body(description="a dataset spec (docs/DATASETS.md)", examples=[EXAMPLE_SPEC]),
+    ],
 ) -> DatasetStatus:
     try:
         checked = await asyncio.to_thread(check_spec, spec, services.settings.models_dir)
@@ -128,11 +158,6 @@ async def create_dataset(
 @router.get("", response_model=DatasetList, summary="Datasets, newest first")
 async def list_datasets(services: ServicesDep) -> DatasetList:
     return DatasetList(datasets=[status(services, r.id) for r in services.datasets.all()])
-
-
-@router.get("/spec-schema", summary="The JSON Schema of a dataset spec")
-async def dataset_spec_schema() -> dict[str, Any]:
-    return spec_schema()
 
 
 @router.get(
