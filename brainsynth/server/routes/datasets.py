@@ -52,6 +52,20 @@ EXAMPLE_SPEC = {
         {"type": "ms", "fraction": 0.5, "parameters": {"msLesionLoadMl": {"min": 5, "max": 30}}},
     ],
 }
+SSE_EVENT = {
+    "type": "object",
+    "description": "one event; `data` is the dataset's JSON (as GET /datasets/{dataset_id})",
+    "properties": {
+        "event": {"type": "string", "enum": ["progress", "end"]},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/DatasetStatus"},
+        },
+    },
+}
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "no such dataset"}
 }
@@ -190,7 +204,7 @@ async def cancel_dataset(dataset_id: DatasetId, services: ServicesDep) -> Datase
     responses={
         **NOT_FOUND,
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": SSE_EVENT}},
             "description": "events 'progress' (dataset JSON) ... then 'end'",
         },
     },
