@@ -36,6 +36,20 @@ class _Printer:
         sys.stderr.flush()
 
 
+def _exit_with_parent(parent_pid: int) -> None:
+    """A run started by a server stops when the server dies (a restart resumes it)."""
+    import os
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent_pid:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
+
+
 def _spec_from(args: argparse.Namespace) -> Any:
     if args.spec == "-":
         return check_spec(parse_text(sys.stdin.read()), args.models_dir)
@@ -66,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--gzip-level", type=int, choices=range(0, 10), default=1)
     p.add_argument("--compressor", choices=("zlib", "isal", "zlib-ng"), default="zlib")
     p.add_argument("--keep-free-mb", type=float, default=500.0)
+    p.add_argument("--parent-pid", type=int, help="stop when this process (a server) dies")
 
     for name, text in (("status", "progress of a dataset folder"), ("verify", "checksums")):
         p = sub.add_parser(name, help=text)
@@ -111,6 +126,8 @@ def _dispatch(args: argparse.Namespace) -> int:
         )
         return 0
     if args.command == "run":
+        if args.parent_pid:
+            _exit_with_parent(args.parent_pid)
         spec = _spec_from(args)
         options = bids.WriteOptions(args.image_dtype, args.gzip_level, args.compressor)
         ds = Dataset(spec, args.out, args.models_dir, options, args.device)

@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -209,6 +208,3 @@ def write_participants(out: Path, rows: list[dict[str, Any]], columns: list[str]
     text = "\t".join(columns) + "\n"
     text += "".join("\t".join(cell(r.get(c)) for c in columns) + "\n" for r in rows)
     atomic_write(out / "participants.tsv", text.encode())
-
-
-Writer = Callable[[Path, bytes], None]

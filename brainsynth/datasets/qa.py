@@ -54,7 +54,11 @@ def _stats(values: list[float]) -> dict[str, float] | None:
 
 
 def compute(
-    spec: Spec, model: dict[str, Any], rows: list[dict[str, Any]], model_dir: Path
+    spec: Spec,
+    model: dict[str, Any],
+    rows: list[dict[str, Any]],
+    model_dir: Path,
+    out: Path | None = None,
 ) -> dict[str, Any]:
     n = len(rows)
     ages = [float(r["age"]) for r in rows]
@@ -127,6 +131,7 @@ def compute(
         pathology[arm.type] = info
     return {
         "dataset": spec.name,
+        "diversity": diversity(out, rows) if out is not None else None,
         "specSha256": spec.digest,
         "model": {"id": model.get("id"), "version": model.get("version")},
         "covariates": covariates,
@@ -135,9 +140,31 @@ def compute(
         "notes": [
             "normative_table.csv holds the median by age and sex only: the report compares "
             "healthy subjects' volumes with that median (ratio statistics), no centile band.",
-            "realism, diversity and memorisation statistics are not part of this report yet.",
+            "diversity: mean Dice of 6 tissue groups (brainsynth.qa.memorisation) between "
+            "healthy subjects of the same sex, on a sample; 1 = identical anatomy.",
+            "realism and memorisation statistics are not part of this report yet.",
         ],
     }
+
+
+def diversity(out: Path, rows: list[dict[str, Any]], sample: int = 8) -> dict[str, Any] | None:
+    """Pairwise similarity among healthy subjects of the same sex (a sample of each sex)."""
+    import nibabel as nib
+
+    from brainsynth.qa.memorisation import group_map, mean_dice
+
+    dice = []
+    for sex in ("female", "male"):
+        pick = [r for r in rows if r["pathology"] == "none" and r["sex"] == sex][:sample]
+        maps = []
+        for r in pick:
+            pid = r["participant_id"]
+            seg = nib.Nifti1Image.from_filename(out / pid / "anat" / f"{pid}_dseg.nii.gz")
+            maps.append(group_map(np.asarray(seg.get_fdata(), np.int32)))
+        dice += [mean_dice(a, b) for i, a in enumerate(maps) for b in maps[i + 1 :]]
+    if not dice:
+        return None
+    return {"pairs": len(dice), "meanDiceSameSexHealthy": _stats(dice)}
 
 
 def _png(fig: Any) -> str:
@@ -212,11 +239,15 @@ def write_report(
     models_dir: Path | None = None,
 ) -> dict[str, Any]:
     model_dir = Path(models_dir or "public/models") / str(model.get("id"))
-    data = compute(spec, model, rows, model_dir)
+    data = compute(spec, model, rows, model_dir, Path(out))
     folder = Path(out) / bids.QA_DIR
     folder.mkdir(parents=True, exist_ok=True)
     bids.write_json(folder / "qa.json", data)
-    plots = _plots(spec, rows, model_dir) if rows else []
+    try:
+        plots = _plots(spec, rows, model_dir) if rows else []
+    except ImportError:  # matplotlib is optional (extra `datasets`): numbers only
+        plots = []
+        data["notes"].append("plots need matplotlib (pip install 'brainsynth[datasets]')")
     body = "".join(
         f"<h2>{html.escape(t)}</h2><img alt='{html.escape(t)}' src='data:image/png;base64,{b}'>"
         for t, b in plots

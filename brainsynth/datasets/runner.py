@@ -13,18 +13,17 @@ record (interrupted between writing and recording) are removed and those subject
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
 import socket
 import sys
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from brainsynth.datasets import bids
 from brainsynth.datasets.derive import subject
@@ -181,10 +180,14 @@ def make_subject(job: Job, index: int) -> dict[str, Any]:
     return {"row": row, "files": files}
 
 
-def _region_names(job: Job) -> set[str]:
-    spec = _spec(job)
-    man = load_model_manifest(Path(job.models_dir), spec.model)
-    return {str(r["name"]) for r in man.get("regions", [])} | {"icv"}
+def _region_names(job: Job) -> frozenset[str]:
+    return _regions(job.models_dir, _spec(job).model)
+
+
+@lru_cache(maxsize=8)
+def _regions(models_dir: str, model: str) -> frozenset[str]:
+    man = load_model_manifest(Path(models_dir), model)
+    return frozenset({str(r["name"]) for r in man.get("regions", [])} | {"icv"})
 
 
 # -- the driver ---------------------------------------------------------------------------------
@@ -368,10 +371,10 @@ def _ray_records(
         slots = max(1, gpus or int(ray.cluster_resources().get("CPU", 1)))
         job_ref = ray.put(job)
         pending: list[Any] = []
-        queue = list(todo)
+        queue = deque(todo)
         while queue or pending:
             while queue and len(pending) < 2 * slots:
-                pending.append(task.remote(job_ref, queue.pop(0)))
+                pending.append(task.remote(job_ref, queue.popleft()))
             ready, pending = ray.wait(pending, num_returns=1)
             for ref in ready:
                 yield ray.get(ref)
@@ -426,23 +429,3 @@ def summary(out: Path) -> dict[str, Any]:
         return info
     finally:
         manifest.close()
-
-
-def stage_split(rows: list[dict[str, Any]]) -> dict[str, float]:
-    """Mean seconds per subject by stage, from the manifest rows."""
-    if not rows:
-        return {}
-    return {
-        k: float(np.mean([r[k] for r in rows if r.get(k) is not None]))
-        for k in ("generate_s", "compress_s", "write_s")
-    }
-
-
-def dumps_progress(p: Progress) -> str:
-    d = asdict(p)
-    d.update(rate_per_h=round(p.rate_per_h, 2), eta_s=None if p.eta_s is None else round(p.eta_s))
-    return json.dumps(d)
-
-
-def finite_or_none(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None

@@ -76,10 +76,15 @@ def parse_text(text: str, suffix: str = ".json") -> Any:
     """JSON (default) or YAML (`.yaml`/`.yml`) text -> a value; SpecError when unparseable."""
     try:
         if suffix.lower() in (".yaml", ".yml"):
-            import yaml
+            try:
+                import yaml
+            except ImportError:
+                raise SpecError(["spec: YAML needs pyyaml ('brainsynth[datasets]')"]) from None
 
             return yaml.safe_load(text)
         return json.loads(text, parse_constant=_refuse_constant)
+    except SpecError:
+        raise
     except ValueError as exc:
         raise SpecError([f"spec: cannot parse: {exc}"]) from None
     except Exception as exc:  # noqa: BLE001 - yaml's errors have no common base in its stubs

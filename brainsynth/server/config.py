@@ -65,6 +65,9 @@ class Settings(BaseSettings):
         gt=0,
         description="most MB the data folder (jobs + datasets) may hold; none = no quota",
     )
+    max_dataset_subjects: int = Field(
+        default=100_000, ge=1, le=10_000_000, description="subjects per ordered dataset"
+    )
     generator: str = Field(
         default="brainsynth.server.generation:teacher",
         description="'module:attribute' of the generator the worker processes load",
@@ -99,6 +102,10 @@ class Settings(BaseSettings):
     @property
     def jobs_dir(self) -> Path:
         return self.data_dir / "jobs"
+
+    @property
+    def datasets_dir(self) -> Path:
+        return self.data_dir / "datasets"
 
     @property
     def db_path(self) -> Path:

@@ -13,6 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from brainsynth.server import disk
 from brainsynth.server.catalog import Catalog
 from brainsynth.server.config import Settings
+from brainsynth.server.datasets import DatasetRunner
 from brainsynth.server.jobs.events import EventBroker
 from brainsynth.server.jobs.store import JobStore
 from brainsynth.server.jobs.worker import WorkerPool
@@ -25,12 +26,15 @@ class Services:
     catalog: Catalog
     broker: EventBroker
     pool: WorkerPool
+    datasets: DatasetRunner
     started: float = field(default_factory=time.time)
-    reserved: list[tuple[str, int]] = field(default_factory=list)  # (what, bytes) outside jobs
 
     def pending_bytes(self) -> int:
         """Upper bound of what accepted work (queued/running jobs, datasets) will still write."""
-        total = sum(n for _, n in self.reserved)
+        total = 0
+        for rec in self.datasets.all():
+            if rec.state in ("queued", "running"):
+                total += rec.estimated_bytes
         for job in self.store.pending():
             req = job.request
             left = int(req["count"]) - len(job.done_seeds)

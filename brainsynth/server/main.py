@@ -24,11 +24,12 @@ from starlette.routing import compile_path
 from brainsynth import __version__
 from brainsynth.server.catalog import Catalog
 from brainsynth.server.config import Settings
+from brainsynth.server.datasets import DatasetRunner
 from brainsynth.server.deps import Services
 from brainsynth.server.jobs.events import EventBroker
 from brainsynth.server.jobs.store import JobStore
 from brainsynth.server.jobs.worker import WorkerPool
-from brainsynth.server.routes import api, jobs
+from brainsynth.server.routes import api, datasets, jobs
 from brainsynth.server.routes.health import device_name
 
 log = logging.getLogger("brainsynth.server")
@@ -150,13 +151,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     catalog = Catalog(settings.models_dir)
     broker = EventBroker()
     pool = WorkerPool(settings, store, catalog, broker.publish)
-    services = Services(settings, store, catalog, broker, pool)
+    runner = DatasetRunner(settings.datasets_dir, settings.models_dir, settings.max_attempts)
+    services = Services(settings, store, catalog, broker, pool, runner)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lock = _lock_data_dir(settings.data_dir)
         broker.bind(asyncio.get_running_loop())
         pool.start()
+        runner.start()
         threading.Thread(target=device_name, daemon=True, name="device-probe").start()
         models, skipped = catalog.scan()
         log.info("serving %d model(s) from %s", len(models), settings.models_dir)
@@ -166,6 +169,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             await asyncio.to_thread(pool.stop)
+            await asyncio.to_thread(runner.stop)
             store.close()
             lock.close()
 
@@ -229,6 +233,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         doc["paths"][jobs.PREFIX]["post"]["responses"]["202"]["links"] = {
             name: {"operationId": name, "parameters": job_id}
             for name in ("get_job", "cancel_job", "job_events")
+        }
+        dataset_id = {"dataset_id": "$response.body#/id"}
+        doc["paths"][datasets.PREFIX]["post"]["responses"]["202"]["links"] = {
+            name: {"operationId": name, "parameters": dataset_id}
+            for name in ("get_dataset", "cancel_dataset", "dataset_events", "query_subjects")
         }
         if settings.api_token is None:  # an open server: say so (no security requirement)
             doc.get("components", {}).pop("securitySchemes", None)

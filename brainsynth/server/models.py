@@ -179,3 +179,38 @@ class JobList(_Out):
     total: int
     limit: int
     offset: int
+
+
+DatasetState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class DatasetStatus(_Out):
+    id: str
+    state: DatasetState
+    message: str
+    count: int = Field(description="subjects asked")
+    done: int = Field(description="subjects finished (recorded in the manifest)")
+    progress: float = Field(ge=0, le=1)
+    rate_per_h: float | None = Field(description="subjects per hour of the current run")
+    eta_s: float | None = Field(description="seconds left at the current rate")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    attempts: int
+    estimated_bytes: int = Field(description="upper bound of the disk space it needs")
+    spec: dict[str, Any] = Field(description="the spec, defaults filled")
+    url: str
+    events_url: str
+    subjects_url: str
+    qa_report_url: str | None
+
+
+class DatasetList(_Out):
+    datasets: list[DatasetStatus]
+
+
+class SubjectPage(_Out):
+    subjects: list[dict[str, Any]] = Field(description="manifest rows: covariates, volumes")
+    total: int
+    limit: int
+    offset: int

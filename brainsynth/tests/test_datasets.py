@@ -4,6 +4,7 @@ BIDS validator when installed), manifest queries, resume, quota."""
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -202,6 +203,19 @@ def test_bids_validator_finds_no_error(dataset: Path) -> None:
     assert validate_bids(dataset) == []
 
 
+@pytest.mark.skipif(
+    importlib.util.find_spec("bids") is None, reason="pybids is not installed (extra bidscheck)"
+)
+def test_pybids_reads_it_back(dataset: Path) -> None:
+    from bids import BIDSLayout
+
+    layout = BIDSLayout(dataset, validate=False, is_derivative=True)
+    assert layout.get_subjects() == ["00001", "00002", "00003", "00004"]
+    assert len(layout.get(suffix="dseg", extension=".nii.gz")) == 4
+    t1 = layout.get(subject="00003", suffix="T1w", extension=".nii.gz")[0]
+    assert t1.get_metadata()["Seed"] == subject(check_spec(small_spec(), MODELS), 2).seed
+
+
 def test_manifest_queries(dataset: Path) -> None:
     m = Manifest(dataset / bids.MANIFEST_FILE)
     rows = m.subjects()
@@ -244,6 +258,8 @@ def test_qa_report_is_linked_and_compares_asked_with_generated(dataset: Path) ->
     assert qa["covariates"]["pathology"]["ms"]["asked"] == 0.3
     assert qa["regionalVolumes"]["cortex"]["generatedOverNormativeMedian"]["n"] >= 1
     assert "<img" in (dataset / "qa" / "report.html").read_text()
+    div = qa["diversity"]["meanDiceSameSexHealthy"]
+    assert 0 < div["min"] <= div["max"] < 1  # similar brains, never copies
 
 
 def test_a_subject_regenerates_alone_to_the_same_bytes(dataset: Path, tmp_path: Path) -> None:

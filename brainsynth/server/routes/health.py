@@ -74,6 +74,8 @@ async def ready(services: ServicesDep) -> JSONResponse:
     except Exception as e:  # noqa: BLE001
         checks["database"] = f"error: {e}"
     checks["workers"] = "ok" if services.pool.alive else "worker threads not running"
+    if not services.datasets.alive:
+        checks["workers"] = "the dataset runner is not running"
     try:
         checks["disk"] = services.disk_status()
     except OSError as e:
