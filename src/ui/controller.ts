@@ -16,11 +16,21 @@ import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
 import { fileName, saveBlob, type DownloadKind } from './downloads';
 import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
 import { FullSizeController } from './fullSize';
+import { lesionFocusMm } from './lesionFocus';
 import type { BackendStore } from './stores/backendStore';
 import { effectiveValues, readConditionsSchema, type ConditionsSchema } from './schema';
 import { randomSeed, type ConditionsStore } from './stores/conditionsStore';
 import type { EngineState, EngineStore } from './stores/engineStore';
 import type { ViewerStore } from './stores/viewerStore';
+import {
+  labelsChecksum,
+  modelMismatch,
+  modelTag,
+  parseRecipe,
+  recipeOf,
+  recipeSearch,
+  type Recipe,
+} from './recipe';
 import { readUrl, writeUrl } from './url';
 import { MAIN_VIEW, ViewSession } from './view';
 
@@ -58,6 +68,8 @@ export interface VolumeSummary {
   regionalVolumesMl: Record<string, number>;
   /** Sorted distinct label values present in the label map. */
   labelsPresent: number[];
+  /** FNV-1a of the label map (recipe.ts): equal for the same brain. */
+  labelsChecksum: string;
   pathology: Record<string, unknown>;
 }
 
@@ -83,46 +95,11 @@ export function summarize(vol: SampledVolume): VolumeSummary {
     sampleMs: m.sampleMs,
     regionalVolumesMl: m.regionalVolumesMl,
     labelsPresent: [...present].sort((a, b) => a - b),
+    labelsChecksum: labelsChecksum(labels),
     pathology: m.pathology,
   };
   summaries.set(vol, s);
   return s;
-}
-
-/** Inclusive [first, last] label values; the manifest's `labelRanges.pathology` for lesions. */
-export type LabelRange = readonly [number, number];
-
-/** Whether a label value is a pathology label (the manifest's `labelRanges.pathology`). */
-export function isLesionLabel(value: number, range: LabelRange): boolean {
-  return value >= range[0] && value <= range[1];
-}
-
-/** Centre (RAS mm) of the pathology-labelled voxels, or null when there are none. */
-export function lesionCentroidMm(
-  vol: SampledVolume,
-  range: LabelRange,
-): [number, number, number] | null {
-  const [nx, ny] = vol.dims;
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  let sz = 0;
-  const labels = vol.labels;
-  for (let i = 0; i < labels.length; i++) {
-    if (!isLesionLabel(labels[i], range)) continue;
-    n++;
-    sx += i % nx;
-    sy += Math.floor(i / nx) % ny;
-    sz += Math.floor(i / (nx * ny));
-  }
-  if (n === 0) return null;
-  const v = [sx / n, sy / n, sz / n];
-  const a = vol.affine;
-  return [0, 1, 2].map((r) => a[r][0] * v[0] + a[r][1] * v[1] + a[r][2] * v[2] + a[r][3]) as [
-    number,
-    number,
-    number,
-  ];
 }
 
 function message(err: unknown): string {
@@ -245,8 +222,11 @@ export class AppController {
     const search = this.location.search;
     this.backendChoice = backendFromSearch(search);
     this.engine.setState({ status: 'loading', error: null });
-    // is a full-size backend there? (in parallel with the model; never blocks the app)
-    void this.fullSize.check();
+    // Is a full-size backend there? Asked at once only when one was named (?backend_url= or
+    // VITE_BACKEND_URL): probing the default address on every load would log a refused
+    // connection in the console of everyone without a backend. Otherwise the Full size panel
+    // asks when it is used ("Check for a backend" or the Full size button).
+    if (this.backendUrl.source !== 'default') void this.fullSize.check();
     let schema: ConditionsSchema;
     try {
       const modelUrl =
@@ -267,9 +247,14 @@ export class AppController {
     const url = readUrl(search, schema, this.deps.engine, this.deps.randomSeed ?? randomSeed);
     this.backendExplicit = url.backendExplicit;
     this.sampler = url.sampler;
+    const linkModel = url.model && modelMismatch(url.model, manifest, 'link');
     this.conditions
       .getState()
-      .init(url.conditions, url.seed, [...url.errors, ...this.backendUrl.errors]);
+      .init(url.conditions, url.seed, [
+        ...url.errors,
+        ...this.backendUrl.errors,
+        ...(linkModel ? [linkModel] : []),
+      ]);
     this.engine.setState({
       manifest,
       schema,
@@ -328,6 +313,7 @@ export class AppController {
       backend: this.backendExplicit ? this.backendChoice : null,
       backendUrl: this.backendUrl.source === 'param' ? this.backendUrl.url : null,
       sampler: this.sampler,
+      model: this.client ? modelTag(this.client.manifest) : null,
     });
     const loc = this.location;
     try {
@@ -397,7 +383,7 @@ export class AppController {
       const kind = vol.metadata.conditions.pathology;
       if (kind !== view.shownPathology) {
         view.shownPathology = kind;
-        const c = lesionCentroidMm(vol, manifest.labelRanges.pathology);
+        const c = lesionFocusMm(vol, manifest.labelRanges.pathology);
         if (c) v.moveTo(c);
       }
       view.rendered++;
@@ -504,11 +490,44 @@ export class AppController {
     if (vol) await this.render(vol, view);
   }
 
-  /** Move the view's crosshair to the centre of its current lesion(s), if any. */
+  /** Move the view's crosshair into its largest lesion (lesionFocus.ts), if any. */
   focusLesion(view: ViewSession = this.main): void {
     const { volume, manifest } = view.engine.getState();
-    const c = volume && manifest ? lesionCentroidMm(volume, manifest.labelRanges.pathology) : null;
+    const c = volume && manifest ? lesionFocusMm(volume, manifest.labelRanges.pathology) : null;
     if (c && view.viewerInst && !view.viewer.getState().userFile) view.viewerInst.moveTo(c);
+  }
+
+  /** The recipe (recipe.ts) of the volume the view generated last; null before the first. */
+  recipe(view: ViewSession = this.main): Recipe | null {
+    const vol = view.engine.getState().volume;
+    return vol ? recipeOf(vol) : null;
+  }
+
+  /**
+   * Apply a pasted recipe to the main view: its values go through the URL's checks (each
+   * refused one is named), another model version is reported. Returns false when the text
+   * is no recipe at all (then nothing changes but the message).
+   */
+  applyRecipe(text: string): boolean {
+    const schema = this.schema;
+    const manifest = this.client?.manifest;
+    const store = this.conditions.getState();
+    if (!schema || !manifest) return false;
+    const parsed = parseRecipe(text);
+    if (!parsed.ok) {
+      store.init(store.conditions, store.seed, [`Recipe refused: ${parsed.error}`]);
+      return false;
+    }
+    const r = parsed.recipe;
+    const url = readUrl(recipeSearch(r), schema, this.deps.engine, () => store.seed);
+    const mismatch = modelMismatch(r.model, manifest, 'recipe');
+    this.sampler = url.sampler;
+    store.init(url.conditions, url.seed, [
+      ...url.errors.map((e) => `Recipe: ${e}`),
+      ...(mismatch ? [mismatch] : []),
+    ]);
+    this.syncUrl();
+    return true;
   }
 
   screenshot(view: ViewSession = this.main): string {

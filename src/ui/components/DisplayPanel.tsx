@@ -1,6 +1,7 @@
 import { useId } from 'react';
 import { useController, useEngine, useView, useViewerState } from '../context';
-import { isLesionLabel, summarize } from '../controller';
+import { summarize } from '../controller';
+import { isLesionLabel } from '../lesionFocus';
 
 /** Label overlay on/off + opacity, radiological/neurological convention. */
 export function DisplayPanel() {

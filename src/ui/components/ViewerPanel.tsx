@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { useBackend, useController, useEngine, useView, useViewerState } from '../context';
+import { formatIntensity } from '../format';
 import { isActive } from '../stores/backendStore';
 import { useFullSizeStale } from './FullSizePanel';
 
@@ -91,7 +92,14 @@ export function ViewerPanel() {
         {cursor && (
           <span className="coords">
             {cursor.mm.map((v) => v.toFixed(0)).join(', ')} mm
-            {cursor.intensity !== null && ` · ${cursor.intensity.toFixed(0)}`}
+            {cursor.intensity !== null && (
+              <>
+                {' · '}
+                <span data-testid="intensity" title="Image intensity at the crosshair">
+                  {formatIntensity(cursor.intensity)}
+                </span>
+              </>
+            )}
           </span>
         )}
       </div>
