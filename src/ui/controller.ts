@@ -31,6 +31,7 @@ import {
   recipeSearch,
   type Recipe,
 } from './recipe';
+import { prepareUpload, type PreparedUpload } from './upload';
 import { readUrl, writeUrl } from './url';
 import { MAIN_VIEW, ViewSession } from './view';
 
@@ -42,6 +43,11 @@ export interface AppDeps {
   /** The model's folder, or how to find it (the catalogue's default: catalogue.ts). */
   modelUrl: string | (() => Promise<string>);
   createViewer: (canvas: HTMLCanvasElement) => Promise<ViewerLike>;
+  /**
+   * Decode + prepare a user's NIfTI (upload.ts). main.tsx passes the worker (uploadDecoder.ts);
+   * the default runs on this thread with `engine.parseNifti` (unit tests).
+   */
+  decodeUpload?: (bytes: ArrayBuffer) => Promise<PreparedUpload>;
   /** Defaults to window.location / window.history. */
   location?: { search: string; pathname: string; hash: string };
   history?: Pick<History, 'replaceState'>;
@@ -458,13 +464,26 @@ export class AppController {
     try {
       if (file.size > MAX_UPLOAD_BYTES)
         throw new Error(`file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const parsed = this.deps.engine.parseNifti(bytes);
+      view.viewer.setState({ openingFile: file.name, fileError: null });
+      const bytes = await file.arrayBuffer();
+      const decode =
+        this.deps.decodeUpload ??
+        (async (b: ArrayBuffer) => prepareUpload(this.deps.engine.parseNifti(new Uint8Array(b))));
+      const upload = await decode(bytes);
       if (!view.viewerInst) throw new Error('the viewer is not ready');
-      await view.viewerInst.showUserVolume(parsed, file.name);
-      view.viewer.setState({ userFile: file.name, fileError: null, cursor: null });
+      await view.viewerInst.showUserVolume(upload, file.name);
+      view.viewer.setState({
+        userFile: file.name,
+        userFileNotes: upload.notes,
+        openingFile: null,
+        fileError: null,
+        cursor: null,
+      });
     } catch (err) {
-      view.viewer.setState({ fileError: `Could not open "${file.name}": ${message(err)}` });
+      view.viewer.setState({
+        openingFile: null,
+        fileError: `Could not open "${file.name}": ${message(err)}`,
+      });
     }
   }
 
@@ -558,6 +577,8 @@ export class AppController {
         radiological: v.radiological,
         cursor: v.cursor,
         userFile: v.userFile,
+        userFileNotes: [...v.userFileNotes],
+        openingFile: v.openingFile,
         fileError: v.fileError,
         view: this.main.viewerInst?.viewState() ?? null,
       },

@@ -83,7 +83,8 @@ export class Viewer implements ViewerLike {
       isOrientCube: false,
       multiplanarShowRender: SHOW_RENDER.ALWAYS,
       multiplanarLayout: MULTIPLANAR_TYPE.GRID,
-      multiplanarPadPixels: 4,
+      // room between tiles: the orientation letters at touching edges read "RP" otherwise
+      multiplanarPadPixels: 18,
       // in mm, not voxels: the same line on the 2 mm and the 1 mm grid (0.35 voxel of 1 mm
       // rasterises to nothing in software GL)
       crosshairWidth: 0.7,

@@ -13,6 +13,7 @@ export function ViewerPanel() {
   const status = useEngine((s) => s.status);
   const cursor = useViewerState((s) => s.cursor);
   const userFile = useViewerState((s) => s.userFile);
+  const userFileNotes = useViewerState((s) => s.userFileNotes);
   const showing = useBackend((s) => s.showing);
   // the 1 mm workflow belongs to the main view
   const hasFullSize = useBackend((s) => s.result !== null) && isMain;
@@ -76,6 +77,12 @@ export function ViewerPanel() {
       {userFile && (
         <div className="banner">
           Showing uploaded file <strong>{userFile}</strong>
+          {userFileNotes.length > 0 && (
+            <span className="muted" data-testid="upload-notes">
+              {' '}
+              · {userFileNotes.join(' · ')}
+            </span>
+          )}
           <button
             type="button"
             className="link"

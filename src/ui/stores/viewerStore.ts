@@ -13,6 +13,10 @@ export interface ViewerState {
   cursor: CursorInfo | null;
   /** Name of an uploaded file being shown, or null when the generated volume is shown. */
   userFile: string | null;
+  /** What was done to show the uploaded file (downsampled, NaN shown as 0; upload.ts). */
+  userFileNotes: string[];
+  /** A file being decoded (in the upload worker), or null. */
+  openingFile: string | null;
   fileError: string | null;
   setOverlay(on: boolean): void;
   setOpacity(opacity: number): void;
@@ -28,6 +32,8 @@ export function createViewerStore() {
     radiological: false,
     cursor: null,
     userFile: null,
+    userFileNotes: [],
+    openingFile: null,
     fileError: null,
     setOverlay: (overlay) => set({ overlay }),
     setOpacity: (opacity) => set({ opacity: Math.min(1, Math.max(0, opacity)) }),
