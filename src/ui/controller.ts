@@ -268,6 +268,12 @@ export class AppController {
       backendReason: this.client.backendReason,
       status: 'ready',
     });
+    if (url.review) this.viewer.getState().setReview(true);
+    this.main.unsubscribers.push(
+      this.viewer.subscribe((s, prev) => {
+        if (s.review !== prev.review) this.syncUrl();
+      }),
+    );
     this.follow(this.main, () => this.syncUrl());
     this.syncUrl();
     await this.requestSample(this.main);
@@ -319,6 +325,7 @@ export class AppController {
       backend: this.backendExplicit ? this.backendChoice : null,
       backendUrl: this.backendUrl.source === 'param' ? this.backendUrl.url : null,
       sampler: this.sampler,
+      review: this.viewer.getState().review,
       model: this.client ? modelTag(this.client.manifest) : null,
     });
     const loc = this.location;
@@ -575,6 +582,7 @@ export class AppController {
         overlay: v.overlay,
         opacity: v.opacity,
         radiological: v.radiological,
+        review: v.review,
         cursor: v.cursor,
         userFile: v.userFile,
         userFileNotes: [...v.userFileNotes],

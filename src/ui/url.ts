@@ -18,7 +18,7 @@ import { parseModelTag } from './recipe';
 import { MAX_SEED } from './stores/conditionsStore';
 
 /** Parameters that are not conditions. */
-export const APP_PARAMS = ['seed', 'backend', 'backend_url', 'sampler', 'model'] as const;
+export const APP_PARAMS = ['seed', 'backend', 'backend_url', 'sampler', 'model', 'review'] as const;
 
 export interface UrlState {
   conditions: ConditionValues;
@@ -30,6 +30,8 @@ export interface UrlState {
   sampler: SamplerName | null;
   /** `model=id@version`: the model the link was made with (compared with the loaded one). */
   model: { id: string; version: string } | null;
+  /** `review=1`: open in review mode (radiological, label overlay off). */
+  review: boolean;
   /** Refused values and unknown parameters, as messages for the user. */
   errors: string[];
   /** Condition parameters whose value was refused (their defaults are used). */
@@ -118,6 +120,14 @@ export function readUrl(
     if (!model) errors.push(`model: "${rawModel}" is not of the form id@version`);
   }
 
+  let review = false;
+  const rawReview = params.get('review');
+  if (rawReview !== null) {
+    if (rawReview === '1' || rawReview === 'true') review = true;
+    else if (rawReview !== '0' && rawReview !== 'false')
+      errors.push(`review: "${rawReview}" is not 1 or 0`);
+  }
+
   return {
     conditions,
     seed: seed ?? newSeed(),
@@ -125,6 +135,7 @@ export function readUrl(
     backendExplicit: rawBackend !== null && backend === rawBackend,
     sampler,
     model,
+    review,
     errors,
     refused,
   };
@@ -160,6 +171,8 @@ export interface AppParams {
   sampler?: SamplerName | null;
   /** The loaded model as "id@version" (recipe.ts modelTag). */
   model?: string | null;
+  /** Review mode on: `review=1`. */
+  review?: boolean;
 }
 
 /** Query string (with leading '?') for the current state: relevant conditions, seed, app. */
@@ -176,6 +189,7 @@ export function writeUrl(
   if (app.backend) params.set('backend', app.backend);
   if (app.backendUrl) params.set('backend_url', app.backendUrl);
   if (app.sampler) params.set('sampler', app.sampler);
+  if (app.review) params.set('review', '1');
   if (app.model) params.set('model', app.model);
   // '@' is allowed in a query (RFC 3986): model=id@version stays readable
   return `?${params.toString().replace(/%40/g, '@')}`;

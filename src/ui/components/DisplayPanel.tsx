@@ -22,8 +22,17 @@ export function DisplayPanel() {
   const setOverlay = useViewerState((s) => s.setOverlay);
   const setOpacity = useViewerState((s) => s.setOpacity);
   const setRadiological = useViewerState((s) => s.setRadiological);
+  const review = useViewerState((s) => s.review);
+  const setReview = useViewerState((s) => s.setReview);
   return (
     <div className="display">
+      <label
+        className="check"
+        title="Read the image as acquired: radiological convention, label overlay off"
+      >
+        <input type="checkbox" checked={review} onChange={(e) => setReview(e.target.checked)} />
+        Review mode (radiological, no labels)
+      </label>
       <label className="check">
         <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} />
         Label overlay

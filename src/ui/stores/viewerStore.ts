@@ -10,6 +10,11 @@ export interface ViewerState {
   opacity: number;
   /** true: radiological (patient's left on screen right); false: neurological. */
   radiological: boolean;
+  /**
+   * Review mode: read the image as acquired — radiological convention, label overlay off.
+   * Turning it off brings the overlay back (neurological); each stays a toggle of its own.
+   */
+  review: boolean;
   cursor: CursorInfo | null;
   /** Name of an uploaded file being shown, or null when the generated volume is shown. */
   userFile: string | null;
@@ -21,6 +26,7 @@ export interface ViewerState {
   setOverlay(on: boolean): void;
   setOpacity(opacity: number): void;
   setRadiological(radiological: boolean): void;
+  setReview(review: boolean): void;
 }
 
 export type ViewerStore = ReturnType<typeof createViewerStore>;
@@ -30,6 +36,7 @@ export function createViewerStore() {
     overlay: true,
     opacity: 0.3,
     radiological: false,
+    review: false,
     cursor: null,
     userFile: null,
     userFileNotes: [],
@@ -38,5 +45,6 @@ export function createViewerStore() {
     setOverlay: (overlay) => set({ overlay }),
     setOpacity: (opacity) => set({ opacity: Math.min(1, Math.max(0, opacity)) }),
     setRadiological: (radiological) => set({ radiological }),
+    setReview: (review) => set({ review, radiological: review, overlay: !review }),
   }));
 }
