@@ -33,6 +33,7 @@ import {
 } from './recipe';
 import { prepareUpload, type PreparedUpload } from './upload';
 import { readUrl, writeUrl } from './url';
+import { windowPresets, type WindowPreset } from './windowPresets';
 import { MAIN_VIEW, ViewSession } from './view';
 
 /** Largest file accepted by "Open NIfTI…" (bytes). */
@@ -80,6 +81,7 @@ export interface VolumeSummary {
 }
 
 const summaries = new WeakMap<SampledVolume, VolumeSummary>();
+const presetCache = new WeakMap<SampledVolume, WindowPreset[]>();
 
 export function summarize(vol: SampledVolume): VolumeSummary {
   let s = summaries.get(vol);
@@ -128,6 +130,8 @@ export class AppController {
   private client: EngineClientLike | null = null;
   private backendChoice: BackendChoice = 'auto';
   private backendExplicit = false;
+  /** How long the last upload took to decode (worker) and to show (viewer), ms. */
+  private lastUploadMs: { start: number; decode: number; show: number } | null = null;
   /** `?sampler=`: null = the model's default. */
   private sampler: SamplerName | null = null;
   private nextViewId = 1;
@@ -476,9 +480,12 @@ export class AppController {
       const decode =
         this.deps.decodeUpload ??
         (async (b: ArrayBuffer) => prepareUpload(this.deps.engine.parseNifti(new Uint8Array(b))));
+      const t0 = performance.now();
       const upload = await decode(bytes);
+      const t1 = performance.now();
       if (!view.viewerInst) throw new Error('the viewer is not ready');
       await view.viewerInst.showUserVolume(upload, file.name);
+      this.lastUploadMs = { start: t0, decode: t1 - t0, show: performance.now() - t1 };
       view.viewer.setState({
         userFile: file.name,
         userFileNotes: upload.notes,
@@ -521,6 +528,27 @@ export class AppController {
     const { volume, manifest } = view.engine.getState();
     const c = volume && manifest ? lesionFocusMm(volume, manifest.labelRanges.pathology) : null;
     if (c && view.viewerInst && !view.viewer.getState().userFile) view.viewerInst.moveTo(c);
+  }
+
+  /** Window/level presets (windowPresets.ts) for the view's generated volume and contrast. */
+  windowPresets(view: ViewSession = this.main): WindowPreset[] {
+    const { volume, manifest } = view.engine.getState();
+    if (!volume || !manifest) return [];
+    let p = presetCache.get(volume);
+    if (!p) {
+      const range = manifest.labelRanges.intracranial;
+      const contrast = String(volume.metadata.conditions.contrast ?? '');
+      p = windowPresets(volume.image, volume.labels, contrast, range);
+      presetCache.set(volume, p);
+    }
+    return p;
+  }
+
+  /** Apply a window/level preset by name to the view's generated volume. */
+  applyWindowPreset(name: string, view: ViewSession = this.main): void {
+    const p = this.windowPresets(view).find((w) => w.name === name);
+    if (p && view.viewerInst && !view.viewer.getState().userFile)
+      view.viewerInst.setWindow?.(p.min, p.max);
   }
 
   /** The recipe (recipe.ts) of the volume the view generated last; null before the first. */
@@ -587,6 +615,7 @@ export class AppController {
         userFile: v.userFile,
         userFileNotes: [...v.userFileNotes],
         openingFile: v.openingFile,
+        lastUploadMs: this.lastUploadMs,
         fileError: v.fileError,
         view: this.main.viewerInst?.viewState() ?? null,
       },

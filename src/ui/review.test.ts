@@ -44,4 +44,18 @@ describe('review mode', () => {
     expect(s.review).toBe(false);
     expect(s.errors).toEqual(['review: "maybe" is not 1 or 0']);
   });
+
+  it('window presets of the generated volume set the viewer window', async () => {
+    const { controller, viewer } = setup('?seed=3&contrast=T1w');
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    const presets = controller.windowPresets();
+    expect(presets.map((p) => p.name)).toContain('Full range');
+    const full = presets.find((p) => p.name === 'Full range')!;
+    controller.applyWindowPreset('Full range');
+    expect(viewer.window).toEqual([full.min, full.max]);
+    controller.applyWindowPreset('no such preset');
+    expect(viewer.window).toEqual([full.min, full.max]);
+  });
 });

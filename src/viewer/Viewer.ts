@@ -220,6 +220,14 @@ export class Viewer implements ViewerLike {
       this.nv.setRadiologicalConvention(radiological);
   }
 
+  setWindow(min: number, max: number): void {
+    const img = this.image;
+    if (!img || !(max > min)) return;
+    img.cal_min = min;
+    img.cal_max = max;
+    this.nv.updateGLVolume();
+  }
+
   moveTo(mm: [number, number, number]): void {
     if (this.nv.volumes.length === 0) return;
     this.nv.scene.crosshairPos = this.nv.mm2frac(mm);
