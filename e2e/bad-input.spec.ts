@@ -220,7 +220,7 @@ test('a 512³ uint8 file is decoded off the main thread and downsampled for disp
     `512³ uint8 upload: shown after ${seconds.toFixed(1)} s, main-thread gaps ${JSON.stringify(gap.gaps)}, app timings ${JSON.stringify(timing)}`,
   );
   await expect(page.getByTestId('upload-notes')).toContainText(
-    'downsampled 2× for display (512×512×512 → 256×256×256',
+    'downsampled 4× for display (512×512×512 → 128×128×128',
   );
   const s = await appState(page);
   expect(s.viewer.userFile).toBe('big-512.nii.gz');

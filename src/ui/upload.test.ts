@@ -46,8 +46,12 @@ describe('prepareUpload (a user NIfTI made fit for the viewer)', () => {
       [0, 0, 0, 1],
     ]);
     expect(u.notes[0]).toBe(
-      'downsampled 2× for display (8×4×2 → 4×2×1; at most 4 voxels per axis)',
+      'downsampled 2× for display (8×4×2 → 4×2×1; at most 4 voxels per axis and 4 M in all)',
     );
+    // the voxel budget: 8×8×8 within 8 per axis but above 100 voxels → factor 2 (64 voxels)
+    const cube = prepareUpload({ dims: [8, 8, 8], affine, data: new Float32Array(512) }, 8, 100);
+    expect(cube.dims).toEqual([4, 4, 4]);
+    expect(cube.notes[0]).toMatch(/^downsampled 2× .*and 100 in all\)$/);
     // at the limit: untouched
     const same = prepareUpload({ dims: [4, 4, 2], affine, data: new Uint8Array(32) }, 4);
     expect(same.dims).toEqual([4, 4, 2]);

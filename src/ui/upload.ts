@@ -3,13 +3,16 @@
  * uploadWorker.ts, so a large file never freezes the page):
  * - 4D (a series of volumes) and images with no finite voxel are refused with a message;
  * - NaN / infinite voxels are shown as 0, and the banner says how many;
- * - above DISPLAY_MAX_DIM voxels along any axis the image is downsampled by the smallest whole
- *   factor (block mean) and the banner says so. 256 is the 3D texture size every WebGL2 GPU
- *   supports (larger ones may fail as a black canvas) and keeps a 512³ file at 64 MB of floats.
+ * - above DISPLAY_MAX_DIM voxels along any axis, or DISPLAY_MAX_VOXELS in all, the image is
+ *   downsampled by the smallest whole factor (block mean) and the banner says so. 256 is the
+ *   3D texture size every WebGL2 GPU supports (larger ones may fail as a black canvas); 4 M
+ *   voxels (≈ 160³, 4× the generated 2 mm grid) keeps the viewer's upload and 3D render short
+ *   in software WebGL too (a 512³ file at 256³ blocked the page for ~10 s there).
  */
 import type { ParsedNifti } from './engineApi';
 
 export const DISPLAY_MAX_DIM = 256;
+export const DISPLAY_MAX_VOXELS = 4 * 1024 * 1024;
 
 export interface PreparedUpload {
   dims: [number, number, number];
@@ -22,6 +25,7 @@ export interface PreparedUpload {
 export function prepareUpload(
   parsed: ParsedNifti,
   maxDim: number = DISPLAY_MAX_DIM,
+  maxVoxels: number = DISPLAY_MAX_VOXELS,
 ): PreparedUpload {
   const all = [...parsed.dims];
   const extra = all.slice(3).reduce((a, b) => a * b, 1);
@@ -43,7 +47,9 @@ export function prepareUpload(
   if (nonFinite > 0)
     notes.push(`${nonFinite} NaN/infinite voxel${nonFinite === 1 ? '' : 's'} shown as 0`);
 
-  const f = Math.max(1, ...dims.map((d) => Math.ceil(d / maxDim)));
+  let f = Math.max(1, ...dims.map((d) => Math.ceil(d / maxDim)));
+  const voxelsAt = (k: number) => dims.reduce((a, d) => a * Math.ceil(d / k), 1);
+  while (voxelsAt(f) > maxVoxels) f++;
   if (f === 1) {
     const data = new Float32Array(n);
     for (let i = 0; i < n; i++) data[i] = Number.isFinite(src[i]) ? src[i] : 0;
@@ -58,7 +64,7 @@ export function prepareUpload(
       : [...row],
   );
   notes.push(
-    `downsampled ${f}× for display (${dims.join('×')} → ${out.join('×')}; at most ${maxDim} voxels per axis)`,
+    `downsampled ${f}× for display (${dims.join('×')} → ${out.join('×')}; at most ${maxDim} voxels per axis and ${formatCount(maxVoxels)} in all)`,
   );
   return { dims: out, affine, data, notes };
 }
@@ -89,4 +95,8 @@ function blockMean(
   const data = new Float32Array(sum.length);
   for (let i = 0; i < sum.length; i++) data[i] = count[i] ? sum[i] / count[i] : 0;
   return data;
+}
+
+function formatCount(n: number): string {
+  return n >= 1024 * 1024 ? `${(n / (1024 * 1024)).toFixed(0)} M` : String(n);
 }
