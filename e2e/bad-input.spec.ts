@@ -4,7 +4,7 @@
  */
 import { expect, test } from '@playwright/test';
 import { gzipSync } from 'node:zlib';
-import { afterSample, appState, canvasShot, nonBlackFraction, openApp } from './helpers';
+import { afterSample, appState, canvasShot, nonBlackFraction, openApp, pageShot } from './helpers';
 
 for (const [query, param] of [
   ['?backend=cpu&age=200', 'age'],
@@ -17,7 +17,7 @@ for (const [query, param] of [
     const alert = page.getByRole('alert', { name: 'Refused parameters' });
     await expect(alert).toBeVisible();
     await expect(alert).toContainText(param);
-    await expect(alert).toContainText('defaults are used');
+    await expect(alert).toContainText(/the default .* is used/);
     expect(state.errors.join(' ')).toContain(param);
     expect(state.conditions).toMatchObject({ age: 45, sex: 'female', pathology: 'none' });
     await expect(page.getByLabel('Age', { exact: true })).toHaveValue('45');
@@ -106,4 +106,126 @@ test('malformed NIfTI uploads show an error and the app keeps working', async ({
   expect((await appState(page)).viewer.userFile).toBe('tiny.nii.gz');
   await page.getByRole('button', { name: 'Back to generated brain' }).click();
   await expect(page.getByText('Showing uploaded file')).toBeHidden();
+});
+
+/** NIfTI-1 header + data: `dims` (3 or 4 of them), datatype uint8 (2) or float32 (16). */
+function nifti(dims: number[], datatype: 2 | 16, fill: (i: number) => number): Buffer {
+  const bpv = datatype === 2 ? 1 : 4;
+  const nvox = dims.reduce((a, b) => a * b, 1);
+  const buf = Buffer.alloc(352 + nvox * bpv);
+  buf.writeInt32LE(348, 0);
+  [dims.length, ...dims, 1, 1, 1, 1, 1, 1, 1].slice(0, 8).forEach((v, i) => {
+    buf.writeInt16LE(v, 40 + 2 * i);
+  });
+  buf.writeInt16LE(datatype, 70);
+  buf.writeInt16LE(bpv * 8, 72);
+  [1, 1, 1, 1, 1, 1, 1, 1].forEach((v, i) => buf.writeFloatLE(v, 76 + 4 * i));
+  buf.writeFloatLE(352, 108);
+  buf.writeFloatLE(1, 112);
+  buf.writeInt16LE(1, 254); // sform: 1 mm, centred
+  [
+    [1, 0, 0, -dims[0] / 2],
+    [0, 1, 0, -dims[1] / 2],
+    [0, 0, 1, -dims[2] / 2],
+  ].forEach((row, r) => row.forEach((v, i) => buf.writeFloatLE(v, 280 + 16 * r + 4 * i)));
+  buf.write('n+1\0', 344, 'latin1');
+  if (datatype === 2) for (let i = 0; i < nvox; i++) buf[352 + i] = fill(i);
+  else for (let i = 0; i < nvox; i++) buf.writeFloatLE(fill(i), 352 + 4 * i);
+  return buf;
+}
+
+test('bad uploads: all-NaN and 4D are refused with a reason; nothing else breaks', async ({
+  page,
+}) => {
+  await openApp(page, '?backend=cpu&seed=3');
+  const input = page.getByLabel('Open NIfTI…');
+  for (const [name, buffer, reason] of [
+    ['all-nan.nii', nifti([16, 16, 16], 16, () => NaN), /no finite values/],
+    ['series-4d.nii.gz', gzipSync(nifti([16, 16, 16, 5], 16, (i) => i % 7)), /4D image.*5 volumes/],
+  ] as const) {
+    await input.setInputFiles({ name, mimeType: 'application/octet-stream', buffer });
+    const alert = page.getByRole('alert').filter({ hasText: `Could not open "${name}"` });
+    await expect(alert, name).toBeVisible();
+    await expect(alert).toContainText(reason);
+    const s = await appState(page);
+    expect(s.viewer.userFile).toBeNull();
+    await pageShot(page, `upload-refused-${name.split('.')[0]}`);
+    await alert.getByRole('button', { name: 'Dismiss' }).click();
+  }
+  // a partly NaN image opens, and says what was done
+  await input.setInputFiles({
+    name: 'some-nan.nii',
+    mimeType: 'application/octet-stream',
+    buffer: nifti([32, 32, 32], 16, (i) => (i % 97 === 0 ? NaN : (i % 32) * 3)),
+  });
+  await expect(page.getByTestId('upload-notes')).toContainText('NaN/infinite voxels shown as 0');
+  // the banner sits above the canvas, never over it (nor over its orientation letters)
+  const banner = await page.locator('.banner').first().boundingBox();
+  const canvas = await page.getByTestId('viewer-canvas').boundingBox();
+  expect(banner!.y + banner!.height).toBeLessThanOrEqual(canvas!.y + 0.5);
+  await page.getByRole('button', { name: 'Back to generated brain' }).click();
+});
+
+test('a 512³ uint8 file is decoded off the main thread and downsampled for display', async ({
+  page,
+}) => {
+  test.slow();
+  await openApp(page, '?backend=cpu&seed=3');
+  const n = 512;
+  const c = n / 2;
+  // a bright ball in a dark box (so the view is not black)
+  const big = gzipSync(
+    nifti([n, n, n], 2, (i) => {
+      const x = i % n;
+      const y = Math.floor(i / n) % n;
+      const z = Math.floor(i / (n * n));
+      return (x - c) ** 2 + (y - c) ** 2 + (z - c) ** 2 < (0.4 * n) ** 2 ? 200 : 10;
+    }),
+    { level: 1 },
+  );
+  // the longest gap between main-thread timer ticks while the file opens
+  await page.evaluate(() => {
+    const w = window as unknown as {
+      __gap: number;
+      __gaps: number[][];
+      __tick: number;
+      __timer: number;
+    };
+    w.__gap = 0;
+    w.__gaps = [];
+    w.__tick = performance.now();
+    w.__timer = window.setInterval(() => {
+      const t = performance.now();
+      w.__gap = Math.max(w.__gap, t - w.__tick);
+      if (t - w.__tick > 200) w.__gaps.push([Math.round(w.__tick), Math.round(t - w.__tick)]);
+      w.__tick = t;
+    }, 20);
+  });
+  const t0 = Date.now();
+  await page.getByLabel('Open NIfTI…').setInputFiles({
+    name: 'big-512.nii.gz',
+    mimeType: 'application/gzip',
+    buffer: big,
+  });
+  await expect(page.getByText('Showing uploaded file')).toBeVisible({ timeout: 120_000 });
+  const seconds = (Date.now() - t0) / 1000;
+  const gap = await page.evaluate(() => {
+    const w = window as unknown as { __gap: number; __gaps: number[][]; __timer: number };
+    window.clearInterval(w.__timer);
+    return { max: w.__gap, gaps: w.__gaps };
+  });
+  const timing = ((await appState(page)) as unknown as { viewer: { lastUploadMs: unknown } }).viewer
+    .lastUploadMs;
+  console.log(
+    `512³ uint8 upload: shown after ${seconds.toFixed(1)} s, main-thread gaps ${JSON.stringify(gap.gaps)}, app timings ${JSON.stringify(timing)}`,
+  );
+  await expect(page.getByTestId('upload-notes')).toContainText(
+    'downsampled 4× for display (512×512×512 → 128×128×128',
+  );
+  const s = await appState(page);
+  expect(s.viewer.userFile).toBe('big-512.nii.gz');
+  expect(s.viewer.fileError).toBeNull();
+  expect(gap.max, 'the page never froze for long').toBeLessThan(3000);
+  const png = await canvasShot(page, 'upload-512-downsampled');
+  expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
 });

@@ -20,6 +20,7 @@ import { realBackend } from './ui/backendApi';
 import { AppController } from './ui/controller';
 import { defaultModelUrl } from './ui/catalogue';
 import { realEngine } from './ui/realEngine';
+import { decodeInWorker } from './ui/uploadDecoder';
 import './ui/styles.css';
 
 /** The model catalogue: the app loads its default model (catalogue.ts). */
@@ -33,6 +34,8 @@ const controller = new AppController({
   // optional full-size backend: ?backend_url= overrides VITE_BACKEND_URL (default :8000)
   backend: realBackend,
   backendUrl: import.meta.env.VITE_BACKEND_URL as string | undefined,
+  // a user's NIfTI is decoded and prepared off the main thread
+  decodeUpload: decodeInWorker,
 });
 
 declare global {

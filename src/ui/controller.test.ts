@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LANE } from '../engine/protocol';
-import { AppController, lesionCentroidMm } from './controller';
+import { AppController } from './controller';
+import { lesionFocusMm } from './lesionFocus';
 import {
   createFakeEngine,
   FakeViewer,
@@ -46,7 +47,7 @@ describe('AppController', () => {
     expect(history.replaceState).toHaveBeenLastCalledWith(
       null,
       '',
-      '/?age=72&sex=female&pathology=none&contrast=T1w&seed=123&backend=cpu',
+      '/?age=72&sex=female&pathology=none&contrast=T1w&seed=123&backend=cpu&model=fake-model@0.0.1',
     );
   });
 
@@ -55,7 +56,9 @@ describe('AppController', () => {
     await controller.start();
     expect(engine.calls[0]).toMatchObject({ seed: 4, sampler: 'exact' });
     expect(controller.snapshot().volume?.sampler).toBe('exact');
-    expect(history.replaceState.mock.lastCall?.[2]).toMatch(/&sampler=exact$/);
+    expect(history.replaceState.mock.lastCall?.[2]).toMatch(
+      /&sampler=exact&model=fake-model@0.0.1$/,
+    );
     controller.conditions.getState().setCondition('age', 50);
     await flush();
     expect(engine.calls.at(-1)).toMatchObject({ sampler: 'exact', conditions: { age: 50 } });
@@ -201,9 +204,7 @@ describe('AppController', () => {
     expect(viewer.movedTo).toHaveLength(1);
     controller.focusLesion();
     expect(viewer.movedTo).toHaveLength(2);
-    expect(lesionCentroidMm(controller.engine.getState().volume!, [700, 799])).toEqual([
-      -2, -1, -2,
-    ]);
+    expect(lesionFocusMm(controller.engine.getState().volume!, [700, 799])).toEqual([-2, -1, -2]);
   });
 
   it("the lesion is found by the manifest's labelRanges.pathology, not a fixed range", async () => {
@@ -220,7 +221,7 @@ describe('AppController', () => {
     await flush();
     controller.focusLesion();
     expect(viewer.movedTo).toEqual([]);
-    expect(lesionCentroidMm(controller.engine.getState().volume!, [800, 899])).toBeNull();
+    expect(lesionFocusMm(controller.engine.getState().volume!, [800, 899])).toBeNull();
   });
 });
 

@@ -16,12 +16,24 @@ import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
 import { fileName, saveBlob, type DownloadKind } from './downloads';
 import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
 import { FullSizeController } from './fullSize';
+import { lesionFocusMm } from './lesionFocus';
 import type { BackendStore } from './stores/backendStore';
 import { effectiveValues, readConditionsSchema, type ConditionsSchema } from './schema';
 import { randomSeed, type ConditionsStore } from './stores/conditionsStore';
 import type { EngineState, EngineStore } from './stores/engineStore';
 import type { ViewerStore } from './stores/viewerStore';
+import {
+  labelsChecksum,
+  modelMismatch,
+  modelTag,
+  parseRecipe,
+  recipeOf,
+  recipeSearch,
+  type Recipe,
+} from './recipe';
+import { prepareUpload, type PreparedUpload } from './upload';
 import { readUrl, writeUrl } from './url';
+import { windowPresets, type WindowPreset } from './windowPresets';
 import { MAIN_VIEW, ViewSession } from './view';
 
 /** Largest file accepted by "Open NIfTI…" (bytes). */
@@ -32,6 +44,11 @@ export interface AppDeps {
   /** The model's folder, or how to find it (the catalogue's default: catalogue.ts). */
   modelUrl: string | (() => Promise<string>);
   createViewer: (canvas: HTMLCanvasElement) => Promise<ViewerLike>;
+  /**
+   * Decode + prepare a user's NIfTI (upload.ts). main.tsx passes the worker (uploadDecoder.ts);
+   * the default runs on this thread with `engine.parseNifti` (unit tests).
+   */
+  decodeUpload?: (bytes: ArrayBuffer) => Promise<PreparedUpload>;
   /** Defaults to window.location / window.history. */
   location?: { search: string; pathname: string; hash: string };
   history?: Pick<History, 'replaceState'>;
@@ -58,10 +75,13 @@ export interface VolumeSummary {
   regionalVolumesMl: Record<string, number>;
   /** Sorted distinct label values present in the label map. */
   labelsPresent: number[];
+  /** FNV-1a of the label map (recipe.ts): equal for the same brain. */
+  labelsChecksum: string;
   pathology: Record<string, unknown>;
 }
 
 const summaries = new WeakMap<SampledVolume, VolumeSummary>();
+const presetCache = new WeakMap<SampledVolume, WindowPreset[]>();
 
 export function summarize(vol: SampledVolume): VolumeSummary {
   let s = summaries.get(vol);
@@ -83,46 +103,11 @@ export function summarize(vol: SampledVolume): VolumeSummary {
     sampleMs: m.sampleMs,
     regionalVolumesMl: m.regionalVolumesMl,
     labelsPresent: [...present].sort((a, b) => a - b),
+    labelsChecksum: labelsChecksum(labels),
     pathology: m.pathology,
   };
   summaries.set(vol, s);
   return s;
-}
-
-/** Inclusive [first, last] label values; the manifest's `labelRanges.pathology` for lesions. */
-export type LabelRange = readonly [number, number];
-
-/** Whether a label value is a pathology label (the manifest's `labelRanges.pathology`). */
-export function isLesionLabel(value: number, range: LabelRange): boolean {
-  return value >= range[0] && value <= range[1];
-}
-
-/** Centre (RAS mm) of the pathology-labelled voxels, or null when there are none. */
-export function lesionCentroidMm(
-  vol: SampledVolume,
-  range: LabelRange,
-): [number, number, number] | null {
-  const [nx, ny] = vol.dims;
-  let n = 0;
-  let sx = 0;
-  let sy = 0;
-  let sz = 0;
-  const labels = vol.labels;
-  for (let i = 0; i < labels.length; i++) {
-    if (!isLesionLabel(labels[i], range)) continue;
-    n++;
-    sx += i % nx;
-    sy += Math.floor(i / nx) % ny;
-    sz += Math.floor(i / (nx * ny));
-  }
-  if (n === 0) return null;
-  const v = [sx / n, sy / n, sz / n];
-  const a = vol.affine;
-  return [0, 1, 2].map((r) => a[r][0] * v[0] + a[r][1] * v[1] + a[r][2] * v[2] + a[r][3]) as [
-    number,
-    number,
-    number,
-  ];
 }
 
 function message(err: unknown): string {
@@ -145,6 +130,8 @@ export class AppController {
   private client: EngineClientLike | null = null;
   private backendChoice: BackendChoice = 'auto';
   private backendExplicit = false;
+  /** How long the last upload took to decode (worker) and to show (viewer), ms. */
+  private lastUploadMs: { start: number; decode: number; show: number } | null = null;
   /** `?sampler=`: null = the model's default. */
   private sampler: SamplerName | null = null;
   private nextViewId = 1;
@@ -245,8 +232,11 @@ export class AppController {
     const search = this.location.search;
     this.backendChoice = backendFromSearch(search);
     this.engine.setState({ status: 'loading', error: null });
-    // is a full-size backend there? (in parallel with the model; never blocks the app)
-    void this.fullSize.check();
+    // Is a full-size backend there? Asked at once only when one was named (?backend_url= or
+    // VITE_BACKEND_URL): probing the default address on every load would log a refused
+    // connection in the console of everyone without a backend. Otherwise the Full size panel
+    // asks when it is used ("Check for a backend" or the Full size button).
+    if (this.backendUrl.source !== 'default') void this.fullSize.check();
     let schema: ConditionsSchema;
     try {
       const modelUrl =
@@ -267,9 +257,14 @@ export class AppController {
     const url = readUrl(search, schema, this.deps.engine, this.deps.randomSeed ?? randomSeed);
     this.backendExplicit = url.backendExplicit;
     this.sampler = url.sampler;
+    const linkModel = url.model && modelMismatch(url.model, manifest, 'link');
     this.conditions
       .getState()
-      .init(url.conditions, url.seed, [...url.errors, ...this.backendUrl.errors]);
+      .init(url.conditions, url.seed, [
+        ...url.errors,
+        ...this.backendUrl.errors,
+        ...(linkModel ? [linkModel] : []),
+      ]);
     this.engine.setState({
       manifest,
       schema,
@@ -277,6 +272,12 @@ export class AppController {
       backendReason: this.client.backendReason,
       status: 'ready',
     });
+    if (url.review) this.viewer.getState().setReview(true);
+    this.main.unsubscribers.push(
+      this.viewer.subscribe((s, prev) => {
+        if (s.review !== prev.review) this.syncUrl();
+      }),
+    );
     this.follow(this.main, () => this.syncUrl());
     this.syncUrl();
     await this.requestSample(this.main);
@@ -328,6 +329,8 @@ export class AppController {
       backend: this.backendExplicit ? this.backendChoice : null,
       backendUrl: this.backendUrl.source === 'param' ? this.backendUrl.url : null,
       sampler: this.sampler,
+      review: this.viewer.getState().review,
+      model: this.client ? modelTag(this.client.manifest) : null,
     });
     const loc = this.location;
     try {
@@ -397,7 +400,7 @@ export class AppController {
       const kind = vol.metadata.conditions.pathology;
       if (kind !== view.shownPathology) {
         view.shownPathology = kind;
-        const c = lesionCentroidMm(vol, manifest.labelRanges.pathology);
+        const c = lesionFocusMm(vol, manifest.labelRanges.pathology);
         if (c) v.moveTo(c);
       }
       view.rendered++;
@@ -472,13 +475,29 @@ export class AppController {
     try {
       if (file.size > MAX_UPLOAD_BYTES)
         throw new Error(`file is larger than ${MAX_UPLOAD_BYTES / 1024 / 1024} MB`);
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      const parsed = this.deps.engine.parseNifti(bytes);
+      view.viewer.setState({ openingFile: file.name, fileError: null });
+      const bytes = await file.arrayBuffer();
+      const decode =
+        this.deps.decodeUpload ??
+        (async (b: ArrayBuffer) => prepareUpload(this.deps.engine.parseNifti(new Uint8Array(b))));
+      const t0 = performance.now();
+      const upload = await decode(bytes);
+      const t1 = performance.now();
       if (!view.viewerInst) throw new Error('the viewer is not ready');
-      await view.viewerInst.showUserVolume(parsed, file.name);
-      view.viewer.setState({ userFile: file.name, fileError: null, cursor: null });
+      await view.viewerInst.showUserVolume(upload, file.name);
+      this.lastUploadMs = { start: t0, decode: t1 - t0, show: performance.now() - t1 };
+      view.viewer.setState({
+        userFile: file.name,
+        userFileNotes: upload.notes,
+        openingFile: null,
+        fileError: null,
+        cursor: null,
+      });
     } catch (err) {
-      view.viewer.setState({ fileError: `Could not open "${file.name}": ${message(err)}` });
+      view.viewer.setState({
+        openingFile: null,
+        fileError: `Could not open "${file.name}": ${message(err)}`,
+      });
     }
   }
 
@@ -504,11 +523,65 @@ export class AppController {
     if (vol) await this.render(vol, view);
   }
 
-  /** Move the view's crosshair to the centre of its current lesion(s), if any. */
+  /** Move the view's crosshair into its largest lesion (lesionFocus.ts), if any. */
   focusLesion(view: ViewSession = this.main): void {
     const { volume, manifest } = view.engine.getState();
-    const c = volume && manifest ? lesionCentroidMm(volume, manifest.labelRanges.pathology) : null;
+    const c = volume && manifest ? lesionFocusMm(volume, manifest.labelRanges.pathology) : null;
     if (c && view.viewerInst && !view.viewer.getState().userFile) view.viewerInst.moveTo(c);
+  }
+
+  /** Window/level presets (windowPresets.ts) for the view's generated volume and contrast. */
+  windowPresets(view: ViewSession = this.main): WindowPreset[] {
+    const { volume, manifest } = view.engine.getState();
+    if (!volume || !manifest) return [];
+    let p = presetCache.get(volume);
+    if (!p) {
+      const range = manifest.labelRanges.intracranial;
+      const contrast = String(volume.metadata.conditions.contrast ?? '');
+      p = windowPresets(volume.image, volume.labels, contrast, range);
+      presetCache.set(volume, p);
+    }
+    return p;
+  }
+
+  /** Apply a window/level preset by name to the view's generated volume. */
+  applyWindowPreset(name: string, view: ViewSession = this.main): void {
+    const p = this.windowPresets(view).find((w) => w.name === name);
+    if (p && view.viewerInst && !view.viewer.getState().userFile)
+      view.viewerInst.setWindow?.(p.min, p.max);
+  }
+
+  /** The recipe (recipe.ts) of the volume the view generated last; null before the first. */
+  recipe(view: ViewSession = this.main): Recipe | null {
+    const vol = view.engine.getState().volume;
+    return vol ? recipeOf(vol) : null;
+  }
+
+  /**
+   * Apply a pasted recipe to the main view: its values go through the URL's checks (each
+   * refused one is named), another model version is reported. Returns false when the text
+   * is no recipe at all (then nothing changes but the message).
+   */
+  applyRecipe(text: string): boolean {
+    const schema = this.schema;
+    const manifest = this.client?.manifest;
+    const store = this.conditions.getState();
+    if (!schema || !manifest) return false;
+    const parsed = parseRecipe(text);
+    if (!parsed.ok) {
+      store.init(store.conditions, store.seed, [`Recipe refused: ${parsed.error}`]);
+      return false;
+    }
+    const r = parsed.recipe;
+    const url = readUrl(recipeSearch(r), schema, this.deps.engine, () => store.seed);
+    const mismatch = modelMismatch(r.model, manifest, 'recipe');
+    this.sampler = url.sampler;
+    store.init(url.conditions, url.seed, [
+      ...url.errors.map((e) => `Recipe: ${e}`),
+      ...(mismatch ? [mismatch] : []),
+    ]);
+    this.syncUrl();
+    return true;
   }
 
   screenshot(view: ViewSession = this.main): string {
@@ -537,8 +610,12 @@ export class AppController {
         overlay: v.overlay,
         opacity: v.opacity,
         radiological: v.radiological,
+        review: v.review,
         cursor: v.cursor,
         userFile: v.userFile,
+        userFileNotes: [...v.userFileNotes],
+        openingFile: v.openingFile,
+        lastUploadMs: this.lastUploadMs,
         fileError: v.fileError,
         view: this.main.viewerInst?.viewState() ?? null,
       },

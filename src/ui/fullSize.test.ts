@@ -49,9 +49,12 @@ async function started(search?: string) {
 }
 
 describe('Full size (1 mm)', () => {
-  it('checks /health at start: device shown, availability ready', async () => {
+  it('probes the default address only when asked (a quiet load without a backend)', async () => {
     const { controller, backend } = await started();
     expect(backend.baseUrl).toBe('http://127.0.0.1:8000');
+    expect(backend.called('health')).toHaveLength(0);
+    expect(controller.backend.getState().availability).toBe('unknown');
+    await controller.fullSize.check();
     expect(controller.backend.getState()).toMatchObject({
       availability: 'ready',
       device: 'cpu',
@@ -59,11 +62,23 @@ describe('Full size (1 mm)', () => {
     });
   });
 
+  it('checks /health at start when a backend is named (?backend_url= or VITE_BACKEND_URL)', async () => {
+    for (const s of [
+      setup('?seed=1&backend_url=http://127.0.0.1:9000'),
+      setup('?seed=1', { envUrl: 'http://127.0.0.1:9001' }),
+    ]) {
+      await s.controller.start();
+      await flush();
+      expect(s.backend.called('health')).toHaveLength(1);
+      expect(s.controller.backend.getState().availability).toBe('ready');
+    }
+  });
+
   it('absent backend: availability absent with the reason; the app samples as before', async () => {
     const s = setup();
     s.backend.health_ = new BackendError('absent', 'backend absent: no answer from …');
     await s.controller.start();
-    await flush();
+    await s.controller.fullSize.check();
     expect(s.controller.backend.getState()).toMatchObject({
       availability: 'absent',
       reason: 'backend absent: no answer from …',

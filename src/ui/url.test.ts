@@ -32,6 +32,23 @@ describe('URL parameters', () => {
     expect(s.seed).toBe(5);
   });
 
+  it('keeps every valid value when one is refused, and says which and why', () => {
+    const s = readUrl('?age=300&pathology=glioma&sex=male', smallSchema, engine, seedCounter());
+    expect(s.conditions).toMatchObject({ age: 45, sex: 'male', pathology: 'glioma' });
+    expect(s.refused).toEqual(['age']);
+    expect(s.errors).toHaveLength(1);
+    expect(s.errors[0]).toMatch(/^age=300 refused: age must be <= 90 \(the default 45 is used\)/);
+  });
+
+  it('names unknown and wrongly cased parameters', () => {
+    const s = readUrl('?foo=1&Age=70&pathology=ms', smallSchema, engine, seedCounter());
+    expect(s.conditions).toMatchObject({ age: 45, pathology: 'ms' });
+    expect(s.refused).toEqual([]);
+    expect(s.errors).toHaveLength(2);
+    expect(s.errors[0]).toMatch(/"foo" ignored/);
+    expect(s.errors[1]).toMatch(/"Age" ignored: did you mean "age"\?/);
+  });
+
   it('refuses a bad seed and a bad backend', () => {
     const s = readUrl('?seed=-3&backend=quantum', smallSchema, engine, seedCounter(9));
     expect(s.errors).toHaveLength(2);

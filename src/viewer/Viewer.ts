@@ -83,7 +83,8 @@ export class Viewer implements ViewerLike {
       isOrientCube: false,
       multiplanarShowRender: SHOW_RENDER.ALWAYS,
       multiplanarLayout: MULTIPLANAR_TYPE.GRID,
-      multiplanarPadPixels: 4,
+      // room between tiles: the orientation letters at touching edges read "RP" otherwise
+      multiplanarPadPixels: 18,
       // in mm, not voxels: the same line on the 2 mm and the 1 mm grid (0.35 voxel of 1 mm
       // rasterises to nothing in software GL)
       crosshairWidth: 0.7,
@@ -217,6 +218,14 @@ export class Viewer implements ViewerLike {
   setRadiological(radiological: boolean): void {
     if (this.nv.opts.isRadiologicalConvention !== radiological)
       this.nv.setRadiologicalConvention(radiological);
+  }
+
+  setWindow(min: number, max: number): void {
+    const img = this.image;
+    if (!img || !(max > min)) return;
+    img.cal_min = min;
+    img.cal_max = max;
+    this.nv.updateGLVolume();
   }
 
   moveTo(mm: [number, number, number]): void {

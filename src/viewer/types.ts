@@ -41,6 +41,8 @@ export interface ViewerLike {
   setOverlayVisible(on: boolean): void;
   setOverlayOpacity(opacity: number): void;
   setRadiological(radiological: boolean): void;
+  /** Set the image's display window [min, max] (window/level). */
+  setWindow?(min: number, max: number): void;
   /** Move the crosshair to a world position (RAS mm); views follow. */
   moveTo(mm: [number, number, number]): void;
   onCursor(cb: (info: CursorInfo) => void): void;

@@ -1,6 +1,8 @@
 import { useId } from 'react';
 import { useController, useEngine, useView, useViewerState } from '../context';
-import { isLesionLabel, summarize } from '../controller';
+import { summarize } from '../controller';
+import { formatIntensity } from '../format';
+import { isLesionLabel } from '../lesionFocus';
 
 /** Label overlay on/off + opacity, radiological/neurological convention. */
 export function DisplayPanel() {
@@ -21,8 +23,17 @@ export function DisplayPanel() {
   const setOverlay = useViewerState((s) => s.setOverlay);
   const setOpacity = useViewerState((s) => s.setOpacity);
   const setRadiological = useViewerState((s) => s.setRadiological);
+  const review = useViewerState((s) => s.review);
+  const setReview = useViewerState((s) => s.setReview);
   return (
     <div className="display">
+      <label
+        className="check"
+        title="Read the image as acquired: radiological convention, label overlay off"
+      >
+        <input type="checkbox" checked={review} onChange={(e) => setReview(e.target.checked)} />
+        Review mode (radiological, no labels)
+      </label>
       <label className="check">
         <input type="checkbox" checked={overlay} onChange={(e) => setOverlay(e.target.checked)} />
         Label overlay
@@ -51,12 +62,41 @@ export function DisplayPanel() {
         />
         Radiological convention
       </label>
+      <WindowPresetSelect />
       {hasLesion && (
         <button type="button" onClick={() => controller.focusLesion(view)}>
           Go to lesion
         </button>
       )}
       <p className="hint">Click to move the crosshair · right-drag: window/level</p>
+    </div>
+  );
+}
+
+/** Window/level presets for the contrast on screen; right-drag still sets any window. */
+function WindowPresetSelect() {
+  const id = useId();
+  const controller = useController();
+  const view = useView();
+  const volume = useEngine((s) => s.volume);
+  const userFile = useViewerState((s) => s.userFile);
+  const presets = volume && !userFile ? controller.windowPresets(view) : [];
+  if (presets.length === 0) return null;
+  return (
+    <div className="control">
+      <div className="control-head">
+        <label htmlFor={id}>Window preset</label>
+      </div>
+      <select id={id} value="" onChange={(e) => controller.applyWindowPreset(e.target.value, view)}>
+        <option value="" disabled>
+          Choose…
+        </option>
+        {presets.map((p) => (
+          <option key={p.name} value={p.name}>
+            {p.name} ({formatIntensity(p.min)}–{formatIntensity(p.max)})
+          </option>
+        ))}
+      </select>
     </div>
   );
 }

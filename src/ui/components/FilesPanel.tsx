@@ -8,6 +8,7 @@ export function FilesPanel() {
   const id = useId();
   const hasVolume = useEngine((s) => s.volume !== null);
   const fileError = useViewerState((s) => s.fileError);
+  const opening = useViewerState((s) => s.openingFile);
   return (
     <div className="files">
       <div className="buttons">
@@ -47,6 +48,11 @@ export function FilesPanel() {
           if (file) void controller.openFile(file, view);
         }}
       />
+      {opening && (
+        <p className="muted" role="status">
+          Opening {opening}…
+        </p>
+      )}
       {fileError && (
         <div className="error" role="alert">
           <span>{fileError}</span>

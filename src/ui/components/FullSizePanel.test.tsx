@@ -29,6 +29,7 @@ async function renderApp(script: (b: FakeBackendClient) => void = () => undefine
     history: { replaceState: () => undefined },
     randomSeed: seedCounter(900),
     saveBlob: (_blob, name) => saved.push(name),
+    backendUrl: 'http://127.0.0.1:8000', // a named backend is probed at start
     backend: (url) => {
       backend = new FakeBackendClient(url);
       script(backend);

@@ -47,7 +47,14 @@ export function FullSizePanel() {
   return (
     <div className="fullsize">
       <p className="muted" data-testid="backend-line">
-        {availability === 'unknown' && <>Looking for a backend at {url}…</>}
+        {availability === 'unknown' && (
+          <>
+            Optional backend at {url}: not checked yet.{' '}
+            <button type="button" className="link" onClick={() => void full.check()}>
+              Check for a backend
+            </button>
+          </>
+        )}
         {(availability === 'ready' || availability === 'busy') && (
           <>
             Backend at {url} · <strong data-testid="backend-device">{device ?? '?'}</strong>

@@ -9,7 +9,7 @@ export function Notices() {
     <>
       {errors.length > 0 && (
         <div className="error" role="alert" aria-label="Refused parameters">
-          <strong>Some URL parameters were refused; defaults are used instead:</strong>
+          <strong>Some parameters need your attention:</strong>
           <ul>
             {errors.map((e) => (
               <li key={e}>{e}</li>

@@ -1,4 +1,5 @@
 import { useConditions } from '../context';
+import { RecipeControls } from './RecipeControls';
 
 /** Keep subject (same seed → same individual) and New subject (new random seed). */
 export function SubjectPanel() {
@@ -18,6 +19,7 @@ export function SubjectPanel() {
       <span className="seed" title="Random seed of this individual">
         seed <span data-testid="seed">{seed}</span>
       </span>
+      <RecipeControls />
     </div>
   );
 }

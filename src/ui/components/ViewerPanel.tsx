@@ -1,5 +1,6 @@
 import { useEffect, useRef } from 'react';
 import { useBackend, useController, useEngine, useView, useViewerState } from '../context';
+import { formatIntensity } from '../format';
 import { isActive } from '../stores/backendStore';
 import { useFullSizeStale } from './FullSizePanel';
 
@@ -12,6 +13,7 @@ export function ViewerPanel() {
   const status = useEngine((s) => s.status);
   const cursor = useViewerState((s) => s.cursor);
   const userFile = useViewerState((s) => s.userFile);
+  const userFileNotes = useViewerState((s) => s.userFileNotes);
   const showing = useBackend((s) => s.showing);
   // the 1 mm workflow belongs to the main view
   const hasFullSize = useBackend((s) => s.result !== null) && isMain;
@@ -75,6 +77,12 @@ export function ViewerPanel() {
       {userFile && (
         <div className="banner">
           Showing uploaded file <strong>{userFile}</strong>
+          {userFileNotes.length > 0 && (
+            <span className="muted" data-testid="upload-notes">
+              {' '}
+              · {userFileNotes.join(' · ')}
+            </span>
+          )}
           <button
             type="button"
             className="link"
@@ -91,7 +99,14 @@ export function ViewerPanel() {
         {cursor && (
           <span className="coords">
             {cursor.mm.map((v) => v.toFixed(0)).join(', ')} mm
-            {cursor.intensity !== null && ` · ${cursor.intensity.toFixed(0)}`}
+            {cursor.intensity !== null && (
+              <>
+                {' · '}
+                <span data-testid="intensity" title="Image intensity at the crosshair">
+                  {formatIntensity(cursor.intensity)}
+                </span>
+              </>
+            )}
           </span>
         )}
       </div>

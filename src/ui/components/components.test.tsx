@@ -149,7 +149,7 @@ describe('status, notices, files', () => {
     await renderApp('?age=200&sex=robot');
     const alert = screen.getByRole('alert', { name: 'Refused parameters' });
     expect(within(alert).getAllByRole('listitem')).toHaveLength(2);
-    expect(alert.textContent).toMatch(/defaults are used/);
+    expect(alert.textContent).toMatch(/the default 45 is used/);
     expect((screen.getByLabelText('Age') as HTMLInputElement).value).toBe('45');
   });
 
@@ -181,12 +181,13 @@ describe('status, notices, files', () => {
     await act(async () => {
       viewer.cursorCb!({
         mm: [10, -20, 5],
-        intensity: 80,
+        intensity: 0.43219,
         label: 4,
         name: 'Left-Lateral-Ventricle',
       });
     });
     expect(screen.getByTestId('structure').textContent).toBe('Left-Lateral-Ventricle');
+    expect(screen.getByTestId('intensity').textContent).toBe('0.432');
   });
 });
 

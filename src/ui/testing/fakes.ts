@@ -287,6 +287,10 @@ export class FakeViewer implements ViewerLike {
   setRadiological(r: boolean) {
     this.radiological = r;
   }
+  window: [number, number] | null = null;
+  setWindow(min: number, max: number) {
+    this.window = [min, max];
+  }
   movedTo: [number, number, number][] = [];
   moveTo(mm: [number, number, number]) {
     this.movedTo.push(mm);
@@ -298,7 +302,7 @@ export class FakeViewer implements ViewerLike {
     const v = this.shown.at(-1);
     return {
       crosshairMm: [0, 0, 0] as [number, number, number],
-      window: null,
+      window: this.window,
       radiological: this.radiological,
       dims: v ? v.dims : null,
       spacing: v ? v.spacing : null,
