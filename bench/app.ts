@@ -65,12 +65,15 @@ async function waitDrawn(page: Page, minDraws: number, timeoutMs = 120_000): Pro
   );
 }
 
+let ageStep = 0;
+
 /** Trigger an input in the page; returns [input → drawn ms, the sample's sampleMs]. */
 async function timedInput(
   page: Page,
   kind: 'fresh' | 'kept',
-  step: number,
+  _step: number,
 ): Promise<[number, number]> {
+  const step = kind === 'kept' ? ageStep++ : 0; // consecutive ages always differ
   const before = await page.evaluate(() => window.__brainsynthPerf!.draws.length);
   const t0 = await page.evaluate(
     ({ kind, step }) => {
@@ -131,6 +134,22 @@ function rendererPids(browserPid: number): number[] {
   return out;
 }
 
+/** The Chromium that Playwright started: a child process of this Node process. */
+function chromiumChildOf(pid: number): number | undefined {
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('chrom'))
+        return Number(d);
+    } catch {
+      // process gone
+    }
+  }
+  return undefined;
+}
+
 function procMB(pid: number, key: 'VmRSS' | 'VmHWM'): number {
   const m = readFileSync(`/proc/${pid}/status`, 'utf8').match(new RegExp(`${key}:\\s+(\\d+) kB`));
   return m ? Number(m[1]) / 1024 : NaN;
@@ -182,7 +201,7 @@ export async function runAppBench(opts: {
     headless: true,
     args: [...CHROMIUM_ARGS],
   });
-  const browserPid = (browser as unknown as { process?: () => { pid?: number } }).process?.()?.pid;
+  const browserPid = chromiumChildOf(process.pid);
   const r: AppBenchResult = {
     backend: '',
     backendReason: '',
