@@ -1,8 +1,12 @@
 /**
- * Sampling benchmark (DESIGN.md §6): time to sample one 2 mm volume (anatomy + pathology +
- * contrast, i.e. `sample()`), per tfjs backend, in Node.
+ * Sampling benchmark: time to sample one 2 mm volume (anatomy + pathology + contrast, i.e.
+ * `sample()`), per tfjs backend, in Node (fresh and kept subject, memory over 100 samples), then
+ * the app benchmark of issue 11 (bench/app.ts: production build in headless Chromium, each
+ * figure beside its budget and the ratio to the issue's "before" figures). Run it under the lock:
  *
- *   npm run bench                       # cpu, wasm, webgpu (Dawn + SwiftShader)
+ *   flock /tmp/heavy.lock npm run bench  # Node cpu + wasm, then the app (vite build first)
+ *   npm run bench -- --app-only [--no-build] [--app-runs 5] [--memory-samples 100]
+ *   npm run bench -- --no-app --backends cpu,wasm,webgpu   # Node only (webgpu: Dawn + SwiftShader)
  *   npm run bench -- --runs 3 --backends cpu,wasm --model public/models/<id>
  *   npm run bench -- --browser [--backends auto,wasm,cpu,webgl,webgpu]   # headless Chromium
  *
@@ -13,7 +17,14 @@
  * (SwiftShader) and CPU backends are reported, not judged.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,13 +39,30 @@ interface Result {
   coldMs: number;
   runsMs: number[];
   medianMs: number;
+  /** Same seed, another age (a kept subject: the per-seed cache is warm). */
+  keptMs?: number[];
   peakMB: number | null;
+  memory?: NodeMemory;
   pathologyMs: Record<string, number>;
   /** Exact sampler (scaling and squaring) vs distilled student, when the model has one. */
   samplers?: Record<string, SamplerTiming>;
   /** Bytes to download: the model's files and the student's. */
   downloadBytes?: { model: number; student: number };
   error?: string;
+}
+
+/** Process memory around samples (Linux /proc; tf.memory()). */
+interface NodeMemory {
+  /** Peak RSS above the level before one sample (VmHWM reset via clear_refs), MB, median. */
+  peakSampleMB: number;
+  rssBeforeMB: number;
+  rssAfterMB: number;
+  samples: number;
+  tensorsBefore: number;
+  tensorsAfter: number;
+  /** WASM heap size (MB) before/after, on the wasm backend. */
+  wasmHeapBeforeMB?: number;
+  wasmHeapAfterMB?: number;
 }
 
 interface SamplerTiming {
@@ -110,6 +138,22 @@ async function child(backend: BackendName, runs: number): Promise<void> {
     await sample(model, base, 100 + i);
     runsMs.push(performance.now() - t0);
   }
+  const keptMs: number[] = [];
+  await sample(model, { ...base, age: 40 }, 100); // seed 100's fields are cached from here
+  for (let i = 0; i < runs; i++) {
+    t0 = performance.now();
+    await sample(model, { ...base, age: 45 + 5 * i }, 100);
+    keptMs.push(performance.now() - t0);
+  }
+  const memory =
+    backend !== 'webgpu'
+      ? await measureMemory(
+          tf,
+          () => sample(model, base, 1000),
+          Number(arg('memory-samples', '100')),
+          (k) => sample(model, { ...base, age: 30 + (k % 50) }, 2000 + Math.floor(k / 2)),
+        )
+      : undefined;
   let peakMB: number | null = null;
   if (backend !== 'webgpu') {
     // tf.profile tracks tensor bytes through the engine; on WebGPU it would also time every
@@ -139,12 +183,57 @@ async function child(backend: BackendName, runs: number): Promise<void> {
     coldMs,
     runsMs,
     medianMs: median(runsMs),
+    keptMs,
     peakMB,
+    memory,
     pathologyMs,
     samplers,
     downloadBytes: dir ? downloadBytes(dir) : undefined,
   };
   console.log(`BENCH_RESULT ${JSON.stringify(result)}`);
+}
+
+function procMB(key: 'VmRSS' | 'VmHWM'): number {
+  const m = readFileSync('/proc/self/status', 'utf8').match(new RegExp(`${key}:\\s+(\\d+) kB`));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** Peak RSS of one sample, then RSS / tensors / WASM heap before and after `n` more. */
+async function measureMemory(
+  tf: typeof import('@tensorflow/tfjs-core'),
+  one: () => Promise<unknown>,
+  n: number,
+  each: (k: number) => Promise<unknown>,
+): Promise<NodeMemory> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  const wasmHeap = () => {
+    const b = tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } };
+    return b.wasm?.HEAPU8 ? b.wasm.HEAPU8.byteLength / 2 ** 20 : undefined;
+  };
+  const peaks: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    const before = procMB('VmRSS');
+    writeFileSync('/proc/self/clear_refs', '5'); // VmHWM := current RSS
+    await one();
+    peaks.push(procMB('VmHWM') - before);
+  }
+  gc?.();
+  const rssBeforeMB = procMB('VmRSS');
+  const tensorsBefore = tf.memory().numTensors;
+  const wasmHeapBeforeMB = wasmHeap();
+  for (let k = 0; k < n; k++) await each(k);
+  gc?.();
+  return {
+    peakSampleMB: median(peaks),
+    rssBeforeMB,
+    rssAfterMB: procMB('VmRSS'),
+    samples: n,
+    tensorsBefore,
+    tensorsAfter: tf.memory().numTensors,
+    wasmHeapBeforeMB,
+    wasmHeapAfterMB: wasmHeap(),
+  };
 }
 
 /** Median timings of the exact sampler and the student (same seeds, same conditions). */
@@ -240,6 +329,7 @@ function runChild(backend: BackendName, runs: number): Result {
   const out = spawnSync(
     process.execPath,
     [
+      '--expose-gc',
       '--import',
       'tsx',
       here,
@@ -293,7 +383,6 @@ async function browserMain(): Promise<void> {
   } else {
     // No served model: write the synthetic stand-in to a temp folder Vite may serve via /@fs.
     const { buildSyntheticModel } = await import('../src/engine/testing/syntheticModel');
-    const { writeFileSync } = await import('node:fs');
     const out = dir ?? mkdtempSync(join(tmpdir(), 'bench-model-'));
     if (!dir) {
       const { manifest, files } = buildSyntheticModel({
@@ -369,7 +458,11 @@ async function main(): Promise<void> {
     await browserMain();
     return;
   }
-  const backends = arg('backends', 'cpu,wasm,webgpu').split(',') as BackendName[];
+  if (process.argv.includes('--app-only')) {
+    await appMain([]);
+    return;
+  }
+  const backends = arg('backends', 'cpu,wasm').split(',') as BackendName[];
   const runs = Number(arg('runs', '5'));
   const results: Result[] = [];
   for (const b of backends) {
@@ -390,6 +483,7 @@ async function main(): Promise<void> {
       'adapter',
       'cold',
       'median',
+      'kept subject',
       'runs',
       'peak tensors',
       'ms / glioma / stroke',
@@ -398,7 +492,7 @@ async function main(): Promise<void> {
   ];
   for (const r of results) {
     if (r.error) {
-      rows.push([r.backend, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '']);
+      rows.push([r.backend, `failed: ${r.error.slice(0, 80)}`, '', '', '', '', '', '', '']);
       continue;
     }
     const software = r.backend !== 'webgpu' || /swiftshader|llvmpipe|software/i.test(r.adapter);
@@ -409,6 +503,7 @@ async function main(): Promise<void> {
       r.adapter.slice(0, 40),
       fmt(r.coldMs),
       fmt(r.medianMs),
+      fmt(r.keptMs?.length ? median(r.keptMs) : NaN),
       String(r.runsMs.length),
       r.peakMB === null ? 'n/a' : `${r.peakMB.toFixed(0)} MB`,
       path,
@@ -418,6 +513,121 @@ async function main(): Promise<void> {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
   for (const row of rows) console.log(row.map((cell, c) => cell.padEnd(widths[c])).join('  '));
   printSamplerTable(results);
+  printMemoryTable(results);
+  if (!process.argv.includes('--no-app')) await appMain(results);
+}
+
+function printMemoryTable(results: Result[]): void {
+  const rows = [
+    ['backend', 'peak / sample (RSS)', 'samples', 'RSS before → after', 'tensors', 'WASM heap'],
+  ];
+  for (const r of results) {
+    const m = r.memory;
+    if (!m) continue;
+    rows.push([
+      r.backend,
+      `${m.peakSampleMB.toFixed(0)} MB`,
+      String(m.samples),
+      `${m.rssBeforeMB.toFixed(0)} → ${m.rssAfterMB.toFixed(0)} MB`,
+      `${m.tensorsBefore} → ${m.tensorsAfter}`,
+      m.wasmHeapBeforeMB === undefined
+        ? '—'
+        : `${m.wasmHeapBeforeMB.toFixed(0)} → ${(m.wasmHeapAfterMB ?? NaN).toFixed(0)} MB`,
+    ]);
+  }
+  if (rows.length === 1) return;
+  console.log('\nNode memory (process RSS from /proc; --memory-samples consecutive samples)');
+  printRows(rows);
+}
+
+function printRows(rows: string[][]): void {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length)));
+  for (const row of rows)
+    console.log(row.map((cell, c) => (cell ?? '').padEnd(widths[c])).join('  '));
+}
+
+/**
+ * The "now" column of issue 11 (measured before the fast path, same machine and method), used
+ * only for the ratio column; budgets are the issue's.
+ */
+const ISSUE_11_BEFORE_MS = {
+  sampleFresh: 1360,
+  sampleKept: 1360, // no per-seed cache existed: a kept subject cost a full sample
+  drawn: 2600,
+  loadWarm: 7400,
+  loadCold: 9000,
+  nodeWasm: 1150,
+};
+const ISSUE_11_BEFORE_PEAK_MB = 302; // peak tensor memory per sample (the WASM heap grew to 372 MB)
+
+async function appMain(nodeResults: Result[]): Promise<void> {
+  const { runAppBench } = await import('./app');
+  process.stderr.write('app bench: production build in headless Chromium (auto backend)…\n');
+  let r: import('./app').AppBenchResult;
+  try {
+    r = await runAppBench({
+      root,
+      runs: Number(arg('app-runs', '5')),
+      memorySamples: Number(arg('memory-samples', '100')),
+      build: !process.argv.includes('--no-build'),
+    });
+  } catch (e) {
+    console.log(`\napp bench failed: ${e instanceof Error ? e.message : String(e)}`);
+    return;
+  }
+  console.log(
+    `\nIssue 11 table — headless Chromium, production build, auto → ${r.backend} (${r.backendReason})`,
+  );
+  console.log(`medians of ${r.freshSampleMs.length} runs; machine load: ${loadavg()}\n`);
+  const rows = [['figure', 'before (issue 11)', 'now', 'budget', 'before / now', 'verdict']];
+  const row = (name: string, before: number, xs: number[], budget: number) => {
+    const now = median(xs);
+    rows.push([
+      name,
+      fmt(before),
+      fmt(now),
+      `≤ ${fmt(budget)}`,
+      Number.isFinite(now) ? `${(before / now).toFixed(1)}×` : '—',
+      !Number.isFinite(now) ? '—' : now <= budget ? 'PASS' : 'OVER',
+    ]);
+  };
+  row('sample(), new subject', ISSUE_11_BEFORE_MS.sampleFresh, r.freshSampleMs, 300);
+  row('sample(), kept subject', ISSUE_11_BEFORE_MS.sampleKept, r.keptSampleMs, 150);
+  row('input → drawn, new subject', ISSUE_11_BEFORE_MS.drawn, r.freshDrawnMs, 500);
+  row('input → drawn, kept subject', ISSUE_11_BEFORE_MS.drawn, r.keptDrawnMs, 500);
+  row('load → first brain, warm', ISSUE_11_BEFORE_MS.loadWarm, r.warmLoadMs, 3000);
+  row('load → first brain, cold', ISSUE_11_BEFORE_MS.loadCold, r.coldLoadMs, 4000);
+  const wasm = nodeResults.find((x) => x.backend === 'wasm' && !x.error);
+  if (wasm) row('Node sample(), wasm', ISSUE_11_BEFORE_MS.nodeWasm, wasm.runsMs, 300);
+  printRows(rows);
+  const peak = median(r.peakSampleMB);
+  const growth = r.rssAfterMB - r.rssBeforeMB;
+  console.log(
+    `\nrenderer process memory: peak ${peak.toFixed(0)} MB above the pre-sample RSS per sample ` +
+      `(budget ≤ 100 MB; before: ${ISSUE_11_BEFORE_PEAK_MB} MB peak tensors) → ${peak <= 100 ? 'PASS' : 'OVER'}; ` +
+      `RSS ${r.rssBeforeMB.toFixed(0)} → ${r.rssAfterMB.toFixed(0)} MB over ${r.memorySamples} samples ` +
+      `(${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB)`,
+  );
+  const all = (name: string, xs: number[]) => `${name}: ${xs.map((x) => x.toFixed(0)).join(', ')}`;
+  console.log(
+    [
+      all('runs fresh sample ms', r.freshSampleMs),
+      all('kept', r.keptSampleMs),
+      all('drawn fresh', r.freshDrawnMs),
+      all('drawn kept', r.keptDrawnMs),
+      all('load warm', r.warmLoadMs),
+      all('load cold', r.coldLoadMs),
+      all('peak MB', r.peakSampleMB),
+    ].join('\n'),
+  );
+}
+
+function loadavg(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return '?';
+  }
 }
 
 /** Exact sampler vs distilled student (the rows above use the default: the student). */

@@ -5,12 +5,12 @@
  * (tests, bench) never loads WebGL code and the browser bundle only fetches what it tries.
  *
  * A GPU backend is not always a win: headless Chromium on a machine without a GPU exposes
- * WebGPU and WebGL through SwiftShader (software), which DESIGN.md §7 measured ~8× slower than
- * the CPU backend for conv3d. So when the adapter/renderer is software (isFallbackAdapter,
- * or "swiftshader"/"llvmpipe"/"software" in the adapter info / WebGL renderer string), 'auto'
- * runs a short benchmark of the sampler's own hot ops (8-gather trilinear lookup + separable
- * conv3d blur) on that backend and on the best CPU-side backend (wasm, else cpu) and keeps
- * the faster one. The returned `reason` says what happened, for the UI and the logs.
+ * WebGPU and WebGL through SwiftShader (software), far slower than the CPU-side path (WASM +
+ * the TypedArray kernels of kernels/). So when the adapter/renderer is software
+ * (isFallbackAdapter, or "swiftshader"/"llvmpipe"/"software" in the adapter info / WebGL
+ * renderer string), 'auto' skips it — decided from the adapter info alone, before tfjs
+ * initialises it, with no start-up benchmark — and the decision is cached per browser + adapter.
+ * The returned `reason` says what happened, for the UI and the logs. `?backend=` still forces any.
  *
  * WASM: the .wasm binaries must be served; in the browser we point tfjs at them with
  * `new URL(…, import.meta.url)` (Vite copies them as assets); in Node tfjs finds them itself.
@@ -181,64 +181,191 @@ export async function benchmarkCurrentBackend(): Promise<number> {
   }
 }
 
+/** Where 'auto' keeps its decision per browser + adapter (localStorage is not in a worker). */
+export interface BackendDecisionCache {
+  get(key: string): Promise<BackendName | null>;
+  set(key: string, backend: BackendName): Promise<void>;
+}
+
+export interface InitOptions {
+  /** Decision cache for 'auto'; default: IndexedDB where it exists (browser, worker), else none. */
+  cache?: BackendDecisionCache | null;
+}
+
+/**
+ * Whether a GPU backend would run on a software adapter, found WITHOUT initialising tfjs on it:
+ * WebGPU from the adapter (isFallbackAdapter, vendor/architecture/description strings), WebGL
+ * from the renderer string of a throwaway 1×1 OffscreenCanvas context. null: cannot tell here.
+ */
+async function probeGpu(
+  name: 'webgpu' | 'webgl',
+): Promise<{ available: boolean; software: boolean; description: string } | null> {
+  if (name === 'webgpu') {
+    const gpu = (
+      globalThis as { navigator?: { gpu?: { requestAdapter(): Promise<GpuAdapterLike | null> } } }
+    ).navigator?.gpu;
+    if (!gpu)
+      return { available: false, software: false, description: 'navigator.gpu is not available' };
+    const adapter = await gpu.requestAdapter().catch(() => null);
+    if (!adapter) return { available: false, software: false, description: 'no WebGPU adapter' };
+    const info = adapter.info ?? {};
+    const description =
+      [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') ||
+      'unknown adapter';
+    const fallback = Boolean(adapter.isFallbackAdapter || info.isFallbackAdapter);
+    return {
+      available: true,
+      software: fallback || SOFTWARE_RE.test(description),
+      description: fallback ? `${description} (fallback adapter)` : description,
+    };
+  }
+  const Offscreen = (
+    globalThis as { OffscreenCanvas?: new (w: number, h: number) => OffscreenCanvas }
+  ).OffscreenCanvas;
+  if (!Offscreen) return null;
+  try {
+    const gl = new Offscreen(1, 1).getContext('webgl2');
+    if (!gl) return { available: false, software: false, description: 'no WebGL2 context' };
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(
+      ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+    );
+    gl.getExtension('WEBGL_lose_context')?.loseContext();
+    return { available: true, software: SOFTWARE_RE.test(renderer), description: renderer };
+  } catch {
+    return null;
+  }
+}
+
+function browserKey(gpuDescription: string): string {
+  const ua = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent ?? 'node';
+  return `${ua}|${gpuDescription}`;
+}
+
 /**
  * Pick and initialise a backend. `pref` forces one (the UI's ?backend=cpu); if it fails we fall
  * back along the usual order and say so in `reason`.
+ *
+ * 'auto' never benchmarks: a software adapter (SwiftShader & co., where a benchmark cost 2.3 s at
+ * start-up and the CPU-side path with the TypedArray kernels wins anyway) is recognised from its
+ * adapter info and skipped before tfjs initialises it; a hardware GPU is used. The decision is
+ * cached per browser + WebGPU adapter (`options.cache`).
  */
-export async function initBackend(pref: BackendPreference = 'auto'): Promise<BackendChoice> {
+export async function initBackend(
+  pref: BackendPreference = 'auto',
+  options: InitOptions = {},
+): Promise<BackendChoice> {
   const failures: string[] = [];
   if (pref !== 'auto') {
     const err = await activate(pref);
     if (!err) return { backend: pref, reason: `forced: ${pref}` };
     failures.push(`${pref} (requested): ${err}`);
   }
+  const cache = options.cache === undefined ? defaultDecisionCache() : options.cache;
+  let key: string | null = null;
+  let webgpuProbe: Awaited<ReturnType<typeof probeGpu>> | undefined;
+  if (pref === 'auto') {
+    const gpu = (webgpuProbe = await probeGpu('webgpu'));
+    key = browserKey(gpu?.description ?? 'none');
+    const cached = cache ? await cache.get(key).catch(() => null) : null;
+    if (cached && !(await activate(cached))) {
+      return {
+        backend: cached,
+        reason: `using ${cached} (decision cached for this browser and adapter)`,
+      };
+    }
+  }
   for (const name of ORDER) {
     if (name === pref) continue;
+    if (name === 'webgpu' || name === 'webgl') {
+      const probe =
+        name === 'webgpu' && webgpuProbe !== undefined ? webgpuProbe : await probeGpu(name);
+      if (probe && !probe.available) {
+        failures.push(`${name}: ${probe.description}`);
+        continue;
+      }
+      if (probe?.software) {
+        failures.push(`${name}: software adapter (${probe.description}), not used`);
+        continue;
+      }
+    }
     const err = await activate(name);
     if (err) {
       failures.push(`${name}: ${err}`);
       continue;
     }
+    if (name === 'webgpu' || name === 'webgl') {
+      // No probe was possible before (no OffscreenCanvas): check the initialised backend.
+      const sw = await softwareGpu(name);
+      if (sw.software) {
+        failures.push(`${name}: software adapter (${sw.description}), not used`);
+        continue;
+      }
+    }
     const prefix = failures.length ? `unavailable: ${failures.join('; ')}. ` : '';
+    if (key && cache) await cache.set(key, name).catch(() => undefined);
     if (name !== 'webgpu' && name !== 'webgl')
       return { backend: name, reason: `${prefix}using ${name}` };
     const sw = await softwareGpu(name);
-    if (!sw.software) return { backend: name, reason: `${prefix}${name} on ${sw.description}` };
-    return chooseBetweenSoftwareGpuAndCpu(name, sw.description, prefix);
+    return { backend: name, reason: `${prefix}${name} on ${sw.description}` };
   }
   throw new Error(`No tfjs backend could be initialised: ${failures.join('; ')}`);
 }
 
-async function chooseBetweenSoftwareGpuAndCpu(
-  gpu: BackendName,
-  description: string,
-  prefix: string,
-): Promise<BackendChoice> {
-  const timings: Partial<Record<BackendName, number>> = {};
-  timings[gpu] = await benchmarkCurrentBackend();
-  let cpuSide: BackendName = 'wasm';
-  if (await activate('wasm')) {
-    cpuSide = 'cpu';
-    const err = await activate('cpu');
-    if (err) {
-      await activate(gpu);
-      return {
-        backend: gpu,
-        reason: `${prefix}${gpu} is software (${description}); no CPU backend to compare`,
-        benchmarkMs: timings,
-      };
-    }
-  }
-  timings[cpuSide] = await benchmarkCurrentBackend();
-  const gpuMs = timings[gpu] ?? Infinity;
-  const cpuMs = timings[cpuSide] ?? Infinity;
-  const winner = gpuMs <= cpuMs ? gpu : cpuSide;
-  if (winner === gpu) await activate(gpu);
+/** IndexedDB-backed decision cache (browser main thread or worker); null where there is none. */
+function defaultDecisionCache(): BackendDecisionCache | null {
+  const idb = (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+  if (!idb || !isBrowserLike()) return null;
+  const STORE = 'decisions';
+  const open = () =>
+    new Promise<IDBDatabase>((resolve, reject) => {
+      const req = idb.open('brainsynth-backend', 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(STORE);
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error ?? new Error('indexedDB.open failed'));
+    });
+  const withTimeout = <T>(p: Promise<T>, fallback: T) =>
+    Promise.race([p, new Promise<T>((r) => setTimeout(() => r(fallback), 300))]).catch(
+      () => fallback,
+    );
   return {
-    backend: winner,
-    reason:
-      `${prefix}${gpu} runs on a software adapter (${description}); benchmark ${gpu} ${gpuMs.toFixed(1)} ms vs ` +
-      `${cpuSide} ${cpuMs.toFixed(1)} ms → ${winner}`,
-    benchmarkMs: timings,
+    get: (key) =>
+      withTimeout(
+        open().then(
+          (db) =>
+            new Promise<BackendName | null>((resolve) => {
+              const req = db.transaction(STORE).objectStore(STORE).get(key);
+              req.onsuccess = () => {
+                const v = req.result as unknown;
+                resolve(
+                  typeof v === 'string' && ORDER.includes(v as BackendName)
+                    ? (v as BackendName)
+                    : null,
+                );
+                db.close();
+              };
+              req.onerror = () => {
+                resolve(null);
+                db.close();
+              };
+            }),
+        ),
+        null,
+      ),
+    set: (key, backend) =>
+      withTimeout(
+        open().then(
+          (db) =>
+            new Promise<void>((resolve) => {
+              const tx = db.transaction(STORE, 'readwrite');
+              tx.objectStore(STORE).put(backend, key);
+              tx.oncomplete = tx.onerror = () => {
+                resolve();
+                db.close();
+              };
+            }),
+        ),
+        undefined,
+      ),
   };
 }

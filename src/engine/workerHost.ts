@@ -83,8 +83,12 @@ export function createWorkerHost(
     async handle(msg: WorkerRequest): Promise<void> {
       if (msg.type === 'init') {
         try {
-          const choice = await deps.initBackend(msg.backend);
-          model = await deps.loadModel(msg.modelUrl);
+          // The model downloads while the backend starts (they are independent).
+          const [choice, loaded] = await Promise.all([
+            deps.initBackend(msg.backend),
+            deps.loadModel(msg.modelUrl),
+          ]);
+          model = loaded;
           post({
             type: 'ready',
             manifest: model.manifest,

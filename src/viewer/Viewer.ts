@@ -17,6 +17,25 @@ const DT_INT16 = 4;
 const DT_FLOAT32 = 16;
 const NIFTI_INTENT_LABEL = 1002;
 
+/** Delay before the deferred 3D render on software GL (a slider burst pays for it once). */
+const IDLE_3D_MS = 400;
+
+const SOFTWARE_GL_RE = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i;
+
+/** Whether the context renders in software (from the unmasked renderer string when exposed). */
+function isSoftwareGl(gl: WebGL2RenderingContext | null): boolean {
+  if (!gl) return false;
+  try {
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    const renderer = String(
+      ext ? gl.getParameter(ext.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER),
+    );
+    return SOFTWARE_GL_RE.test(renderer);
+  } catch {
+    return false;
+  }
+}
+
 function flatAffine(a: number[][]): number[] {
   return [...a[0], ...a[1], ...a[2], ...(a[3] ?? [0, 0, 0, 1])];
 }
@@ -69,9 +88,23 @@ export class Viewer implements ViewerLike {
   private overlayOpacity = 0.3;
   private cursorCb: ((info: CursorInfo) => void) | null = null;
   private busy: Promise<void> = Promise.resolve();
+  /** Software GL (SwiftShader, llvmpipe): the 3D pane is re-rendered on idle, not per sample. */
+  private readonly softwareGl: boolean;
+  private skip3D = false;
+  private idle3D: ReturnType<typeof setTimeout> | null = null;
 
   private constructor(nv: Niivue) {
     this.nv = nv;
+    this.softwareGl = isSoftwareGl(nv.gl as WebGL2RenderingContext | null);
+    if (this.softwareGl) {
+      // The 3D ray-cast costs ~250 ms per frame on a software rasteriser (the 2D panes ~30 ms):
+      // while a new sample is swapped in, NiiVue's draw3D is skipped and the full scene is
+      // drawn once the viewer is idle (IDLE_3D_MS after the last swap).
+      const draw3D = nv.draw3D.bind(nv);
+      nv.draw3D = (...args: Parameters<Niivue['draw3D']>) => {
+        if (!this.skip3D) draw3D(...args);
+      };
+    }
   }
 
   static async create(canvas: HTMLCanvasElement, opts: ViewerOptions = {}): Promise<Viewer> {
@@ -125,24 +158,57 @@ export class Viewer implements ViewerLike {
       this.contrast = contrast;
       this.applyOverlay();
       this.nv.createOnLocationChange();
+      this.markDrawn();
     });
+  }
+
+  /**
+   * Benchmark hook (bench/app.ts): when the page defines `__brainsynthPerf`, read one pixel
+   * back after the draw, so that the recorded time includes the (software) GL work, and log it.
+   */
+  private markDrawn(): void {
+    const perf = (globalThis as { __brainsynthPerf?: { draws: number[] } }).__brainsynthPerf;
+    if (!perf) return;
+    const gl = this.nv.gl as WebGL2RenderingContext | null;
+    gl?.readPixels(0, 0, 1, 1, gl.RGBA, gl.UNSIGNED_BYTE, new Uint8Array(4));
+    perf.draws.push(performance.now());
   }
 
   private swapInPlace(vol: SampledVolume, newContrast: boolean): void {
     const image = this.image!;
     const labels = this.labels!;
-    const calMin = image.cal_min;
-    const calMax = image.cal_max;
+    const keepWindow = !newContrast && image.cal_min !== undefined && image.cal_max !== undefined;
     image.img = Float32Array.from(vol.image);
-    image.calMinMax();
-    if (!newContrast && calMin !== undefined && calMax !== undefined) {
-      // keep the user's window/level across subjects of the same contrast
-      image.cal_min = calMin;
-      image.cal_max = calMax;
-    }
+    // Same contrast: the user's window/level is kept, so the display range is not recomputed
+    // (calMinMax scans and sorts the volume). A new contrast gets its own robust range.
+    if (!keepWindow) image.calMinMax();
     labels.img = Int16Array.from(vol.labels);
     if (this.labelTable) labels.setColormapLabel(labelColormap(this.labelTable));
-    this.nv.updateGLVolume();
+    this.without3D(() => this.nv.updateGLVolume());
+  }
+
+  /** Run a NiiVue update; on software GL without its 3D render, which follows on idle. */
+  private without3D(update: () => void): void {
+    if (!this.softwareGl) {
+      update();
+      return;
+    }
+    this.skip3D = true;
+    try {
+      update();
+    } finally {
+      this.skip3D = false;
+    }
+    this.schedule3D();
+  }
+
+  /** Draw the full scene (with the 3D pane) once no new sample arrived for IDLE_3D_MS. */
+  private schedule3D(): void {
+    if (this.idle3D) clearTimeout(this.idle3D);
+    this.idle3D = setTimeout(() => {
+      this.idle3D = null;
+      this.nv.drawScene();
+    }, IDLE_3D_MS);
   }
 
   private async replaceAll(vol: SampledVolume): Promise<void> {
@@ -169,7 +235,7 @@ export class Viewer implements ViewerLike {
     // Both layers in one upload: removeVolume + addVolume twice + setOpacity would upload the
     // image three times and the labels twice (seconds for a 1 mm grid in software GL).
     this.nv.volumes = [image, labels];
-    this.nv.setVolume(image, 0); // sets back/overlays, then one updateGLVolume
+    this.without3D(() => this.nv.setVolume(image, 0)); // sets back/overlays, one updateGLVolume
     this.image = image;
     this.labels = labels;
   }
@@ -293,6 +359,8 @@ export class Viewer implements ViewerLike {
   }
 
   dispose(): void {
+    if (this.idle3D) clearTimeout(this.idle3D);
+    this.idle3D = null;
     this.cursorCb = null;
     this.removeAll();
     // NiiVue 0.69 has no full teardown API; dropping the volumes and the context is enough.

@@ -48,15 +48,20 @@ export async function loadModel(
   const manifest = validateManifest(manifestJson, manifestUrl);
   const entries = Object.entries(manifest.arrays).filter(([name]) => name in ARRAY_KINDS);
   const files: Record<string, Uint8Array> = {};
-  await Promise.all(
-    entries.map(async ([, spec]) => {
-      if (spec) files[spec.file] = await fetchBytes(fetchFn, `${base}${spec.file}`);
-    }),
-  );
+  // The arrays and the student's weights are fetched together (they are independent).
+  const velocityGrid = gridFromSpec(manifest.velocityGrid);
+  const [, student] = await Promise.all([
+    Promise.all(
+      entries.map(async ([, spec]) => {
+        if (spec) files[spec.file] = await fetchBytes(fetchFn, `${base}${spec.file}`);
+      }),
+    ),
+    manifest.student?.file
+      ? loadStudent(base, manifest.student.file, velocityGrid, fetchFn)
+      : Promise.resolve(undefined),
+  ]);
   const model = modelFromFiles(manifest, files, manifestUrl);
-  if (manifest.student?.file) {
-    model.student = await loadStudent(base, manifest.student.file, model.velocityGrid, fetchFn);
-  }
+  if (student) model.student = student;
   return model;
 }
 
