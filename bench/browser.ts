@@ -1,6 +1,6 @@
 /**
  * Headless-Chromium variant of the benchmark: Vite dev server + the system Chromium (flags of
- * DESIGN.md §7) opening bench/browser/index.html, which samples through EngineClient (worker).
+ * docs/ENVIRONMENT.md "Browser") opening bench/browser/index.html, which samples through EngineClient (worker).
  * Used by `npm run bench -- --browser`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -320,7 +320,7 @@ function downloadBytes(dir: string): { model: number; student: number } {
 function runChild(backend: BackendName, runs: number): Result {
   const env: NodeJS.ProcessEnv = { ...process.env };
   if (backend === 'webgpu') {
-    // Dawn needs a Vulkan loader + ICD: Chromium ships both (SwiftShader). DESIGN.md §7.
+    // Dawn needs a Vulkan loader + ICD: Chromium ships both (SwiftShader). docs/ENVIRONMENT.md "Node".
     env.LD_LIBRARY_PATH = ['/usr/lib/chromium', env.LD_LIBRARY_PATH].filter(Boolean).join(':');
     env.VK_ICD_FILENAMES ??= '/usr/lib/chromium/vk_swiftshader_icd.json';
     env.XDG_RUNTIME_DIR = mkdtempSync(join(tmpdir(), 'bench-xdg-'));
@@ -412,7 +412,7 @@ async function browserMain(): Promise<void> {
     `\nheadless Chromium (SwiftShader, --disable-gpu) — EngineClient + worker, model ${modelUrl}`,
   );
   console.log(
-    'budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); software adapters: report only\n',
+    'budget: 0.1 s per volume on a real GPU (docs/BUDGETS.md); software adapters: report only\n',
   );
   const rows = [
     ['requested', 'chosen', 'sampler', 'init', 'cold', 'median', 'runs', 'reason / error'],
@@ -475,7 +475,7 @@ async function main(): Promise<void> {
     `\nsample() benchmark — model ${first?.model ?? '?'} (${first?.grid ?? '?'}), Node ${process.version}`,
   );
   console.log(
-    'budget: 0.5 s per volume on a laptop-class GPU (DESIGN.md §6); CPU/WASM and software WebGPU: report only\n',
+    'budget: 0.1 s per volume on a real GPU (docs/BUDGETS.md); CPU/WASM and software WebGPU: report only\n',
   );
   const rows = [
     [

@@ -1,6 +1,6 @@
 /**
  * How every headless Chromium of this project is launched (e2e, screenshots, browser bench):
- * Debian's /usr/bin/chromium (never a downloaded browser) with the flags of DESIGN.md §7.
+ * Debian's /usr/bin/chromium (never a downloaded browser) with the flags of docs/ENVIRONMENT.md "Browser".
  */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 

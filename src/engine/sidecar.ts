@@ -1,4 +1,4 @@
-/** The JSON sidecar written next to every volume (DESIGN §3: conditions, seed, model, volumes). */
+/** The JSON sidecar written next to every volume (docs/MODEL_FORMAT.md: conditions, seed, model, volumes). */
 import type { SampledVolume } from './types';
 
 export interface Sidecar {

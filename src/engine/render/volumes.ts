@@ -2,12 +2,12 @@
  * Regional volumes (MODEL_FORMAT.md §3 step 8): voxel counts × voxel volume, grouped by the
  * manifest's `regions`, plus `icv`, plus one entry per pathology label present (by its name).
  *
- * `icv` counts label values 1..499 as the spec says (brain, ventricles, CSF; not the 502+
- * extra-cerebral classes) AND the pathology labels 700..799: lesions replace intracranial
+ * `icv` counts the manifest's `labelRanges.intracranial` values (brain, ventricles, CSF; not the
+ * extra-cerebral classes) AND its `labelRanges.pathology` values: lesions replace intracranial
  * tissue, so leaving them out would shrink the ICV of a brain with a 3 cm glioma by ~100 mL.
- * Without pathology this is identical to the spec (and to brainsynth.anatomy.region_volumes_ml,
- * whose key is also `icv`).
+ * The same rule as brainsynth.anatomy.region_volumes (whose key is also `icv`).
  */
+import { isIcvValue, isPathologyValue } from '../model/labelRanges';
 import type { Model } from '../model/loadModel';
 
 export function labelCounts(labels: Int32Array, nLabels: number): Float64Array {
@@ -28,10 +28,10 @@ export function regionalVolumesMl(model: Model, labels: Int32Array): Record<stri
     out[r.name] = r.labels.reduce((s, v) => s + (mlByValue.get(v) ?? 0), 0);
   }
   let icv = 0;
-  for (const [v, ml] of mlByValue) if ((v >= 1 && v <= 499) || (v >= 700 && v <= 799)) icv += ml;
+  for (const [v, ml] of mlByValue) if (isIcvValue(model.manifest, v)) icv += ml;
   out.icv = icv;
   table.infos.forEach((l, i) => {
-    if (l.value >= 700 && l.value <= 799 && counts[i] > 0)
+    if (isPathologyValue(model.manifest, l.value) && counts[i] > 0)
       out[l.name] = counts[i] * model.grid.voxelMl;
   });
   return out;
