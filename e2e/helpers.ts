@@ -5,26 +5,15 @@
 import { expect, type Page } from '@playwright/test';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import type { VolumeSummary } from '../src/ui/controller';
+
+/** The test hook's summary of the volume on screen (one definition: src/ui/controller.ts). */
+export type { VolumeSummary };
 
 export const SCREENSHOT_DIR = path.join('test-results', 'screenshots');
 
 /** Sampling can take several seconds on CI's software adapters. */
 export const SAMPLE_TIMEOUT = 150_000;
-
-export interface VolumeSummary {
-  dims: number[];
-  spacing: number[];
-  affine?: number[][];
-  seed: number;
-  conditions: Record<string, unknown>;
-  modelId: string;
-  modelVersion: string;
-  backend: string;
-  sampler: string;
-  sampleMs: number;
-  regionalVolumesMl: Record<string, number>;
-  labelsPresent: number[];
-}
 
 export interface AppState {
   status: 'loading' | 'ready' | 'sampling' | 'error';
