@@ -29,6 +29,9 @@ export type JobParameters = Schemas['JobParameters'];
 export type ResultFile = Schemas['ResultFile'];
 /** POST /api/v1/jobs body. */
 export type JobRequest = Schemas['JobRequest'];
+/** GET /api/v1/datasets/{id} (a dataset ordered from a spec, docs/DATASETS.md). */
+export type DatasetStatus = Schemas['DatasetStatus'];
+export type DatasetState = DatasetStatus['state'];
 
 export const TERMINAL_STATES: readonly JobState[] = ['succeeded', 'failed', 'cancelled'];
 const JOB_STATES = new Set<string>(['queued', 'running', ...TERMINAL_STATES]);
@@ -72,6 +75,19 @@ function looksLikeJob(x: unknown): x is Omit<JobStatus, 'message'> & { message?:
     typeof x.progress === 'number' &&
     Array.isArray(x.results)
   );
+}
+
+function asDataset(x: unknown, where: string): DatasetStatus {
+  if (
+    !isObject(x) ||
+    typeof x.id !== 'string' ||
+    typeof x.state !== 'string' ||
+    !JOB_STATES.has(x.state) ||
+    typeof x.count !== 'number' ||
+    typeof x.done !== 'number'
+  )
+    throw new BackendError('protocol', `${where}: the answer is not a dataset`, null, x);
+  return x as DatasetStatus;
 }
 
 function asJob(x: unknown, where: string): JobStatus {
@@ -245,6 +261,34 @@ export class BackendClient {
       if (TERMINAL_STATES.includes(job.state)) return job;
       await sleep(this.pollIntervalMs, signal);
     }
+  }
+
+  /**
+   * POST /datasets: order a dataset from a spec (docs/DATASETS.md) → its status (202). An
+   * invalid spec is a 422 whose `detail` lists every reason; one that cannot fit on disk a 507.
+   */
+  async submitDataset(spec: unknown, signal?: AbortSignal): Promise<DatasetStatus> {
+    const res = await this.http.request('/datasets', {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+      body: JSON.stringify(spec),
+      signal,
+    });
+    return asDataset(await this.http.json(res, 'dataset'), 'dataset');
+  }
+
+  async datasetStatus(id: string, signal?: AbortSignal): Promise<DatasetStatus> {
+    const res = await this.http.request(`/datasets/${encodeURIComponent(id)}`, { signal });
+    return asDataset(await this.http.json(res, 'dataset'), 'dataset');
+  }
+
+  /** DELETE /datasets/{id}: stop a queued or running dataset (the files written so far stay). */
+  async cancelDataset(id: string, signal?: AbortSignal): Promise<DatasetStatus> {
+    const res = await this.http.request(`/datasets/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+      signal,
+    });
+    return asDataset(await this.http.json(res, 'dataset'), 'dataset');
   }
 
   /**

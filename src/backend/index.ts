@@ -6,6 +6,8 @@ export { BackendClient, TERMINAL_STATES } from './client';
 export type {
   BackendClientOptions,
   BackendHealth,
+  DatasetState,
+  DatasetStatus,
   JobParameters,
   JobRequest,
   JobState,

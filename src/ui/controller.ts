@@ -15,6 +15,7 @@ import type { BackendFactory } from './backendApi';
 import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
 import { fileName, saveBlob, type DownloadKind } from './downloads';
 import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
+import { DatasetOrder } from './datasetOrder';
 import { FullSizeController } from './fullSize';
 import { lesionFocusMm } from './lesionFocus';
 import type { BackendStore } from './stores/backendStore';
@@ -126,6 +127,8 @@ export class AppController {
   readonly main: ViewSession;
   /** The 1 mm workflow ("Full size") of the main view; its state is `backend`. */
   readonly fullSize: FullSizeController;
+  /** Ordering a dataset from the backend (docs/DATASETS.md). */
+  readonly datasets: DatasetOrder;
   private readonly backendUrl: BackendUrlChoice;
   private client: EngineClientLike | null = null;
   private backendChoice: BackendChoice = 'auto';
@@ -158,6 +161,7 @@ export class AppController {
       displayBrowser: () => this.showGenerated(),
       save: (blob, name) => (this.deps.saveBlob ?? saveBlob)(blob, name),
     });
+    this.datasets = new DatasetOrder(deps.backend ? deps.backend(this.backendUrl.url) : null);
   }
 
   /** The main view's stores (what the one-view app shows). */
@@ -658,6 +662,7 @@ export class AppController {
   dispose(): void {
     for (const view of this.viewMap.values()) for (const u of view.unsubscribers.splice(0)) u();
     this.fullSize.dispose();
+    this.datasets.dispose();
     this.client?.dispose?.();
   }
 }

@@ -5,6 +5,7 @@
 import {
   BackendError,
   type BackendHealth,
+  type DatasetStatus,
   type JobStatus,
   type SubmitJobInput,
 } from '../../backend';
@@ -447,7 +448,63 @@ export class FakeBackendClient implements BackendClientLike {
     return fakeJob({ id, state: 'cancelled' });
   }
 
+  /** Datasets: submit answers `datasetStates[0]`, each status call the next one (the last repeats). */
+  datasetError: Error | null = null;
+  datasetStates: DatasetStatus[] = [
+    fakeDataset({ state: 'queued' }),
+    fakeDataset({ state: 'running', done: 1, progress: 0.5, rate_per_h: 400, eta_s: 9 }),
+    fakeDataset({ state: 'succeeded', done: 2, progress: 1, qa_report_url: '/qa/report.html' }),
+  ];
+  private datasetCalls = 0;
+
+  private nextDataset(): DatasetStatus {
+    const i = Math.min(this.datasetCalls++, this.datasetStates.length - 1);
+    return this.datasetStates[i];
+  }
+
+  async submitDataset(spec: unknown): Promise<DatasetStatus> {
+    this.calls.push({ fn: 'submitDataset', args: [spec] });
+    if (this.datasetError) throw this.datasetError;
+    return this.nextDataset();
+  }
+
+  async datasetStatus(id: string): Promise<DatasetStatus> {
+    this.calls.push({ fn: 'datasetStatus', args: [id] });
+    return this.nextDataset();
+  }
+
+  async cancelDataset(id: string): Promise<DatasetStatus> {
+    this.calls.push({ fn: 'cancelDataset', args: [id] });
+    return fakeDataset({ id, state: 'cancelled' });
+  }
+
   called(fn: string) {
     return this.calls.filter((c) => c.fn === fn);
   }
+}
+
+/** A dataset status as the server answers it (defaults: a queued 2-subject dataset). */
+export function fakeDataset(over: Partial<DatasetStatus> = {}): DatasetStatus {
+  const id = over.id ?? 'ds-1';
+  return {
+    id,
+    state: 'queued',
+    message: '',
+    count: 2,
+    done: 0,
+    progress: 0,
+    rate_per_h: null,
+    eta_s: null,
+    created_at: '2026-12-02T00:00:00Z',
+    started_at: null,
+    finished_at: null,
+    attempts: 0,
+    estimated_bytes: 1000,
+    spec: { count: 2, seed: 1 },
+    url: `/api/v1/datasets/${id}`,
+    events_url: `/api/v1/datasets/${id}/events`,
+    subjects_url: `/api/v1/datasets/${id}/subjects`,
+    qa_report_url: null,
+    ...over,
+  };
 }
