@@ -1,0 +1,77 @@
+import { ViewContext, useController } from '../../context';
+import type { ViewSession } from '../../view';
+import { ConditionsPanel } from '../ConditionsPanel';
+import { ViewerPanel } from '../ViewerPanel';
+import { TimelapseBar } from './TimelapsePanel';
+import { useCompare, useTimelapse } from './useTeach';
+
+const NAMES = ['A', 'B', 'C', 'D'];
+
+function ViewCell({ view, name, isMain }: { view: ViewSession; name: string; isMain: boolean }) {
+  return (
+    <ViewContext.Provider value={view}>
+      <section className="view-cell" aria-label={`Viewer ${name}`} data-view={view.id}>
+        <div className="view-head">
+          <strong>{name}</strong>
+          {isMain ? (
+            <span className="muted">conditions: side panel</span>
+          ) : (
+            <details>
+              <summary>Conditions of {name}</summary>
+              <ConditionsPanel />
+            </details>
+          )}
+        </div>
+        <div className="stage-box">
+          <ViewerPanel />
+        </div>
+      </section>
+    </ViewContext.Provider>
+  );
+}
+
+/**
+ * The viewer area: one viewer, or the compare grid (2 or 4 views, plus the difference map),
+ * with the time-lapse bar under the main viewer while a time-lapse is open.
+ */
+export function TeachStage() {
+  const controller = useController();
+  const ids = useCompare((s) => s.viewIds);
+  const diffId = useCompare((s) => s.differenceViewId);
+  const timelapse = useTimelapse((s) => s.active);
+  const views = [controller.main, ...ids.flatMap((id) => controller.view(id) ?? [])];
+  const diff = diffId ? controller.view(diffId) : undefined;
+  if (views.length === 1)
+    return (
+      <div className="teach-stage">
+        <div className="stage-box">
+          <ViewerPanel />
+        </div>
+        {timelapse && <TimelapseBar />}
+      </div>
+    );
+  const cells = views.length + (diff ? 1 : 0);
+  return (
+    <div className="teach-stage">
+      <div className={`compare-grid cells-${cells}`} data-testid="compare-grid">
+        {views.map((v, i) => (
+          <ViewCell key={v.id} view={v} name={NAMES[i]} isMain={v === controller.main} />
+        ))}
+        {diff && (
+          <ViewContext.Provider value={diff}>
+            <section className="view-cell" aria-label="Difference A − B" data-view={diff.id}>
+              <div className="view-head">
+                <strong>A − B</strong>
+                <span className="muted">bright: A higher · dark: B higher</span>
+              </div>
+              <div className="stage-box">
+                <ViewerPanel />
+              </div>
+            </section>
+          </ViewContext.Provider>
+        )}
+      </div>
+      {timelapse && <TimelapseBar />}
+    </div>
+  );
+}
