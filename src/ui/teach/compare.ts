@@ -57,10 +57,25 @@ export class CompareController {
       const v = this.app.view(ids.pop()!);
       if (v) this.app.removeView(v);
     }
-    while (ids.length < layout - 1) ids.push(this.app.addView(this.app.main).id);
+    while (ids.length < layout - 1) ids.push(this.alignOnFirstShow(this.app.addView()).id);
     this.store.setState({ layout, viewIds: ids });
     this.app.linkViewers(s.linked && layout > 1);
     this.updateDifference();
+  }
+
+  /**
+   * Linked viewers follow each other only when one is moved; a view that just opened starts at
+   * A's crosshair instead (once its first volume is on screen), so all show the same slices.
+   */
+  private alignOnFirstShow(view: ViewSession): ViewSession {
+    const unsub = view.viewer.subscribe((s) => {
+      if (!s.cursor) return;
+      unsub();
+      const mm = this.app.main.viewerInst?.viewState().crosshairMm;
+      if (mm && this.store.getState().linked) view.viewerInst?.moveTo(mm);
+    });
+    view.unsubscribers.push(unsub);
+    return view;
   }
 
   setLinked(linked: boolean): void {
@@ -107,7 +122,7 @@ export class CompareController {
       return;
     }
     if (!this.diffView) {
-      const view = this.app.addStaticView();
+      const view = this.alignOnFirstShow(this.app.addStaticView());
       view.viewer.setState({ overlay: false });
       this.diffView = view;
       const [a, b] = this.views;

@@ -236,6 +236,13 @@ describe('CompareController', () => {
     const [main, ...rest] = app.views.map((v) => v.viewerInst as FakeViewer);
     expect(main.linked).toHaveLength(3);
     expect(rest[0].linked).toContain(main);
+    // the new views start at A's crosshair (the fake viewer reports [0, 0, 0])
+    for (const v of rest) v.cursorCb?.({ mm: [1, 2, 3], intensity: 0, label: 0, name: '' });
+    expect(rest.map((v) => v.movedTo.at(-1))).toEqual([
+      [0, 0, 0],
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
     cmp.setLinked(false);
     expect(main.linked).toHaveLength(0);
     cmp.setLayout(1);

@@ -18,7 +18,10 @@ export function ComparePanel() {
           kind: 'enum',
           name: 'viewers',
           title: 'Viewers',
-          options: COMPARE_LAYOUTS.map((n) => ({ value: String(n), title: String(n) })),
+          options: COMPARE_LAYOUTS.map((n) => ({
+            value: String(n),
+            title: n === 1 ? '1 viewer' : `${n} viewers`,
+          })),
         }}
         value={String(layout)}
         onCommit={(v) => compare.setLayout(Number(v) as CompareLayout)}

@@ -57,10 +57,15 @@ export function TimelapseBar() {
   const cached = s.cached.filter(Boolean).length;
   const value = s.values[s.index];
   const p = s.param;
-  const readout =
-    p && value !== undefined
-      ? `${p.title} ${value.toFixed(p.decimals)}${p.unit && p.name === 'age' ? ' y' : p.unit ? ` ${p.unit}` : ''}`
-      : '—';
+  // a short unit after the value (mL, mm); a long one ("0 = none, 1 = severe") is left out
+  const unit = p
+    ? p.name === 'age'
+      ? ' y'
+      : p.unit.length <= 6 && p.unit
+        ? ` ${p.unit}`
+        : ''
+    : '';
+  const readout = p && value !== undefined ? `${p.title} ${value.toFixed(p.decimals)}${unit}` : '—';
   const onKey = (e: KeyboardEvent) => {
     // k anywhere in the bar, Space on the scrubber (buttons and checkboxes keep their own Space)
     const onRange = e.target instanceof HTMLInputElement && e.target.type === 'range';
