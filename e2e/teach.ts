@@ -43,6 +43,8 @@ export interface TeachState {
     index: number;
     value: number | null;
     playing: boolean;
+    pictures: boolean;
+    preparing: number | null;
     measuredFps: number | null;
     shown: number;
     frameMs: number | null;

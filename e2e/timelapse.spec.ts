@@ -65,10 +65,19 @@ test('time-lapse: the same subject ages 20 → 90; play, pause, scrub, loop, spe
 
   // play from the cache at 30 frames/s (looping), measure what is shown
   await bar.getByLabel('Speed (frames per second)').selectOption('30');
+  const p0 = Date.now();
   await bar.getByRole('button', { name: 'Play' }).click();
-  await waitTeach(page, 't.timelapse.playing && t.timelapse.shown > 5');
+  // first Play: each frame is drawn once in the viewer and kept as a picture, then pictures play
+  await waitTeach(page, 't.timelapse.playing && t.timelapse.pictures');
+  const prepareS = (Date.now() - p0) / 1000;
+  await waitTeach(page, 't.timelapse.measuredFps !== null');
   const fps = await measureFps(page, 3000);
   t = await teachState(page);
+  console.log(
+    `time-lapse: pictures of ${t.timelapse.values.length} frames prepared in ${prepareS.toFixed(1)} s`,
+  );
+  const overlay = await page.getByTestId('timelapse-overlay').screenshot();
+  expect(await nonBlackFraction(page, overlay), 'playback shows a brain').toBeGreaterThan(0.05);
   console.log(
     `time-lapse playback from the cache: ${fps.toFixed(1)} frames/s counted in the page ` +
       `(app's own measure ${t.timelapse.measuredFps?.toFixed(1)} frames/s; asked for 30)`,
@@ -76,10 +85,11 @@ test('time-lapse: the same subject ages 20 → 90; play, pause, scrub, loop, spe
   expect(fps).toBeGreaterThan(0);
   await docShot(page, 'timelapse');
 
-  // pause (keyboard: k), the frame stays
+  // pause (keyboard: k), the frame stays, now as a volume in the viewer
   await scrub.focus();
   await page.keyboard.press('k');
-  await waitTeach(page, '!t.timelapse.playing');
+  await waitTeach(page, '!t.timelapse.playing && !t.timelapse.pictures');
+  await expect(page.getByTestId('timelapse-overlay')).toBeHidden();
   const paused = (await teachState(page)).timelapse.index;
   await page.waitForTimeout(400);
   expect((await teachState(page)).timelapse.index).toBe(paused);

@@ -49,6 +49,10 @@ export interface TimelapseState {
   shown: number;
   /** Average time to compute one frame, ms. */
   frameMs: number | null;
+  /** Frames drawn once into pictures for fast playback so far (null: not preparing). */
+  preparing: number | null;
+  /** Playback shows the prepared pictures (true) or draws each volume in the viewer (false). */
+  pictures: boolean;
 }
 
 export type TimelapseStore = ReturnType<typeof createTimelapseStore>;
@@ -70,6 +74,8 @@ export function createTimelapseStore() {
     measuredFps: null,
     shown: 0,
     frameMs: null,
+    preparing: null,
+    pictures: false,
   }));
 }
 

@@ -150,6 +150,51 @@ describe('TimelapseController', () => {
     expect(tl.store.getState().index).toBe(7);
   });
 
+  it('fast playback: draws each frame once, then plays the pictures on the overlay', async () => {
+    const { app, viewers } = await started('?seed=3&age=20');
+    const c = manualClock();
+    const decoded: string[] = [];
+    const tl = new TimelapseController(app, c.clock, async (url) => {
+      decoded.push(url);
+      return { width: 10, height: 8 } as unknown as ImageBitmap;
+    });
+    const drawn: unknown[] = [];
+    const overlay = {
+      width: 0,
+      height: 0,
+      getContext: () => ({ drawImage: (p: unknown) => drawn.push(p) }),
+    } as unknown as HTMLCanvasElement;
+    tl.attachOverlay(overlay);
+    tl.setAgeStep(10);
+    tl.open();
+    await flush();
+    await flush();
+    const before = viewers[0].shown.length;
+    tl.play();
+    for (let i = 0; i < 12; i++) await flush();
+    // prepared: every frame drawn in the viewer once and kept as a picture
+    expect(decoded).toHaveLength(8);
+    expect(viewers[0].shown.length - before).toBe(8);
+    expect(tl.store.getState().pictures).toBe(true);
+    const inViewer = viewers[0].shown.length;
+    for (let i = 0; i < 5; i++) await c.tick();
+    expect(drawn).toHaveLength(5);
+    expect(viewers[0].shown.length).toBe(inViewer); // the pictures, not the viewer
+    expect([overlay.width, overlay.height]).toEqual([10, 8]);
+    expect(tl.store.getState().shown).toBeGreaterThanOrEqual(5);
+    // pause: the overlay goes and the viewer shows the frame's volume
+    tl.pause();
+    await flush();
+    expect(tl.store.getState().pictures).toBe(false);
+    const age = tl.store.getState().values[tl.store.getState().index];
+    expect(viewers[0].shown.at(-1)!.metadata.conditions.age).toBe(age);
+    // a touched viewer makes the pictures stale: the next play prepares again
+    tl.interacted();
+    tl.play();
+    for (let i = 0; i < 12; i++) await flush();
+    expect(decoded).toHaveLength(16);
+  });
+
   it('waits at a frame that is not computed yet', async () => {
     const { app, engine, viewers } = await started('?seed=3&age=20');
     engine.client!.manual = true;

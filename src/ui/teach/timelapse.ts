@@ -5,6 +5,14 @@
  * playing shows cached frames on the main viewer, waiting at a frame not yet computed. A change
  * of the main view's conditions or seed makes the cache stale: it is dropped and the time-lapse
  * closes (the viewer returns to the main sample).
+ *
+ * Fast playback: drawing a volume in NiiVue costs far more than a frame at 10+ frames/s (the
+ * textures are re-uploaded and the 3D render is ray-cast again; ~0.5 s in software GL). So once
+ * every frame is cached, Play first draws each frame once in the viewer and keeps the picture
+ * (prepare), then plays the pictures on an overlay canvas over the viewer. Pause (or any
+ * interaction with the viewer) hides the overlay and puts the frame's volume in the viewer, so
+ * the crosshair and window/level work on it; a changed view (crosshair, zoom, display
+ * settings, size) makes the pictures stale, and the next Play prepares them again.
  */
 import type { SampledVolume } from '../../engine/types';
 import type { AppController } from '../controller';
@@ -33,9 +41,17 @@ const realClock: TimelapseClock = {
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+/** Turns a viewer screenshot (PNG data URL) into something an overlay canvas can draw. */
+export type PictureDecoder = (dataUrl: string) => Promise<CanvasImageSource & { close?(): void }>;
+
+const decodePicture: PictureDecoder = async (url) =>
+  createImageBitmap(await (await fetch(url)).blob());
+
 export class TimelapseController {
   readonly store: TimelapseStore = createTimelapseStore();
   private frames: (SampledVolume | null)[] = [];
+  private pictures: ((CanvasImageSource & { close?(): void }) | null)[] = [];
+  private overlay: HTMLCanvasElement | null = null;
   /** Bumped whenever the cache is dropped: older computations stop. */
   private generation = 0;
   private timer: unknown = null;
@@ -46,12 +62,46 @@ export class TimelapseController {
   constructor(
     private readonly app: AppController,
     private readonly clock: TimelapseClock = realClock,
+    private readonly decode: PictureDecoder = decodePicture,
   ) {
     app.main.unsubscribers.push(
       app.main.conditions.subscribe((s, prev) => {
         if (s.conditions !== prev.conditions || s.seed !== prev.seed) this.drop();
       }),
+      app.main.viewer.subscribe((s, prev) => {
+        if (
+          s.overlay !== prev.overlay ||
+          s.opacity !== prev.opacity ||
+          s.radiological !== prev.radiological
+        )
+          this.invalidatePictures();
+      }),
     );
+  }
+
+  /** The canvas over the main viewer that fast playback draws on (null: none). */
+  attachOverlay(canvas: HTMLCanvasElement | null): void {
+    this.overlay = canvas;
+    if (!canvas) this.invalidatePictures();
+  }
+
+  /** The view changed (crosshair, zoom, size, display): pictures must be drawn again. */
+  invalidatePictures(): void {
+    for (const p of this.pictures) p?.close?.();
+    this.pictures = [];
+    if (this.store.getState().pictures) this.leavePictures();
+  }
+
+  /** The viewer was touched: stop playing pictures (they no longer match what it shows). */
+  interacted(): void {
+    if (this.store.getState().pictures) this.pause();
+    this.invalidatePictures();
+  }
+
+  /** Hide the overlay and put the current frame's volume in the viewer. */
+  private leavePictures(): void {
+    this.store.setState({ pictures: false });
+    void this.show(this.store.getState().index);
   }
 
   /** The cached frame (tests and the difference map use it). */
@@ -106,6 +156,7 @@ export class TimelapseController {
   private drop(): void {
     this.generation++;
     this.frames = [];
+    this.invalidatePictures();
     const wasActive = this.store.getState().active;
     this.pause();
     this.store.setState({
@@ -117,6 +168,7 @@ export class TimelapseController {
       param: null,
       active: false,
       frameMs: null,
+      preparing: null,
     });
     if (wasActive) void this.app.showGenerated(this.app.main);
   }
@@ -208,13 +260,62 @@ export class TimelapseController {
     if (!s.loop && s.index >= s.values.length - 1) this.store.setState({ index: 0 });
     this.shownAt = [];
     this.store.setState({ playing: true });
+    if (this.store.getState().status === 'ready' && this.overlay) void this.prepare();
+    else this.schedule(0);
+  }
+
+  /** Draw every frame once in the viewer and keep its picture; then play the pictures. */
+  private async prepare(): Promise<void> {
+    const gen = this.generation;
+    const n = this.store.getState().values.length;
+    const start = this.store.getState().index;
+    for (let i = 0; i < n; i++) {
+      if (this.pictures[i]) continue;
+      if (!this.store.getState().playing || gen !== this.generation) return;
+      this.store.setState({ preparing: i, index: i });
+      await this.show(i);
+      const url = this.app.screenshot(this.app.main);
+      let picture;
+      try {
+        if (!url.startsWith('data:image/')) throw new Error('no screenshot');
+        picture = await this.decode(url);
+      } catch {
+        // no pictures (no canvas to read): play by drawing each volume instead
+        this.store.setState({ preparing: null });
+        this.schedule(0);
+        return;
+      }
+      if (gen !== this.generation) return;
+      this.pictures[i] = picture;
+    }
+    this.store.setState({ preparing: null, index: start });
+    if (!this.store.getState().playing || gen !== this.generation) return;
+    this.store.setState({ pictures: true });
     this.schedule(0);
+  }
+
+  /** Put picture i on the overlay; false when there is none. */
+  private drawPicture(i: number): boolean {
+    const p = this.pictures[i];
+    const c = this.overlay;
+    const ctx = c?.getContext('2d');
+    if (!p || !c || !ctx) return false;
+    const w = (p as { width: number }).width;
+    const h = (p as { height: number }).height;
+    if (c.width !== w || c.height !== h) {
+      c.width = w;
+      c.height = h;
+    }
+    ctx.drawImage(p, 0, 0);
+    return true;
   }
 
   pause(): void {
     if (this.timer !== null) this.clock.clearTimeout(this.timer);
     this.timer = null;
-    if (this.store.getState().playing) this.store.setState({ playing: false });
+    const s = this.store.getState();
+    if (s.playing) this.store.setState({ playing: false, preparing: null });
+    if (s.pictures) this.leavePictures();
   }
 
   toggle(): void {
@@ -247,7 +348,12 @@ export class TimelapseController {
     }
     const t0 = this.clock.now();
     this.store.setState({ index: next });
-    await this.show(next);
+    if (s.pictures) {
+      if (!this.drawPicture(next)) {
+        this.leavePictures();
+        await this.show(next);
+      } else this.store.setState((st) => ({ shown: st.shown + 1 }));
+    } else await this.show(next);
     if (!this.store.getState().playing) return;
     const t = this.clock.now();
     this.shownAt.push(t);
@@ -272,6 +378,8 @@ export class TimelapseController {
       index: s.index,
       value: s.values[s.index] ?? null,
       playing: s.playing,
+      pictures: s.pictures,
+      preparing: s.preparing,
       loop: s.loop,
       speed: s.speed,
       measuredFps: s.measuredFps,
@@ -285,5 +393,6 @@ export class TimelapseController {
     this.pause();
     this.generation++;
     this.frames = [];
+    this.invalidatePictures();
   }
 }

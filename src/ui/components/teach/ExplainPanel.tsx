@@ -23,9 +23,11 @@ export function ExplainPanel() {
   const big = useTeachUi((s) => s.presentation);
   const host = useRef<HTMLDivElement>(null);
 
+  // the model's folder is known once the model is loaded
+  const manifest = useEngine((s) => s.manifest);
   useEffect(() => {
-    void explain.load();
-  }, [explain]);
+    if (manifest) void explain.load();
+  }, [explain, manifest]);
 
   const rows = useMemo(() => (model && volume ? placeRegions(model, volume) : []), [model, volume]);
   const c = volume?.metadata.conditions as unknown as Record<string, unknown> | undefined;

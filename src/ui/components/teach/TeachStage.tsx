@@ -1,9 +1,55 @@
+import { useEffect, useRef, type ReactNode } from 'react';
 import { ViewContext, useController } from '../../context';
 import type { ViewSession } from '../../view';
 import { ConditionsPanel } from '../ConditionsPanel';
 import { ViewerPanel } from '../ViewerPanel';
 import { TimelapseBar } from './TimelapsePanel';
-import { useCompare, useTimelapse } from './useTeach';
+import { useCompare, useTeach, useTimelapse } from './useTeach';
+
+/**
+ * The main viewer's box: while a time-lapse is open it holds the overlay canvas that fast
+ * playback draws on, and touching the viewer (pointer, wheel) stops the picture playback.
+ */
+function MainStageBox({ children }: { children: ReactNode }) {
+  const tl = useTeach().timelapse;
+  const active = useTimelapse((s) => s.active);
+  const pictures = useTimelapse((s) => s.pictures);
+  const box = useRef<HTMLDivElement>(null);
+  const overlay = useRef<HTMLCanvasElement>(null);
+  useEffect(() => {
+    const el = box.current;
+    if (!active || !el) return;
+    tl.attachOverlay(overlay.current);
+    const touched = () => tl.interacted();
+    el.addEventListener('pointerdown', touched, true);
+    el.addEventListener('wheel', touched, { capture: true, passive: true });
+    const resized =
+      typeof ResizeObserver === 'undefined'
+        ? null
+        : new ResizeObserver(() => tl.invalidatePictures());
+    resized?.observe(el);
+    return () => {
+      el.removeEventListener('pointerdown', touched, true);
+      el.removeEventListener('wheel', touched, true);
+      resized?.disconnect();
+      tl.attachOverlay(null);
+    };
+  }, [tl, active]);
+  return (
+    <div className="stage-box" ref={box}>
+      {children}
+      {active && (
+        <canvas
+          ref={overlay}
+          className="timelapse-overlay"
+          data-testid="timelapse-overlay"
+          aria-hidden="true"
+          hidden={!pictures}
+        />
+      )}
+    </div>
+  );
+}
 
 const NAMES = ['A', 'B', 'C', 'D'];
 
@@ -22,9 +68,15 @@ function ViewCell({ view, name, isMain }: { view: ViewSession; name: string; isM
             </details>
           )}
         </div>
-        <div className="stage-box">
-          <ViewerPanel />
-        </div>
+        {isMain ? (
+          <MainStageBox>
+            <ViewerPanel />
+          </MainStageBox>
+        ) : (
+          <div className="stage-box">
+            <ViewerPanel />
+          </div>
+        )}
       </section>
     </ViewContext.Provider>
   );
@@ -44,9 +96,9 @@ export function TeachStage() {
   if (views.length === 1)
     return (
       <div className="teach-stage">
-        <div className="stage-box">
+        <MainStageBox>
           <ViewerPanel />
-        </div>
+        </MainStageBox>
         {timelapse && <TimelapseBar />}
       </div>
     );

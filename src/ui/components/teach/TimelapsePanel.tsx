@@ -124,11 +124,13 @@ export function TimelapseBar() {
         </select>
       </label>
       <span className="muted" data-testid="timelapse-cache">
-        {s.status === 'computing'
-          ? `computing frames ${cached}/${n}${s.frameMs ? ` (${(s.frameMs / 1000).toFixed(1)} s each)` : ''}`
-          : s.status === 'ready'
-            ? `${n} frames cached`
-            : ''}
+        {s.preparing !== null
+          ? `preparing playback ${s.preparing + 1}/${n}`
+          : s.status === 'computing'
+            ? `computing frames ${cached}/${n}${s.frameMs ? ` (${(s.frameMs / 1000).toFixed(1)} s each)` : ''}`
+            : s.status === 'ready'
+              ? `${n} frames cached`
+              : ''}
         {s.measuredFps !== null && ` · shown ${s.measuredFps.toFixed(1)} fps`}
       </span>
       <div className="cache-strip" aria-hidden="true">
