@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import { ComparePanel } from './ComparePanel';
 import { ExplainPanel } from './ExplainPanel';
 import { TimelapsePanel } from './TimelapsePanel';
@@ -6,6 +6,8 @@ import { useTeachUi } from './useTeach';
 
 /** The teaching sections of the side panel: compare, time-lapse, explain. */
 export function TeachSections() {
+  // the explain panel (and its table download) only once opened
+  const [explain, setExplain] = useState(false);
   return (
     <>
       <section aria-labelledby="h-compare">
@@ -16,11 +18,11 @@ export function TeachSections() {
         <h2 id="h-timelapse">Time-lapse</h2>
         <TimelapsePanel />
       </section>
-      <details className="explain-section">
+      <details className="explain-section" onToggle={(e) => setExplain(e.currentTarget.open)}>
         <summary>
           <h2>Explain: regional volumes</h2>
         </summary>
-        <ExplainPanel />
+        {explain && <ExplainPanel />}
       </details>
     </>
   );
