@@ -72,12 +72,16 @@ export class ExplainController {
         get('normative_table.csv').then((r) => r.text()),
         get('manifest.json').then((r) => r.json() as Promise<unknown>),
       ]);
-      const logSd = (manifest as { calibration?: { icvLogSd?: unknown } }).calibration?.icvLogSd;
+      const cal = (manifest as { calibration?: { icvLogSd?: unknown; tiedRegions?: unknown } })
+        .calibration;
+      const logSd = cal?.icvLogSd;
       if (typeof logSd !== 'number') throw new Error('the manifest has no calibration.icvLogSd');
+      const tied = cal?.tiedRegions;
       const model = new NormativeModel(
         parseNormativeTable(csv),
         unitFactors(conditioningRows(manifest)),
         logSd,
+        tied && typeof tied === 'object' ? Object.keys(tied) : [],
       );
       this.store.setState({ status: 'ready', model });
     } catch (err) {

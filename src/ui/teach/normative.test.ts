@@ -66,6 +66,10 @@ describe('normative table', () => {
         [c.lo95[i], c.lo68[i], c.median[i], c.hi68[i], c.hi95[i]].sort((a, b) => a - b),
       );
     expect(() => new NormativeModel(parseNormativeTable(CSV), {} as never, 0)).toThrow(/positive/);
+    const tied = new NormativeModel(parseNormativeTable(CSV), unitFactors(ROWS, 30), 0.08, [
+      'lateral-ventricles',
+    ]);
+    expect(tied.regions('female')).toEqual(['hippocampus']);
   });
 
   it('places a brain: its measured regions with centile for its age and sex', () => {
@@ -91,7 +95,7 @@ describe('ExplainController.load', () => {
       if (url.endsWith('.csv')) return new Response(CSV);
       return new Response(
         JSON.stringify({
-          calibration: { icvLogSd: 0.08 },
+          calibration: { icvLogSd: 0.08, tiedRegions: { 'lateral-ventricles': 'hippocampus' } },
           metrics: { conditioning: { rows: ROWS } },
         }),
       );
@@ -101,6 +105,7 @@ describe('ExplainController.load', () => {
     expect(urls.sort()).toEqual(['/m/manifest.json', '/m/normative_table.csv']);
     expect(ex.store.getState().status).toBe('ready');
     expect(ex.store.getState().model?.logSd).toBe(0.08);
+    expect(ex.store.getState().model?.regions('female')).toEqual(['hippocampus']);
   });
   it('a missing table is a visible error', async () => {
     const fetchFn = (async () => new Response('nope', { status: 404 })) as typeof fetch;

@@ -131,13 +131,20 @@ export class NormativeModel {
     readonly factors: Record<Sex, Record<string, number>>,
     /** Log-normal SD of the between-subject spread. */
     readonly logSd: number,
+    /**
+     * Regions the model does not steer to the table (calibration.tiedRegions: they follow a
+     * neighbour's gain, so the table's curve is not what the model draws): not charted.
+     */
+    readonly notCalibrated: readonly string[] = [],
   ) {
     if (!(logSd > 0)) throw new Error('the spread (calibration.icvLogSd) must be positive');
   }
 
   /** Regions with both a table column and a unit factor for this sex. */
   regions(sex: Sex): string[] {
-    return this.table.regions.filter((r) => this.factors[sex][r] !== undefined);
+    return this.table.regions.filter(
+      (r) => this.factors[sex][r] !== undefined && !this.notCalibrated.includes(r),
+    );
   }
 
   median(sex: Sex, region: string, age: number): number {
