@@ -193,6 +193,18 @@ describe('TimelapseController', () => {
     tl.play();
     for (let i = 0; i < 12; i++) await flush();
     expect(decoded).toHaveLength(16);
+    // with a synchronous copy of the viewer's canvas no screenshot is decoded
+    tl.pause();
+    let copies = 0;
+    tl.attachOverlay(overlay, () => {
+      copies++;
+      return { width: 10, height: 8 } as unknown as ImageBitmap;
+    });
+    tl.play();
+    for (let i = 0; i < 12; i++) await flush();
+    expect(copies).toBe(8);
+    expect(decoded).toHaveLength(16);
+    expect(tl.store.getState().pictures).toBe(true);
   });
 
   it('waits at a frame that is not computed yet', async () => {

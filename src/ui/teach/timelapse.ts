@@ -52,6 +52,8 @@ export class TimelapseController {
   private frames: (SampledVolume | null)[] = [];
   private pictures: ((CanvasImageSource & { close?(): void }) | null)[] = [];
   private overlay: HTMLCanvasElement | null = null;
+  /** Copies what the viewer shows now (synchronously), or null; else a screenshot is decoded. */
+  private capture: (() => (CanvasImageSource & { close?(): void }) | null) | null = null;
   /** Bumped whenever the cache is dropped: older computations stop. */
   private generation = 0;
   private timer: unknown = null;
@@ -79,9 +81,16 @@ export class TimelapseController {
     );
   }
 
-  /** The canvas over the main viewer that fast playback draws on (null: none). */
-  attachOverlay(canvas: HTMLCanvasElement | null): void {
+  /**
+   * The canvas over the main viewer that fast playback draws on (null: none), and optionally
+   * a synchronous copy of the viewer's canvas (cheaper than encoding and decoding a PNG).
+   */
+  attachOverlay(
+    canvas: HTMLCanvasElement | null,
+    capture: (() => (CanvasImageSource & { close?(): void }) | null) | null = null,
+  ): void {
     this.overlay = canvas;
+    this.capture = canvas ? capture : null;
     if (!canvas) this.invalidatePictures();
   }
 
@@ -274,11 +283,14 @@ export class TimelapseController {
       if (!this.store.getState().playing || gen !== this.generation) return;
       this.store.setState({ preparing: i, index: i });
       await this.show(i);
-      const url = this.app.screenshot(this.app.main);
-      let picture;
+      // right after drawing, in the same task: the viewer's canvas still holds this frame
+      let picture = this.capture?.() ?? null;
       try {
-        if (!url.startsWith('data:image/')) throw new Error('no screenshot');
-        picture = await this.decode(url);
+        if (!picture) {
+          const url = this.app.screenshot(this.app.main);
+          if (!url.startsWith('data:image/')) throw new Error('no screenshot');
+          picture = await this.decode(url);
+        }
       } catch {
         // no pictures (no canvas to read): play by drawing each volume instead
         this.store.setState({ preparing: null });

@@ -93,7 +93,7 @@ export function ExplainPanel() {
               (u) => {
                 const i = u.cursor.idx;
                 // off the chart: keep the last sentence (a row's, when the pointer went there)
-              if (i === null || i === undefined) return;
+                if (i === null || i === undefined) return;
                 const a = curve.ages[i];
                 const base = `${name}, ${sex} ${a} y: median ${fmt(curve.median[i])} mL (95 % band ${fmt(curve.lo95[i])}–${fmt(curve.hi95[i])})`;
                 explain.setHover(

@@ -19,7 +19,17 @@ function MainStageBox({ children }: { children: ReactNode }) {
   useEffect(() => {
     const el = box.current;
     if (!active || !el) return;
-    tl.attachOverlay(overlay.current);
+    // a synchronous copy of the viewer's canvas (taken right after a frame is drawn)
+    const capture = () => {
+      const src = el.querySelector<HTMLCanvasElement>('canvas[data-testid="viewer-canvas"]');
+      if (!src?.width || typeof OffscreenCanvas === 'undefined') return null;
+      const copy = new OffscreenCanvas(src.width, src.height);
+      const ctx = copy.getContext('2d');
+      if (!ctx) return null;
+      ctx.drawImage(src, 0, 0);
+      return copy.transferToImageBitmap();
+    };
+    tl.attachOverlay(overlay.current, capture);
     const touched = () => tl.interacted();
     el.addEventListener('pointerdown', touched, true);
     el.addEventListener('wheel', touched, { capture: true, passive: true });
