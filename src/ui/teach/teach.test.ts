@@ -200,6 +200,7 @@ describe('TimelapseController', () => {
       copies++;
       return { width: 10, height: 8 } as unknown as ImageBitmap;
     });
+    tl.invalidatePictures();
     tl.play();
     for (let i = 0; i < 12; i++) await flush();
     expect(copies).toBe(8);
