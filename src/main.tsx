@@ -12,6 +12,10 @@
  *                  fullSize {url, availability, device, phase, jobId, progress, stage, error,
  *                            showing: 'browser' | 'full-size', result {files, seconds, volume}}
  *   .screenshot()  PNG data URL of the viewer canvas
+ *   .teach         teaching workflows: presentation, compare {layout, linked, views [...],
+ *                  difference…}, timelapse {status, values, cached, index, value, playing,
+ *                  measuredFps, shown…}, explain {status, region, hover, rows [...]}
+ *   .screenshotOf(viewId)  PNG data URL of one view's canvas (compare)
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -21,6 +25,7 @@ import { AppController } from './ui/controller';
 import { defaultModelUrl } from './ui/catalogue';
 import { realEngine } from './ui/realEngine';
 import { decodeInWorker } from './ui/uploadDecoder';
+import { teachOf, type Teach } from './ui/teach';
 import './ui/styles.css';
 
 /** The model catalogue: the app loads its default model (catalogue.ts). */
@@ -43,6 +48,8 @@ declare global {
     __brainsynth?: {
       readonly state: ReturnType<AppController['snapshot']>;
       screenshot(): string;
+      readonly teach: ReturnType<Teach['snapshot']>;
+      screenshotOf(viewId: string): string;
     };
   }
 }
@@ -52,6 +59,13 @@ window.__brainsynth = {
     return controller.snapshot();
   },
   screenshot: () => controller.screenshot(),
+  get teach() {
+    return teachOf(controller).snapshot();
+  },
+  screenshotOf: (id: string) => {
+    const view = controller.view(id);
+    return view ? controller.screenshot(view) : '';
+  },
 };
 
 createRoot(document.getElementById('root')!).render(

@@ -7,7 +7,8 @@ import { FullSizePanel } from './components/FullSizePanel';
 import { Notices } from './components/Notices';
 import { StatusBar } from './components/StatusBar';
 import { SubjectPanel } from './components/SubjectPanel';
-import { ViewerPanel } from './components/ViewerPanel';
+import { TeachStage } from './components/teach/TeachStage';
+import { PresentationToggle, TeachSections } from './components/teach/TeachSections';
 import { VolumesPanel } from './components/VolumesPanel';
 
 export function App({ controller }: { controller: AppController }) {
@@ -17,6 +18,7 @@ export function App({ controller }: { controller: AppController }) {
         <header className="topbar">
           <h1>BrainSynth</h1>
           <span className="subtitle">interactive brain MRI synthesizer</span>
+          <PresentationToggle />
         </header>
         <div className="body">
           <aside className="panel" aria-label="Controls">
@@ -41,10 +43,11 @@ export function App({ controller }: { controller: AppController }) {
               <h2 id="h-fullsize">Full size</h2>
               <FullSizePanel />
             </section>
+            <TeachSections />
             <VolumesPanel />
           </aside>
           <main className="viewer" aria-label="Viewer">
-            <ViewerPanel />
+            <TeachStage />
           </main>
         </div>
         <StatusBar />

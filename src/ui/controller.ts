@@ -19,7 +19,12 @@ import { DatasetOrder } from './datasetOrder';
 import { FullSizeController } from './fullSize';
 import { lesionFocusMm } from './lesionFocus';
 import type { BackendStore } from './stores/backendStore';
-import { effectiveValues, readConditionsSchema, type ConditionsSchema } from './schema';
+import {
+  effectiveValues,
+  readConditionsSchema,
+  type ConditionValues,
+  type ConditionsSchema,
+} from './schema';
 import { randomSeed, type ConditionsStore } from './stores/conditionsStore';
 import type { EngineState, EngineStore } from './stores/engineStore';
 import type { ViewerStore } from './stores/viewerStore';
@@ -142,6 +147,8 @@ export class AppController {
   private viewersLinked = false;
   /** Whether the viewers were last left linked (so unlinking has something to undo). */
   private linkApplied = false;
+  /** The model's folder once start() resolved it (teaching panels read its tables). */
+  modelUrl: string | null = null;
 
   constructor(private readonly deps: AppDeps) {
     this.main = this.createView(MAIN_VIEW);
@@ -245,6 +252,7 @@ export class AppController {
     try {
       const modelUrl =
         typeof this.deps.modelUrl === 'string' ? this.deps.modelUrl : await this.deps.modelUrl();
+      this.modelUrl = modelUrl;
       this.client = await this.deps.engine.createClient({
         modelUrl,
         backend: this.backendChoice,
@@ -301,6 +309,45 @@ export class AppController {
     this.follow(view);
     void this.requestSample(view);
     return view;
+  }
+
+  /**
+   * A view that never samples: it shows volumes put into its engine store (e.g. a difference
+   * map computed from two other views) with `showGenerated(view)`. Call after start().
+   */
+  addStaticView(): ViewSession {
+    if (!this.client) throw new Error('the engine is not ready');
+    const view = this.createView(`view-${this.nextViewId++}`);
+    view.engine.setState({ ...this.engineShared(), status: 'ready' });
+    return view;
+  }
+
+  /**
+   * Sample `values` (schema values, checked like any view's) with `seed` in `lane`, without
+   * touching any view: for frames computed ahead (time-lapse). A newer request of the same lane
+   * supersedes this one (the engine's isSuperseded tells).
+   */
+  async sampleIn(lane: string, values: ConditionValues, seed: number): Promise<SampledVolume> {
+    const client = this.client;
+    const schema = this.schema;
+    if (!client || !schema) throw new Error('the engine is not ready');
+    const res = this.deps.engine.validateConditions(schema, effectiveValues(schema, values));
+    if (!res.ok) throw new Error(`Invalid conditions: ${res.errors.join('; ')}`);
+    return client.sample(res.value, seed, this.sampler ?? undefined, lane);
+  }
+
+  /** Whether an error is the engine's "a newer request replaced this one". */
+  isSuperseded(err: unknown): boolean {
+    return this.deps.engine.isSuperseded(err);
+  }
+
+  /** Put a volume (not the view's own sample, e.g. a time-lapse frame) on a view's viewer. */
+  async showFrame(vol: SampledVolume, view: ViewSession = this.main): Promise<void> {
+    const v = view.viewerInst;
+    const manifest = view.engine.getState().manifest;
+    if (!v || !manifest) return;
+    await v.showVolume(vol, manifest.labels);
+    view.rendered++;
   }
 
   /** Close a view that addView made (the main view stays). */
