@@ -3,6 +3,7 @@ import type { AppController } from './controller';
 import { ConditionsPanel } from './components/ConditionsPanel';
 import { DisplayPanel } from './components/DisplayPanel';
 import { FilesPanel } from './components/FilesPanel';
+import { DatasetPanel } from './components/DatasetPanel';
 import { FullSizePanel } from './components/FullSizePanel';
 import { Notices } from './components/Notices';
 import { StatusBar } from './components/StatusBar';
@@ -42,6 +43,7 @@ export function App({ controller }: { controller: AppController }) {
             <section aria-labelledby="h-fullsize">
               <h2 id="h-fullsize">Full size</h2>
               <FullSizePanel />
+              <DatasetPanel />
             </section>
             <TeachSections />
             <VolumesPanel />

@@ -33,6 +33,7 @@ export function DatasetPanel() {
       <textarea
         id="dataset-spec"
         rows={10}
+        cols={40}
         spellCheck={false}
         value={specText}
         disabled={busy}
