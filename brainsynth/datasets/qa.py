@@ -3,8 +3,9 @@ plots), linked from the manifest's meta table.
 
 - Covariates as asked (the spec) vs as generated (the manifest): age, sex, pathology shares.
 - Regional volumes against the model's normative table (`normative_table.csv` beside the
-  manifest: the median by age and sex — it holds no other centiles, so the report plots the
-  median curve and gives the spread of generated/median ratios; no band is invented).
+  manifest: the median by age and sex; the spread of generated/median ratios) and, for the
+  regions that are one DLMUSE region, the 25-75 centile band (`centiles.py`) with the share of
+  subjects inside it.
 - Pathology as asked vs generated: each parameter's asked range and realised values, measured
   lesion volumes, stroke territories.
 - Memorisation (`qa_memorisation.py`) and realism (`qa_realism.py`) of a sample, when a data
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from brainsynth.datasets import bids, qa_memorisation, qa_realism
+from brainsynth.datasets import bids, centiles, qa_memorisation, qa_realism
 from brainsynth.datasets.spec import Spec
 
 
@@ -90,6 +91,30 @@ def _stats(values: list[float]) -> dict[str, float] | None:
     }
 
 
+def _in_band(
+    healthy: list[dict[str, Any]],
+    by_key: dict[tuple[str, int], dict[str, Any]],
+    band: dict[tuple[str, int, str], tuple[float, float]],
+    name: str,
+) -> dict[str, Any]:
+    """Share of healthy subjects (ages the band covers) inside the normative median x the
+    DLMUSE 25-75 centile ratios (centiles.py)."""
+    col = bids.volume_column(name)
+    inside = total = 0
+    for r in healthy:
+        key = (str(r["sex"]), int(round(float(r["age"]))))
+        ref, ratio = by_key.get(key), band.get((*key, name))
+        if ref is None or ratio is None or r.get(col) is None:
+            continue
+        total += 1
+        inside += int(ref[name] * ratio[0] <= float(r[col]) <= ref[name] * ratio[1])
+    return {
+        "subjects": total,
+        "insideFraction": round(inside / total, 4) if total else None,
+        "expectedForTheReference": 0.5,
+    }
+
+
 def compute(
     spec: Spec,
     model: dict[str, Any],
@@ -131,6 +156,7 @@ def compute(
     # regional volumes vs the normative median (same age rounded, same sex)
     table = _normative(model_dir)
     by_key = {(r["sex"], int(r["age"])): r for r in table}
+    band = centiles.load()
     regions: dict[str, Any] = {}
     healthy = [r for r in rows if r["pathology"] == "none"]
     for name in [c for c in (table[0] if table else {}) if c not in ("sex", "age")]:
@@ -141,6 +167,8 @@ def compute(
             if ref and r.get(col) and ref[name]:
                 ratios.append(float(r[col]) / float(ref[name]))
         regions[name] = {"generatedOverNormativeMedian": _stats(ratios)}
+        if any(k[2] == name for k in band):
+            regions[name]["band25to75"] = _in_band(healthy, by_key, band, name)
     # pathology: parameters asked vs generated, measured lesion volumes
     pathology: dict[str, Any] = {}
     for arm in spec.pathology:
@@ -185,8 +213,12 @@ def compute(
         if out is not None
         else qa_realism.not_checked("no dataset folder"),
         "notes": [
-            "normative_table.csv holds the median by age and sex only: the report compares "
-            "healthy subjects' volumes with that median (ratio statistics), no centile band.",
+            "normative_table.csv holds the median by age and sex: the report compares healthy "
+            "subjects' volumes with it (ratio statistics); regions that are one DLMUSE region "
+            "(cerebral-wm, deep-gm, cerebellum, brainstem) also get the 25-75 centile band, "
+            "ages 40-90 (brainsynth/datasets/centile_band.csv, ratios derived from NiChart "
+            "DLMUSE centiles), and the share of subjects inside it (0.5 for the reference "
+            "population; DLMUSE and FreeSurfer region definitions differ).",
             "diversity: mean Dice of 6 tissue groups (brainsynth.qa.memorisation) between "
             "healthy subjects of the same sex, on a sample; 1 = identical anatomy.",
             "memorisation and realism cover a sample of subjects (see their 'sampled' / "
@@ -246,10 +278,22 @@ def _plots(spec: Spec, rows: list[dict[str, Any]], model_dir: Path) -> list[tupl
             cols,
             figsize=(12, 2.6 * ((len(names) + cols - 1) // cols)),
         )
+        band = centiles.load()
         for ax, name in zip(np.ravel(axes), names, strict=False):
             for sex, colour in (("female", "tab:red"), ("male", "tab:blue")):
                 ref = [r for r in table if r["sex"] == sex]
                 ax.plot([r["age"] for r in ref], [r[name] for r in ref], color=colour, lw=1)
+                inb = [r for r in ref if (sex, int(r["age"]), name) in band]
+                if inb:
+                    ratio = [band[(sex, int(r["age"]), name)] for r in inb]
+                    ax.fill_between(
+                        [r["age"] for r in inb],
+                        [r[name] * q[0] for r, q in zip(inb, ratio, strict=True)],
+                        [r[name] * q[1] for r, q in zip(inb, ratio, strict=True)],
+                        color=colour,
+                        alpha=0.15,
+                        lw=0,
+                    )
                 pts = [r for r in rows if r["sex"] == sex and r["pathology"] == "none"]
                 col = bids.volume_column(name)
                 ax.scatter(
@@ -263,7 +307,8 @@ def _plots(spec: Spec, rows: list[dict[str, Any]], model_dir: Path) -> list[tupl
         for ax in np.ravel(axes)[len(names) :]:
             ax.axis("off")
         fig.suptitle(
-            "healthy subjects (points) vs normative median (lines; red female, blue male), mL"
+            "healthy subjects (points) vs normative median (lines; red female, blue male) and "
+            "DLMUSE 25-75 centile band (shaded, single-region rows, ages 40-90), mL"
         )
         out.append(("Regional volumes", _png(fig)))
         plt.close(fig)

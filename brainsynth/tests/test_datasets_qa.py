@@ -13,14 +13,31 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from brainsynth.datasets import bids, qa, qa_memorisation, qa_realism
+from brainsynth.datasets import bids, centiles, qa, qa_memorisation, qa_realism
 from brainsynth.datasets.__main__ import main
 from brainsynth.datasets.manifest import Manifest
 from brainsynth.datasets.runner import Dataset
 from brainsynth.datasets.spec import check_spec
+from brainsynth.pipeline.normative import CENTILES
 from brainsynth.qa import memorisation as mem
 from brainsynth.qa.realism.stats import STATISTICS
-from brainsynth.tests.datasets_support import MODELS, small_spec
+from brainsynth.tests.datasets_support import MODELS, ROOT, small_spec
+
+DATA = ROOT.parent / "shared" / "data"
+
+
+def centiles_source() -> str:
+    return CENTILES
+
+
+def _band_rows() -> list[dict[str, Any]]:
+    import csv
+
+    lines = [
+        ln for ln in centiles.BAND_FILE.read_text().splitlines() if ln and not ln.startswith("#")
+    ]
+    return list(csv.DictReader(lines))
+
 
 SPEC = small_spec(count=3, contrasts=["T1w"], seed=5, pathology=[{"type": "none", "fraction": 1}])
 
@@ -159,3 +176,33 @@ def test_sample_choice() -> None:
     assert qa_memorisation.pick_sample(101, 5) == [0, 25, 50, 75, 100]
     with pytest.raises(ValueError, match="at least 1"):
         qa_memorisation.pick_sample(3, 0)
+
+
+def test_centile_band_share_inside() -> None:
+    band = centiles.load()
+    assert {k[2] for k in band} == {"cerebral-wm", "deep-gm", "cerebellum", "brainstem"}
+    assert all(lo < 1.0 < hi for lo, hi in band.values())
+    by_key = {("female", 60): {"deep-gm": 20.0}}
+    rows = [
+        {"sex": "female", "age": 60.2, bids.volume_column("deep-gm"): 20.0},
+        {"sex": "female", "age": 59.8, bids.volume_column("deep-gm"): 40.0},
+        {"sex": "female", "age": 30.0, bids.volume_column("deep-gm"): 20.0},  # no band
+    ]
+    res = qa._in_band(rows, by_key, band, "deep-gm")
+    assert res == {"subjects": 2, "insideFraction": 0.5, "expectedForTheReference": 0.5}
+
+
+def test_band_report_and_plot(dataset: tuple[Path, list[dict[str, Any]]]) -> None:
+    out, _ = dataset
+    data = json.loads((out / bids.QA_DIR / "qa.json").read_text())
+    wm = data["regionalVolumes"]["cerebral-wm"]["band25to75"]
+    assert wm["subjects"] == 3 and 0.0 <= wm["insideFraction"] <= 1.0
+    assert "band25to75" not in data["regionalVolumes"]["cortex"]
+
+
+@pytest.mark.skipif(not (DATA / centiles_source()).is_dir(), reason="../shared/data absent")
+def test_committed_band_is_what_the_centiles_give() -> None:
+    assert centiles.build(DATA) == [
+        {**r, "age": int(r["age"]), "ratio25": float(r["ratio25"]), "ratio75": float(r["ratio75"])}
+        for r in _band_rows()
+    ]
