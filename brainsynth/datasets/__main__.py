@@ -127,7 +127,7 @@ def _qa_arguments(p: argparse.ArgumentParser, default_data: Path | None) -> None
     p.add_argument(
         "--data", type=Path, help=f"real-data folder for memorisation and realism ({where})"
     )
-    p.add_argument("--memorisation-sample", type=int, default=50, help="subjects checked")
+    p.add_argument("--memorisation-sample", type=int, default=12, help="subjects checked")
     p.add_argument("--realism-sample", type=int, default=8, help="T1w images measured")
     p.add_argument(
         "--refuse-memorised",
