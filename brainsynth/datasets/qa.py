@@ -53,8 +53,11 @@ class Refused(RuntimeError):
 
 
 def refusal(data: dict[str, Any]) -> str | None:
-    """The reason to refuse a dataset whose report is `data`, or None."""
+    """The reason to refuse a dataset whose report is `data`, or None. Not checked is a
+    reason too: refusing on memorisation must not pass a dataset it could not check."""
     mem = data.get("memorisation") or {}
+    if mem.get("status") == "not-checked":
+        return f"memorisation was not checked ({mem.get('reason')})"
     if mem.get("status") == "flagged":
         return (
             f"memorisation check flagged {len(mem['flagged'])} subject(s) "

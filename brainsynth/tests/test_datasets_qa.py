@@ -82,6 +82,22 @@ def test_without_data_not_checked_and_why(dataset: tuple[Path, list[dict[str, An
     assert "Realism</h2><p>Not checked" in page
     res = qa_memorisation.check(out, [], None, MODELS / "brainsynth-shape-v1")
     assert res["status"] == "not-checked"
+    # refusing on memorisation never passes a dataset it could not check
+    assert "memorisation was not checked (no data folder" in str(qa.refusal(data))
+    assert (
+        main(
+            [
+                "--models-dir",
+                str(MODELS),
+                "qa",
+                str(out),
+                "--data",
+                str(out / "none"),
+                "--refuse-memorised",
+            ]
+        )
+        == 3
+    )
 
 
 def test_copy_of_a_training_subject_is_flagged_and_refused(
