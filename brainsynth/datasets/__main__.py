@@ -81,6 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--compressor", choices=("zlib", "isal", "zlib-ng"), default="zlib")
     p.add_argument("--keep-free-mb", type=float, default=500.0)
     p.add_argument("--parent-pid", type=int, help="stop when this process (a server) dies")
+    _qa_arguments(p, None)
 
     for name, text in (("status", "progress of a dataset folder"), ("verify", "checksums")):
         p = sub.add_parser(name, help=text)
@@ -95,13 +96,19 @@ def main(argv: list[str] | None = None) -> int:
 
     p = sub.add_parser("qa", help="(re)write the QA report of a dataset folder")
     p.add_argument("out", type=Path)
+    _qa_arguments(p, Path("../shared/data"))
 
     p = sub.add_parser("bench", help="subjects/hour and the writing choices (bench.py)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
 
     args = parser.parse_args(argv)
+    from brainsynth.datasets.qa import Refused
+
     try:
         return _dispatch(args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
     except SpecError as exc:
         for reason in exc.reasons:
             print(f"error: {reason}", file=sys.stderr)
@@ -109,6 +116,39 @@ def main(argv: list[str] | None = None) -> int:
     except (QueryError, OSError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _qa_arguments(p: argparse.ArgumentParser, default_data: Path | None) -> None:
+    where = (
+        f"default $BRAINSYNTH_DATA, else {default_data}"
+        if default_data
+        else ("default $BRAINSYNTH_DATA; unset: not checked")
+    )
+    p.add_argument(
+        "--data", type=Path, help=f"real-data folder for memorisation and realism ({where})"
+    )
+    p.add_argument("--memorisation-sample", type=int, default=12, help="subjects checked")
+    p.add_argument("--realism-sample", type=int, default=8, help="T1w images measured")
+    p.add_argument(
+        "--refuse-memorised",
+        action="store_true",
+        help="exit 3 (after writing the report) when the memorisation check flags subjects",
+    )
+    p.set_defaults(default_data=default_data)
+
+
+def _qa_options(args: argparse.Namespace) -> Any:
+    from brainsynth.datasets.qa import QaOptions, default_data
+
+    for name in ("memorisation_sample", "realism_sample"):
+        if getattr(args, name) < 1:
+            raise QueryError(f"--{name.replace('_', '-')} must be at least 1")
+    return QaOptions(
+        args.data or default_data() or args.default_data,
+        args.memorisation_sample,
+        args.realism_sample,
+        args.refuse_memorised,
+    )
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -131,6 +171,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         spec = _spec_from(args)
         options = bids.WriteOptions(args.image_dtype, args.gzip_level, args.compressor)
         ds = Dataset(spec, args.out, args.models_dir, options, args.device)
+        ds.qa_options = _qa_options(args)
         ds.prepare()
         prog = ds.run(
             args.backend, args.ray_address, args.workers, args.limit, _Printer(), args.keep_free_mb
@@ -173,7 +214,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         manifest = Manifest(args.out / bids.MANIFEST_FILE)
         spec = check_spec(json.loads(manifest.get_meta("spec") or "{}"), args.models_dir)
         ds = Dataset(spec, args.out, args.models_dir)
-        qa.write_report(args.out, spec, ds.model, manifest.subjects(), args.models_dir)
+        qa.write_report(
+            args.out, spec, ds.model, manifest.subjects(), args.models_dir, _qa_options(args)
+        )
         print(args.out / bids.QA_DIR / "report.html")
         return 0
     if args.command == "bench":

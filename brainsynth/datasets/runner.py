@@ -214,6 +214,7 @@ class Dataset:
             device,
         )
         self.manifest: Manifest | None = None
+        self.qa_options: Any = None  # qa.QaOptions for the final report (None: defaults)
 
     @property
     def volume_columns(self) -> list[str]:
@@ -336,10 +337,12 @@ class Dataset:
         bids.write_participants(self.out, rows, columns)
         from brainsynth.datasets import qa
 
-        qa.write_report(self.out, self.spec, self.model, rows, self.models_dir)
-        self.manifest.set_meta(
-            qa_report=f"{bids.QA_DIR}/report.html", qa_json=f"{bids.QA_DIR}/qa.json"
-        )
+        try:
+            qa.write_report(self.out, self.spec, self.model, rows, self.models_dir, self.qa_options)
+        finally:  # written also when the report refuses the dataset (qa.Refused)
+            self.manifest.set_meta(
+                qa_report=f"{bids.QA_DIR}/report.html", qa_json=f"{bids.QA_DIR}/qa.json"
+            )
 
 
 def _ray_records(

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.labels import BRAIN_TISSUE
 from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.subjects import (
+    Subject,
     align_subject,
     load_label_map,
     sample_nearest,
@@ -60,21 +63,91 @@ def mean_dice(a: NDArray[np.int8], b: NDArray[np.int8]) -> float:
     return float(np.mean(d))
 
 
-def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]:
+def cache_dir() -> Path:
+    """Where the training subjects' alignments (12 numbers each, no image data) are kept:
+    `$BRAINSYNTH_CACHE/memorisation` (default ~/.cache/brainsynth/memorisation)."""
+    root = os.environ.get("BRAINSYNTH_CACHE") or str(Path.home() / ".cache" / "brainsynth")
+    return Path(root) / "memorisation"
 
-    model, man = load_model(model_dir)
+
+def _aligned(f: Path, ref: NDArray[np.float32], use_cache: bool) -> Subject:
+    """Training label map `f` with its affine alignment to the template (the pipeline's
+    `align_subject`, ~40 s at 1 mm; cached by file name, size and mtime)."""
+    lab, aff = load_label_map(f)
+    st = f.stat()
+    cached = cache_dir() / f"{f.name}.{st.st_size}.{int(st.st_mtime)}.json"
+    if use_cache and cached.is_file():
+        c = json.loads(cached.read_text())
+        return Subject(f.stem, lab, aff, np.asarray(c["A"], float), np.asarray(c["t"], float))
+    subj = align_subject(f.stem, lab, aff, ref, REG_GRID, BRAIN_TISSUE)
+    if use_cache:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cached.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"A": subj.A.tolist(), "t": subj.t.tolist()}))
+        tmp.replace(cached)
+    return subj
+
+
+@dataclass
+class TrainingReference:
+    """The training subjects' tissue-group maps on OUTPUT_GRID (template space, after affine
+    alignment) and each one's nearest-neighbour Dice among the others."""
+
+    names: list[str]
+    maps: list[NDArray[np.int8]]
+    nn_dice: list[float]
+    ref_mask: NDArray[np.float32]
+
+    @property
+    def threshold(self) -> float:
+        return float(np.max(self.nn_dice))
+
+    def closest(self, sample: NDArray[np.int8]) -> tuple[float, int]:
+        """Highest mean Dice of `sample` against every training subject, and which one."""
+        d = [mean_dice(sample, t) for t in self.maps]
+        i = int(np.argmax(d))
+        return d[i], i
+
+
+def training_reference(data: Path, use_cache: bool = True) -> TrainingReference:
+    """The training subjects of `data/synthseg-label-maps` as in `evaluate`."""
     ref = mni_brain_mask(data)
     x = OUTPUT_GRID.world_coords()
-    train = []
-    for f in sorted((data / "synthseg-label-maps").glob("training_seg_*.nii.gz")):
-        lab, aff = load_label_map(f)
-        subj = align_subject(f.stem, lab, aff, ref, REG_GRID, BRAIN_TISSUE)
+    names, train = [], []
+    files = sorted((data / "synthseg-label-maps").glob("training_seg_*.nii.gz"))
+    if len(files) < 2:
+        raise FileNotFoundError(f"{data / 'synthseg-label-maps'}: fewer than 2 training maps")
+    for f in files:
+        subj = _aligned(f, ref, use_cache)
         vals = sample_nearest(subj.labels, subj.affine, subject_points(subj, x))
         train.append(group_map(np.asarray(vals, np.int32)))
+        names.append(f.stem.removesuffix(".nii"))
     nn_train = [
         max(mean_dice(a, b) for j, b in enumerate(train) if j != i) for i, a in enumerate(train)
     ]
-    threshold = float(np.max(nn_train))
+    return TrainingReference(names, train, nn_train, ref)
+
+
+def aligned_group_map(
+    labels: NDArray[np.integer], affine: NDArray[np.float64], ref_mask: NDArray[np.float32]
+) -> NDArray[np.int8]:
+    """Any FreeSurfer-valued label map, affinely aligned to the template like the training
+    subjects, as tissue groups on OUTPUT_GRID."""
+    lab = np.asarray(labels, np.int16)
+    subj = align_subject("sample", lab, np.asarray(affine, float), ref_mask, REG_GRID, BRAIN_TISSUE)
+    vals = sample_nearest(
+        subj.labels, subj.affine, subject_points(subj, OUTPUT_GRID.world_coords())
+    )
+    return group_map(np.asarray(vals, np.int32))
+
+
+def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]:
+
+    model, man = load_model(model_dir)
+    reference = training_reference(data)
+    train = reference.maps
+    nn_train = reference.nn_dice
+    threshold = reference.threshold
     values = model.label_values
     samples = []
     cond = {"age": 60, "sex": "female", "pathology": "none", "contrast": "T1w"}

@@ -146,6 +146,17 @@ def _block_mode(classes: NDArray[np.int8], n_classes: int = 7) -> NDArray[np.int
     return counts.argmax(axis=0).astype(np.int8)
 
 
+def to_2mm(
+    img: NDArray[np.floating], classes: NDArray[np.int8], affine: NDArray[np.float64]
+) -> tuple[NDArray[np.float32], NDArray[np.int8], NDArray[np.float64]]:
+    """A 1 mm teacher volume on the 2 mm grid: 1 mm voxel pairs (2i, 2i+1) tile the 2 mm voxel
+    i exactly (grids share the frame); image block mean, classes block mode."""
+    affine = np.asarray(affine, np.float64).copy()
+    affine[:3, 3] += affine[:3, :3] @ np.full(3, 0.5)
+    affine[:3, :3] *= 2.0
+    return _block_mean(img), _block_mode(classes), affine
+
+
 def synthetic_twin(
     real: Scan,
     seed: int,
@@ -167,11 +178,7 @@ def synthetic_twin(
     affine = np.asarray(vol.affine, np.float64)
     kind = "synthetic-2mm"
     if resolution_mm == 1.0:
-        # 1 mm voxel pairs (2i, 2i+1) tile the 2 mm voxel i exactly (grids share the frame)
-        img, classes = _block_mean(img), _block_mode(classes)
-        affine = affine.copy()
-        affine[:3, 3] += affine[:3, :3] @ np.full(3, 0.5)
-        affine[:3, :3] *= 2.0
+        img, classes, affine = to_2mm(img, classes, affine)
         kind = "synthetic-1mm"
     stored = quantise(img, classes, real.wm_level)
     return Scan(f"{real.name}~{kind}", kind, real.age, real.sex, stored, classes, affine, seed)
