@@ -47,7 +47,8 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     base = {"age": 65, "sex": "female", "contrast": "T1w"}
     warm = generate(args.model, {**base, "pathology": "none"}, 0, 2.0, device=args.device)
-    print(f"device: {device()}; teacher path: {warm.sidecar['device']}")
+    side = warm.sidecar
+    print(f"device: {device()}; teacher path: {side['implementation']} on {side['device']}")
     print(f"{'case':<28}{'median s/volume':>17}{'volumes/s':>11}  {'budget'}")
     for name, res, contrasts, cond, budget in CASES:
         times = []

@@ -4,6 +4,8 @@
   `contrast` and `pathology` enums, in schema order; nothing else in Python lists them.
 - `manifest.schema.json`: the model folder's manifest.json (JSON Schema 2020-12; the engine
   validates the same file with Ajv). `validate_manifest` is called by every writer of a manifest.
+- `sidecar.schema.json`: the JSON sidecar next to every generated volume, one key set for the
+  browser engine (2 mm) and the teacher (1 and 2 mm). `validate_sidecar` is called by the teacher.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import jsonschema
 HERE = Path(__file__).resolve().parent
 CONDITIONS_SCHEMA_PATH = HERE / "conditions.schema.json"
 MANIFEST_SCHEMA_PATH = HERE / "manifest.schema.json"
+SIDECAR_SCHEMA_PATH = HERE / "sidecar.schema.json"
 
 
 class ManifestError(ValueError):
@@ -71,3 +74,29 @@ def validate_manifest(manifest: dict[str, Any], where: str = "manifest") -> None
             f"; ... ({len(errors)} in all)" if len(errors) > 10 else ""
         )
         raise ManifestError(f"{where} does not follow manifest.schema.json: {shown}")
+
+
+class SidecarError(ValueError):
+    """A sidecar that does not follow sidecar.schema.json: the message lists each reason."""
+
+
+@lru_cache(maxsize=1)
+def _sidecar_validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SIDECAR_SCHEMA_PATH.read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def sidecar_errors(sidecar: dict[str, Any]) -> list[str]:
+    """Every way `sidecar` departs from sidecar.schema.json ('path: message'), sorted."""
+    return sorted(
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
+        for e in _sidecar_validator().iter_errors(sidecar)
+    )
+
+
+def validate_sidecar(sidecar: dict[str, Any]) -> None:
+    """Raise SidecarError naming every reason when `sidecar` does not follow the schema."""
+    errors = sidecar_errors(sidecar)
+    if errors:
+        raise SidecarError(f"sidecar does not follow sidecar.schema.json: {'; '.join(errors)}")

@@ -37,7 +37,7 @@ from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels
 from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, read_volume
 from brainsynth.pathologies import ModelAssets, Plan, Scene
-from brainsynth.schema import CONTRASTS
+from brainsynth.schema import CONTRASTS, validate_sidecar
 from brainsynth.teacher import accel
 from brainsynth.teacher.render import anisotropic, render
 
@@ -273,13 +273,18 @@ def generate(
         "modelVersion": man["version"],
         "softwareVersion": __version__,
         "generator": "brainsynth.teacher",
-        "device": dev,
+        # sidecar.schema.json: the processor ('cpu' | 'cuda') and the code path ('numpy' | 'torch')
+        "device": "cuda" if dev.startswith("cuda") else "cpu",
+        "implementation": "numpy" if dev == "numpy" else "torch",
+        "sampler": "teacher",
         "resolutionMm": float(resolution_mm),
         "contrasts": list(contrasts),
-        "sliceThicknessMm": slice_thickness_mm,
+        "sliceThicknessMm": slice_thickness_mm or None,
         "orientation": "RAS",
         "spacing": list(grid.spacing),
         "dims": list(grid.shape),
+        "affine": [[float(v) for v in row] for row in grid.affine],
+        "units": {"spacing": "mm", "volumes": "mL"},
         "latents": {"z": [round(float(v), 6) for v in z], "zIcv": round(z_icv, 6)},
         "regionalVolumesMl": volumes,
         "pathology": info,
@@ -287,6 +292,7 @@ def generate(
         "generationSeconds": round(time.perf_counter() - t0, 3),
         "intendedUse": "Research and teaching. Not for diagnosis.",
     }
+    validate_sidecar(sidecar)
     report(1.0, "done")
     return GeneratedVolume(images, labels.astype(np.int16), grid.affine, sidecar)
 
@@ -329,7 +335,8 @@ def write_outputs(volume: GeneratedVolume, folder: Path, stem: str) -> list[Path
         out.append(p)
     p = folder / f"{stem}_dseg.nii.gz"
     seg = _nifti(volume.labels.astype(np.int16), volume.affine, desc)
-    seg.header.set_intent("label")  # NIFTI_INTENT_LABEL (1002), as the browser writes it
+    # NIFTI_INTENT_LABEL (1002) and intent_name "labels", as the browser writes it (nifti.ts)
+    seg.header.set_intent("label", name="labels")
     _save_nifti(p, seg)
     out.append(p)
     p = folder / f"{stem}.json"

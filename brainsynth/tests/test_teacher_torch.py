@@ -24,4 +24,5 @@ def test_torch_cpu_matches_numpy_reference() -> None:
     a, b = ref.images["T1w"], tor.images["T1w"]
     brain = ref.labels > 0
     assert abs(float(a[brain].mean()) / float(b[brain].mean()) - 1) < 0.02
-    assert tor.sidecar["device"] == "cpu"
+    assert tor.sidecar["device"] == "cpu" and tor.sidecar["implementation"] == "torch"
+    assert ref.sidecar["device"] == "cpu" and ref.sidecar["implementation"] == "numpy"

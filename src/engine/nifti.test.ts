@@ -3,6 +3,8 @@ import * as nifti from 'nifti-reader-js';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { affineToQuatern, encodeNifti, parseNifti, toNifti } from './nifti';
 import { sample } from './sample';
+import sidecarSchema from '../../brainsynth/schema/sidecar.schema.json';
+import { compileSchema, formatAjvErrors } from './jsonSchema';
 import { sidecar } from './sidecar';
 import { syntheticModel } from './testing/syntheticModel';
 import { useCpuBackend } from './testing/setupCpu';
@@ -167,7 +169,12 @@ describe('sidecar', () => {
       modelId: 'synthetic-test',
       modelVersion: '0.0.1',
       softwareVersion: SOFTWARE_VERSION,
-      backend: 'cpu',
+      generator: 'brainsynth.engine',
+      device: 'cpu',
+      implementation: 'tfjs-cpu',
+      sampler: volume.metadata.sampler,
+      resolutionMm: 2,
+      contrasts: [volume.metadata.conditions.contrast],
       orientation: 'RAS',
       spacing: [2, 2, 2],
       created: '2026-01-02T03:04:05.000Z',
@@ -176,5 +183,27 @@ describe('sidecar', () => {
     expect(s.regionalVolumesMl.icv).toBeGreaterThan(0);
     expect(s.pathology.type).toBe('ms');
     expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+  });
+
+  it('follows brainsynth/schema/sidecar.schema.json (the teacher writes the same keys)', () => {
+    const validate = compileSchema(sidecarSchema);
+    const s = JSON.parse(JSON.stringify(sidecar(volume)));
+    const ok = validate(s);
+    expect(formatAjvErrors(validate.errors, 'sidecar')).toEqual([]);
+    expect(ok).toBe(true);
+    // every key the schema requires, and only the teacher's optional `latents` left out
+    const optional = Object.keys(sidecarSchema.properties).filter(
+      (k) => !sidecarSchema.required.includes(k),
+    );
+    expect(optional).toEqual(['latents']);
+    expect(Object.keys(s).sort()).toEqual([...sidecarSchema.required].sort());
+    // a GPU backend says so; a backend volume re-saved here does not claim an engine path
+    const gl = sidecar({ ...volume, metadata: { ...volume.metadata, backend: 'webgl' } });
+    expect([gl.device, gl.implementation]).toEqual(['gpu', 'tfjs-webgl']);
+    const server = sidecar({ ...volume, metadata: { ...volume.metadata, backend: 'server' } });
+    expect(validate(JSON.parse(JSON.stringify(server)))).toBe(true);
+    expect([server.generator, server.device]).toEqual(['brainsynth.teacher', 'unknown']);
+    // and a wrong device vocabulary is refused
+    expect(validate({ ...s, device: 'numpy' })).toBe(false);
   });
 });
