@@ -8,6 +8,7 @@ import { Notices } from './components/Notices';
 import { StatusBar } from './components/StatusBar';
 import { SubjectPanel } from './components/SubjectPanel';
 import { ViewerPanel } from './components/ViewerPanel';
+import { ReviewEntry } from './components/review/ReviewEntry';
 import { VolumesPanel } from './components/VolumesPanel';
 
 export function App({ controller }: { controller: AppController }) {
@@ -17,6 +18,7 @@ export function App({ controller }: { controller: AppController }) {
         <header className="topbar">
           <h1>BrainSynth</h1>
           <span className="subtitle">interactive brain MRI synthesizer</span>
+          <ReviewEntry />
         </header>
         <div className="body">
           <aside className="panel" aria-label="Controls">
