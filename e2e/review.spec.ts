@@ -149,8 +149,12 @@ test('a blinded reading session: blind cases, reload mid-session, results + CSV,
   // case 1 was answered "real", case 2 "synthetic": each row says whether that was right
   expect(realRow).toMatch(/^\d,real,(real,true|synthetic,false),/);
   expect(synthRow).toMatch(/^\d,synthetic,(synthetic,true|real,false),/);
-  // the user guide shows the synthetic case (the real one here is the test's phantom)
-  copyFileSync(shotOf(Number(synthRow.split(',')[0])), 'docs/img/review-session.png');
+  // the synthetic case's screenshot (the user guide's docs/img/review-session.png is one,
+  // reduced to 128 colours; the real case here is the test's phantom)
+  copyFileSync(
+    shotOf(Number(synthRow.split(',')[0])),
+    path.join(SCREENSHOT_DIR, 'review-synthetic.png'),
+  );
   const shownCorrect = csv.slice(1).filter((l) => l.split(',')[3] === 'true').length;
   await expect(again.getByText(`; ${shownCorrect} of 2)`, { exact: false }).first()).toBeVisible();
 
