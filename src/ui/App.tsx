@@ -10,6 +10,7 @@ import { StatusBar } from './components/StatusBar';
 import { SubjectPanel } from './components/SubjectPanel';
 import { TeachStage } from './components/teach/TeachStage';
 import { PresentationToggle, TeachSections } from './components/teach/TeachSections';
+import { ReviewEntry } from './components/review/ReviewEntry';
 import { VolumesPanel } from './components/VolumesPanel';
 
 export function App({ controller }: { controller: AppController }) {
@@ -20,6 +21,7 @@ export function App({ controller }: { controller: AppController }) {
           <h1>BrainSynth</h1>
           <span className="subtitle">interactive brain MRI synthesizer</span>
           <PresentationToggle />
+          <ReviewEntry />
         </header>
         <div className="body">
           <aside className="panel" aria-label="Controls">

@@ -45,6 +45,9 @@ import { MAIN_VIEW, ViewSession } from './view';
 /** Largest file accepted by "Open NIfTI…" (bytes). */
 export const MAX_UPLOAD_BYTES = 512 * 1024 * 1024;
 
+/** The worker lane of the blinded reading session's samples (review/). */
+export const REVIEW_LANE = 'review';
+
 export interface AppDeps {
   engine: EngineApi;
   /** The model's folder, or how to find it (the catalogue's default: catalogue.ts). */
@@ -633,6 +636,45 @@ export class AppController {
     ]);
     this.syncUrl();
     return true;
+  }
+
+  /**
+   * For the blinded reading session (review/): sample a healthy brain of the given
+   * conditions (on top of the schema's defaults, validated) in its own worker lane, shown
+   * nowhere; the model's id + version; decode a user's NIfTI (off the main thread in the app);
+   * a viewer on a canvas of its own.
+   */
+  async sampleOffView(values: Record<string, unknown>, seed: number): Promise<SampledVolume> {
+    const client = this.client;
+    const schema = this.schema;
+    if (!client || !schema) throw new Error('the model is not loaded yet');
+    const base = this.deps.engine.defaultsFromSchema(schema);
+    const res = this.deps.engine.validateConditions(
+      schema,
+      effectiveValues(schema, { ...base, ...values, pathology: 'none' } as ConditionValues),
+    );
+    if (!res.ok) throw new Error(`Invalid conditions: ${res.errors.join('; ')}`);
+    return client.sample(res.value, seed, this.sampler ?? undefined, REVIEW_LANE);
+  }
+
+  modelInfo(): { id: string; version: string } | null {
+    const m = this.client?.manifest;
+    return m ? { id: m.id, version: m.version } : null;
+  }
+
+  decodeFile(bytes: ArrayBuffer): Promise<PreparedUpload> {
+    const decode =
+      this.deps.decodeUpload ??
+      (async (b: ArrayBuffer) => prepareUpload(this.deps.engine.parseNifti(new Uint8Array(b))));
+    return decode(bytes);
+  }
+
+  createViewerOn(canvas: HTMLCanvasElement): Promise<ViewerLike> {
+    return this.deps.createViewer(canvas);
+  }
+
+  saveFile(blob: Blob, name: string): void {
+    (this.deps.saveBlob ?? saveBlob)(blob, name);
   }
 
   screenshot(view: ViewSession = this.main): string {
