@@ -171,7 +171,7 @@ export class AppController {
       displayBrowser: () => this.showGenerated(),
       save: (blob, name) => (this.deps.saveBlob ?? saveBlob)(blob, name),
     });
-    this.datasets = new DatasetOrder(deps.backend ? deps.backend(this.backendUrl.url) : null);
+    this.datasets = new DatasetOrder(this.fullSize.backendClient);
   }
 
   /** The main view's stores (what the one-view app shows). */

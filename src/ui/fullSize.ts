@@ -122,6 +122,11 @@ export function fullSizeFileName(vol: SampledVolume, kind: FullSizeDownload): st
 export class FullSizeController {
   readonly store: BackendStore;
   private client: BackendClientLike | null;
+
+  /** The backend client, shared with the other backend workflows (datasets). */
+  get backendClient(): BackendClientLike | null {
+    return this.client;
+  }
   private abort: AbortController | null = null;
 
   constructor(

@@ -28,10 +28,18 @@ function open(factory: IDBFactory): Promise<IDBDatabase> {
   return done(req);
 }
 
-export function idbStorage(factory: IDBFactory = indexedDB): ReviewStorage {
+/** `factory` defaults to the page's `indexedDB`, looked up on first use (not at creation, so a
+ * page or test without IndexedDB only fails when a session is actually stored, with a reason). */
+export function idbStorage(factory?: IDBFactory): ReviewStorage {
   let db: Promise<IDBDatabase> | null = null;
+  const opened = () => {
+    const f = factory ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!f)
+      return Promise.reject(new Error('this browser has no IndexedDB: the session cannot be kept'));
+    return open(f);
+  };
   const store = async (name: string, mode: IDBTransactionMode) =>
-    (await (db ??= open(factory))).transaction(name, mode).objectStore(name);
+    (await (db ??= opened())).transaction(name, mode).objectStore(name);
   return {
     loadSession: async () =>
       ((await done((await store(SESSION, 'readonly')).get(KEY))) as StoredSession | undefined) ??
