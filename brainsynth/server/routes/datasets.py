@@ -19,6 +19,7 @@ from brainsynth.datasets.spec import SpecError, check_spec, spec_schema
 from brainsynth.server import disk
 from brainsynth.server.deps import Authorized, Services, ServicesDep
 from brainsynth.server.models import DatasetList, DatasetStatus, ErrorResponse, SubjectPage
+from brainsynth.server.sse import event_schema
 
 PREFIX = "/api/v1/datasets"
 router = APIRouter(
@@ -52,20 +53,10 @@ EXAMPLE_SPEC = {
         {"type": "ms", "fraction": 0.5, "parameters": {"msLesionLoadMl": {"min": 5, "max": 30}}},
     ],
 }
-SSE_EVENT = {
-    "type": "object",
-    "description": "one event; `data` is the dataset's JSON (as GET /datasets/{dataset_id})",
-    "properties": {
-        "event": {"type": "string", "enum": ["progress", "end"]},
-        "id": {"type": "string"},
-        "retry": {"type": "integer"},
-        "data": {
-            "type": "string",
-            "contentMediaType": "application/json",
-            "contentSchema": {"$ref": "#/components/schemas/DatasetStatus"},
-        },
-    },
-}
+SSE_EVENT = event_schema(
+    "one event; `data` is the dataset's JSON (as GET /datasets/{dataset_id})",
+    {"$ref": "#/components/schemas/DatasetStatus"},
+)
 NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "no such dataset"}
 }

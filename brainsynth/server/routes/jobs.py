@@ -29,6 +29,7 @@ from brainsynth.server.models import (
     JobStatus,
     ResultFile,
 )
+from brainsynth.server.sse import event_schema
 
 log = logging.getLogger("brainsynth.server.jobs")
 PREFIX = "/api/v1/jobs"
@@ -241,25 +242,15 @@ async def cancel_job(job_id: JobId, services: ServicesDep) -> JobStatus:
     return status(job, services)
 
 
-SSE_EVENT = {
-    "type": "object",
-    "description": "one event; `data` is the job's JSON (as GET /jobs/{job_id})",
-    "properties": {
-        "event": {"type": "string", "enum": ["progress", "end"]},
-        "id": {"type": "string"},
-        "retry": {"type": "integer"},
-        "data": {
-            "type": "string",
-            "contentMediaType": "application/json",
-            "contentSchema": {
-                "anyOf": [
-                    {"$ref": "#/components/schemas/JobStatus"},
-                    {"$ref": "#/components/schemas/ErrorResponse"},
-                ]
-            },
-        },
+SSE_EVENT = event_schema(
+    "one event; `data` is the job's JSON (as GET /jobs/{job_id})",
+    {
+        "anyOf": [
+            {"$ref": "#/components/schemas/JobStatus"},
+            {"$ref": "#/components/schemas/ErrorResponse"},
+        ]
     },
-}
+)
 
 
 def _sse(event: str, data: str, seq: int) -> bytes:

@@ -17,10 +17,11 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../model/loadModel';
 import { groupMask } from '../model/labelTable';
-import { normals, normalsF32, streamSeed } from '../rng';
+import { normalsF32, streamSeed } from '../rng';
 import type { Contrast } from '../types';
 import { typedArrayKernelsActive } from '../kernels/path';
 import { blur3dArray, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
+import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
 
 export { gaussianKernel, smoothedNoiseStd };
@@ -57,23 +58,7 @@ export function labelMeans(model: Model, contrast: Contrast, age: number): Float
  */
 export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
   const [nx, ny, nz] = model.grid.shape;
-  const c = Array.from(normals(streamSeed(seed, 2), 10), (v) => v / 3);
-  const norm = (n: number) =>
-    Float32Array.from({ length: n }, (_, i) => (2 * i) / Math.max(n - 1, 1) - 1);
-  const xs = norm(nx);
-  const ys = norm(ny);
-  const zs = norm(nz);
-  const A = new Float32Array(ny * nx);
-  const B = new Float32Array(ny * nx);
-  for (let j = 0; j < ny; j++) {
-    const y = ys[j];
-    for (let i = 0; i < nx; i++) {
-      const x = xs[i];
-      // monomials [1, x, y, z, x², y², z², xy, xz, yz]
-      A[j * nx + i] = c[0] + c[1] * x + c[2] * y + c[4] * x * x + c[5] * y * y + c[7] * x * y;
-      B[j * nx + i] = c[3] + c[8] * x + c[9] * y;
-    }
-  }
+  const { c, zs, A, B } = biasPlanes(model, seed);
   const Z = new Float32Array(nz * 2);
   for (let k = 0; k < nz; k++) {
     Z[2 * k] = zs[k];

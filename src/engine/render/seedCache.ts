@@ -8,8 +8,9 @@
  * Same float32 operation order as the tfjs path of render/contrast.ts (`blur3d`, `biasPolynomial`).
  */
 import type { Model } from '../model/loadModel';
-import { normals, normalsF32, streamSeed } from '../rng';
+import { normalsF32, streamSeed } from '../rng';
 import { blur3dArray, smoothedNoiseStd } from '../kernels/blur';
+import { biasPlanes } from './bias';
 
 export interface SeedFields {
   seed: number;
@@ -74,24 +75,9 @@ function computeSeedFields(model: Model, seed: number): SeedFields {
 function biasGain(model: Model, seed: number): Float32Array {
   const [nx, ny, nz] = model.grid.shape;
   const f = Math.fround;
-  const c = Array.from(normals(streamSeed(seed, 2), 10), (v) => v / 3);
+  const { c, zs, A, B } = biasPlanes(model, seed);
   const c6 = f(c[6]);
-  const norm = (len: number) =>
-    Float32Array.from({ length: len }, (_, i) => (2 * i) / Math.max(len - 1, 1) - 1);
-  const xs = norm(nx);
-  const ys = norm(ny);
-  const zs = norm(nz);
   const plane = nx * ny;
-  const A = new Float32Array(plane);
-  const B = new Float32Array(plane);
-  for (let j = 0; j < ny; j++) {
-    const y = ys[j];
-    for (let i = 0; i < nx; i++) {
-      const x = xs[i];
-      A[j * nx + i] = c[0] + c[1] * x + c[2] * y + c[4] * x * x + c[5] * y * y + c[7] * x * y;
-      B[j * nx + i] = c[3] + c[8] * x + c[9] * y;
-    }
-  }
   const strength = f(model.manifest.appearance.biasFieldStrength);
   const out = new Float32Array(model.grid.count);
   for (let k = 0; k < nz; k++) {
