@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from brainsynth.common.process import exit_with_parent
 from brainsynth.datasets import bids
 from brainsynth.datasets.derive import subject
 from brainsynth.datasets.manifest import Manifest, QueryError, parse_filter
@@ -34,20 +35,6 @@ class _Printer:
             sys.stderr.write(p.line() + "\n")
             self.last = now
         sys.stderr.flush()
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """A run started by a server stops when the server dies (a restart resumes it)."""
-    import os
-    import threading
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent_pid:
-                os._exit(3)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _spec_from(args: argparse.Namespace) -> Any:
@@ -167,7 +154,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         return 0
     if args.command == "run":
         if args.parent_pid:
-            _exit_with_parent(args.parent_pid)
+            exit_with_parent(args.parent_pid)
         spec = _spec_from(args)
         options = bids.WriteOptions(args.image_dtype, args.gzip_level, args.compressor)
         ds = Dataset(spec, args.out, args.models_dir, options, args.device)

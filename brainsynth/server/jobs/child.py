@@ -8,32 +8,18 @@ It stops when told to, when the socket closes, or when its parent (the server) d
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import sys
-import threading
-import time
 import traceback
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from brainsynth.common.process import exit_with_parent
 from brainsynth.server.generation import Generator, classify, load_generator, stem_for
 
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
-
-
-def _exit_with_parent(parent_pid: int) -> None:
-    """A child orphaned by a killed server stops instead of writing into a re-queued job."""
-
-    def watch() -> None:
-        while True:
-            time.sleep(0.5)
-            if os.getppid() != parent_pid:
-                os._exit(3)
-
-    threading.Thread(target=watch, daemon=True, name="parent-watch").start()
 
 
 def _describe(exc: BaseException) -> str:
@@ -86,7 +72,7 @@ def _run_task(conn: Connection, gen: Generator, task: dict[str, Any]) -> None:
 def child_main(conn: Connection, generator_spec: str, parent_pid: int) -> None:
     """Entry point of a worker process."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle
-    _exit_with_parent(parent_pid)
+    exit_with_parent(parent_pid)
     try:
         gen = load_generator(generator_spec)
     except Exception as exc:  # noqa: BLE001
