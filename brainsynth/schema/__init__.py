@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +28,7 @@ class ManifestError(ValueError):
     """A manifest that does not follow manifest.schema.json: the message lists each reason."""
 
 
-@lru_cache(maxsize=1)
+@cache  # one entry per schema file
 def _read(path: Path) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(path.read_text())
     return doc
@@ -51,19 +51,24 @@ CONTRASTS: tuple[str, ...] = _enum("contrast")
 PATHOLOGIES: tuple[str, ...] = _enum("pathology")
 
 
-@lru_cache(maxsize=1)
-def _manifest_validator() -> jsonschema.Draft202012Validator:
-    schema = _read(MANIFEST_SCHEMA_PATH)
+@cache
+def _validator(path: Path) -> jsonschema.Draft202012Validator:
+    schema = _read(path)
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
 
 
-def manifest_errors(manifest: dict[str, Any]) -> list[str]:
-    """Every way `manifest` departs from manifest.schema.json ('path: message'), sorted."""
+def _errors(path: Path, document: dict[str, Any]) -> list[str]:
+    """Every way `document` departs from the schema at `path` ('path: message'), sorted."""
     return sorted(
         f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-        for e in _manifest_validator().iter_errors(manifest)
+        for e in _validator(path).iter_errors(document)
     )
+
+
+def manifest_errors(manifest: dict[str, Any]) -> list[str]:
+    """Every way `manifest` departs from manifest.schema.json ('path: message'), sorted."""
+    return _errors(MANIFEST_SCHEMA_PATH, manifest)
 
 
 def validate_manifest(manifest: dict[str, Any], where: str = "manifest") -> None:
@@ -80,19 +85,9 @@ class SidecarError(ValueError):
     """A sidecar that does not follow sidecar.schema.json: the message lists each reason."""
 
 
-@lru_cache(maxsize=1)
-def _sidecar_validator() -> jsonschema.Draft202012Validator:
-    schema = json.loads(SIDECAR_SCHEMA_PATH.read_text())
-    jsonschema.Draft202012Validator.check_schema(schema)
-    return jsonschema.Draft202012Validator(schema)
-
-
 def sidecar_errors(sidecar: dict[str, Any]) -> list[str]:
     """Every way `sidecar` departs from sidecar.schema.json ('path: message'), sorted."""
-    return sorted(
-        f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}"
-        for e in _sidecar_validator().iter_errors(sidecar)
-    )
+    return _errors(SIDECAR_SCHEMA_PATH, sidecar)
 
 
 def validate_sidecar(sidecar: dict[str, Any]) -> None:
