@@ -190,3 +190,42 @@ def apply_folding(
     pv = np.clip((h + 0.5 * spacing - d) / spacing, 0.0, 1.0)
     frac[cand] = np.where(np.isin(new, CORTEX), pv, 0.0).astype(np.float32)
     return out, frac
+
+
+def fold_template_indices(
+    model: Any,
+    manifest: dict[str, Any],
+    depth_mm: NDArray[np.floating[Any]],
+    indices: NDArray[np.integer[Any]],
+    points: NDArray[np.floating[Any]],
+    template_points: NDArray[np.floating[Any]],
+    seed: int,
+) -> NDArray[np.int32]:
+    """Step 7b for QA code that samples steps 1-7 itself (brainsynth.anatomy): label indices on
+    the model's 2 mm grid at output `points`, whose template positions are `template_points`;
+    `depth_mm` is the model's corticalDepth [x, y, z] in mm. Unchanged without `folding`."""
+    params = manifest.get("folding")
+    if not params:
+        return np.asarray(indices, np.int32)
+    grid = model.grid
+    q = np.floor(grid.to_voxel(template_points) + 0.5).astype(np.int64)
+    inside = np.ones(q.shape[1:], bool)
+    for a in range(3):
+        inside &= (q[a] >= 0) & (q[a] < grid.shape[a])
+        np.clip(q[a], 0, grid.shape[a] - 1, out=q[a])
+    dep = np.where(inside, depth_mm[q[0], q[1], q[2]], 0.0)
+    values = model.label_values[np.asarray(indices)]
+    folded, _ = apply_folding(
+        values,
+        points,
+        dep,
+        seed,
+        params,
+        manifest["calibration"]["gridCentreMm"],
+        float(grid.spacing[0]),
+    )
+    lut = {int(v): i for i, v in enumerate(model.label_values)}
+    out = np.zeros(folded.shape, np.int32)
+    for v in np.unique(folded):
+        out[folded == v] = lut[int(v)]
+    return out

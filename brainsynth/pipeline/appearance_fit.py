@@ -51,7 +51,11 @@ LAGS = (1, 2, 3, 4, 6)
 SIGMA_CHOICES = (1.0, 1.5, 2.0, 3.0)
 MIN_VOXELS = 50
 DEPTH_TOLERANCE_MM = 2.0
-HEAD_GROUPS_FIXED = {"background", "air"}  # never re-measured: air stays dark
+HEAD_SD_CAP = 0.6
+HEAD_GROUPS_FIXED = {"background", "air", "vessel"}  # never re-measured: stay dark
+# head classes too thin or small to survive the depth filter borrow a measured neighbour's
+# figures: the diploe lies inside the skull (one layer at 2 mm), orbit and soft tissue ~ muscle
+BORROW = {"516": "515", "508": "507", "512": "507", "530": "507"}
 
 
 def _wm_reference(img: NDArray[np.float32], seg: NDArray[np.int32], wm_ids: list[int]) -> float:
@@ -284,43 +288,70 @@ def measure(data: Path, model_dir: Path, log: Any = print) -> dict[str, Any]:
 
 
 def apply(man: dict[str, Any], fit: dict[str, Any]) -> dict[str, Any]:
-    """The fitted figures into `man['appearance']` (returns the texture fit)."""
+    """The fitted figures into `man['appearance']` (returns the texture fit). Idempotent: the
+    T1w SDs before any fit are kept in `measured.ixiFit.baseSd` and scaled from there."""
     app = man["appearance"]
     labels = man["labels"]
     pv = float(app["partialVolumeSigmaVoxels"])
     tex = fit_texture(np.asarray(fit["wmResidualAcf"]), pv)
     t1 = app["contrasts"]["T1w"]
+    previous = app.get("measured", {}).get("ixiFit", {})
+    base_sd = list(previous.get("baseSd") or t1["sd"])
     wm_idx = [i for i, e in enumerate(labels) if e["group"] == "wm" and e["value"] in (2, 41)]
-    old_wm_sd = float(np.mean([t1["sd"][i] for i in wm_idx]))
+    old_wm_sd = float(np.mean([base_sd[i] for i in wm_idx]))
     new_wm_sd = fit["wmResidualSd"] / tex["gain"]
     for i, e in enumerate(labels):
         v = str(e["value"])
+        if v not in fit["head"] and BORROW.get(v) in fit["head"]:
+            v = BORROW[v]
         if v in fit["head"] and e["group"] not in HEAD_GROUPS_FIXED:
-            t1["mean"][i] = round(fit["head"][v]["mean"], 4)
-            t1["sd"][i] = round(max(fit["head"][v]["sd"] / tex["gain"], 0.01), 4)
+            h = fit["head"][v]
+            t1["mean"][i] = round(h["mean"], 4)
+            # the spread within a head class is mostly the misalignment between its layers,
+            # not texture: the measured robust SD as it is, at most 60 % of the mean
+            t1["sd"][i] = round(max(min(h["sd"], HEAD_SD_CAP * h["mean"]), 0.01), 4)
         elif 0 < e["value"] < 500:
-            t1["sd"][i] = round(max(t1["sd"][i] * new_wm_sd / old_wm_sd, 0.005), 4)
+            t1["sd"][i] = round(max(base_sd[i] * new_wm_sd / old_wm_sd, 0.005), 4)
     app["texture"] = {
         "white": round(tex["white"], 4),
         "smooth": round(tex["smooth"], 4),
         "sigmaVoxels": tex["sigma"],
     }
     app["snr"] = round(float(min(1.0 / max(fit["airSigmaOverWm"], 1e-3), 1000.0)), 1)
-    app.setdefault("measured", {})["ixiFit"] = {**fit, "textureFit": tex}
+    app.setdefault("measured", {})["ixiFit"] = {**fit, "textureFit": tex, "baseSd": base_sd}
     return tex
+
+
+def fit_model(model_dir: Path, data: Path, log: Any = print) -> dict[str, Any]:
+    """Measure on the real scans and write the fitted appearance into `model_dir`'s manifest."""
+    fit = measure(data, model_dir, log)
+    path = model_dir / "manifest.json"
+    man = json.loads(path.read_text())
+    apply(man, fit)
+    validate_manifest(man)
+    path.write_text(json.dumps(man, indent=1) + "\n")
+    return fit
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     ap.add_argument("--dry-run", action="store_true", help="measure and print, change nothing")
+    ap.add_argument(
+        "--reapply",
+        action="store_true",
+        help="re-apply the measurements stored in the manifest (no data read)",
+    )
     args = ap.parse_args(argv)
-    if not (args.data / "ixi-t1-2mm-index.csv").is_file():
-        raise SystemExit(f"{args.data} is not the shared data folder (no ixi-t1-2mm-index.csv)")
-    fit = measure(args.data, args.model)
     path = args.model / "manifest.json"
     man = json.loads(path.read_text())
+    if args.reapply:
+        fit = {k: v for k, v in man["appearance"]["measured"]["ixiFit"].items()}
+    else:
+        if not (args.data / "ixi-t1-2mm-index.csv").is_file():
+            raise SystemExit(f"{args.data} is not the shared data folder (no ixi-t1-2mm-index.csv)")
+        fit = measure(args.data, args.model)
     tex = apply(man, fit)
     print(json.dumps({k: v for k, v in fit.items() if k != "head"}, indent=1))
     print("texture fit:", tex, "snr:", man["appearance"]["snr"])
