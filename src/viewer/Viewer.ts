@@ -433,7 +433,14 @@ export class Viewer implements ViewerLike {
       dims: d ? [d[1], d[2], d[3]] : null,
       spacing: p ? [p[1], p[2], p[3]] : null,
       brainOnly3D: this.brainOnlyActive(),
+      renderTile: this.renderTile(),
     };
+  }
+
+  private renderTile(): [number, number, number, number] | null {
+    const RENDER = 4; // NiiVue's axCorSag of the 3D render tile
+    const t = this.nv.screenSlices.find((s) => s.axCorSag === RENDER)?.leftTopWidthHeight;
+    return t && t.length === 4 ? [t[0], t[1], t[2], t[3]] : null;
   }
 
   screenshot(): string {

@@ -35,6 +35,8 @@ export interface ViewState {
   spacing: [number, number, number] | null;
   /** Whether the 3D render leaves the head out and shows the labelled brain. */
   brainOnly3D: boolean;
+  /** The 3D render's tile on the canvas [left, top, width, height] in canvas pixels, or null. */
+  renderTile: [number, number, number, number] | null;
 }
 
 export interface ViewerLike {

@@ -308,6 +308,7 @@ export class FakeViewer implements ViewerLike {
       dims: v ? v.dims : null,
       spacing: v ? v.spacing : null,
       brainOnly3D: this.brainOnly3D,
+      renderTile: null,
     };
   }
   /** The Place-mode callback (onPick); a test calls `pick(start, end)` as a click would. */
