@@ -50,6 +50,8 @@ test('2 subjects as a BIDS zip, with progress', async ({ page }) => {
   expect(dl.suggestedFilename()).toBe('brainsynth-batch-21.zip');
   await expect(panel.getByTestId('batch-progress')).toHaveText('2 of 2 subjects');
   await expect(panel.getByTestId('batch-file')).toHaveText('brainsynth-batch-21.zip');
+  const docDir = process.env.BRAINSYNTH_DOC_SHOTS ? 'docs/img' : 'test-results/doc-img';
+  await panel.screenshot({ path: `${docDir}/batch-export.png` });
 
   const files = readZip(readFileSync((await dl.path())!));
   const d = 'brainsynth-batch-21/';

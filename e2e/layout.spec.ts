@@ -123,6 +123,10 @@ for (const [width, height] of [
     await line.screenshot({
       path: `test-results/screenshots/fullsize-result-${width}x${height}.png`,
     });
+    if (width === 1366) {
+      const dir = process.env.BRAINSYNTH_DOC_SHOTS ? 'docs/img' : 'test-results/doc-img';
+      await page.locator('.fullsize').screenshot({ path: `${dir}/fullsize-result.png` });
+    }
     const s = (await appState(page)) as unknown as { fullSize: { phase: string } };
     expect(s.fullSize.phase).toBe('done');
   });

@@ -118,8 +118,13 @@ test('glioma: click places the tumour centre, drag sets its radius; out of range
 
   // Place mode off: a click only moves the crosshair
   await page.getByRole('button', { name: /Placing: click in the viewer/ }).click();
+  const kept = (await state(page)).conditions;
   await page.mouse.click(at.x, at.y);
-  expect((await state(page)).samples).toBe(samples);
+  // the pointer's handlers have run when the click resolves: no condition changed, no sample
+  const s3 = await state(page);
+  expect(s3.conditions).toEqual(kept);
+  expect(s3.status).toBe('ready');
+  expect(s3.samples).toBe(samples);
 });
 
 test('stroke: the click chooses the side (x in RAS)', async ({ page }) => {

@@ -298,12 +298,7 @@ describe('a 2-subject batch of the real engine', () => {
     const model = await loadModel(`${modelDir}/`, fsFetch);
     const m = model.manifest;
     const deps: BatchDeps = {
-      sampleIn: async (_lane, values, seed) =>
-        sample(
-          model,
-          Object.fromEntries(Object.entries(values).filter(([k]) => k in values)),
-          seed,
-        ),
+      sampleIn: async (_lane, values, seed) => sample(model, values, seed),
       toNifti,
       sidecar: (v) => ({ ...sidecar(v) }),
       model: () => ({

@@ -1,3 +1,4 @@
+import { Fragment } from 'react';
 import { useConditions, useController, useBackend, useEngine } from '../context';
 import { START_HINT } from '../fullSize';
 import { conditionValues } from '../schema';
@@ -129,10 +130,10 @@ export function FullSizePanel() {
             <span className="result-title">1 mm result:</span>{' '}
             {resultFacts(result.conditions, result.seed, result.seconds, result.device).map(
               (f, i) => (
-                <span key={f} className="result-fact">
+                <Fragment key={f}>
                   {i > 0 && ' · '}
-                  {f}
-                </span>
+                  <span className="result-fact">{f}</span>
+                </Fragment>
               ),
             )}
           </p>
