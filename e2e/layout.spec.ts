@@ -125,7 +125,7 @@ for (const [width, height] of [
     });
     if (width === 1366) {
       const dir = process.env.BRAINSYNTH_DOC_SHOTS ? 'docs/img' : 'test-results/doc-img';
-      await page.locator('.fullsize').screenshot({ path: `${dir}/fullsize-result.png` });
+      await page.locator('.fullsize-result').screenshot({ path: `${dir}/fullsize-result.png` });
     }
     const s = (await appState(page)) as unknown as { fullSize: { phase: string } };
     expect(s.fullSize.phase).toBe('done');

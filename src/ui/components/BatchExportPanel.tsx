@@ -120,7 +120,7 @@ export function BatchExportPanel() {
           onChange={set('ageMax')}
         />
         <div className="batch-field">
-          <label htmlFor={pathId}>Pathology</label>
+          <label htmlFor={pathId}>Batch pathology</label>
           <select
             id={pathId}
             value={form.pathology}
@@ -137,7 +137,7 @@ export function BatchExportPanel() {
           </select>
         </div>
         <div className="batch-field">
-          <label htmlFor={contrastId}>Contrast</label>
+          <label htmlFor={contrastId}>Batch contrast</label>
           <select
             id={contrastId}
             value={form.contrast}
