@@ -32,7 +32,7 @@ async function fillForm(page: Page, count: string) {
   await panel.getByLabel('Youngest age').fill('60');
   await panel.getByLabel('Oldest age').fill('70');
   await panel.getByLabel('Women (%)').fill('50');
-  await panel.getByLabel('Batch pathology').selectOption('glioma');
+  await panel.getByLabel('Disease').selectOption('glioma');
   await panel.getByLabel('Batch seed').fill('21');
   return panel;
 }

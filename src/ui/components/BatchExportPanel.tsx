@@ -120,7 +120,7 @@ export function BatchExportPanel() {
           onChange={set('ageMax')}
         />
         <div className="batch-field">
-          <label htmlFor={pathId}>Batch pathology</label>
+          <label htmlFor={pathId}>Disease</label>
           <select
             id={pathId}
             value={form.pathology}
@@ -137,7 +137,7 @@ export function BatchExportPanel() {
           </select>
         </div>
         <div className="batch-field">
-          <label htmlFor={contrastId}>Batch contrast</label>
+          <label htmlFor={contrastId}>Image contrast</label>
           <select
             id={contrastId}
             value={form.contrast}
