@@ -14,12 +14,13 @@ Three measurements, each on the real scans, each written into the manifest's `ap
    skull are 2-3 voxels), so a voxel counts only where its depth below the head's surface in the
    template and in the scan (head = holes-filled intensity mask) agree within 2 mm: the layers
    correspond by depth, not only by position. Classes with under 50 such voxels are skipped.
-2. **Texture.** The white matter's fine texture: the residual of the eroded WM after removing a
-   Gaussian trend (sigma 4 voxels) — its SD and its autocorrelation at lags 1-6 voxels, averaged
-   over axes and scans. The renderer's texture is `c0 n + c1 G_sigma * n / std` (one unit-
-   variance noise field n, white plus a smooth part), followed by the partial-volume blur; c0,
-   c1 and sigma are fitted by least squares to the real autocorrelation, computing the model's
-   autocorrelation through the same chain (texture, partial volume, detrending) numerically.
+2. **Texture and PSF.** The white matter's fine texture: the residual of the eroded WM after
+   removing a Gaussian trend (sigma 4 voxels) — its SD and its autocorrelation at lags 1-6
+   voxels, averaged over axes and scans. The renderer's texture is `c0 n + c1 G_sigma * n / std`
+   (one unit-variance noise field n, white plus a smooth part), followed by the partial-volume
+   blur (the acquisition's PSF); c0, c1, sigma and the PSF's sigma are fitted by least squares
+   to the real autocorrelation, computing the model's autocorrelation through the same chain
+   (texture, PSF, detrending) numerically.
    The WM texture SD becomes the WM label's SD; other brain tissues keep their measured ratio
    of SD to the WM's.
 3. **Noise.** IXI's background air is almost all zeros: the Rician noise level is estimated
@@ -48,7 +49,8 @@ from brainsynth.schema import validate_manifest
 
 DETREND_SIGMA = 4.0
 LAGS = (1, 2, 3, 4, 6)
-SIGMA_CHOICES = (1.0, 1.5, 2.0, 3.0)
+SIGMA_CHOICES = (1.0, 2.0, 3.0, 4.0)
+PV_CHOICES = (0.3, 0.45, 0.6)  # the acquisition's PSF (Gaussian sigma, voxels)
 MIN_VOXELS = 50
 DEPTH_TOLERANCE_MM = 2.0
 HEAD_SD_CAP = 0.6
@@ -129,31 +131,41 @@ def model_acf_parts(
     return cov(white, white), cov(smooth, smooth), cov(white, smooth)
 
 
-def fit_texture(real_acf: NDArray[np.float64], pv_sigma: float) -> dict[str, float]:
-    """c0 (white), c1 (smooth) with c0^2 + c1^2 = 1 and sigma: least squares on the ACF."""
+def fit_texture(real_acf: NDArray[np.float64]) -> dict[str, float]:
+    """The texture (c0 white, c1 smooth with c0^2 + c1^2 = 1, sigma) and the partial-volume
+    PSF (pv sigma) whose rendered WM residual autocorrelation matches the real one best (least
+    squares over LAGS). White noise seen through the PSF has the PSF's autocorrelation, so the
+    short lags fix the PSF and the long ones the smooth part."""
     best: dict[str, float] | None = None
-    for sigma in SIGMA_CHOICES:
-        ww, ss, ws = model_acf_parts(sigma, pv_sigma)
+    for pv in PV_CHOICES:
+        for sigma in SIGMA_CHOICES:
+            ww, ss, ws = model_acf_parts(sigma, pv)
 
-        def err(
-            theta: float,
-            ww: NDArray[np.float64] = ww,
-            ss: NDArray[np.float64] = ss,
-            ws: NDArray[np.float64] = ws,
-        ) -> float:
-            c0, c1 = np.cos(theta), np.sin(theta)
+            def err(
+                theta: float,
+                ww: NDArray[np.float64] = ww,
+                ss: NDArray[np.float64] = ss,
+                ws: NDArray[np.float64] = ws,
+            ) -> float:
+                c0, c1 = np.cos(theta), np.sin(theta)
+                c = c0 * c0 * ww + c1 * c1 * ss + c0 * c1 * ws
+                return float(((c[1:] / c[0] - real_acf) ** 2).sum())
+
+            res = optimize.minimize_scalar(err, bounds=(0.0, np.pi / 2), method="bounded")
+            theta = float(res.x)
+            c0, c1 = float(np.cos(theta)), float(np.sin(theta))
             c = c0 * c0 * ww + c1 * c1 * ss + c0 * c1 * ws
-            return float(((c[1:] / c[0] - real_acf) ** 2).sum())
-
-        res = optimize.minimize_scalar(err, bounds=(0.0, np.pi / 2), method="bounded")
-        theta = float(res.x)
-        c0, c1 = float(np.cos(theta)), float(np.sin(theta))
-        c = c0 * c0 * ww + c1 * c1 * ss + c0 * c1 * ws
-        # SD of the rendered texture after PV and detrending, per unit label SD
-        gain = float(np.sqrt(c[0]))
-        cand = {"sigma": sigma, "white": c0, "smooth": c1, "error": float(res.fun), "gain": gain}
-        if best is None or cand["error"] < best["error"]:
-            best = cand
+            # SD of the rendered texture after PV and detrending, per unit label SD
+            cand = {
+                "sigma": sigma,
+                "pvSigma": pv,
+                "white": c0,
+                "smooth": c1,
+                "error": float(res.fun),
+                "gain": float(np.sqrt(c[0])),
+            }
+            if best is None or cand["error"] < best["error"]:
+                best = cand
     assert best is not None
     return best
 
@@ -292,8 +304,8 @@ def apply(man: dict[str, Any], fit: dict[str, Any]) -> dict[str, Any]:
     T1w SDs before any fit are kept in `measured.ixiFit.baseSd` and scaled from there."""
     app = man["appearance"]
     labels = man["labels"]
-    pv = float(app["partialVolumeSigmaVoxels"])
-    tex = fit_texture(np.asarray(fit["wmResidualAcf"]), pv)
+    tex = fit_texture(np.asarray(fit["wmResidualAcf"]))
+    app["partialVolumeSigmaVoxels"] = tex["pvSigma"]
     t1 = app["contrasts"]["T1w"]
     previous = app.get("measured", {}).get("ixiFit", {})
     base_sd = list(previous.get("baseSd") or t1["sd"])
