@@ -600,14 +600,42 @@ async function appMain(nodeResults: Result[]): Promise<void> {
   const wasm = nodeResults.find((x) => x.backend === 'wasm' && !x.error);
   if (wasm) row('Node sample(), wasm', ISSUE_11_BEFORE_MS.nodeWasm, wasm.runsMs, 300);
   printRows(rows);
+  const split = r.split;
+  if (split.viewerMs.length > 0) {
+    const ms = (xs: number[]) => fmt(median(xs.filter(Number.isFinite)));
+    console.log(
+      `\ninput → drawn, where it goes (medians, new and kept together): worker sample() ${ms(split.sampleMs)}` +
+        ` · delivery to the main thread ${ms(split.deliveryMs)} · main thread before the viewer ${ms(split.mainMs)}` +
+        ` · viewer (swap, GL upload, 2D draw to readPixels) ${ms(split.viewerMs)}`,
+    );
+  }
   const peak = median(r.peakSampleMB);
   const growth = r.rssAfterMB - r.rssBeforeMB;
   console.log(
     `\nrenderer process memory: peak ${peak.toFixed(0)} MB above the pre-sample RSS per sample ` +
-      `(budget ≤ 100 MB; before: ${ISSUE_11_BEFORE_PEAK_MB} MB peak tensors) → ${peak <= 100 ? 'PASS' : 'OVER'}; ` +
-      `RSS ${r.rssBeforeMB.toFixed(0)} → ${r.rssAfterMB.toFixed(0)} MB over ${r.memorySamples} samples ` +
-      `(${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB)`,
+      `(budget ≤ 100 MB; before: ${ISSUE_11_BEFORE_PEAK_MB} MB peak tensors) → ${peak <= 100 ? 'PASS' : 'OVER'}`,
   );
+  const cps = r.memoryCheckpoints;
+  if (cps.length >= 2) {
+    const slope = leastSquaresSlope(
+      cps.map((c) => c.samples),
+      cps.map((c) => c.rssMB),
+    );
+    // "No growth": under 0.1 MB per sample, i.e. < 10 MB over 100 samples after a forced GC.
+    const verdict = slope < 0.1 ? 'PASS (no growth)' : 'OVER (grows)';
+    console.log(
+      `growth over ${r.memorySamples} samples, each reading after a forced GC (page + workers): ` +
+        `RSS ${r.rssBeforeMB.toFixed(0)} → ${r.rssAfterMB.toFixed(0)} MB ` +
+        `(${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB); slope ${slope >= 0 ? '+' : ''}${slope.toFixed(3)} MB/sample ` +
+        `(budget: no growth, < 0.1 MB/sample) → ${verdict}`,
+    );
+    console.log(
+      `  checkpoints (samples: RSS / page JS heap): ` +
+        cps
+          .map((c) => `${c.samples}: ${c.rssMB.toFixed(0)} / ${c.jsHeapMB.toFixed(1)} MB`)
+          .join(' · '),
+    );
+  }
   const all = (name: string, xs: number[]) => `${name}: ${xs.map((x) => x.toFixed(0)).join(', ')}`;
   console.log(
     [
@@ -620,6 +648,20 @@ async function appMain(nodeResults: Result[]): Promise<void> {
       all('peak MB', r.peakSampleMB),
     ].join('\n'),
   );
+}
+
+/** Least-squares slope of y over x. */
+function leastSquaresSlope(x: number[], y: number[]): number {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (x[i] - mx) * (y[i] - my);
+    den += (x[i] - mx) ** 2;
+  }
+  return den > 0 ? num / den : NaN;
 }
 
 function loadavg(): string {
