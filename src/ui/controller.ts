@@ -452,7 +452,13 @@ export class AppController {
         samples: s.samples + 1,
       })),
     );
-    if (id === view.requestId) view.engine.setState({ status: 'ready' });
+    if (id === view.requestId) {
+      view.engine.setState({ status: 'ready' });
+      // The seed "New subject" will hand out next: the worker prepares its seed-only fields
+      // while the user looks (main view only, while it is the one view sampling: the seed cache
+      // holds two seeds, and other views' seeds must stay in it).
+      if (view === this.main && this.viewMap.size === 1) client.prefetch?.(view.seeds.peek());
+    }
   }
 
   /** Show `vol` on the view's viewer; `publish` (the store update) runs once it is drawn. */
