@@ -9,6 +9,8 @@
  *   new subject ("New subject") and a kept subject (age slider);
  * - input → new brain drawn: from the input event to the frame, measured to a 1-pixel readPixels
  *   after NiiVue's draw (the Viewer's `__brainsynthPerf` hook), so software GL cannot hide its cost;
+ *   inputs come back to back, or --think-ms apart (a person looking at the brain between clicks:
+ *   the app's idle-time work — next seed's fields, the 3D pane — then runs between inputs);
  * - where input → drawn goes (medians): the worker's sample(), the delivery to the main thread
  *   (input → volume received − sample()), the main thread before the viewer starts (store, React)
  *   and the viewer (swap, GL upload, 2D draw) — from `__brainsynthPerf.marks`;
@@ -86,6 +88,8 @@ interface Split {
 }
 
 let lastSplit: Split | null = null;
+/** Pause before each timed input (a person looks at the brain before the next click), ms. */
+let thinkMs = 0;
 
 /** Trigger an input in the page; returns [input → drawn ms, the sample's sampleMs]. */
 async function timedInput(
@@ -94,6 +98,7 @@ async function timedInput(
   _step: number,
 ): Promise<[number, number]> {
   const step = kind === 'kept' ? ageStep++ : 0; // consecutive ages always differ
+  if (thinkMs > 0) await page.waitForTimeout(thinkMs);
   const before = await page.evaluate(() => window.__brainsynthPerf!.draws.length);
   const t0 = await page.evaluate(
     ({ kind, step }) => {
@@ -245,7 +250,10 @@ export async function runAppBench(opts: {
   runs: number;
   memorySamples: number;
   build: boolean;
+  /** Pause before each timed input (default 0: inputs back to back). */
+  thinkMs?: number;
 }): Promise<AppBenchResult> {
+  thinkMs = opts.thinkMs ?? 0;
   if (opts.build || !existsSync(join(opts.root, 'dist/index.html'))) {
     const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], {
       cwd: opts.root,

@@ -5,7 +5,7 @@
  * figure beside its budget and the ratio to the issue's "before" figures). Run it under the lock:
  *
  *   flock /tmp/heavy.lock npm run bench  # Node cpu + wasm, then the app (vite build first)
- *   npm run bench -- --app-only [--no-build] [--app-runs 5] [--memory-samples 100]
+ *   npm run bench -- --app-only [--no-build] [--app-runs 5] [--memory-samples 100] [--think-ms 1000]
  *   npm run bench -- --no-app --backends cpu,wasm,webgpu   # Node only (webgpu: Dawn + SwiftShader)
  *   npm run bench -- --runs 3 --backends cpu,wasm --model public/models/<id>
  *   npm run bench -- --browser [--backends auto,wasm,cpu,webgl,webgpu]   # headless Chromium
@@ -570,6 +570,7 @@ async function appMain(nodeResults: Result[]): Promise<void> {
       runs: Number(arg('app-runs', '5')),
       memorySamples: Number(arg('memory-samples', '100')),
       build: !process.argv.includes('--no-build'),
+      thinkMs: Number(arg('think-ms', '0')),
     });
   } catch (e) {
     console.log(`\napp bench failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -578,7 +579,10 @@ async function appMain(nodeResults: Result[]): Promise<void> {
   console.log(
     `\nIssue 11 table — headless Chromium, production build, auto → ${r.backend} (${r.backendReason})`,
   );
-  console.log(`medians of ${r.freshSampleMs.length} runs; machine load: ${loadavg()}\n`);
+  const think = Number(arg('think-ms', '0'));
+  console.log(
+    `medians of ${r.freshSampleMs.length} runs; inputs ${think > 0 ? `${think} ms apart (--think-ms)` : 'back to back'}; machine load: ${loadavg()}\n`,
+  );
   const rows = [['figure', 'before (issue 11)', 'now', 'budget', 'before / now', 'verdict']];
   const row = (name: string, before: number, xs: number[], budget: number) => {
     const now = median(xs);
