@@ -169,7 +169,7 @@ describe('EngineClient + worker host', () => {
       prefetch: async (_model, seed, stop) => {
         log.push(`prefetch ${seed}`);
         // slices, as the real prefetch: stop between them when asked
-        for (let i = 0; i < 50; i++) {
+        for (let i = 0; i < 400; i++) {
           await new Promise((r) => setTimeout(r, 2));
           if (stop()) {
             stops++;
@@ -188,9 +188,12 @@ describe('EngineClient + worker host', () => {
     const first = await client.sample(base, 9);
     client.prefetch(10);
     await vi.waitFor(() => expect(log).toContain('prefetch 10'), { timeout: 5000 });
-    // a request while the prefetch runs: it stops, the sample runs, the prefetch resumes after
+    // a request while the prefetch runs: it stops and the sample runs; the UI's next hint
+    // (after its draw) resumes the prefetch
     const again = await client.sample({ ...base, age: 61 }, 9);
     expect(again.metadata.seed).toBe(9);
+    await vi.waitFor(() => expect(log).toContain('stopped 10'), { timeout: 5000 });
+    client.prefetch(10);
     await vi.waitFor(() => expect(log).toContain('done 10'), { timeout: 10000 });
     expect(stops).toBeGreaterThanOrEqual(1);
     // a prefetched seed samples to the same volume as a cold one

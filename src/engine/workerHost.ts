@@ -8,10 +8,12 @@
  * `isStale` between stages and stops early when a newer request of its lane exists — its result
  * would be thrown away by the client anyway. Other lanes never make it stale.
  *
- * Prefetch (a 'prefetch' hint with the seed the UI will ask for next): once no request has been
- * waiting or running for PREFETCH_IDLE_MS, the seed-only work of that seed runs in idle time
- * (`prefetchSeed`: the three noise streams in slices, then the seed-field cache) — a request that
- * arrives meanwhile runs first, and what was computed is kept, never thrown away.
+ * Prefetch (a 'prefetch' hint with the seed the UI will ask for next, sent once its volume is
+ * drawn, so the prefetch does not compete with the draw): PREFETCH_IDLE_MS after the hint, if no
+ * request is waiting or running, the seed-only work of that seed runs in idle time
+ * (`prefetchSeed`: the three noise streams in slices, then the seed-field cache). A request that
+ * arrives meanwhile runs first and stops it; what was computed is kept (the sample takes it), and
+ * the UI's next hint resumes the rest.
  */
 import {
   initBackend as defaultInitBackend,
@@ -112,7 +114,6 @@ export function createWorkerHost(
     } finally {
       busy = false;
     }
-    schedulePrefetch();
   }
 
   /** Start the hinted prefetch once the worker has been idle for PREFETCH_IDLE_MS. */
@@ -128,7 +129,7 @@ export function createWorkerHost(
   async function runPrefetch(): Promise<void> {
     const seed = prefetchFor;
     if (seed === null || !model || !deps.prefetch || prefetching) return;
-    if (busy || pending.size > 0) return; // drain() schedules again when it is done
+    if (busy || pending.size > 0) return; // the UI hints again after its next draw
     prefetching = true;
     let stopped = false;
     const stop = () => (stopped ||= busy || pending.size > 0 || prefetchFor !== seed);
@@ -171,6 +172,7 @@ export function createWorkerHost(
       if (msg.type === 'sample') {
         if (prefetchTimer) clearTimeout(prefetchTimer);
         prefetchTimer = null;
+        if (msg.seed === prefetchFor) prefetchFor = null; // the sample computes it now
         latest.set(msg.lane, Math.max(latest.get(msg.lane) ?? -Infinity, msg.id));
         const replaced = pending.get(msg.lane);
         if (replaced) post({ type: 'superseded', id: replaced.id });
