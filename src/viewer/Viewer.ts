@@ -211,12 +211,13 @@ export class Viewer implements ViewerLike {
     return this.queue(async () => {
       perfMark('viewer');
       const contrast = vol.metadata?.conditions?.contrast ?? null;
-      if (labels !== this.labelTable) {
+      const newTable = labels !== this.labelTable;
+      if (newTable) {
         this.labelTable = labels;
         this.names = labelNames(labels);
       }
       if (this.image && this.labels && sameGrid(this.image, vol.dims, vol.affine)) {
-        this.swapInPlace(vol, contrast !== this.contrast);
+        this.swapInPlace(vol, contrast !== this.contrast, newTable);
       } else {
         await this.replaceAll(vol);
       }
@@ -239,7 +240,7 @@ export class Viewer implements ViewerLike {
     perf.draws.push(performance.now());
   }
 
-  private swapInPlace(vol: SampledVolume, newContrast: boolean): void {
+  private swapInPlace(vol: SampledVolume, newContrast: boolean, newTable: boolean): void {
     const image = this.image!;
     const labels = this.labels!;
     const keepWindow = !newContrast && image.cal_min !== undefined && image.cal_max !== undefined;
@@ -247,7 +248,7 @@ export class Viewer implements ViewerLike {
     // Same contrast: the user's window/level is kept, so the display range is not recomputed
     // (calMinMax scans and sorts the volume). A new contrast gets its own robust range.
     if (!keepWindow) image.calMinMax();
-    const sameLabels = sameVoxels(labels.img, vol.labels);
+    const sameLabels = !newTable && sameVoxels(labels.img, vol.labels);
     if (!sameLabels) labels.img = Int16Array.from(vol.labels);
     if (this.labelTable && !sameLabels) labels.setColormapLabel(labelColormap(this.labelTable));
     this.without3D(() => {
