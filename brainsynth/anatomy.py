@@ -90,6 +90,28 @@ def sample_label_indices(
     return labels_from_displacement(model, u, scale, out_pts)
 
 
+def sample_folded_indices(
+    model: AnatomyModel,
+    manifest: dict[str, Any],
+    depth_mm: NDArray[np.floating[Any]] | None,
+    z: NDArray[np.float64],
+    gains: NDArray[np.float64],
+    seed: int,
+    scale: float = 1.0,
+) -> NDArray[np.int32]:
+    """Steps 3-7 (exact) and 7b, the individual folding of `seed`, on the model's 2 mm grid —
+    what QA compares with real label maps (no pathology, no contrast)."""
+    from brainsynth.folding import fold_template_indices
+
+    u = exp_velocity(velocity(model, z, gains), model.vgrid)
+    pts = model.grid.world_coords()
+    p = template_points(model, u, scale, pts)
+    idx = nearest_labels(model.template, model.grid, p)
+    if depth_mm is None:
+        return idx.astype(np.int32)
+    return fold_template_indices(model, manifest, depth_mm, idx, pts, p, seed)
+
+
 def region_volumes(
     model: AnatomyModel, indices: NDArray[np.integer[Any]], grid: Grid | None = None
 ) -> dict[str, float]:

@@ -38,6 +38,14 @@ def read_volume(folder: Path, spec: dict[str, Any]) -> NDArray[np.generic]:
     return _array(folder, spec).reshape(nz, ny, nx).T
 
 
+def cortical_depth_mm(folder: Path, man: dict[str, Any]) -> NDArray[np.float64] | None:
+    """The model's corticalDepth [x, y, z] in mm (step 7b), or None without folding."""
+    spec = man["arrays"].get("corticalDepth")
+    if not spec or not man.get("folding"):
+        return None
+    return read_volume(folder, spec).astype(np.float64) * float(spec.get("scale", 1.0))
+
+
 def _fields(folder: Path, spec: dict[str, Any]) -> NDArray[np.float32]:
     arr = _array(folder, spec).reshape(spec["shape"]).astype(np.float32)
     return np.stack(

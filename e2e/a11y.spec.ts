@@ -32,6 +32,24 @@ test('no serious accessibility violations (axe-core)', async ({ page }) => {
   expect(await seriousViolations(page)).toEqual([]);
 });
 
+test('Place by clicking and the batch export: no serious violations; keyboard operable', async ({
+  page,
+}) => {
+  await openApp(page, '?backend=cpu&seed=8&pathology=glioma');
+  const place = page.getByRole('button', { name: 'Place by clicking' });
+  await place.focus();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('button', { name: /Placing: click in the viewer/ })).toHaveAttribute(
+    'aria-pressed',
+    'true',
+  );
+  const batch = page.getByRole('region', { name: 'Batch export (BIDS)' });
+  await batch.getByLabel('Subjects').fill('0');
+  await batch.getByRole('button', { name: 'Export BIDS zip' }).press('Enter');
+  await expect(batch.getByTestId('batch-problems')).toBeVisible();
+  expect(await seriousViolations(page)).toEqual([]);
+});
+
 test('every button, input and select has an accessible name and takes keyboard focus', async ({
   page,
 }) => {

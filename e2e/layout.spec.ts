@@ -73,3 +73,61 @@ for (const [width, height] of [
     expect((await appState(page)).status).toBe('ready');
   });
 }
+
+/**
+ * The Full size result line at both laptop sizes: every fact ("seed …", "age …", "12.3 s on
+ * cpu") is whole on one line (the line wraps only between facts), no two facts overlap and
+ * all lie inside the left panel. Uses the real backend of playwright.config.ts (a glioma at a
+ * 10-digit seed: the longest line the panel shows).
+ */
+const BACKEND = `http://127.0.0.1:${process.env.BRAINSYNTH_E2E_BACKEND_PORT ?? '8765'}`;
+
+for (const [width, height] of [
+  [1280, 800],
+  [1366, 768],
+] as const) {
+  test(`Full size result line at ${width}×${height}`, async ({ page }) => {
+    await page.setViewportSize({ width, height });
+    await openApp(page, `?backend=cpu&seed=4294967295&pathology=glioma&backend_url=${BACKEND}`);
+    await page.getByRole('button', { name: 'Full size (1 mm)' }).click();
+    const line = page.getByTestId('fullsize-result');
+    await expect(line).toBeVisible({ timeout: 200_000 });
+    await line.scrollIntoViewIfNeeded();
+    const facts = line.locator('.result-title, .result-fact');
+    const n = await facts.count();
+    expect(n).toBeGreaterThanOrEqual(5);
+    const lineHeight = await line.evaluate((el) => parseFloat(getComputedStyle(el).lineHeight));
+    const boxes = [];
+    for (let i = 0; i < n; i++) {
+      const f = facts.nth(i);
+      const b = await box(f);
+      const text = (await f.textContent()) ?? '';
+      // one line: a fact is never taller than one line box, and it has one client rect
+      expect(b.height, `"${text}" on one line`).toBeLessThan(lineHeight * 1.5);
+      expect(await f.evaluate((el) => el.getClientRects().length), `"${text}" rects`).toBe(1);
+      await expectReachable(page, f, `"${text}"`);
+      boxes.push(b);
+    }
+    for (let i = 0; i < n; i++)
+      for (let j = i + 1; j < n; j++) {
+        const [a, b] = [boxes[i], boxes[j]];
+        const overlap =
+          a.x < b.x + b.width - 0.5 &&
+          b.x < a.x + a.width - 0.5 &&
+          a.y < b.y + b.height - 0.5 &&
+          b.y < a.y + a.height - 0.5;
+        expect(overlap, `facts ${i} and ${j} overlap`).toBe(false);
+      }
+    // no clipping: the paragraph shows all of its content
+    expect(await line.evaluate((el) => el.scrollWidth <= el.clientWidth)).toBe(true);
+    await line.screenshot({
+      path: `test-results/screenshots/fullsize-result-${width}x${height}.png`,
+    });
+    if (width === 1366) {
+      const dir = process.env.BRAINSYNTH_DOC_SHOTS ? 'docs/img' : 'test-results/doc-img';
+      await page.locator('.fullsize-result').screenshot({ path: `${dir}/fullsize-result.png` });
+    }
+    const s = (await appState(page)) as unknown as { fullSize: { phase: string } };
+    expect(s.fullSize.phase).toBe('done');
+  });
+}

@@ -16,6 +16,8 @@
  *                  difference…}, timelapse {status, values, cached, index, value, playing,
  *                  measuredFps, shown…}, explain {status, region, hover, rows [...]}
  *   .screenshotOf(viewId)  PNG data URL of one view's canvas (compare)
+ *   .canvasPoint(mm)  where a position (RAS mm) lies on the axial slice, canvas CSS px (Place)
+ *   .batch         the batch export: {phase, total, done, error, fileName, subjects [...]}
  */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
@@ -50,6 +52,8 @@ declare global {
       screenshot(): string;
       readonly teach: ReturnType<Teach['snapshot']>;
       screenshotOf(viewId: string): string;
+      canvasPoint(mm: [number, number, number]): [number, number] | null;
+      readonly batch: ReturnType<AppController['batch']['snapshot']>;
     };
   }
 }
@@ -61,6 +65,10 @@ window.__brainsynth = {
   screenshot: () => controller.screenshot(),
   get teach() {
     return teachOf(controller).snapshot();
+  },
+  canvasPoint: (mm: [number, number, number]) => controller.canvasPoint(mm),
+  get batch() {
+    return controller.batch.snapshot();
   },
   screenshotOf: (id: string) => {
     const view = controller.view(id);

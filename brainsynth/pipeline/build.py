@@ -25,6 +25,8 @@ from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
 from brainsynth.common.labels import LABEL_RANGES, in_range
 from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
+from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
+from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
@@ -174,6 +176,9 @@ def main(argv: list[str] | None = None) -> None:
         template_icv_ml=model.template_icv_ml,
         grid_centre=model.grid_centre_mm,
     )
+    # step 7b (individual folding) and the T1w appearance fitted to the real IXI scans
+    add_folding(args.out)
+    fit_appearance(args.out, args.data, log)
     log(f"wrote {args.out}")
 
 

@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.anatomy import sample_label_indices
+from brainsynth.anatomy import sample_folded_indices
 from brainsynth.common.grid import OUTPUT_GRID
 from brainsynth.common.rng import normals
-from brainsynth.model_io import gains_for, load_model
+from brainsynth.model_io import cortical_depth_mm, gains_for, load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.labels import BRAIN_TISSUE
 from brainsynth.pipeline.reference import mni_brain_mask
@@ -144,6 +144,7 @@ def aligned_group_map(
 def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]:
 
     model, man = load_model(model_dir)
+    depth = cortical_depth_mm(model_dir, man)
     reference = training_reference(data)
     train = reference.maps
     nn_train = reference.nn_dice
@@ -155,18 +156,20 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
     k = man["shapeModel"]["components"]
     for i in range(n_samples):
         z = normals(5000 + i, k + 1)[:k]
-        samples.append(group_map(values[sample_label_indices(model, z, g, 1.0)]))
+        idx = sample_folded_indices(model, man, depth, z, g, 5000 + i, 1.0)
+        samples.append(group_map(values[idx]))
     closest = [max(mean_dice(smp, t) for t in train) for smp in samples]
     nearest_ids = {int(np.argmax([mean_dice(smp, t) for t in train])) for smp in samples}
     # Baseline: the population-mean anatomy (z = 0) is close to everyone; a memorised sample
     # would be closer to one subject than the mean anatomy is.
-    mean_anat = group_map(values[sample_label_indices(model, np.zeros(k), g, 1.0)])
+    mean_anat = group_map(values[sample_folded_indices(model, man, None, np.zeros(k), g, 0)])
     mean_closest = max(mean_dice(mean_anat, t) for t in train)
     pairwise = [mean_dice(a, b) for i, a in enumerate(samples) for b in samples[i + 1 :]]
     return {
         "method": "mean Dice over cortex, WM, ventricles, deep GM, hippocampus, cerebellum in "
         "template space; training subjects affinely aligned; "
-        "samples at age 60, female, z ~ N(0, I)",
+        "samples at age 60, female, z ~ N(0, I), each with its own folding (step 7b, seed "
+        "5000 + i); the mean-anatomy baseline is unfolded (z = 0, the template's own sulci)",
         "samples": n_samples,
         "trainingNearestNeighbourDice": {
             "median": float(np.median(nn_train)),

@@ -122,6 +122,8 @@ def render(
     is_wm: NDArray[np.bool_],
     bias: NDArray[np.float32],
     sigma_scale: float,
+    csf_fraction: NDArray[np.float32] | None = None,
+    csf_mean: np.float32 | None = None,
 ) -> NDArray[np.float32]:
     """Same steps as render.render (texture, partial volume, bias, Rician) on a torch device."""
     import torch
@@ -144,10 +146,15 @@ def render(
             out = F.conv3d(out, w.reshape(1, 1, *shape), padding=pad)
         return out[0, 0]
 
-    tex_sigma = float(app["textureSigmaVoxels"]) * sigma_scale
+    spec = app.get("texture")
+    tex_sigma = float(spec["sigmaVoxels"] if spec else app["textureSigmaVoxels"]) * sigma_scale
     noise = torch.randn(idx.shape, generator=gen, device=dev)
     tex = blur(noise, tex_sigma) / smoothed_noise_std(tex_sigma)
+    if spec:
+        tex = float(spec["white"]) * noise + float(spec["smooth"]) * tex
     img = torch.from_numpy(means).to(dev)[lab] + torch.from_numpy(sds).to(dev)[lab] * tex
+    if csf_fraction is not None and csf_mean is not None:
+        img = img + torch.from_numpy(csf_fraction).to(dev) * (float(csf_mean) - img)
     img = blur(img, float(app["partialVolumeSigmaVoxels"]) * sigma_scale)
     img = img * torch.exp(torch.from_numpy(bias).to(dev) * float(app["biasFieldStrength"]))
     wm = torch.from_numpy(is_wm).to(dev)[lab]

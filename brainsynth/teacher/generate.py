@@ -35,6 +35,7 @@ from brainsynth import __version__, pathologies
 from brainsynth.anatomy import icv_scale, region_volumes, template_points, velocity
 from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels
+from brainsynth.folding import apply_folding
 from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, read_volume
 from brainsynth.pathologies import ModelAssets, Plan, Scene
 from brainsynth.schema import CONTRASTS, validate_sidecar
@@ -81,6 +82,7 @@ class _Loaded:
     assets: ModelAssets
     template_1mm: NDArray[np.uint8] | None
     grid_1mm: Grid | None
+    depth_flat: NDArray[np.float64] | None  # corticalDepth (mm), x-fastest, + 0 for "outside"
 
 
 @lru_cache(maxsize=4)
@@ -95,10 +97,16 @@ def _load(model_dir: str) -> _Loaded:
         index_of={int(e["value"]): int(e["index"]) for e in man["labels"]},
         groups=[str(e["group"]) for e in man["labels"]],
     )
+    depth = man["arrays"].get("corticalDepth") if man.get("folding") else None
+    depth_flat = None
+    if depth:
+        d = read_volume(folder, depth).astype(np.float64) * float(depth.get("scale", 1.0))
+        depth_flat = np.append(d.ravel(order="F"), 0.0)
     return _Loaded(
         assets=assets,
         template_1mm=read_volume(folder, t1).astype(np.uint8) if t1 else None,
         grid_1mm=grid_from_json(t1["grid"]) if t1 else None,
+        depth_flat=depth_flat,
     )
 
 
@@ -190,6 +198,31 @@ def stage_anatomy(
     return idx, _template_flat_index(m.grid, p)
 
 
+def stage_folding(
+    ld: _Loaded, scene: Scene, idx: NDArray[np.int32]
+) -> tuple[NDArray[np.int32], NDArray[np.float32] | None]:
+    """Step 7b (brainsynth/folding.py): the individual sulci, on label indices, with the
+    sulcal partial-volume fraction for the image; unchanged when the model has no folding."""
+    params = ld.assets.manifest.get("folding")
+    if not params or ld.depth_flat is None or scene.template_flat is None:
+        return idx, None
+    values = ld.assets.model.label_values[idx]
+    folded, frac = apply_folding(
+        values,
+        scene.x,
+        ld.depth_flat[scene.template_flat],
+        scene.seed,
+        params,
+        ld.assets.manifest["calibration"]["gridCentreMm"],
+        float(scene.grid.spacing[0]),
+    )
+    lut = np.zeros(int(folded.max()) + 1, np.int32)
+    for value, index in ld.assets.index_of.items():
+        if value < lut.size:
+            lut[value] = index
+    return lut[folded], frac
+
+
 def stage_contrast(
     ld: _Loaded,
     idx: NDArray[np.int32],
@@ -200,13 +233,26 @@ def stage_contrast(
     slice_thickness_mm: float | None,
     device: str,
     report: ProgressFn,
+    csf_fraction: NDArray[np.float32] | None = None,
 ) -> dict[str, NDArray[np.float32]]:
     """Step §5: one image per contrast (and the thick-slice simulation when asked)."""
     images: dict[str, NDArray[np.float32]] = {}
     is_wm = ld.assets.mask("wm")
+    csf_index = ld.assets.index_of.get(24, 0)
     for i, c in enumerate(contrasts):
         app = ld.assets.manifest["appearance"]
-        img = render(idx, app, c, float(cond["age"]), seed, is_wm, 2.0 / grid.spacing[0], device)
+        img = render(
+            idx,
+            app,
+            c,
+            float(cond["age"]),
+            seed,
+            is_wm,
+            2.0 / grid.spacing[0],
+            device,
+            csf_fraction,
+            csf_index,
+        )
         if slice_thickness_mm:
             img = anisotropic(img, grid.spacing[2], slice_thickness_mm)
         images[c] = img
@@ -256,13 +302,20 @@ def generate(
     deformed = patho.deform(plan, scene.x)
     xm = scene.x if deformed is None else deformed
     idx, scene.template_flat = stage_anatomy(ld, scene, template, xm, dev)
+    # individual folding (step 7b)
+    idx, csf_fraction = stage_folding(ld, scene, idx)
     report(0.4, "pathology")
     # pathology (§4)
     idx, drawn = patho.draw(scene, plan, idx)
+    if csf_fraction is not None:  # a lesion drawn over folded cortex is no longer cortex
+        is_cortex = np.isin(model.label_values, (3, 42))[idx]
+        csf_fraction = np.where(is_cortex, csf_fraction, np.float32(0)).astype(np.float32)
     info: dict[str, Any] = {"type": cond["pathology"], **drawn}
     report(0.6, "contrast")
     # contrast (§5)
-    images = stage_contrast(ld, idx, grid, cond, seed, contrasts, slice_thickness_mm, dev, report)
+    images = stage_contrast(
+        ld, idx, grid, cond, seed, contrasts, slice_thickness_mm, dev, report, csf_fraction
+    )
     # volumes and sidecar (step 8)
     labels = model.label_values.astype(np.int16)[idx]
     volumes = {k: round(v, 3) for k, v in region_volumes(model, idx, grid).items()}

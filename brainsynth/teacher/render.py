@@ -78,6 +78,23 @@ def _noise(seed: int, shape: tuple[int, int, int]) -> NDArray[np.float32]:
     return normals_fast(seed, n).reshape(shape[::-1]).T
 
 
+def texture_field(
+    app: dict[str, Any], seed: int, shape: tuple[int, ...], sigma_scale: float = 1.0
+) -> NDArray[np.float32]:
+    """§5 step 1: with `texture` {white, smooth, sigmaVoxels} (fitted to the real WM texture,
+    pipeline/appearance_fit.py): white n + smooth (G_sigma * n) / std_sigma; else the first
+    model's (G_sigma * n) / std_sigma with sigma = textureSigmaVoxels. n: normals of stream s+1."""
+    spec = app.get("texture")
+    sigma = (spec["sigmaVoxels"] if spec else app["textureSigmaVoxels"]) * sigma_scale
+    noise = _noise(stream_seed(seed, 1), shape)  # type: ignore[arg-type]
+    smoothed = (blur(noise, sigma) / np.float32(smoothed_noise_std(sigma))).astype(np.float32)
+    if not spec:
+        return smoothed
+    white = np.float32(spec["white"])
+    smooth = np.float32(spec["smooth"])
+    return (white * noise + smooth * smoothed).astype(np.float32)
+
+
 def render(
     idx: NDArray[np.int32],
     app: dict[str, Any],
@@ -87,21 +104,30 @@ def render(
     is_wm: NDArray[np.bool_],
     sigma_scale: float = 1.0,
     device: str = "numpy",
+    csf_fraction: NDArray[np.float32] | None = None,
+    csf_index: int = 0,
 ) -> NDArray[np.float32]:
     """Image for label indices idx [x, y, z]. `sigma_scale` converts the model's voxel-unit
     blur widths to this grid (2 at 1 mm), so structures blur by the same millimetres.
+    `csf_fraction` (step 7b's sulcal partial volume, [x, y, z]) mixes the CSF mean into the
+    textured image before the partial-volume blur: img = img + f * (mean_csf - img), with
+    mean_csf the mean of label index `csf_index`.
     `device` other than 'numpy' runs the same steps in PyTorch (teacher/accel.py)."""
     means = label_means(app, contrast, age)
     sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
+    csf_mean = np.float32(means[csf_index]) if csf_fraction is not None else None
     if device != "numpy":
         from brainsynth.teacher import accel
 
         bias = bias_polynomial(idx.shape, seed)
-        return accel.render(device, idx, means, sds, app, seed, is_wm, bias, sigma_scale)
-    tex_sigma = app["textureSigmaVoxels"] * sigma_scale
-    tex = blur(_noise(stream_seed(seed, 1), idx.shape), tex_sigma) / smoothed_noise_std(tex_sigma)
-    img = means[idx] + sds[idx] * tex
-    img = blur(img.astype(np.float32), app["partialVolumeSigmaVoxels"] * sigma_scale)
+        return accel.render(
+            device, idx, means, sds, app, seed, is_wm, bias, sigma_scale, csf_fraction, csf_mean
+        )
+    tex = texture_field(app, seed, idx.shape, sigma_scale)
+    img = (means[idx] + sds[idx] * tex).astype(np.float32)
+    if csf_fraction is not None and csf_mean is not None:
+        img = (img + csf_fraction * (csf_mean - img)).astype(np.float32)
+    img = blur(img, app["partialVolumeSigmaVoxels"] * sigma_scale)
     img = img * np.exp(bias_polynomial(idx.shape, seed) * app["biasFieldStrength"])
     wm = is_wm[idx]
     wm_mean = float(img[wm].mean()) if wm.any() else float(means.max())

@@ -8,6 +8,8 @@
  *    labelIndexSample, regionalVolumesMl}]} — every `stride`-th label index, x fastest.
  * 2. fixtures/tiny-model/: a model folder (manifest.json + arrays) plus expected_*.json files,
  *    each one case as above (`stride` defaults to 1; `labelIndex` is accepted for the full map).
+ * `finalLabelCases` of layout 1: the 2 mm teacher's final label map (step 7b folding and §4
+ * lesions included) as per-value voxel counts and every `stride`-th value; pass: identical.
  * Pass: ≥ 99.5 % of compared voxels agree and regional volumes agree within 1 % (or 0.05 mL).
  * `pathologyCases` of layout 1 come from the 2 mm teacher (§4 lesions): every pathology voxel as
  * runs [start, length, value]; pass: Dice ≥ 0.99 per pathology label and the same lesion count.
@@ -108,6 +110,30 @@ async function checkPathologyCase(model: Model, c: PathologyCase): Promise<void>
     expect(v.metadata.pathology.lesionCount).toBe(c.pathology.lesionCount);
 }
 
+interface FinalLabelCase {
+  conditions: Record<string, unknown>;
+  seed: number;
+  stride: number;
+  labelValueSample: number[];
+  valueCounts: Record<string, number>;
+}
+
+/** The whole final label map (folding + lesions) equals the teacher's, voxel for voxel. */
+async function checkFinalLabelCase(model: Model, c: FinalLabelCase): Promise<void> {
+  const v = await sample(model, c.conditions, c.seed, { sampler: 'exact' });
+  let agree = 0;
+  for (let i = 0; i < c.labelValueSample.length; i++)
+    if (v.labels[i * c.stride] === c.labelValueSample[i]) agree++;
+  const counts: Record<string, number> = {};
+  for (const x of v.labels) counts[String(x)] = (counts[String(x)] ?? 0) + 1;
+  console.info(
+    `parity final labels seed=${c.seed}: ${agree}/${c.labelValueSample.length} sampled voxels agree; ` +
+      `CSF ${counts['24'] ?? 0} vs ${c.valueCounts['24'] ?? 0}`,
+  );
+  expect(agree).toBe(c.labelValueSample.length);
+  expect(counts).toEqual(c.valueCounts);
+}
+
 interface ImageCase {
   conditions: Record<string, unknown>;
   seed: number;
@@ -176,6 +202,7 @@ const parity = existsSync(parityFile)
       cases: ParityCase[];
       pathologyCases?: PathologyCase[];
       imageCases?: ImageCase[];
+      finalLabelCases?: FinalLabelCase[];
     })
   : null;
 const parityModelDir = parity ? join(root, 'public/models', parity.modelId) : '';
@@ -195,6 +222,14 @@ describe.skipIf(!haveParity)('parity with the Python sampler: committed model', 
     async (c) => {
       const model = await loadModel(parityModelDir, fsFetch());
       await checkPathologyCase(model, c);
+    },
+    120_000,
+  );
+  it.each(parity?.finalLabelCases ?? [])(
+    'final label map (folding, lesions) of the 2 mm teacher, $conditions.pathology seed=$seed',
+    async (c) => {
+      const model = await loadModel(parityModelDir, fsFetch());
+      await checkFinalLabelCase(model, c);
     },
     120_000,
   );

@@ -16,6 +16,7 @@ import type { PathologyPlan } from './pathologies/types';
 import { renderContrast } from './render/contrast';
 import { regionalVolumesMl } from './render/volumes';
 import { sampleAnatomyTensors } from './sampler/anatomy';
+import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
   drawLatents,
@@ -197,13 +198,19 @@ export async function sample(
     if (anatomy.displacement) owned.push(anatomy.displacement);
     await checkpoint();
 
-    // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     labelMap = new LabelMap(model, c, seed, anatomy, scale);
+    // Step 7b: the individual's own sulci (labels edited in place, sulcal partial volume).
+    const csfFraction = hasFolding(model)
+      ? applyFolding(model, await labelMap.labels(), await labelMap.templateIndex(), seed)
+      : undefined;
+
+    // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);
     const { labels, tensor: labelTensor } = await labelMap.result();
+    if (csfFraction) clearNonCortex(model, labels, csfFraction);
     await checkpoint();
 
-    const image = renderContrast(model, labelTensor, c.contrast, c.age, seed);
+    const image = renderContrast(model, labelTensor, c.contrast, c.age, seed, csfFraction);
     owned.push(image);
     const imageData = new Float32Array(await image.data());
 

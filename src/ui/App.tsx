@@ -3,6 +3,8 @@ import type { AppController } from './controller';
 import { ConditionsPanel } from './components/ConditionsPanel';
 import { DisplayPanel } from './components/DisplayPanel';
 import { FilesPanel } from './components/FilesPanel';
+import { PlacePanel } from './components/PlacePanel';
+import { BatchExportPanel } from './components/BatchExportPanel';
 import { DatasetPanel } from './components/DatasetPanel';
 import { FullSizePanel } from './components/FullSizePanel';
 import { Notices } from './components/Notices';
@@ -29,6 +31,7 @@ export function App({ controller }: { controller: AppController }) {
             <section aria-labelledby="h-conditions">
               <h2 id="h-conditions">Conditions</h2>
               <ConditionsPanel />
+              <PlacePanel />
             </section>
             <section aria-labelledby="h-subject">
               <h2 id="h-subject">Subject</h2>
@@ -41,6 +44,10 @@ export function App({ controller }: { controller: AppController }) {
             <section aria-labelledby="h-files">
               <h2 id="h-files">Files</h2>
               <FilesPanel />
+            </section>
+            <section aria-labelledby="h-batch">
+              <h2 id="h-batch">Batch export (BIDS)</h2>
+              <BatchExportPanel />
             </section>
             <section aria-labelledby="h-fullsize">
               <h2 id="h-fullsize">Full size</h2>

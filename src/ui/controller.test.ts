@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LANE } from '../engine/protocol';
 import { AppController } from './controller';
+import type { ModelManifest } from './engineApi';
 import { lesionFocusMm } from './lesionFocus';
 import {
   createFakeEngine,
@@ -313,5 +316,88 @@ describe('AppController views', () => {
     controller.linkViewers(true);
     controller.removeView(second);
     expect(viewer.linked).toEqual([]);
+  });
+});
+
+describe('AppController: Place by clicking and the 3D brain-only render', () => {
+  const realSchema = JSON.parse(
+    readFileSync(join(__dirname, '../../brainsynth/schema/conditions.schema.json'), 'utf8'),
+  ) as ModelManifest['conditionsSchema'];
+  const withRealSchema = () =>
+    createFakeEngine({ manifest: { ...smallManifest, conditionsSchema: realSchema } });
+
+  it('Place mode: a click commits the glioma centre (one sample) and says so', async () => {
+    const { controller, engine, viewer, history } = setup(
+      '?seed=9&pathology=glioma',
+      withRealSchema(),
+    );
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    expect(viewer.pickCb).toBeNull(); // not in Place mode: clicks only move the crosshair
+    controller.viewer.getState().setPlaceMode(true);
+    expect(viewer.pickCb).not.toBeNull();
+    const before = engine.calls.length;
+    viewer.pick([-20.6, 11, 30.2], [-20.6, 23, 30.2]);
+    await flush();
+    expect(engine.calls).toHaveLength(before + 1);
+    expect(engine.calls.at(-1)!.conditions).toMatchObject({
+      pathology: 'glioma',
+      gliomaCenterXMm: -20,
+      gliomaCenterYMm: 12,
+      gliomaCenterZMm: 30,
+      gliomaRadiusMm: 12,
+    });
+    expect(engine.calls.at(-1)!.seed).toBe(9); // same subject
+    expect(controller.snapshot().viewer.placeMessage).toEqual({
+      ok: true,
+      text: 'Tumour centre -20, 12, 30 mm, radius 12 mm',
+    });
+    expect(history.replaceState.mock.lastCall?.[2]).toMatch(/gliomaCenterXMm=-20/);
+    controller.viewer.getState().setPlaceMode(false);
+    expect(viewer.pickCb).toBeNull();
+  });
+
+  it('a click out of range is refused with the reason and samples nothing', async () => {
+    const { controller, engine, viewer } = setup('?seed=9&pathology=glioma', withRealSchema());
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    controller.viewer.getState().setPlaceMode(true);
+    const before = engine.calls.length;
+    const conditions = controller.conditions.getState().conditions;
+    viewer.pick([0, -100, 20]);
+    await flush();
+    expect(engine.calls).toHaveLength(before);
+    expect(controller.conditions.getState().conditions).toBe(conditions);
+    expect(controller.snapshot().viewer.placeMessage).toEqual({
+      ok: false,
+      text: 'Tumour not placed: Tumour centre y (A+) must be between -90 and 60 (mm); the click gives -100.',
+    });
+    viewer.pick(null);
+    expect(controller.snapshot().viewer.placeMessage?.text).toMatch(/inside an image slice/);
+  });
+
+  it('stroke: the click side becomes strokeSide', async () => {
+    const { controller, engine } = setup(
+      '?seed=9&pathology=stroke&strokeSide=left',
+      withRealSchema(),
+    );
+    await controller.start();
+    expect(controller.place([42, 0, 10], [42, 0, 10])).toBe(true);
+    await flush();
+    expect(engine.calls.at(-1)!.conditions).toMatchObject({ strokeSide: 'right' });
+  });
+
+  it('brain only in 3D is on by default, with the extra-cerebral range; the toggle reaches the viewer', async () => {
+    const { controller, viewer } = setup('?seed=1');
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    expect(viewer.brainOnly3D).toBe(true);
+    expect(viewer.extraCerebral).toEqual([500, 599]);
+    controller.viewer.getState().setBrainOnly3D(false);
+    expect(viewer.brainOnly3D).toBe(false);
+    expect(controller.snapshot().viewer.brainOnly3D).toBe(false);
   });
 });

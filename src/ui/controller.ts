@@ -10,16 +10,19 @@
  * The app shows one view (MAIN_VIEW: it owns the URL and "Full size"); `addView` makes more.
  */
 import type { Conditions, SampledVolume, SamplerName } from '../engine/types';
-import type { CursorInfo, ViewerLike } from '../viewer/types';
+import type { CursorInfo, Vec3, ViewerLike } from '../viewer/types';
 import type { BackendFactory } from './backendApi';
 import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
 import { fileName, saveBlob, type DownloadKind } from './downloads';
 import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
 import { DatasetOrder } from './datasetOrder';
+import { BatchExport } from './batchExport';
 import { FullSizeController } from './fullSize';
 import { lesionFocusMm } from './lesionFocus';
+import { placeValues } from './place';
 import type { BackendStore } from './stores/backendStore';
 import {
+  conditionValues,
   effectiveValues,
   readConditionsSchema,
   type ConditionValues,
@@ -86,8 +89,13 @@ export interface VolumeSummary {
   labelsPresent: number[];
   /** FNV-1a of the label map (recipe.ts): equal for the same brain. */
   labelsChecksum: string;
+  /** Centroid (RAS mm) of every label value present, keyed by value. */
+  labelCentroidsMm: Record<string, number[]>;
   pathology: Record<string, unknown>;
 }
+
+/** An empty label range (a model without extra-cerebral labels). */
+const NO_RANGE: [number, number] = [1, 0];
 
 const summaries = new WeakMap<SampledVolume, VolumeSummary>();
 const presetCache = new WeakMap<SampledVolume, WindowPreset[]>();
@@ -97,7 +105,30 @@ export function summarize(vol: SampledVolume): VolumeSummary {
   if (s) return s;
   const present = new Set<number>();
   const labels = vol.labels;
-  for (let i = 0; i < labels.length; i++) present.add(labels[i]);
+  const [nx, ny] = vol.dims;
+  // per label value: voxel count and sums of i, j, k (label values are int16)
+  const sums = new Map<number, [number, number, number, number]>();
+  for (let v = 0; v < labels.length; v++) {
+    const l = labels[v];
+    let acc = sums.get(l);
+    if (!acc) {
+      acc = [0, 0, 0, 0];
+      sums.set(l, acc);
+      present.add(l);
+    }
+    acc[0]++;
+    acc[1] += v % nx;
+    acc[2] += Math.floor(v / nx) % ny;
+    acc[3] += Math.floor(v / (nx * ny));
+  }
+  const centroids: Record<string, number[]> = {};
+  const A = vol.affine;
+  for (const [l, [n, i, j, k]] of sums) {
+    const ijk = [i / n, j / n, k / n];
+    centroids[String(l)] = [0, 1, 2].map((r) =>
+      Number((A[r][0] * ijk[0] + A[r][1] * ijk[1] + A[r][2] * ijk[2] + A[r][3]).toFixed(2)),
+    );
+  }
   const m = vol.metadata;
   s = {
     dims: [...vol.dims],
@@ -113,6 +144,7 @@ export function summarize(vol: SampledVolume): VolumeSummary {
     regionalVolumesMl: m.regionalVolumesMl,
     labelsPresent: [...present].sort((a, b) => a - b),
     labelsChecksum: labelsChecksum(labels),
+    labelCentroidsMm: centroids,
     pathology: m.pathology,
   };
   summaries.set(vol, s);
@@ -144,6 +176,8 @@ export class AppController {
   readonly fullSize: FullSizeController;
   /** Ordering a dataset from the backend (docs/DATASETS.md). */
   readonly datasets: DatasetOrder;
+  /** Batch export in the browser: N subjects as a BIDS zip (batchExport.ts). */
+  readonly batch: BatchExport;
   private readonly backendUrl: BackendUrlChoice;
   private client: EngineClientLike | null = null;
   private backendChoice: BackendChoice = 'auto';
@@ -179,6 +213,25 @@ export class AppController {
       save: (blob, name) => (this.deps.saveBlob ?? saveBlob)(blob, name),
     });
     this.datasets = new DatasetOrder(this.fullSize.backendClient);
+    this.batch = new BatchExport({
+      sampleIn: (lane, values, seed) => this.sampleIn(lane, values, seed),
+      toNifti: (vol, kind) => this.deps.engine.toNifti(vol, kind),
+      sidecar: (vol) => ({ ...this.deps.engine.sidecar(vol) }),
+      model: () => {
+        const m = this.client?.manifest;
+        const schema = this.schema;
+        if (!m || !schema) return null;
+        return {
+          schema,
+          defaults: conditionValues(this.deps.engine.defaultsFromSchema(schema)),
+          id: m.id,
+          version: m.version,
+          labels: m.labels,
+          pathologyRange: m.labelRanges.pathology,
+        };
+      },
+      save: (blob, name) => (this.deps.saveBlob ?? saveBlob)(blob, name),
+    });
   }
 
   /** The main view's stores (what the one-view app shows). */
@@ -470,6 +523,7 @@ export class AppController {
       return;
     }
     try {
+      this.applyBrainOnly(view, v);
       try {
         await v.showVolume(vol, manifest.labels);
       } finally {
@@ -498,6 +552,8 @@ export class AppController {
       if (s.overlay !== prev.overlay) inst.setOverlayVisible(s.overlay);
       if (s.opacity !== prev.opacity) inst.setOverlayOpacity(s.opacity);
       if (s.radiological !== prev.radiological) inst.setRadiological(s.radiological);
+      if (s.brainOnly3D !== prev.brainOnly3D) this.applyBrainOnly(view, inst);
+      if (s.placeMode !== prev.placeMode) this.applyPlaceMode(view, inst);
     });
     this.deps
       .createViewer(canvas)
@@ -514,6 +570,8 @@ export class AppController {
         v.setOverlayVisible(s.overlay);
         v.setOverlayOpacity(s.opacity);
         v.setRadiological(s.radiological);
+        this.applyBrainOnly(view, v);
+        this.applyPlaceMode(view, v);
         v.onCursor((cursor: CursorInfo) => view.viewer.setState({ cursor }));
         const full = this.backend.getState();
         const vol = view.engine.getState().volume;
@@ -534,6 +592,47 @@ export class AppController {
         this.relink();
       }
     };
+  }
+
+  private applyBrainOnly(view: ViewSession, v: ViewerLike): void {
+    const manifest = view.engine.getState().manifest;
+    if (manifest)
+      v.setBrainOnly3D?.(
+        view.viewer.getState().brainOnly3D,
+        manifest.labelRanges.extraCerebral ?? NO_RANGE,
+      );
+  }
+
+  private applyPlaceMode(view: ViewSession, v: ViewerLike): void {
+    v.onPick?.(
+      view.viewer.getState().placeMode ? (start, end) => this.place(start, end, view) : null,
+    );
+  }
+
+  /**
+   * Place the current pathology's lesion where the user clicked (place.ts): the values go
+   * through the schema and the engine's validator like any other, are committed together and
+   * so sampled once; a refused click changes nothing and says why.
+   */
+  place(start: Vec3 | null, end: Vec3 | null, view: ViewSession = this.main): boolean {
+    const schema = this.schema;
+    const store = view.conditions.getState();
+    const refuse = (text: string) => {
+      view.viewer.setState({ placeMessage: { ok: false, text } });
+      return false;
+    };
+    if (!schema) return refuse('The model is not loaded yet.');
+    if (view.viewer.getState().userFile)
+      return refuse('Placing needs the generated brain on screen (not an uploaded file).');
+    if (!start) return refuse('Click inside an image slice (not the 3D render) to place it.');
+    const r = placeValues(schema, store.conditions, start, end);
+    if (!r.ok) return refuse(r.error);
+    const next = effectiveValues(schema, { ...store.conditions, ...r.values });
+    const res = this.deps.engine.validateConditions(schema, next);
+    if (!res.ok) return refuse(`Not placed: ${res.errors.join('; ')}`);
+    store.setConditions(r.values);
+    view.viewer.setState({ placeMessage: { ok: true, text: r.summary } });
+    return true;
   }
 
   download(kind: DownloadKind, view: ViewSession = this.main): void {
@@ -707,6 +806,11 @@ export class AppController {
     return view.viewerInst?.screenshot() ?? '';
   }
 
+  /** Where a position (mm) lies on the main view's axial slice, in canvas CSS px (e2e). */
+  canvasPoint(mm: Vec3, view: ViewSession = this.main): [number, number] | null {
+    return view.viewerInst?.canvasPoint?.(mm) ?? null;
+  }
+
   /** Small, stable snapshot of the main view for end-to-end tests (window.__brainsynth.state). */
   snapshot() {
     const e = this.engine.getState();
@@ -736,6 +840,9 @@ export class AppController {
         openingFile: v.openingFile,
         lastUploadMs: this.lastUploadMs,
         fileError: v.fileError,
+        brainOnly3D: v.brainOnly3D,
+        placeMode: v.placeMode,
+        placeMessage: v.placeMessage,
         view: this.main.viewerInst?.viewState() ?? null,
       },
       volume: e.volume ? summarize(e.volume) : null,
@@ -778,6 +885,7 @@ export class AppController {
     for (const view of this.viewMap.values()) for (const u of view.unsubscribers.splice(0)) u();
     this.fullSize.dispose();
     this.datasets.dispose();
+    this.batch.cancel();
     this.client?.dispose?.();
   }
 }

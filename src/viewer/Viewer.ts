@@ -14,9 +14,13 @@
 import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
 import type { LabelInfo, SampledVolume } from '../engine/types';
 import { labelColormap, labelNames } from './labelColormap';
-import type { CursorInfo, UserVolume, ViewState, ViewerLike } from './types';
+import type { CursorInfo, UserVolume, Vec3, ViewState, ViewerLike } from './types';
 
 const DT_INT16 = 4;
+/** NiiVue's slice type of the axial tile (SLICE_TYPE.AXIAL). */
+const AXIAL = 0;
+/** A press and release closer than this (CSS px) is a click, not a drag. */
+const CLICK_PX = 3;
 const DT_FLOAT32 = 16;
 const NIFTI_INTENT_LABEL = 1002;
 
@@ -113,21 +117,47 @@ export class Viewer implements ViewerLike {
   private idle3D: ReturnType<typeof setTimeout> | null = null;
   /** The gradient texture (3D lighting only) is stale: a swap on software GL skipped it. */
   private gradientStale = false;
+  /** Brain only in the 3D render (setBrainOnly3D); the extra-cerebral label range. */
+  private brainOnly = false;
+  private extraCerebral: [number, number] | null = null;
+  private pickCb: ((start: Vec3 | null, end: Vec3 | null) => void) | null = null;
+  private pickStart: { x: number; y: number; mm: Vec3 | null } | null = null;
+  private readonly onPointerDown = (e: PointerEvent) => this.pointerDown(e);
+  private readonly onPointerUp = (e: PointerEvent) => this.pointerUp(e);
 
   private constructor(nv: Niivue) {
     this.nv = nv;
+    this.softwareGl = isSoftwareGl(nv.gl as WebGL2RenderingContext | null);
+    // The 3D ray-cast costs ~250 ms per frame on a software rasteriser (the 2D panes ~30 ms):
+    // there, while a new sample is swapped in, NiiVue's draw3D is skipped and the full scene is
+    // drawn once the viewer is idle (IDLE_3D_MS after the last swap). On every GL, "brain
+    // only" leaves the head image out of the render pass (its opacity in the render shader
+    // only; the 2D slices keep it), so the render shows the labelled brain.
+    const draw3D = nv.draw3D.bind(nv);
+    nv.draw3D = (...args: Parameters<Niivue['draw3D']>) => {
+      if (this.softwareGl && this.skip3D) return undefined;
+      this.applyRenderBackOpacity();
+      return draw3D(...args);
+    };
     const gl = nv.gl as WebGL2RenderingContext | null;
-    this.softwareGl = isSoftwareGl(gl);
-    if (this.softwareGl && gl) {
-      // The 3D ray-cast costs ~250 ms per frame on a software rasteriser (the 2D panes ~30 ms):
-      // while a new sample is swapped in, NiiVue's draw3D is skipped and the full scene is
-      // drawn once the viewer is idle (IDLE_3D_MS after the last swap).
-      const draw3D = nv.draw3D.bind(nv);
-      nv.draw3D = (...args: Parameters<Niivue['draw3D']>) => {
-        if (!this.skip3D) draw3D(...args);
-      };
-      this.skipGradientPasses(gl);
-    }
+    if (this.softwareGl && gl) this.skipGradientPasses(gl);
+  }
+
+  /** The head image's opacity in the 3D render pass: 0 when the brain only is shown. */
+  private applyRenderBackOpacity(): void {
+    const shader = this.nv.renderShader;
+    const gl = this.nv.gl as WebGL2RenderingContext | null;
+    const back = this.nv.volumes[0];
+    if (!shader || !gl || !back) return;
+    const loc = shader.uniforms.backOpacity;
+    if (loc === undefined) return;
+    shader.use(gl);
+    gl.uniform1f(loc, this.brainOnlyActive() ? 0 : back.opacity);
+  }
+
+  /** Brain only needs the label overlay on screen (the render then draws the labels). */
+  private brainOnlyActive(): boolean {
+    return this.brainOnly && this.labels !== null && this.overlayOn && this.overlayOpacity > 0;
   }
 
   /**
@@ -250,7 +280,7 @@ export class Viewer implements ViewerLike {
     if (!keepWindow) image.calMinMax();
     const sameLabels = !newTable && sameVoxels(labels.img, vol.labels);
     if (!sameLabels) labels.img = Int16Array.from(vol.labels);
-    if (this.labelTable && !sameLabels) labels.setColormapLabel(labelColormap(this.labelTable));
+    if (this.labelTable && !sameLabels) labels.setColormapLabel(this.colormap(this.labelTable));
     this.without3D(() => {
       if (!sameLabels) {
         this.nv.updateGLVolume();
@@ -330,7 +360,7 @@ export class Viewer implements ViewerLike {
     );
     // NIFTI_INTENT_LABEL: NiiVue then uses its atlas shader (exact value → colour lookup)
     labels.hdr!.intent_code = NIFTI_INTENT_LABEL;
-    if (this.labelTable) labels.setColormapLabel(labelColormap(this.labelTable));
+    if (this.labelTable) labels.setColormapLabel(this.colormap(this.labelTable));
     labels.opacity = this.overlayOn ? this.overlayOpacity : 0;
     // Both layers in one upload: removeVolume + addVolume twice + setOpacity would upload the
     // image three times and the labels twice (seconds for a 1 mm grid in software GL).
@@ -338,6 +368,70 @@ export class Viewer implements ViewerLike {
     this.without3D(() => this.nv.setVolume(image, 0)); // sets back/overlays, one updateGLVolume
     this.image = image;
     this.labels = labels;
+  }
+
+  /** The label colormap; with brain only, extra-cerebral labels and CSF are transparent. */
+  private colormap(table: LabelInfo[]) {
+    const range = this.extraCerebral;
+    if (!this.brainOnly || !range) return labelColormap(table);
+    const csf = new Set(table.filter((l) => l.group === 'csf').map((l) => l.value));
+    return labelColormap(table, (v) => (v >= range[0] && v <= range[1]) || csf.has(v));
+  }
+
+  setBrainOnly3D(on: boolean, extraCerebral: [number, number]): void {
+    if (on === this.brainOnly && extraCerebral === this.extraCerebral) return;
+    this.brainOnly = on;
+    this.extraCerebral = extraCerebral;
+    if (this.labels && this.labelTable) {
+      this.labels.setColormapLabel(this.colormap(this.labelTable));
+      this.nv.updateGLVolume();
+    } else this.nv.drawScene();
+  }
+
+  onPick(cb: ((start: Vec3 | null, end: Vec3 | null) => void) | null): void {
+    const canvas = this.nv.canvas;
+    this.pickCb = cb;
+    this.pickStart = null;
+    if (!canvas) return;
+    canvas.removeEventListener('pointerdown', this.onPointerDown);
+    canvas.removeEventListener('pointerup', this.onPointerUp);
+    if (cb) {
+      canvas.addEventListener('pointerdown', this.onPointerDown);
+      canvas.addEventListener('pointerup', this.onPointerUp);
+    }
+  }
+
+  /** RAS mm under a canvas point (CSS px), or null outside every 2D slice. */
+  private mmAt(x: number, y: number): Vec3 | null {
+    if (this.nv.volumes.length === 0) return null;
+    const dpr = this.nv.uiData.dpr ?? 1;
+    const frac = this.nv.canvasPos2frac([x * dpr, y * dpr]);
+    if (!(frac[0] >= 0)) return null;
+    const mm = this.nv.frac2mm(frac);
+    return [mm[0], mm[1], mm[2]];
+  }
+
+  private pointerDown(e: PointerEvent): void {
+    if (e.button !== 0 || !this.pickCb) return;
+    this.pickStart = { x: e.offsetX, y: e.offsetY, mm: this.mmAt(e.offsetX, e.offsetY) };
+  }
+
+  private pointerUp(e: PointerEvent): void {
+    const start = this.pickStart;
+    this.pickStart = null;
+    if (e.button !== 0 || !start || !this.pickCb) return;
+    const moved = Math.hypot(e.offsetX - start.x, e.offsetY - start.y) > CLICK_PX;
+    this.pickCb(start.mm, moved ? this.mmAt(e.offsetX, e.offsetY) : start.mm);
+  }
+
+  canvasPoint(mm: Vec3): [number, number] | null {
+    if (this.nv.volumes.length === 0) return null;
+    const hit = this.nv.frac2canvasPosWithTile(this.nv.mm2frac(mm), AXIAL) as {
+      pos?: number[];
+    } | null;
+    if (!hit?.pos) return null;
+    const dpr = this.nv.uiData.dpr ?? 1;
+    return [hit.pos[0] / dpr, hit.pos[1] / dpr];
   }
 
   private removeAll(): void {
@@ -438,7 +532,15 @@ export class Viewer implements ViewerLike {
       radiological: this.nv.opts.isRadiologicalConvention,
       dims: d ? [d[1], d[2], d[3]] : null,
       spacing: p ? [p[1], p[2], p[3]] : null,
+      brainOnly3D: this.brainOnlyActive(),
+      renderTile: this.renderTile(),
     };
+  }
+
+  private renderTile(): [number, number, number, number] | null {
+    const RENDER = 4; // NiiVue's axCorSag of the 3D render tile
+    const t = this.nv.screenSlices.find((s) => s.axCorSag === RENDER)?.leftTopWidthHeight;
+    return t && t.length === 4 ? [t[0], t[1], t[2], t[3]] : null;
   }
 
   screenshot(): string {
@@ -462,6 +564,7 @@ export class Viewer implements ViewerLike {
     if (this.idle3D) clearTimeout(this.idle3D);
     this.idle3D = null;
     this.cursorCb = null;
+    this.onPick(null);
     this.removeAll();
     // NiiVue 0.69 has no full teardown API; dropping the volumes and the context is enough.
     const gl = this.nv.gl as WebGL2RenderingContext | null;

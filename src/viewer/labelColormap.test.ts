@@ -20,4 +20,10 @@ describe('label colormap', () => {
   it('looks names up by value', () => {
     expect(labelNames(smallLabels).get(4)).toBe('Left-Lateral-Ventricle');
   });
+
+  it('draws hidden values transparent (brain only: extra-cerebral labels)', () => {
+    const cm = labelColormap(smallLabels, (v) => v === 4);
+    expect(cm.I).toEqual([0, 2, 4, 701]);
+    expect(cm.A).toEqual([0, 255, 0, 255]);
+  });
 });

@@ -13,7 +13,14 @@ export interface LabelColorMap {
   labels: string[];
 }
 
-export function labelColormap(labels: LabelInfo[]): LabelColorMap {
+/**
+ * `hidden`: label values drawn transparent (e.g. the extra-cerebral labels while the 3D render
+ * shows the brain only).
+ */
+export function labelColormap(
+  labels: LabelInfo[],
+  hidden: (value: number) => boolean = () => false,
+): LabelColorMap {
   const sorted = [...labels].sort((a, b) => a.value - b.value);
   const cm: LabelColorMap = { R: [], G: [], B: [], A: [], I: [], labels: [] };
   const seen = new Set<number>();
@@ -23,7 +30,7 @@ export function labelColormap(labels: LabelInfo[]): LabelColorMap {
     cm.R.push(l.rgb[0]);
     cm.G.push(l.rgb[1]);
     cm.B.push(l.rgb[2]);
-    cm.A.push(l.value === 0 ? 0 : 255);
+    cm.A.push(l.value === 0 || hidden(l.value) ? 0 : 255);
     cm.I.push(l.value);
     cm.labels.push(l.name);
   }

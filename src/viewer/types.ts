@@ -4,6 +4,8 @@
  */
 import type { LabelInfo, SampledVolume } from '../engine/types';
 
+export type Vec3 = [number, number, number];
+
 export interface CursorInfo {
   /** World position, RAS mm. */
   mm: [number, number, number];
@@ -31,6 +33,10 @@ export interface ViewState {
   /** Grid of the image on screen [nx, ny, nz] and its voxel size in mm (null when empty). */
   dims: [number, number, number] | null;
   spacing: [number, number, number] | null;
+  /** Whether the 3D render leaves the head out and shows the labelled brain. */
+  brainOnly3D: boolean;
+  /** The 3D render's tile on the canvas [left, top, width, height] in canvas pixels, or null. */
+  renderTile: [number, number, number, number] | null;
 }
 
 export interface ViewerLike {
@@ -54,6 +60,20 @@ export interface ViewerLike {
   viewState(): ViewState;
   /** PNG data URL of the current canvas. */
   screenshot(): string;
+  /**
+   * "Place" mode: `cb` gets each primary-button press-and-release in an image slice as RAS mm
+   * (start: where the button went down; end: where it came up, null when outside a slice; a
+   * press outside every 2D slice gives start null). null ends it.
+   */
+  onPick?(cb: ((start: Vec3 | null, end: Vec3 | null) => void) | null): void;
+  /** Canvas point (CSS px from its top-left) of a position in mm on the axial slice, or null. */
+  canvasPoint?(mm: Vec3): [number, number] | null;
+  /**
+   * The 3D render shows the brain only (the labelled brain: extra-cerebral labels in
+   * `extraCerebral` [min, max] and CSF are not drawn, the head image is left out of the render)
+   * or the whole head. The 2D slices keep the full image.
+   */
+  setBrainOnly3D?(on: boolean, extraCerebral: [number, number]): void;
   /** Make this viewer drive `others` (crosshair, pan/zoom, 3D angle); [] unlinks. */
   linkWith?(others: ViewerLike[]): void;
   dispose(): void;

@@ -137,5 +137,29 @@ export type ManifestDocument = {
     textureSigmaVoxels: number;
     biasFieldStrength: number;
     snr: number;
+    /** MODEL_FORMAT.md §5 step 1: texture = white·n + smooth·(G_sigma ∗ n)/std (n: unit normals of stream s+1), fitted to the real WM texture; absent: (G_sigma ∗ n)/std with sigma = textureSigmaVoxels. */
+    texture?: {
+      white: number;
+      smooth: number;
+      sigmaVoxels: number;
+    };
+  };
+  /** Step 7b (MODEL_FORMAT.md §3): individual sulci as the zero set of a random-wave field on the sphere of directions around calibration.gridCentreMm; needs arrays.corticalDepth. */
+  folding?: {
+    /** number of random plane waves */
+    waves: number;
+    /** wavelength of the waves at radiusMm (two sulci per wavelength) */
+    wavelengthMm: number;
+    /** radius at which the wavelength holds */
+    radiusMm: number;
+    /** cube-map cells per face edge */
+    tableSize: number;
+    /** half width of a sulcus's CSF core */
+    sulcalHalfWidthMm: number;
+    /** grey matter lining the sulcal fundus into white matter */
+    liningMm: number;
+    /** depth below the hull to which the CSF core cuts into white matter */
+    sulcalDepthMm: number;
+    source?: string;
   };
 };

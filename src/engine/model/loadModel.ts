@@ -23,6 +23,8 @@ export interface ModelArrays {
   msLesionPrior?: Float32Array;
   /** Territory code per template voxel, NIfTI order. */
   territories?: Uint8Array;
+  /** Depth (mm) below the template's brain hull per template voxel (step 7b), NIfTI order. */
+  corticalDepth?: Float32Array;
 }
 
 export interface Model {
@@ -107,6 +109,8 @@ export function modelFromFiles(
       throw new Error('arrays.territories must be uint8 without scale');
     arrays.territories = territories;
   }
+  const depth = decode('corticalDepth');
+  if (depth) arrays.corticalDepth = asFloat32('corticalDepth', depth);
   return {
     manifest,
     labels: buildLabelTable(manifest.labels),
@@ -123,6 +127,7 @@ const ARRAY_KINDS = {
   regionalBasis: true,
   msLesionPrior: true,
   territories: true,
+  corticalDepth: true,
 } as const;
 
 function asFloat32(name: string, a: DecodedArray | undefined): Float32Array {

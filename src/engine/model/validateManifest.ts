@@ -58,6 +58,9 @@ function crossFieldProblems(m: ModelManifest): string[] {
   if (a.msLesionPrior)
     p.push(...shapeProblems('arrays.msLesionPrior', a.msLesionPrior, [nx, ny, nz]));
   if (a.territories) p.push(...shapeProblems('arrays.territories', a.territories, [nx, ny, nz]));
+  if (a.corticalDepth)
+    p.push(...shapeProblems('arrays.corticalDepth', a.corticalDepth, [nx, ny, nz]));
+  if (m.folding && !a.corticalDepth) p.push('folding needs arrays.corticalDepth');
   for (const [name, spec] of Object.entries(a)) {
     if (spec) p.push(...scaleProblems(`arrays.${name}`, spec));
   }

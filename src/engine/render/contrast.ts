@@ -71,8 +71,16 @@ export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
   });
 }
 
+/** Mean of the CSF label (24) for the sulcal partial volume of step 7b. */
+function csfMean(model: Model, means: Float32Array): number {
+  const i = model.labels.indexOfValue.get(24);
+  return i === undefined ? 0 : means[i];
+}
+
 /**
  * Render `contrast` for label indices [N] (int32, x fastest). Returns float32 [nz, ny, nx].
+ * `csfFraction` (step 7b, per voxel) mixes the CSF mean into the textured image before the
+ * partial-volume blur: img = img + f·(mean_csf − img).
  */
 export function renderContrast(
   model: Model,
@@ -80,11 +88,16 @@ export function renderContrast(
   contrast: Contrast,
   age: number,
   seed: number,
+  csfFraction?: Float32Array,
 ): tf.Tensor3D {
   const [nx, ny, nz] = model.grid.shape;
   if (typedArrayKernelsActive()) {
     const labels = labelIndex.dataSync() as Int32Array;
-    return tf.tensor3d(renderContrastArray(model, labels, contrast, age, seed), [nz, ny, nx]);
+    return tf.tensor3d(renderContrastArray(model, labels, contrast, age, seed, csfFraction), [
+      nz,
+      ny,
+      nx,
+    ]);
   }
   const app = model.manifest.appearance;
   const n = model.grid.count;
@@ -95,13 +108,18 @@ export function renderContrast(
   // 1. Texture: unit-variance smoothed noise.
   const textured = tf.tidy(() => {
     const noise = tf.tensor(normalsF32(streamSeed(seed, 1), n), shape5) as tf.Tensor5D;
-    const tex = tf.div(
-      blur3d(noise, app.textureSigmaVoxels),
-      smoothedNoiseStd(app.textureSigmaVoxels),
-    );
+    const spec = app.texture;
+    const sigma = spec ? spec.sigmaVoxels : app.textureSigmaVoxels;
+    const smoothed = tf.div(blur3d(noise, sigma), Math.fround(smoothedNoiseStd(sigma)));
+    const tex = spec
+      ? tf.add(tf.mul(noise, Math.fround(spec.white)), tf.mul(smoothed, Math.fround(spec.smooth)))
+      : smoothed;
     const mean = tf.gather(tf.tensor1d(means), labelIndex);
     const sd = tf.gather(tf.tensor1d(sds), labelIndex);
-    return tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex)) as tf.Tensor5D;
+    const img = tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex));
+    if (!csfFraction) return img as tf.Tensor5D;
+    const f = tf.tensor(csfFraction, shape5);
+    return tf.add(img, tf.mul(f, tf.sub(tf.scalar(csfMean(model, means)), img))) as tf.Tensor5D;
   });
   // 2. Partial volume.
   const pv = blur3d(textured, app.partialVolumeSigmaVoxels);
@@ -147,6 +165,7 @@ export function renderContrastArray(
   contrast: Contrast,
   age: number,
   seed: number,
+  csfFraction?: Float32Array,
 ): Float32Array {
   const app = model.manifest.appearance;
   const n = model.grid.count;
@@ -162,6 +181,13 @@ export function renderContrastArray(
   for (let i = 0; i < n; i++) {
     const l = labels[i];
     textured[i] = means[l] + f(sds[l] * tex[i]);
+  }
+  if (csfFraction) {
+    const csf = csfMean(model, means);
+    for (let i = 0; i < n; i++) {
+      const fr = csfFraction[i];
+      if (fr !== 0) textured[i] = f(textured[i] + f(fr * f(csf - textured[i])));
+    }
   }
   // 2. Partial volume.
   const biased = blur3dArray(textured, model.grid.shape, app.partialVolumeSigmaVoxels);

@@ -51,17 +51,33 @@ export function cachedSeeds(model: Model): number[] {
   return (caches.get(model) ?? []).map((e) => e.seed);
 }
 
-function computeSeedFields(model: Model, seed: number): SeedFields {
+/**
+ * The texture field (MODEL_FORMAT.md §5 step 1): with `appearance.texture` {white, smooth,
+ * sigmaVoxels}, white·n + smooth·(G_σ ∗ n)/std_σ (fitted to the real WM texture); otherwise the
+ * first model's (G_σ ∗ n)/std_σ with σ = textureSigmaVoxels. n: normals of stream s+1.
+ */
+export function textureField(model: Model, seed: number): Float32Array {
   const app = model.manifest.appearance;
   const n = model.grid.count;
   const f = Math.fround;
-  const texture = blur3dArray(
-    normalsF32(streamSeed(seed, 1), n),
-    model.grid.shape,
-    app.textureSigmaVoxels,
-  );
-  const std = f(smoothedNoiseStd(app.textureSigmaVoxels));
-  for (let i = 0; i < n; i++) texture[i] = texture[i] / std;
+  const noise = normalsF32(streamSeed(seed, 1), n);
+  const spec = app.texture;
+  const sigma = spec ? spec.sigmaVoxels : app.textureSigmaVoxels;
+  const texture = blur3dArray(noise, model.grid.shape, sigma);
+  const std = f(smoothedNoiseStd(sigma));
+  if (!spec) {
+    for (let i = 0; i < n; i++) texture[i] = texture[i] / std;
+    return texture;
+  }
+  const white = f(spec.white);
+  const smooth = f(spec.smooth);
+  for (let i = 0; i < n; i++) texture[i] = f(white * noise[i]) + f(smooth * f(texture[i] / std));
+  return texture;
+}
+
+function computeSeedFields(model: Model, seed: number): SeedFields {
+  const n = model.grid.count;
+  const texture = textureField(model, seed);
   return {
     seed,
     texture,

@@ -24,6 +24,8 @@ export function DisplayPanel() {
   const setOpacity = useViewerState((s) => s.setOpacity);
   const setRadiological = useViewerState((s) => s.setRadiological);
   const review = useViewerState((s) => s.review);
+  const brainOnly3D = useViewerState((s) => s.brainOnly3D);
+  const setBrainOnly3D = useViewerState((s) => s.setBrainOnly3D);
   const setReview = useViewerState((s) => s.setReview);
   return (
     <div className="display">
@@ -61,6 +63,17 @@ export function DisplayPanel() {
           onChange={(e) => setRadiological(e.target.checked)}
         />
         Radiological convention
+      </label>
+      <label
+        className="check"
+        title="The 3D render shows the labelled brain without scalp and skull (needs the label overlay); off: the whole head"
+      >
+        <input
+          type="checkbox"
+          checked={brainOnly3D}
+          onChange={(e) => setBrainOnly3D(e.target.checked)}
+        />
+        3D: brain only
       </label>
       <WindowPresetSelect />
       {hasLesion && (

@@ -121,9 +121,9 @@ describe('Full size panel', () => {
     await renderApp();
     await click(fullSizeButton());
     await waitFor(() => screen.getByTestId('fullsize-result'));
-    expect(screen.getByTestId('fullsize-result').textContent).not.toMatch(/not the current/);
+    expect(screen.queryByTestId('fullsize-stale')).toBeNull();
     await click(screen.getByRole('radio', { name: 'male' }));
-    expect(screen.getByTestId('fullsize-result').textContent).toMatch(/not the current/);
+    expect(screen.getByTestId('fullsize-stale').textContent).toMatch(/Not the current conditions/);
     expect(screen.getByTestId('showing').textContent).toMatch(/browser 2 mm/);
     await click(screen.getByRole('button', { name: 'Show full size 1 mm' }));
     expect(screen.getByTestId('showing').textContent).toMatch(

@@ -1,12 +1,20 @@
+import { Fragment } from 'react';
 import { useConditions, useController, useBackend, useEngine } from '../context';
 import { START_HINT } from '../fullSize';
 import { conditionValues } from '../schema';
 import { isActive } from '../stores/backendStore';
 
-function describe(c: { age?: unknown; sex?: unknown; pathology?: unknown }, seed: number) {
+/** The result's facts, each shown whole (a fact never breaks across lines; the row wraps between them). */
+export function resultFacts(
+  c: { age?: unknown; sex?: unknown; pathology?: unknown },
+  seed: number,
+  seconds: number,
+  device: string | null | undefined,
+): string[] {
   const parts = [`seed ${seed}`, `age ${String(c.age)}`, String(c.sex)];
   if (c.pathology && c.pathology !== 'none') parts.push(String(c.pathology));
-  return parts.join(' · ');
+  parts.push(`${seconds.toFixed(1)} s${device ? ` on ${device}` : ''}`);
+  return parts;
 }
 
 /** True once the conditions or the seed differ from those of the 1 mm result. */
@@ -118,11 +126,22 @@ export function FullSizePanel() {
       {phase === 'cancelled' && <p className="muted">Cancelled.</p>}
       {result && (
         <div className="fullsize-result">
-          <p className="muted" data-testid="fullsize-result">
-            1 mm result: {describe(result.conditions, result.seed)} · {result.seconds.toFixed(1)} s
-            {result.device ? ` on ${result.device}` : ''}
-            {stale && <strong> — not the current conditions</strong>}
+          <p className="muted result-line" data-testid="fullsize-result">
+            <span className="result-title">1 mm result:</span>{' '}
+            {resultFacts(result.conditions, result.seed, result.seconds, result.device).map(
+              (f, i) => (
+                <Fragment key={f}>
+                  {i > 0 && ' · '}
+                  <span className="result-fact">{f}</span>
+                </Fragment>
+              ),
+            )}
           </p>
+          {stale && (
+            <p className="stale" data-testid="fullsize-stale">
+              <strong>Not the current conditions</strong>
+            </p>
+          )}
           <div className="buttons">
             <button type="button" onClick={() => full.download('image')}>
               Download 1 mm image (.nii.gz)

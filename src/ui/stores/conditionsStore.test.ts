@@ -62,4 +62,16 @@ describe('conditionsStore', () => {
     s.getState().setSeed(7);
     expect(s.getState().seed).toBe(7);
   });
+
+  it('setConditions commits several values as one change (one request), keeping the subject', () => {
+    const s = store();
+    const seen: unknown[] = [];
+    s.subscribe((st) => seen.push(st.conditions));
+    s.getState().setConditions({ gliomaCenterXMm: -30, gliomaCenterYMm: 4 });
+    expect(seen).toHaveLength(1);
+    expect(s.getState().conditions).toMatchObject({ gliomaCenterXMm: -30, gliomaCenterYMm: 4 });
+    expect(s.getState().seed).toBe(42);
+    s.getState().setConditions({ gliomaCenterXMm: -30 }); // nothing new: no change
+    expect(seen).toHaveLength(1);
+  });
 });

@@ -28,6 +28,8 @@ export interface ConditionsState {
   init(conditions: ConditionValues, seed: number, errors?: string[]): void;
   /** Commit one condition (slider release, select change, debounced number input). */
   setCondition(name: string, value: number | string): void;
+  /** Commit several conditions at once (one request: e.g. a lesion placed by a click). */
+  setConditions(values: ConditionValues): void;
   setKeepSubject(keep: boolean): void;
   newSubject(): void;
   setSeed(seed: number): void;
@@ -48,6 +50,14 @@ export function createConditionsStore(nextSeed: () => number = randomSeed) {
       if (conditions[name] === value) return;
       set({
         conditions: { ...conditions, [name]: value },
+        seed: keepSubject ? seed : nextSeed(),
+      });
+    },
+    setConditions: (values) => {
+      const { conditions, keepSubject, seed } = get();
+      if (Object.entries(values).every(([k, v]) => conditions[k] === v)) return;
+      set({
+        conditions: { ...conditions, ...values },
         seed: keepSubject ? seed : nextSeed(),
       });
     },

@@ -23,10 +23,18 @@ export interface ViewerState {
   /** A file being decoded (in the upload worker), or null. */
   openingFile: string | null;
   fileError: string | null;
+  /** The 3D render shows the brain only (labelled, no scalp); the slices keep the full image. */
+  brainOnly3D: boolean;
+  /** "Place" mode: a click in a slice places the lesion of the current pathology (place.ts). */
+  placeMode: boolean;
+  /** What the last click in Place mode did, or why it was refused. */
+  placeMessage: { ok: boolean; text: string } | null;
   setOverlay(on: boolean): void;
   setOpacity(opacity: number): void;
   setRadiological(radiological: boolean): void;
   setReview(review: boolean): void;
+  setBrainOnly3D(on: boolean): void;
+  setPlaceMode(on: boolean): void;
 }
 
 export type ViewerStore = ReturnType<typeof createViewerStore>;
@@ -42,9 +50,14 @@ export function createViewerStore() {
     userFileNotes: [],
     openingFile: null,
     fileError: null,
+    brainOnly3D: true,
+    placeMode: false,
+    placeMessage: null,
     setOverlay: (overlay) => set({ overlay }),
     setOpacity: (opacity) => set({ opacity: Math.min(1, Math.max(0, opacity)) }),
     setRadiological: (radiological) => set({ radiological }),
     setReview: (review) => set({ review, radiological: review, overlay: !review }),
+    setBrainOnly3D: (brainOnly3D) => set({ brainOnly3D }),
+    setPlaceMode: (placeMode) => set({ placeMode, placeMessage: null }),
   }));
 }

@@ -12,7 +12,7 @@ import {
 import { fakeJob } from '../../backend/testing';
 import { DEFAULT_LANE } from '../../engine/protocol';
 import type { Conditions, LabelInfo, SampledVolume, SamplerName } from '../../engine/types';
-import type { CursorInfo, UserVolume, ViewerLike } from '../../viewer/types';
+import type { CursorInfo, UserVolume, Vec3, ViewerLike } from '../../viewer/types';
 import type { BackendClientLike } from '../backendApi';
 import type { EngineApi, EngineClientLike, ModelManifest, ParsedNifti } from '../engineApi';
 import type { ConditionsSchema } from '../schema';
@@ -313,7 +313,23 @@ export class FakeViewer implements ViewerLike {
       radiological: this.radiological,
       dims: v ? v.dims : null,
       spacing: v ? v.spacing : null,
+      brainOnly3D: this.brainOnly3D,
+      renderTile: null,
     };
+  }
+  /** The Place-mode callback (onPick); a test calls `pick(start, end)` as a click would. */
+  pickCb: ((start: Vec3 | null, end: Vec3 | null) => void) | null = null;
+  onPick(cb: ((start: Vec3 | null, end: Vec3 | null) => void) | null) {
+    this.pickCb = cb;
+  }
+  pick(start: Vec3 | null, end: Vec3 | null = start) {
+    this.pickCb?.(start, end);
+  }
+  brainOnly3D = false;
+  extraCerebral: [number, number] | null = null;
+  setBrainOnly3D(on: boolean, extraCerebral: [number, number]) {
+    this.brainOnly3D = on;
+    this.extraCerebral = extraCerebral;
   }
   screenshot() {
     return 'data:image/png;base64,';

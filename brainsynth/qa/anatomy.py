@@ -1,0 +1,156 @@
+"""Conditioning of random subjects, with their own folding (issue 10's anatomy targets).
+
+    python -m brainsynth.qa.anatomy [--seeds 50] [--ages 40,45,...,90] [--write]
+
+For each sex, `seeds` random individuals (latents and folding from seed 7000 + i) are sampled
+at every age (steps 1-7 exact, 7b folding, ICV scaling; no pathology, no contrast). Per region:
+- the mean over seeds of each subject's volume ratio to its own volume at 45, against the
+  normative median ratio (target: within 5 % at every age 40-90);
+- the spread of absolute volumes across seeds at an age (coefficient of variation), beside the
+  normative 25-75 band's width relative to the median where the dataset QA's centile bands
+  (`brainsynth/datasets/centile_band.csv`) have the region, and the fraction of samples whose
+  ratio to the normative median falls inside that band (real people: 50 %).
+The calibration itself (pipeline.report) is at z = 0 without folding; this is the check that
+the population drawn in the app follows the normative data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from brainsynth.anatomy import icv_scale, region_volumes, sample_folded_indices
+from brainsynth.common.rng import normals
+from brainsynth.model_io import cortical_depth_mm, gains_for, load_model
+from brainsynth.paths import DEFAULT_MODEL_DIR
+
+DEFAULT_AGES = (40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90)
+BAND_FILE = Path(__file__).resolve().parents[1] / "datasets" / "centile_band.csv"
+
+
+def normative(model_dir: Path) -> dict[str, dict[int, dict[str, float]]]:
+    rows = [r for r in (model_dir / "normative_table.csv").read_text().splitlines()]
+    data = [r for r in rows if r and not r.startswith("#")]
+    out: dict[str, dict[int, dict[str, float]]] = {}
+    for row in csv.DictReader(data):
+        sex = row.pop("sex")
+        age = int(float(row.pop("age")))
+        out.setdefault(sex, {})[age] = {k: float(v) for k, v in row.items()}
+    return out
+
+
+def bands() -> dict[tuple[str, str, int], tuple[float, float]]:
+    """(sex, region, age) -> (25th, 75th centile) / median, where the dataset QA has them."""
+    out: dict[tuple[str, str, int], tuple[float, float]] = {}
+    if not BAND_FILE.is_file():
+        return out
+    lines = [ln for ln in BAND_FILE.read_text().splitlines() if ln and not ln.startswith("#")]
+    for row in csv.DictReader(lines):
+        try:
+            key = (row["sex"], row["region"], int(float(row["age"])))
+            out[key] = (float(row["ratio25"]), float(row["ratio75"]))
+        except (KeyError, ValueError):
+            continue
+    return out
+
+
+def evaluate(
+    model_dir: Path,
+    n_seeds: int = 50,
+    ages: tuple[int, ...] = DEFAULT_AGES,
+    folding: bool = True,
+) -> dict[str, Any]:
+    model, man = load_model(model_dir)
+    depth = cortical_depth_mm(model_dir, man) if folding else None
+    norm = normative(model_dir)
+    band = bands()
+    k = man["shapeModel"]["components"]
+    regions = [r for r in model.region_names if r in next(iter(norm["female"].values()))]
+    if 45 not in ages:
+        ages = tuple(sorted({*ages, 45}))
+    rows: list[dict[str, Any]] = []
+    for sex in ("female", "male"):
+        vols: dict[int, list[dict[str, float]]] = {a: [] for a in ages}
+        for s in range(n_seeds):
+            seed = 7000 + s
+            lat = normals(seed, k + 1)
+            z, z_icv = lat[:k], float(lat[k])
+            scale = icv_scale(man, sex, z_icv)
+            for age in ages:
+                cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
+                idx = sample_folded_indices(model, man, depth, z, gains_for(man, cond), seed, scale)
+                vols[age].append(region_volumes(model, idx))
+        for age in ages:
+            for r in regions:
+                ratio = [v[r] / v45[r] for v, v45 in zip(vols[age], vols[45], strict=True)]
+                n_ratio = norm[sex][age][r] / norm[sex][45][r]
+                absolute = np.array([v[r] for v in vols[age]])
+                row: dict[str, Any] = {
+                    "sex": sex,
+                    "age": age,
+                    "region": r,
+                    "meanRatioTo45": round(float(np.mean(ratio)), 4),
+                    "normativeRatioTo45": round(n_ratio, 4),
+                    "error": round(float(np.mean(ratio)) / n_ratio - 1, 4),
+                    "cv": round(float(absolute.std() / absolute.mean()), 4),
+                }
+                b = band.get((sex, r, age))
+                if b:
+                    rel = absolute / np.median(absolute)
+                    row["normativeBand"] = [round(b[0], 3), round(b[1], 3)]
+                    row["fractionInBand"] = round(float(np.mean((rel >= b[0]) & (rel <= b[1]))), 3)
+                rows.append(row)
+    errs = [abs(r["error"]) for r in rows if r["age"] != 45]
+    by_region = {
+        r: max(abs(x["error"]) for x in rows if x["region"] == r and x["age"] != 45)
+        for r in regions
+    }
+    in_band = [r["fractionInBand"] for r in rows if "fractionInBand" in r]
+    return {
+        "method": "random subjects (latents and folding of seeds 7000+i), ICV-scaled, steps 1-7 "
+        "+ 7b; each subject's regional volume ratio to itself at 45, mean over seeds, vs the "
+        "normative median ratio; spread of absolute volumes across seeds",
+        "seeds": n_seeds,
+        "folding": depth is not None,
+        "ages": list(ages),
+        "maxAbsError": round(max(errs), 4),
+        "maxAbsErrorByRegion": {k2: round(v, 4) for k2, v in by_region.items()},
+        "target": 0.05,
+        "medianFractionInNormativeBand": round(float(np.median(in_band)), 3) if in_band else None,
+        "rows": rows,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    ap.add_argument("--seeds", type=int, default=50)
+    ap.add_argument("--ages", default=",".join(map(str, DEFAULT_AGES)))
+    ap.add_argument("--no-folding", action="store_true", help="steps 1-7 only (comparison)")
+    ap.add_argument("--write", action="store_true", help="store in manifest metrics.anatomy")
+    args = ap.parse_args(argv)
+    if args.seeds < 2:
+        raise SystemExit("--seeds must be at least 2")
+    ages = tuple(int(a) for a in args.ages.split(","))
+    res = evaluate(args.model, args.seeds, ages, folding=not args.no_folding)
+    print(json.dumps({k: v for k, v in res.items() if k != "rows"}, indent=1))
+    for r in res["rows"]:
+        if r["age"] in (60, 75, 90):
+            print(
+                f"  {r['sex']:6} {r['age']} {r['region']:24} ratio {r['meanRatioTo45']:.3f} "
+                f"vs {r['normativeRatioTo45']:.3f} ({100 * r['error']:+.1f} %) cv {r['cv']:.3f}"
+            )
+    if args.write:
+        path = args.model / "manifest.json"
+        man = json.loads(path.read_text())
+        man.setdefault("metrics", {})["anatomy"] = {k: v for k, v in res.items() if k != "rows"}
+        path.write_text(json.dumps(man, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
