@@ -49,9 +49,9 @@ export function blur3dArray(
  * One 1-D pass over `blocks` blocks (`blockStride` apart) of `width` parallel lines of `len`
  * voxels, `stride` apart along the line; line i of a block starts at voxel i. Every output is
  * the float32 sum of its in-range taps in order −r…r (each add rounded to float32, the first
- * from 0): what the previous per-tap accumulation into a zero-filled float32 array computed, bit
- * for bit, without reading and writing the output once per tap. Interior outputs of the 5- and
- * 7-tap kernels (σ ≤ 1: the texture and partial-volume blurs) take an unrolled loop.
+ * from 0): the per-tap accumulation into a zero-filled float32 array, bit for bit. Interior
+ * outputs of the 5- and 7-tap kernels (σ ≤ 1) take an unrolled loop that keeps the sum in a
+ * register; other kernels accumulate tap by tap into the output line.
  */
 function blurLines(
   src: Float32Array,
@@ -156,10 +156,13 @@ function blurLines(
           dst[out + i] = acc + src[s4 + i] * w4;
         }
       } else {
-        for (let i = 0; i < width; i++) {
-          let acc = 0;
-          for (let t = lo; t < hi; t++) acc = f(acc + src[base + (j + t - r) * stride + i] * w[t]);
-          dst[out + i] = acc;
+        // longer kernels (or clipped ones): tap by tap over the whole line, accumulating in
+        // the float32 output (sequential access; faster than per-output sums for many taps)
+        dst.fill(0, out, out + width);
+        for (let t = lo; t < hi; t++) {
+          const row = base + (j + t - r) * stride;
+          const wt = w[t];
+          for (let i = 0; i < width; i++) dst[out + i] += src[row + i] * wt;
         }
       }
     }
