@@ -40,6 +40,11 @@ const atime = async (fn: () => Promise<unknown>) => {
   await fn();
   return performance.now() - t0;
 };
+const app = model.manifest.appearance as {
+  texture?: { sigmaVoxels: number };
+  textureSigmaVoxels: number;
+};
+const texSigma = app.texture?.sigmaVoxels ?? app.textureSigmaVoxels;
 const rows: Record<string, number[]> = {};
 const add = (k: string, v: number) => (rows[k] ??= []).push(v);
 await sample(model, base, 1);
@@ -76,7 +81,7 @@ for (let r = 0; r < runs; r++) {
   );
 }
 console.log(
-  `grid ${model.grid.shape.join('×')} (${n} voxels), sigma tex ${model.manifest.appearance.textureSigmaVoxels} pv ${model.manifest.appearance.partialVolumeSigmaVoxels}, ${runs} runs`,
+  `grid ${model.grid.shape.join('×')} (${n} voxels), sigma tex ${texSigma} pv ${model.manifest.appearance.partialVolumeSigmaVoxels}, ${runs} runs`,
 );
 for (const [k, v] of Object.entries(rows))
   console.log(`${k.padEnd(44)} ${median(v).toFixed(1)} ms`);
