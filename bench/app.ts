@@ -9,8 +9,16 @@
  *   new subject ("New subject") and a kept subject (age slider);
  * - input → new brain drawn: from the input event to the frame, measured to a 1-pixel readPixels
  *   after NiiVue's draw (the Viewer's `__brainsynthPerf` hook), so software GL cannot hide its cost;
+ *   inputs come back to back, or --think-ms apart (a person looking at the brain between clicks:
+ *   the app's idle-time work — next seed's fields, the 3D pane — then runs between inputs);
+ * - where input → drawn goes (medians): the worker's sample(), the delivery to the main thread
+ *   (input → volume received − sample()), the main thread before the viewer starts (store, React)
+ *   and the viewer (swap, GL upload, 2D draw) — from `__brainsynthPerf.marks`;
  * - memory of the renderer process (the worker lives in it; /proc VmRSS / VmHWM): peak over one
- *   sample (VmHWM reset through clear_refs) and growth of VmRSS over --memory-samples samples.
+ *   sample (VmHWM reset through clear_refs), and the growth over --memory-samples samples read
+ *   after a forced garbage collection (Chromium runs with --js-flags=--expose-gc; gc() is called
+ *   in the page and in every worker, twice, before each reading) at 5 checkpoints: the RSS and the
+ *   page's JS heap, with the least-squares slope of the RSS per sample.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -30,15 +38,19 @@ export interface AppBenchResult {
   keptDrawnMs: number[];
   /** Renderer process: peak RSS above the level before one sample, MB. */
   peakSampleMB: number[];
-  /** Renderer VmRSS before and after `memorySamples` samples, MB. */
+  /** Renderer VmRSS before and after `memorySamples` samples (after a forced GC), MB. */
   rssBeforeMB: number;
   rssAfterMB: number;
   memorySamples: number;
+  /** Checkpoints over the memory run (after a forced GC): samples done, RSS MB, page JS heap MB. */
+  memoryCheckpoints: { samples: number; rssMB: number; jsHeapMB: number }[];
+  /** Input → drawn split (fresh and kept together): worker sample, delivery, main thread, viewer. */
+  split: { sampleMs: number[]; deliveryMs: number[]; mainMs: number[]; viewerMs: number[] };
 }
 
 declare global {
   interface Window {
-    __brainsynthPerf?: { draws: number[] };
+    __brainsynthPerf?: { draws: number[]; marks?: [string, number][] };
   }
 }
 
@@ -67,6 +79,18 @@ async function waitDrawn(page: Page, minDraws: number, timeoutMs = 120_000): Pro
 
 let ageStep = 0;
 
+/** Where one input's time went (ms); NaN where a mark is missing. */
+interface Split {
+  sampleMs: number;
+  deliveryMs: number;
+  mainMs: number;
+  viewerMs: number;
+}
+
+let lastSplit: Split | null = null;
+/** Pause before each timed input (a person looks at the brain before the next click), ms. */
+let thinkMs = 0;
+
 /** Trigger an input in the page; returns [input → drawn ms, the sample's sampleMs]. */
 async function timedInput(
   page: Page,
@@ -74,6 +98,7 @@ async function timedInput(
   _step: number,
 ): Promise<[number, number]> {
   const step = kind === 'kept' ? ageStep++ : 0; // consecutive ages always differ
+  if (thinkMs > 0) await page.waitForTimeout(thinkMs);
   const before = await page.evaluate(() => window.__brainsynthPerf!.draws.length);
   const t0 = await page.evaluate(
     ({ kind, step }) => {
@@ -100,16 +125,60 @@ async function timedInput(
     { kind, step },
   );
   await waitDrawn(page, before + 1);
-  return page.evaluate(
+  const [drawnMs, sampleMs, received, viewer] = await page.evaluate(
     ({ t0, before }) => {
       const hook = (window as unknown as { __brainsynth: AppHook }).__brainsynth;
-      return [window.__brainsynthPerf!.draws[before] - t0, hook.state.lastSampleMs ?? NaN] as [
+      const perf = window.__brainsynthPerf!;
+      const drawn = perf.draws[before];
+      // (no local function here: the bench's transpiler would wrap it in a helper the page lacks)
+      const marks = perf.marks ?? [];
+      let received = NaN;
+      let viewer = NaN;
+      for (const [n, t] of marks) {
+        if (t > drawn) continue;
+        if (n === 'received' && t >= t0 && Number.isNaN(received)) received = t;
+        else if (n === 'viewer' && t >= received && Number.isNaN(viewer)) viewer = t;
+      }
+      return [drawn - t0, hook.state.lastSampleMs ?? NaN, received, viewer] as [
+        number,
+        number,
         number,
         number,
       ];
     },
     { t0, before },
   );
+  lastSplit = {
+    sampleMs,
+    deliveryMs: received - t0 - sampleMs,
+    mainMs: viewer - received,
+    viewerMs: t0 + drawnMs - viewer,
+  };
+  await page.evaluate(() => {
+    const m = window.__brainsynthPerf!.marks;
+    if (m) m.length = 0;
+  });
+  return [drawnMs, sampleMs];
+}
+
+/** Collect garbage everywhere (page and workers: gc() from --expose-gc), twice. */
+async function forceGc(page: Page): Promise<void> {
+  for (let i = 0; i < 2; i++) {
+    await page.evaluate(() => (globalThis as { gc?: () => void }).gc?.());
+    for (const w of page.workers())
+      await w.evaluate(() => (globalThis as { gc?: () => void }).gc?.()).catch(() => undefined);
+  }
+}
+
+/** The page's JS heap in use, MB (DevTools protocol; the worker's heap shows in the RSS). */
+async function jsHeapMB(page: Page): Promise<number> {
+  const cdp = await page.context().newCDPSession(page);
+  try {
+    const { usedSize } = (await cdp.send('Runtime.getHeapUsage')) as { usedSize: number };
+    return usedSize / 2 ** 20;
+  } finally {
+    await cdp.detach();
+  }
 }
 
 function rendererPids(browserPid: number): number[] {
@@ -165,7 +234,7 @@ function pageRenderer(browserPid: number): number | null {
 async function openPage(browser: Browser, base: string) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   await context.addInitScript(() => {
-    window.__brainsynthPerf = { draws: [] };
+    window.__brainsynthPerf = { draws: [], marks: [] };
   });
   const page = await context.newPage();
   return { context, page, url: `${base}?seed=1&age=70` };
@@ -181,7 +250,10 @@ export async function runAppBench(opts: {
   runs: number;
   memorySamples: number;
   build: boolean;
+  /** Pause before each timed input (default 0: inputs back to back). */
+  thinkMs?: number;
 }): Promise<AppBenchResult> {
+  thinkMs = opts.thinkMs ?? 0;
   if (opts.build || !existsSync(join(opts.root, 'dist/index.html'))) {
     const b = spawnSync('npx', ['vite', 'build', '--logLevel', 'error'], {
       cwd: opts.root,
@@ -199,7 +271,8 @@ export async function runAppBench(opts: {
   const browser = await chromium.launch({
     executablePath: CHROMIUM_PATH,
     headless: true,
-    args: [...CHROMIUM_ARGS],
+    // gc() in the page and its workers: memory is read after a forced collection
+    args: [...CHROMIUM_ARGS, '--js-flags=--expose-gc', '--enable-precise-memory-info'],
   });
   const browserPid = chromiumChildOf(process.pid);
   const r: AppBenchResult = {
@@ -215,6 +288,13 @@ export async function runAppBench(opts: {
     rssBeforeMB: NaN,
     rssAfterMB: NaN,
     memorySamples: opts.memorySamples,
+    memoryCheckpoints: [],
+    split: { sampleMs: [], deliveryMs: [], mainMs: [], viewerMs: [] },
+  };
+  const keepSplit = () => {
+    if (!lastSplit) return;
+    for (const k of ['sampleMs', 'deliveryMs', 'mainMs', 'viewerMs'] as const)
+      r.split[k].push(lastSplit[k]);
   };
   try {
     for (let i = 0; i < opts.runs; i++) {
@@ -232,7 +312,9 @@ export async function runAppBench(opts: {
         r.backendReason = (state as unknown as { backendReason: string }).backendReason;
         for (let k = 0; k < opts.runs + 1; k++) {
           const [keptDrawn, keptMs] = await timedInput(page, 'kept', k);
+          if (k > 0) keepSplit();
           const [freshDrawn, freshMs] = await timedInput(page, 'fresh', k);
+          if (k > 0) keepSplit();
           if (k === 0) continue; // first of each kind: warm-up
           r.keptDrawnMs.push(keptDrawn);
           r.keptSampleMs.push(keptMs);
@@ -247,10 +329,23 @@ export async function runAppBench(opts: {
             await timedInput(page, k % 2 ? 'kept' : 'fresh', k);
             r.peakSampleMB.push(procMB(pid, 'VmHWM') - before);
           }
-          r.rssBeforeMB = procMB(pid, 'VmRSS');
-          for (let k = 0; k < opts.memorySamples; k++)
+          const checkpoint = async (samples: number) => {
+            await page.waitForTimeout(600); // the viewer's idle 3D render is done
+            await forceGc(page);
+            r.memoryCheckpoints.push({
+              samples,
+              rssMB: procMB(pid, 'VmRSS'),
+              jsHeapMB: await jsHeapMB(page),
+            });
+          };
+          await checkpoint(0);
+          r.rssBeforeMB = r.memoryCheckpoints[0].rssMB;
+          const every = Math.max(1, Math.ceil(opts.memorySamples / 4));
+          for (let k = 0; k < opts.memorySamples; k++) {
             await timedInput(page, k % 2 ? 'kept' : 'fresh', k);
-          r.rssAfterMB = procMB(pid, 'VmRSS');
+            if ((k + 1) % every === 0 || k + 1 === opts.memorySamples) await checkpoint(k + 1);
+          }
+          r.rssAfterMB = r.memoryCheckpoints[r.memoryCheckpoints.length - 1].rssMB;
         }
         await context.close();
       }

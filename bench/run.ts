@@ -5,7 +5,7 @@
  * figure beside its budget and the ratio to the issue's "before" figures). Run it under the lock:
  *
  *   flock /tmp/heavy.lock npm run bench  # Node cpu + wasm, then the app (vite build first)
- *   npm run bench -- --app-only [--no-build] [--app-runs 5] [--memory-samples 100]
+ *   npm run bench -- --app-only [--no-build] [--app-runs 5] [--memory-samples 100] [--think-ms 1000]
  *   npm run bench -- --no-app --backends cpu,wasm,webgpu   # Node only (webgpu: Dawn + SwiftShader)
  *   npm run bench -- --runs 3 --backends cpu,wasm --model public/models/<id>
  *   npm run bench -- --browser [--backends auto,wasm,cpu,webgl,webgpu]   # headless Chromium
@@ -570,6 +570,7 @@ async function appMain(nodeResults: Result[]): Promise<void> {
       runs: Number(arg('app-runs', '5')),
       memorySamples: Number(arg('memory-samples', '100')),
       build: !process.argv.includes('--no-build'),
+      thinkMs: Number(arg('think-ms', '0')),
     });
   } catch (e) {
     console.log(`\napp bench failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -578,7 +579,10 @@ async function appMain(nodeResults: Result[]): Promise<void> {
   console.log(
     `\nIssue 11 table — headless Chromium, production build, auto → ${r.backend} (${r.backendReason})`,
   );
-  console.log(`medians of ${r.freshSampleMs.length} runs; machine load: ${loadavg()}\n`);
+  const think = Number(arg('think-ms', '0'));
+  console.log(
+    `medians of ${r.freshSampleMs.length} runs; inputs ${think > 0 ? `${think} ms apart (--think-ms)` : 'back to back'}; machine load: ${loadavg()}\n`,
+  );
   const rows = [['figure', 'before (issue 11)', 'now', 'budget', 'before / now', 'verdict']];
   const row = (name: string, before: number, xs: number[], budget: number) => {
     const now = median(xs);
@@ -600,14 +604,42 @@ async function appMain(nodeResults: Result[]): Promise<void> {
   const wasm = nodeResults.find((x) => x.backend === 'wasm' && !x.error);
   if (wasm) row('Node sample(), wasm', ISSUE_11_BEFORE_MS.nodeWasm, wasm.runsMs, 300);
   printRows(rows);
+  const split = r.split;
+  if (split.viewerMs.length > 0) {
+    const ms = (xs: number[]) => fmt(median(xs.filter(Number.isFinite)));
+    console.log(
+      `\ninput → drawn, where it goes (medians, new and kept together): worker sample() ${ms(split.sampleMs)}` +
+        ` · delivery to the main thread ${ms(split.deliveryMs)} · main thread before the viewer ${ms(split.mainMs)}` +
+        ` · viewer (swap, GL upload, 2D draw to readPixels) ${ms(split.viewerMs)}`,
+    );
+  }
   const peak = median(r.peakSampleMB);
   const growth = r.rssAfterMB - r.rssBeforeMB;
   console.log(
     `\nrenderer process memory: peak ${peak.toFixed(0)} MB above the pre-sample RSS per sample ` +
-      `(budget ≤ 100 MB; before: ${ISSUE_11_BEFORE_PEAK_MB} MB peak tensors) → ${peak <= 100 ? 'PASS' : 'OVER'}; ` +
-      `RSS ${r.rssBeforeMB.toFixed(0)} → ${r.rssAfterMB.toFixed(0)} MB over ${r.memorySamples} samples ` +
-      `(${growth >= 0 ? '+' : ''}${growth.toFixed(0)} MB)`,
+      `(budget ≤ 100 MB; before: ${ISSUE_11_BEFORE_PEAK_MB} MB peak tensors) → ${peak <= 100 ? 'PASS' : 'OVER'}`,
   );
+  const cps = r.memoryCheckpoints;
+  if (cps.length >= 2) {
+    const slope = leastSquaresSlope(
+      cps.map((c) => c.samples),
+      cps.map((c) => c.rssMB),
+    );
+    // "No growth": under 0.1 MB per sample, i.e. < 10 MB over 100 samples after a forced GC.
+    const verdict = slope < 0.1 ? 'PASS (no growth)' : 'OVER (grows)';
+    console.log(
+      `growth over ${r.memorySamples} samples, each reading after a forced GC (page + workers): ` +
+        `RSS ${r.rssBeforeMB.toFixed(0)} → ${r.rssAfterMB.toFixed(0)} MB ` +
+        `(${growth >= 0 ? '+' : ''}${growth.toFixed(1)} MB); slope ${slope >= 0 ? '+' : ''}${slope.toFixed(3)} MB/sample ` +
+        `(budget: no growth, < 0.1 MB/sample) → ${verdict}`,
+    );
+    console.log(
+      `  checkpoints (samples: RSS / page JS heap): ` +
+        cps
+          .map((c) => `${c.samples}: ${c.rssMB.toFixed(0)} / ${c.jsHeapMB.toFixed(1)} MB`)
+          .join(' · '),
+    );
+  }
   const all = (name: string, xs: number[]) => `${name}: ${xs.map((x) => x.toFixed(0)).join(', ')}`;
   console.log(
     [
@@ -620,6 +652,20 @@ async function appMain(nodeResults: Result[]): Promise<void> {
       all('peak MB', r.peakSampleMB),
     ].join('\n'),
   );
+}
+
+/** Least-squares slope of y over x. */
+function leastSquaresSlope(x: number[], y: number[]): number {
+  const n = x.length;
+  const mx = x.reduce((a, b) => a + b, 0) / n;
+  const my = y.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < n; i++) {
+    num += (x[i] - mx) * (y[i] - my);
+    den += (x[i] - mx) ** 2;
+  }
+  return den > 0 ? num / den : NaN;
 }
 
 function loadavg(): string {

@@ -1,4 +1,4 @@
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { initBackend } from './backends';
 import { EngineClient, type WorkerLike } from './engineClient';
 import { SupersededError } from './errors';
@@ -7,7 +7,7 @@ import type { WorkerRequest, WorkerResponse } from './protocol';
 import { sample as realSample } from './sample';
 import { buildSyntheticModel, syntheticFetch } from './testing/syntheticModel';
 import { useCpuBackend } from './testing/setupCpu';
-import { createWorkerHost, type WorkerDeps } from './workerHost';
+import { createWorkerHost, prefetchSeed, type WorkerDeps } from './workerHost';
 import type { Conditions } from './types';
 
 const base: Conditions = { age: 60, sex: 'female', pathology: 'none', contrast: 'T1w' };
@@ -160,5 +160,59 @@ describe('EngineClient + worker host', () => {
     await expect(
       EngineClient.create({ modelUrl: 'mem://x/', backend: 'cpu', createWorker: () => broken }),
     ).rejects.toThrow(/HTTP 404/);
+  });
+
+  it('prefetches the hinted seed in idle time; a sample goes first and gets the same volume', async () => {
+    const log: string[] = [];
+    let stops = 0;
+    const worker = fakeWorker({
+      prefetch: async (_model, seed, stop) => {
+        log.push(`prefetch ${seed}`);
+        // slices, as the real prefetch: stop between them when asked
+        for (let i = 0; i < 400; i++) {
+          await new Promise((r) => setTimeout(r, 2));
+          if (stop()) {
+            stops++;
+            log.push(`stopped ${seed}`);
+            return;
+          }
+        }
+        log.push(`done ${seed}`);
+      },
+    });
+    const client = await EngineClient.create({
+      modelUrl: 'mem://model/',
+      backend: 'cpu',
+      createWorker: () => worker,
+    });
+    const first = await client.sample(base, 9);
+    client.prefetch(10);
+    await vi.waitFor(() => expect(log).toContain('prefetch 10'), { timeout: 5000 });
+    // a request while the prefetch runs: it stops and the sample runs; the UI's next hint
+    // (after its draw) resumes the prefetch
+    const again = await client.sample({ ...base, age: 61 }, 9);
+    expect(again.metadata.seed).toBe(9);
+    await vi.waitFor(() => expect(log).toContain('stopped 10'), { timeout: 5000 });
+    client.prefetch(10);
+    await vi.waitFor(() => expect(log).toContain('done 10'), { timeout: 10000 });
+    expect(stops).toBeGreaterThanOrEqual(1);
+    // a prefetched seed samples to the same volume as a cold one
+    const warm = await client.sample(base, 10);
+    const cold = await realSample(await loadModel('mem://model/', fetchFn), base, 10);
+    expect(Array.from(warm.labels)).toEqual(Array.from(cold.labels));
+    expect(Array.from(warm.image)).toEqual(Array.from(cold.image));
+    expect(first.metadata.seed).toBe(9);
+    client.prefetch(-1); // not a seed: ignored
+    client.dispose();
+  });
+
+  it('the default prefetch computes exactly what the sample would (same image afterwards)', async () => {
+    const model = await loadModel('mem://model/', fetchFn);
+    const cold = await realSample(model, base, 21);
+    const other = await loadModel('mem://model/', fetchFn);
+    await prefetchSeed(other, 21, () => false);
+    const warm = await realSample(other, base, 21);
+    expect(Array.from(warm.image)).toEqual(Array.from(cold.image));
+    expect(Array.from(warm.labels)).toEqual(Array.from(cold.labels));
   });
 });

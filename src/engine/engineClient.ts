@@ -110,6 +110,15 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Hint the seed that will most likely be asked for next: the worker computes its seed-only
+   * fields in idle time (a sample request always goes first). Changes no result.
+   */
+  prefetch(seed: number): void {
+    if (this.disposed || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) return;
+    this.worker.postMessage({ type: 'prefetch', seed });
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;

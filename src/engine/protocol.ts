@@ -20,7 +20,13 @@ export type WorkerRequest =
       conditions: unknown;
       seed: number;
       sampler?: SamplerName;
-    };
+    }
+  /**
+   * A hint: the seed the UI will most likely ask for next ("New subject" pre-picks it). When the
+   * worker is idle it computes that seed's seed-only fields ahead of time; a sample request
+   * always goes first (the prefetch stops between slices and resumes from where it stopped).
+   */
+  | { type: 'prefetch'; seed: number };
 
 export type WorkerResponse =
   | { type: 'ready'; manifest: ModelManifest; backend: BackendName; backendReason: string }

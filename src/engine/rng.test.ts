@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { mulberry32, msStreamSeed, normals, normalsF32, RandomStream, streamSeed } from './rng';
+import {
+  clearPrefetchedNormals,
+  mulberry32,
+  msStreamSeed,
+  normals,
+  normalsF32,
+  prefetchNormalsF32,
+  prefetchedNormals,
+  RandomStream,
+  streamSeed,
+} from './rng';
 
 describe('mulberry32 + Box–Muller (MODEL_FORMAT §3 step 1)', () => {
   it('matches independently computed mulberry32 values for seed 42', () => {
@@ -52,5 +62,32 @@ describe('mulberry32 + Box–Muller (MODEL_FORMAT §3 step 1)', () => {
     expect(streamSeed(0xffffffff, 1)).toBe(0);
     expect(msStreamSeed(0)).toBe(0x9e3779b9);
     expect(msStreamSeed(0x9e3779b9)).toBe(0);
+  });
+});
+
+describe('normals computed ahead of time (prefetchNormalsF32)', () => {
+  it('hands over exactly the numbers normalsF32 computes, whole or stopped half way', async () => {
+    const n = 1001; // odd: the last pair's sine is dropped
+    const direct = [normalsF32(5, n), normalsF32(6, n)];
+    await prefetchNormalsF32([5, 6], n, () => false, 64);
+    expect(prefetchedNormals()).toEqual([
+      { seed: 5, done: 1002, n },
+      { seed: 6, done: 1002, n },
+    ]);
+    expect(normalsF32(5, n)).toEqual(direct[0]);
+    expect(prefetchedNormals().map((p) => p.seed)).toEqual([6]); // taken once
+    // stopped after two slices: the sample finishes the rest
+    clearPrefetchedNormals();
+    let slices = 0;
+    await prefetchNormalsF32([6], n, () => ++slices > 2, 64);
+    const part = prefetchedNormals()[0];
+    expect(part.done).toBeLessThan(n);
+    expect(normalsF32(6, n)).toEqual(direct[1]);
+    // another length is not taken (and a new prefetch drops the old seeds)
+    await prefetchNormalsF32([7], 10, () => false);
+    expect(normalsF32(7, 12)).toEqual(normalsF32(7, 12));
+    expect(prefetchedNormals().map((p) => p.seed)).toEqual([7]);
+    clearPrefetchedNormals();
+    expect(prefetchedNormals()).toEqual([]);
   });
 });

@@ -59,22 +59,104 @@ export function normals(seed: number, n: number): Float64Array {
 
 /** Same numbers as `normals(seed, n)` written into a float32 array (noise volumes: millions). */
 export function normalsF32(seed: number, n: number): Float32Array {
+  const ahead = aheadOf.get(seed);
+  if (ahead && ahead.out.length === n) {
+    // computed (maybe in part) ahead of time by prefetchNormalsF32: finish it and hand it over
+    aheadOf.delete(seed);
+    ahead.fill(n);
+    return ahead.out as Float32Array;
+  }
   const out = new Float32Array(n);
   fillNormals(seed, out);
   return out;
 }
 
-function fillNormals(seed: number, out: Float64Array | Float32Array): void {
-  const next = mulberry32(seed);
-  const n = out.length;
-  const twoPi = 2 * Math.PI;
-  for (let i = 0; i < n; i += 2) {
-    const u1 = 1 - next();
-    const u2 = next();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    out[i] = r * Math.cos(twoPi * u2);
-    if (i + 1 < n) out[i + 1] = r * Math.sin(twoPi * u2);
+/**
+ * A resumable Box–Muller fill of `out` from mulberry32(seed): `fill(end)` writes the normals up
+ * to `end` (rounded up to a whole pair), continuing where the last call stopped. The generator
+ * is inlined (same integer steps as `mulberry32`), so the numbers are those of `normals`.
+ */
+class NormalsFill {
+  private a: number;
+  /** Next index to write (even). */
+  done = 0;
+
+  constructor(
+    seed: number,
+    readonly out: Float64Array | Float32Array,
+  ) {
+    this.a = seed >>> 0;
   }
+
+  fill(end: number): void {
+    const out = this.out;
+    const n = out.length;
+    const stop = Math.min(end, n);
+    const twoPi = 2 * Math.PI;
+    let a = this.a;
+    let i = this.done;
+    for (; i < stop; i += 2) {
+      a = (a + 0x6d2b79f5) | 0;
+      let t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      const u1 = 1 - ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      a = (a + 0x6d2b79f5) | 0;
+      t = Math.imul(a ^ (a >>> 15), 1 | a);
+      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+      const u2 = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      const r = Math.sqrt(-2 * Math.log(u1));
+      out[i] = r * Math.cos(twoPi * u2);
+      if (i + 1 < n) out[i + 1] = r * Math.sin(twoPi * u2);
+    }
+    this.a = a;
+    this.done = i;
+  }
+}
+
+function fillNormals(seed: number, out: Float64Array | Float32Array): void {
+  new NormalsFill(seed, out).fill(out.length);
+}
+
+/** Float32 normal streams computed ahead of time, by stream seed (prefetchNormalsF32). */
+const aheadOf = new Map<number, NormalsFill>();
+
+/**
+ * Compute `normalsF32(seed, n)` for each of `seeds` ahead of time (idle time in the engine
+ * worker), in slices of `slice` values, yielding to the event loop between slices and stopping
+ * as soon as `stop()` says so. The next `normalsF32` call for one of these seeds (and `n`) takes
+ * the array, finishing whatever is left. Streams prefetched before for other seeds are dropped
+ * (at most one prefetch's worth of memory: seeds.length × n float32).
+ */
+export async function prefetchNormalsF32(
+  seeds: number[],
+  n: number,
+  stop: () => boolean = () => false,
+  slice = 1 << 17,
+): Promise<void> {
+  for (const s of [...aheadOf.keys()]) if (!seeds.includes(s)) aheadOf.delete(s);
+  for (const seed of seeds) {
+    let fill = aheadOf.get(seed);
+    if (!fill || fill.out.length !== n) {
+      fill = new NormalsFill(seed, new Float32Array(n));
+      aheadOf.set(seed, fill);
+    }
+    while (fill.done < n) {
+      await new Promise<void>((resolve) => setTimeout(resolve, 0));
+      // taken meanwhile (a sample needed it), superseded, or told to stop
+      if (stop() || aheadOf.get(seed) !== fill) return;
+      fill.fill(fill.done + slice);
+    }
+  }
+}
+
+/** Stream seeds with normals waiting from prefetchNormalsF32, and how far each got (tests). */
+export function prefetchedNormals(): { seed: number; done: number; n: number }[] {
+  return [...aheadOf].map(([seed, f]) => ({ seed, done: f.done, n: f.out.length }));
+}
+
+/** Drop the normals computed ahead of time. */
+export function clearPrefetchedNormals(): void {
+  aheadOf.clear();
 }
 
 /** Derived stream seeds as uint32 (MODEL_FORMAT.md §4/§5: s ^ 0x9e3779b9, s + 1, …). */

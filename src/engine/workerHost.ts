@@ -7,6 +7,13 @@
  * served in the order they first queued, so two views take turns. The running request polls
  * `isStale` between stages and stops early when a newer request of its lane exists — its result
  * would be thrown away by the client anyway. Other lanes never make it stale.
+ *
+ * Prefetch (a 'prefetch' hint with the seed the UI will ask for next, sent once its volume is
+ * drawn, so the prefetch does not compete with the draw): PREFETCH_IDLE_MS after the hint, if no
+ * request is waiting or running, the seed-only work of that seed runs in idle time
+ * (`prefetchSeed`: the three noise streams in slices, then the seed-field cache). A request that
+ * arrives meanwhile runs first and stops it; what was computed is kept (the sample takes it), and
+ * the UI's next hint resumes the rest.
  */
 import {
   initBackend as defaultInitBackend,
@@ -16,8 +23,31 @@ import {
 import { SupersededError } from './errors';
 import { loadModel as defaultLoadModel, type Model } from './model/loadModel';
 import type { WorkerRequest, WorkerResponse } from './protocol';
+import { typedArrayKernelsActive } from './kernels/path';
+import { seedFields } from './render/seedCache';
+import { prefetchNormalsF32, streamSeed } from './rng';
 import { sample as defaultSample, type SampleOptions } from './sample';
 import type { SampledVolume } from './types';
+
+/** Quiet time (no request waiting or running) before a prefetch starts. */
+export const PREFETCH_IDLE_MS = 150;
+
+/**
+ * The seed-only work of `seed` ahead of its sample: the Rician and texture noise streams
+ * (s+3, s+4, s+1; MODEL_FORMAT.md §5), computed in slices that stop when `stop()` says so; then,
+ * on the TypedArray fast path, the per-seed fields (render/seedCache.ts: texture blur, bias
+ * field), which take those streams. Produces nothing a sample would not: the same numbers,
+ * earlier.
+ */
+export async function prefetchSeed(model: Model, seed: number, stop: () => boolean): Promise<void> {
+  const n = model.grid.count;
+  const streams = [streamSeed(seed, 3), streamSeed(seed, 4), streamSeed(seed, 1)];
+  await prefetchNormalsF32(streams, n, stop);
+  if (stop()) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 0));
+  if (stop() || !typedArrayKernelsActive()) return;
+  seedFields(model, seed);
+}
 
 type SampleRequest = Extract<WorkerRequest, { type: 'sample' }>;
 
@@ -32,6 +62,8 @@ export interface WorkerDeps {
     seed: number,
     options: SampleOptions,
   ) => Promise<SampledVolume>;
+  /** Idle-time work for the seed asked for next (default: `prefetchSeed`). */
+  prefetch?: (model: Model, seed: number, stop: () => boolean) => Promise<void>;
 }
 
 export function createWorkerHost(
@@ -40,9 +72,14 @@ export function createWorkerHost(
     initBackend: defaultInitBackend,
     loadModel: (u) => defaultLoadModel(u),
     sample: defaultSample,
+    prefetch: prefetchSeed,
   },
 ) {
   let model: Model | null = null;
+  /** The seed of the latest prefetch hint (null: none, or done). */
+  let prefetchFor: number | null = null;
+  let prefetchTimer: ReturnType<typeof setTimeout> | null = null;
+  let prefetching = false;
   /** One waiting request per lane; Map order = the order the lanes queued. */
   const pending = new Map<string, SampleRequest>();
   /** The newest request id seen per lane. */
@@ -79,6 +116,33 @@ export function createWorkerHost(
     }
   }
 
+  /** Start the hinted prefetch once the worker has been idle for PREFETCH_IDLE_MS. */
+  function schedulePrefetch(): void {
+    if (prefetchFor === null || !deps.prefetch) return;
+    if (prefetchTimer) clearTimeout(prefetchTimer);
+    prefetchTimer = setTimeout(() => {
+      prefetchTimer = null;
+      void runPrefetch();
+    }, PREFETCH_IDLE_MS);
+  }
+
+  async function runPrefetch(): Promise<void> {
+    const seed = prefetchFor;
+    if (seed === null || !model || !deps.prefetch || prefetching) return;
+    if (busy || pending.size > 0) return; // the UI hints again after its next draw
+    prefetching = true;
+    let stopped = false;
+    const stop = () => (stopped ||= busy || pending.size > 0 || prefetchFor !== seed);
+    try {
+      await deps.prefetch(model, seed, stop);
+    } catch {
+      // a hint only: the sample computes whatever is missing
+    } finally {
+      prefetching = false;
+    }
+    if (!stopped && prefetchFor === seed) prefetchFor = null; // done
+  }
+
   return {
     async handle(msg: WorkerRequest): Promise<void> {
       if (msg.type === 'init') {
@@ -100,7 +164,15 @@ export function createWorkerHost(
         }
         return;
       }
+      if (msg.type === 'prefetch') {
+        prefetchFor = msg.seed;
+        if (!busy && pending.size === 0) schedulePrefetch();
+        return;
+      }
       if (msg.type === 'sample') {
+        if (prefetchTimer) clearTimeout(prefetchTimer);
+        prefetchTimer = null;
+        if (msg.seed === prefetchFor) prefetchFor = null; // the sample computes it now
         latest.set(msg.lane, Math.max(latest.get(msg.lane) ?? -Infinity, msg.id));
         const replaced = pending.get(msg.lane);
         if (replaced) post({ type: 'superseded', id: replaced.id });

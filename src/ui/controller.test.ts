@@ -95,6 +95,21 @@ describe('AppController', () => {
     expect(controller.snapshot().volume?.regionalVolumesMl['lateral-ventricles']).toBe(18);
   });
 
+  it('hints the engine with the seed "New subject" will use next, and then uses it', async () => {
+    const { controller, engine } = setup('?seed=7');
+    await controller.start();
+    await flush();
+    const hinted = engine.client!.prefetches.at(-1);
+    expect(hinted).toBe(500);
+    controller.conditions.getState().setCondition('age', 80); // kept subject: the hint stays
+    await flush();
+    expect(engine.client!.prefetches.at(-1)).toBe(500);
+    controller.conditions.getState().newSubject();
+    await flush();
+    expect(engine.calls.at(-1)!.seed).toBe(hinted);
+    expect(engine.client!.prefetches.at(-1)).toBe(501);
+  });
+
   it('sends only the properties relevant to the pathology', async () => {
     const { controller, engine } = setup();
     await controller.start();

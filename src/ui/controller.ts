@@ -151,6 +151,13 @@ export function summarize(vol: SampledVolume): VolumeSummary {
   return s;
 }
 
+/** Benchmark hook (bench/app.ts): a named timestamp when the page defines `__brainsynthPerf`. */
+function perfMark(name: string): void {
+  const perf = (globalThis as { __brainsynthPerf?: { marks?: [string, number][] } })
+    .__brainsynthPerf;
+  perf?.marks?.push([name, performance.now()]);
+}
+
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
@@ -470,6 +477,7 @@ export class AppController {
     if (!client) return;
     const id = ++view.requestId;
     const seed = view.conditions.getState().seed;
+    view.viewerInst?.expectVolume?.();
     view.engine.setState({ status: 'sampling' });
     const t0 = performance.now();
     let vol: SampledVolume;
@@ -482,27 +490,45 @@ export class AppController {
       return;
     }
     if (id !== view.requestId) return;
+    if (view === this.main) perfMark('received');
     const ms = Number.isFinite(vol.metadata?.sampleMs)
       ? vol.metadata.sampleMs
       : performance.now() - t0;
-    view.engine.setState((s) => ({
-      volume: vol,
-      lastSampleMs: ms,
-      error: null,
-      samples: s.samples + 1,
-    }));
     view.viewer.setState({ userFile: null });
-    await this.render(vol, view);
-    if (id === view.requestId) view.engine.setState({ status: 'ready' });
+    // The brain is drawn first and then published to the store: the panels that read the volume
+    // (summary, regional volumes, window presets) re-render after the viewer's swap, not before.
+    await this.render(vol, view, () =>
+      view.engine.setState((s) => ({
+        volume: vol,
+        lastSampleMs: ms,
+        error: null,
+        samples: s.samples + 1,
+      })),
+    );
+    if (id === view.requestId) {
+      view.engine.setState({ status: 'ready' });
+      // The seed "New subject" will hand out next: the worker prepares its seed-only fields
+      // while the user looks (main view only, while it is the one view sampling: the seed cache
+      // holds two seeds, and other views' seeds must stay in it).
+      if (view === this.main && this.viewMap.size === 1) client.prefetch?.(view.seeds.peek());
+    }
   }
 
-  private async render(vol: SampledVolume, view: ViewSession): Promise<void> {
+  /** Show `vol` on the view's viewer; `publish` (the store update) runs once it is drawn. */
+  private async render(vol: SampledVolume, view: ViewSession, publish?: () => void): Promise<void> {
     const v = view.viewerInst;
     const manifest = view.engine.getState().manifest;
-    if (!v || !manifest) return;
+    if (!v || !manifest) {
+      publish?.();
+      return;
+    }
     try {
       this.applyBrainOnly(view, v);
-      await v.showVolume(vol, manifest.labels);
+      try {
+        await v.showVolume(vol, manifest.labels);
+      } finally {
+        publish?.();
+      }
       if (view === this.main) this.backend.getState().show('browser');
       // A new kind of pathology: bring its lesion into view (otherwise the crosshair stays put).
       const kind = vol.metadata.conditions.pathology;

@@ -33,6 +33,8 @@ export type ParsedNifti = Pick<EngineParsedNifti, 'dims' | 'affine' | 'data'>;
 export type EngineClientLike = Pick<EngineClient, 'backend' | 'backendReason' | 'sample'> & {
   readonly manifest: ModelManifest;
   dispose?(): void;
+  /** Hint the seed asked for next (the worker prepares it in idle time); optional. */
+  prefetch?(seed: number): void;
 };
 
 export interface EngineApi {

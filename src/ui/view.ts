@@ -13,12 +13,37 @@ import { createViewerStore, type ViewerStore } from './stores/viewerStore';
 /** The id of the view the app starts with (it owns the URL and the "Full size" workflow). */
 export const MAIN_VIEW = 'main';
 
+/**
+ * The view's source of new seeds, one drawn ahead: `peek()` tells which seed the next "New
+ * subject" (or a change without keep-subject) will get, so the engine can prepare it in idle
+ * time; `take()` hands it out and draws the following one lazily. Same distribution as drawing
+ * each seed when needed.
+ */
+export class SeedQueue {
+  private next: number | null = null;
+
+  constructor(private readonly draw: () => number) {}
+
+  peek(): number {
+    if (this.next === null) this.next = this.draw();
+    return this.next;
+  }
+
+  take(): number {
+    const seed = this.peek();
+    this.next = null;
+    return seed;
+  }
+}
+
 export class ViewSession {
   readonly conditions: ConditionsStore;
   readonly engine: EngineStore;
   readonly viewer: ViewerStore;
   /** The worker lane of this view's requests (the main view uses the default lane). */
   readonly lane: string;
+  /** The seeds "New subject" hands out, the next one known in advance (engine prefetch). */
+  readonly seeds: SeedQueue;
   /** The viewer on this view's canvas, once attached. */
   viewerInst: ViewerLike | null = null;
   /** Id of this view's newest sample request (older answers are dropped). */
@@ -35,7 +60,8 @@ export class ViewSession {
     nextSeed: () => number,
   ) {
     this.lane = id === MAIN_VIEW ? DEFAULT_LANE : `view:${id}`;
-    this.conditions = createConditionsStore(nextSeed);
+    this.seeds = new SeedQueue(nextSeed);
+    this.conditions = createConditionsStore(() => this.seeds.take());
     this.engine = createEngineStore();
     this.viewer = createViewerStore();
   }

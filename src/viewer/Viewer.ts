@@ -7,6 +7,9 @@
  * - A new sample on the same grid is swapped IN PLACE (voxel arrays replaced, updateGLVolume):
  *   crosshair, zoom, 3D view and the user's window/level stay, and nothing flickers.
  * - Window/level: NiiVue's default right-drag (DRAG_MODE.contrast).
+ * - Software GL (SwiftShader, llvmpipe): a swap uploads only the layers whose voxels changed and
+ *   skips what only the 3D pane needs (its ray-cast and the volume's gradient texture, ~0.25 s
+ *   each); both follow once the viewer is idle.
  */
 import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
 import type { LabelInfo, SampledVolume } from '../engine/types';
@@ -23,6 +26,8 @@ const NIFTI_INTENT_LABEL = 1002;
 
 /** Delay before the deferred 3D render on software GL (a slider burst pays for it once). */
 const IDLE_3D_MS = 400;
+/** While a requested sample is on its way, the deferred 3D render waits this long at most. */
+const EXPECTING_3D_MS = 3000;
 
 const SOFTWARE_GL_RE = /swiftshader|llvmpipe|lavapipe|softpipe|software|basic render/i;
 
@@ -38,6 +43,20 @@ function isSoftwareGl(gl: WebGL2RenderingContext | null): boolean {
   } catch {
     return false;
   }
+}
+
+/** Whether `a` holds the same voxel values as `b` (same length, equal element by element). */
+function sameVoxels(a: ArrayLike<number> | null | undefined, b: ArrayLike<number>): boolean {
+  if (!a || a.length !== b.length) return false;
+  for (let i = 0; i < b.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** Benchmark hook: a named timestamp in `__brainsynthPerf.marks` when the page defines it. */
+function perfMark(name: string): void {
+  const perf = (globalThis as { __brainsynthPerf?: { marks?: [string, number][] } })
+    .__brainsynthPerf;
+  perf?.marks?.push([name, performance.now()]);
 }
 
 function flatAffine(a: number[][]): number[] {
@@ -96,6 +115,8 @@ export class Viewer implements ViewerLike {
   private readonly softwareGl: boolean;
   private skip3D = false;
   private idle3D: ReturnType<typeof setTimeout> | null = null;
+  /** The gradient texture (3D lighting only) is stale: a swap on software GL skipped it. */
+  private gradientStale = false;
   /** Brain only in the 3D render (setBrainOnly3D); the extra-cerebral label range. */
   private brainOnly = false;
   private extraCerebral: [number, number] | null = null;
@@ -118,6 +139,8 @@ export class Viewer implements ViewerLike {
       this.applyRenderBackOpacity();
       return draw3D(...args);
     };
+    const gl = nv.gl as WebGL2RenderingContext | null;
+    if (this.softwareGl && gl) this.skipGradientPasses(gl);
   }
 
   /** The head image's opacity in the 3D render pass: 0 when the brain only is shown. */
@@ -135,6 +158,47 @@ export class Viewer implements ViewerLike {
   /** Brain only needs the label overlay on screen (the render then draws the labels). */
   private brainOnlyActive(): boolean {
     return this.brainOnly && this.labels !== null && this.overlayOn && this.overlayOpacity > 0;
+  }
+
+  /**
+   * NiiVue 0.69 recomputes the background's gradient texture (a blur and a Sobel pass over the
+   * whole volume, ~0.2–0.3 s on a software rasteriser) in every layer refresh, with no option to
+   * skip it, though only the 3D render reads it. While a swap runs without the 3D pane, the draws
+   * of those two shader programs are dropped (their texture is allocated but left empty); the
+   * idle 3D render computes the gradient first (`nv.gradientGL`).
+   */
+  private skipGradientPasses(gl: WebGL2RenderingContext): void {
+    const nv = this.nv as unknown as Record<string, { program?: WebGLProgram } | undefined>;
+    const programs = new Set<WebGLProgram>();
+    for (const key of [
+      'blurShader',
+      'gradientPrePassShader',
+      'sobelFirstOrderShader',
+      'sobelSecondOrderShader',
+    ]) {
+      const p = nv[key]?.program;
+      if (p) programs.add(p);
+    }
+    if (programs.size === 0) return;
+    let current: WebGLProgram | null = null;
+    const bindProgram = gl.useProgram.bind(gl);
+    const drawArrays = gl.drawArrays.bind(gl);
+    const checkStatus = gl.checkFramebufferStatus.bind(gl);
+    const skipping = () => this.skip3D && current !== null && programs.has(current);
+    gl.useProgram = (program: WebGLProgram | null) => {
+      current = program;
+      bindProgram(program);
+    };
+    gl.drawArrays = (mode: GLenum, first: GLint, count: GLsizei) => {
+      if (skipping()) {
+        this.gradientStale = true;
+        return;
+      }
+      drawArrays(mode, first, count);
+    };
+    // a status query is a round trip to the GPU process; NiiVue asks once per slice
+    gl.checkFramebufferStatus = (target: GLenum) =>
+      skipping() ? gl.FRAMEBUFFER_COMPLETE : checkStatus(target);
   }
 
   static async create(canvas: HTMLCanvasElement, opts: ViewerOptions = {}): Promise<Viewer> {
@@ -175,13 +239,15 @@ export class Viewer implements ViewerLike {
 
   showVolume(vol: SampledVolume, labels: LabelInfo[]): Promise<void> {
     return this.queue(async () => {
+      perfMark('viewer');
       const contrast = vol.metadata?.conditions?.contrast ?? null;
-      if (labels !== this.labelTable) {
+      const newTable = labels !== this.labelTable;
+      if (newTable) {
         this.labelTable = labels;
         this.names = labelNames(labels);
       }
       if (this.image && this.labels && sameGrid(this.image, vol.dims, vol.affine)) {
-        this.swapInPlace(vol, contrast !== this.contrast);
+        this.swapInPlace(vol, contrast !== this.contrast, newTable);
       } else {
         await this.replaceAll(vol);
       }
@@ -204,7 +270,7 @@ export class Viewer implements ViewerLike {
     perf.draws.push(performance.now());
   }
 
-  private swapInPlace(vol: SampledVolume, newContrast: boolean): void {
+  private swapInPlace(vol: SampledVolume, newContrast: boolean, newTable: boolean): void {
     const image = this.image!;
     const labels = this.labels!;
     const keepWindow = !newContrast && image.cal_min !== undefined && image.cal_max !== undefined;
@@ -212,9 +278,24 @@ export class Viewer implements ViewerLike {
     // Same contrast: the user's window/level is kept, so the display range is not recomputed
     // (calMinMax scans and sorts the volume). A new contrast gets its own robust range.
     if (!keepWindow) image.calMinMax();
-    labels.img = Int16Array.from(vol.labels);
-    if (this.labelTable) labels.setColormapLabel(this.colormap(this.labelTable));
-    this.without3D(() => this.nv.updateGLVolume());
+    const sameLabels = !newTable && sameVoxels(labels.img, vol.labels);
+    if (!sameLabels) labels.img = Int16Array.from(vol.labels);
+    if (this.labelTable && !sameLabels) labels.setColormapLabel(this.colormap(this.labelTable));
+    this.without3D(() => {
+      if (!sameLabels) {
+        this.nv.updateGLVolume();
+        return;
+      }
+      // Only the image changed (e.g. another contrast of the same brain): refresh its layer
+      // alone; the label overlay's texture stays as it is.
+      const idx = this.nv.volumes.indexOf(image);
+      if (idx !== 0) {
+        this.nv.updateGLVolume();
+        return;
+      }
+      this.nv.refreshLayers(image, 0);
+      this.nv.drawScene();
+    });
   }
 
   /** Run a NiiVue update; on software GL without its 3D render, which follows on idle. */
@@ -232,13 +313,32 @@ export class Viewer implements ViewerLike {
     this.schedule3D();
   }
 
-  /** Draw the full scene (with the 3D pane) once no new sample arrived for IDLE_3D_MS. */
-  private schedule3D(): void {
+  expectVolume(): void {
+    // the swap re-arms the idle render; a request that never arrives still gets it later
+    if (this.idle3D) this.schedule3D(EXPECTING_3D_MS);
+  }
+
+  /**
+   * Draw the full scene (with the 3D pane) once no new sample arrived for IDLE_3D_MS: first the
+   * gradient texture the swaps skipped, then, in a task of its own (so an input in between is
+   * not held up by both), the scene.
+   */
+  private schedule3D(delayMs = IDLE_3D_MS): void {
     if (this.idle3D) clearTimeout(this.idle3D);
     this.idle3D = setTimeout(() => {
       this.idle3D = null;
+      const hdr = this.nv.volumes[0]?.hdr;
+      if (this.gradientStale && hdr) {
+        this.gradientStale = false;
+        this.nv.gradientGL(hdr);
+        this.idle3D = setTimeout(() => {
+          this.idle3D = null;
+          this.nv.drawScene();
+        }, 0);
+        return;
+      }
       this.nv.drawScene();
-    }, IDLE_3D_MS);
+    }, delayMs);
   }
 
   private async replaceAll(vol: SampledVolume): Promise<void> {

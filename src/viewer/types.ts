@@ -47,6 +47,11 @@ export interface ViewerLike {
   setOverlayVisible(on: boolean): void;
   setOverlayOpacity(opacity: number): void;
   setRadiological(radiological: boolean): void;
+  /**
+   * A new volume is on its way (a sample was requested): postpone work deferred to idle time
+   * (the 3D pane on software GL) so that it does not hold up the swap.
+   */
+  expectVolume?(): void;
   /** Set the image's display window [min, max] (window/level). */
   setWindow?(min: number, max: number): void;
   /** Move the crosshair to a world position (RAS mm); views follow. */

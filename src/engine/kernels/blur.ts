@@ -36,55 +36,134 @@ export function blur3dArray(
 ): Float32Array {
   if (!(sigma > 0)) return src.slice();
   const w = gaussianKernel(sigma);
+  const [nx, ny, nz] = shape;
   const a = new Float32Array(src.length);
-  blurAxis(src, a, shape, w, 1);
+  blurLines(src, a, w, nx, 1, 1, ny * nz, nx); // x: lines of nx, unit stride
   const b = new Float32Array(src.length);
-  blurAxis(a, b, shape, w, 2);
-  a.fill(0);
-  blurAxis(b, a, shape, w, 3);
+  blurLines(a, b, w, ny, nx, nx, nz, nx * ny); // y: lines of ny, stride nx, nx lines at a time
+  blurLines(b, a, w, nz, nx * ny, nx * ny, 1, 0); // z: lines of nz, stride nx·ny
   return a;
 }
 
-/** One 1-D pass along axis 1 (x), 2 (y) or 3 (z); `dst` must be zero-filled. */
-function blurAxis(
+/**
+ * One 1-D pass over `blocks` blocks (`blockStride` apart) of `width` parallel lines of `len`
+ * voxels, `stride` apart along the line; line i of a block starts at voxel i. Every output is
+ * the float32 sum of its in-range taps in order −r…r (each add rounded to float32, the first
+ * from 0): the per-tap accumulation into a zero-filled float32 array, bit for bit. Interior
+ * outputs of the 5- and 7-tap kernels (σ ≤ 1) take an unrolled loop that keeps the sum in a
+ * register; other kernels accumulate tap by tap into the output line.
+ */
+function blurLines(
   src: Float32Array,
   dst: Float32Array,
-  shape: [number, number, number],
   w: Float32Array,
-  axis: 1 | 2 | 3,
+  len: number,
+  stride: number,
+  width: number,
+  blocks: number,
+  blockStride: number,
 ): void {
-  const [nx, ny, nz] = shape;
-  const r = (w.length - 1) / 2;
-  if (axis === 1) {
-    const rows = ny * nz;
-    for (let row = 0; row < rows; row++) {
-      const o = row * nx;
-      for (let i = 0; i < nx; i++) {
+  const f = Math.fround;
+  const k = w.length;
+  const r = (k - 1) / 2;
+  if (width === 1) {
+    // unit stride along x: one output at a time; the interior of a 5- or 7-tap kernel unrolled
+    const [w0, w1, w2, w3, w4, w5, w6] = [w[0], w[1], w[2], w[3], w[4], w[5], w[6]];
+    const unrolled = k === 5 || k === 7;
+    for (let blk = 0; blk < blocks; blk++) {
+      const o = blk * blockStride;
+      for (let j = 0; j < len; j++) {
+        const lo = Math.max(0, r - j);
+        const hi = Math.min(k, len + r - j);
+        if (unrolled && hi - lo === k) {
+          if (k === 7) {
+            const end = o + len - r; // interior outputs: j + r < len
+            for (let q = o + j; q < end; q++) {
+              const s0 = q - r;
+              let acc = f(0 + src[s0] * w0);
+              acc = f(acc + src[s0 + 1] * w1);
+              acc = f(acc + src[s0 + 2] * w2);
+              acc = f(acc + src[s0 + 3] * w3);
+              acc = f(acc + src[s0 + 4] * w4);
+              acc = f(acc + src[s0 + 5] * w5);
+              dst[q] = acc + src[s0 + 6] * w6;
+            }
+          } else {
+            const end = o + len - r;
+            for (let q = o + j; q < end; q++) {
+              const s0 = q - r;
+              let acc = f(0 + src[s0] * w0);
+              acc = f(acc + src[s0 + 1] * w1);
+              acc = f(acc + src[s0 + 2] * w2);
+              acc = f(acc + src[s0 + 3] * w3);
+              dst[q] = acc + src[s0 + 4] * w4;
+            }
+          }
+          j = len - r - 1; // continue with the last r outputs (the loop's j++)
+          continue;
+        }
         let acc = 0;
-        const lo = Math.max(0, r - i);
-        const hi = Math.min(w.length, nx + r - i);
-        for (let t = lo; t < hi; t++) acc = Math.fround(acc + src[o + i + t - r] * w[t]);
-        dst[o + i] = acc;
+        for (let t = lo; t < hi; t++) acc = f(acc + src[o + j + t - r] * w[t]);
+        dst[o + j] = acc;
       }
     }
     return;
   }
-  // y: lines of length ny with stride nx inside each z-plane; z: lines of nz with stride nx·ny.
-  const len = axis === 2 ? ny : nz;
-  const stride = axis === 2 ? nx : nx * ny;
-  const outer = axis === 2 ? nz : 1;
-  const outerStride = nx * ny;
-  const rowLen = axis === 2 ? nx : nx * ny;
-  for (let o = 0; o < outer; o++) {
-    const base = o * outerStride;
+  for (let blk = 0; blk < blocks; blk++) {
+    const base = blk * blockStride;
     for (let j = 0; j < len; j++) {
-      const dstRow = base + j * stride;
-      for (let t = 0; t < w.length; t++) {
-        const jj = j + t - r;
-        if (jj < 0 || jj >= len) continue;
-        const srcRow = base + jj * stride;
-        const wt = w[t];
-        for (let i = 0; i < rowLen; i++) dst[dstRow + i] += src[srcRow + i] * wt;
+      const lo = Math.max(0, r - j);
+      const hi = Math.min(k, len + r - j);
+      const out = base + j * stride;
+      // first tap's line start
+      const s0 = base + (j + lo - r) * stride;
+      if (hi - lo === 7) {
+        const [w0, w1, w2, w3, w4, w5, w6] = [
+          w[lo],
+          w[lo + 1],
+          w[lo + 2],
+          w[lo + 3],
+          w[lo + 4],
+          w[lo + 5],
+          w[lo + 6],
+        ];
+        const s1 = s0 + stride;
+        const s2 = s1 + stride;
+        const s3 = s2 + stride;
+        const s4 = s3 + stride;
+        const s5 = s4 + stride;
+        const s6 = s5 + stride;
+        for (let i = 0; i < width; i++) {
+          let acc = f(0 + src[s0 + i] * w0);
+          acc = f(acc + src[s1 + i] * w1);
+          acc = f(acc + src[s2 + i] * w2);
+          acc = f(acc + src[s3 + i] * w3);
+          acc = f(acc + src[s4 + i] * w4);
+          acc = f(acc + src[s5 + i] * w5);
+          dst[out + i] = acc + src[s6 + i] * w6;
+        }
+      } else if (hi - lo === 5) {
+        const [w0, w1, w2, w3, w4] = [w[lo], w[lo + 1], w[lo + 2], w[lo + 3], w[lo + 4]];
+        const s1 = s0 + stride;
+        const s2 = s1 + stride;
+        const s3 = s2 + stride;
+        const s4 = s3 + stride;
+        for (let i = 0; i < width; i++) {
+          let acc = f(0 + src[s0 + i] * w0);
+          acc = f(acc + src[s1 + i] * w1);
+          acc = f(acc + src[s2 + i] * w2);
+          acc = f(acc + src[s3 + i] * w3);
+          dst[out + i] = acc + src[s4 + i] * w4;
+        }
+      } else {
+        // longer kernels (or clipped ones): tap by tap over the whole line, accumulating in
+        // the float32 output (sequential access; faster than per-output sums for many taps)
+        dst.fill(0, out, out + width);
+        for (let t = lo; t < hi; t++) {
+          const row = base + (j + t - r) * stride;
+          const wt = w[t];
+          for (let i = 0; i < width; i++) dst[out + i] += src[row + i] * wt;
+        }
       }
     }
   }

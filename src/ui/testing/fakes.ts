@@ -183,6 +183,8 @@ export class FakeClient implements EngineClientLike {
   backend = 'cpu' as const;
   backendReason = 'forced by ?backend=cpu';
   calls: SampleCall[] = [];
+  /** Seeds hinted with prefetch(), in order. */
+  prefetches: number[] = [];
   /** When set, sample() waits for resolveNext() instead of resolving at once. */
   manual = false;
   failNext: Error | null = null;
@@ -213,6 +215,10 @@ export class FakeClient implements EngineClientLike {
     return new Promise((resolve, reject) => {
       this.pending.push({ lane, resolve, reject, vol });
     });
+  }
+
+  prefetch(seed: number): void {
+    this.prefetches.push(seed);
   }
 
   /** Requests waiting in manual mode, oldest first. */
