@@ -13,6 +13,10 @@ outer hull, read at the nearest 2 mm template voxel; `corticalDepth` array):
   d = distance (mm) to the nearest sheet ~ |F(dir(x - C))| * |x - C| / (sqrt(2/3) K)
   core:   d < h  and (l is cerebral cortex, or l is cerebral WM and dep < D)  -> CSF (24)
   lining: l is cerebral WM, not core, d < h + t and dep < D + t             -> cortex (same side)
+  crown:  l is cortex, not core, d >= h + t, dep >= crownMm and no CSF or background within
+          2 mm along an axis (before folding)                               -> WM (same side)
+(the last rule thins the template's over-thick average ribbon to a cortical thickness, so gyri
+get white-matter cores)
 and the image gets the sulcal partial volume: voxels that end as cortex mix in CSF with the
 fraction clamp((h + s/2 - d) / s, 0, 1) (s = grid spacing), so a sheet thinner than a voxel
 still darkens it as in a real scan.
@@ -50,6 +54,30 @@ HULL_GROUPS = (
     "brainstem",
 )
 DEPTH_UNIT_MM = 0.5  # corticalDepth is stored as uint8 in half millimetres
+CROWN_NEIGHBOUR_MM = 2.0  # cortex this close (along an axis) to CSF or outside stays cortex
+
+
+def near_outside(values: NDArray[np.integer[Any]], r: int) -> NDArray[np.bool_]:
+    """Voxels with CSF (24) or background (0) among the 6-axis neighbours at 1..r voxels
+    (outside the grid counts as background)."""
+    out_ = np.isin(values, (0, CSF))
+    near = np.zeros(values.shape, bool)
+    for axis in range(values.ndim):
+        n = values.shape[axis]
+        for k in range(1, r + 1):
+            lo = [slice(None)] * values.ndim
+            hi = [slice(None)] * values.ndim
+            lo[axis] = slice(0, max(n - k, 0))
+            hi[axis] = slice(k, n)
+            near[tuple(lo)] |= out_[tuple(hi)]
+            near[tuple(hi)] |= out_[tuple(lo)]
+            edge_lo = [slice(None)] * values.ndim
+            edge_hi = [slice(None)] * values.ndim
+            edge_lo[axis] = slice(0, min(k, n))
+            edge_hi[axis] = slice(max(n - k, 0), n)
+            near[tuple(edge_lo)] = True
+            near[tuple(edge_hi)] = True
+    return near
 
 
 def folding_stream_seed(seed: int) -> int:
@@ -186,6 +214,13 @@ def apply_folding(
     lining = wm & ~core & (d < h + t)
     lined = np.where(v == 41, 42, 3)
     new = np.where(core, CSF, np.where(lining, lined, v))
+    crown = params.get("crownMm")
+    if crown is not None:
+        # the gyral core: template cortex farther than a cortical thickness from the sulci, the
+        # surface and the template's own CSF becomes white matter (the ribbon keeps its width)
+        open_ = near_outside(vals, max(1, int(round(CROWN_NEIGHBOUR_MM / spacing))))[cand]
+        core_wm = ctx & ~core & (d >= h + t) & (dep >= float(crown)) & ~open_
+        new = np.where(core_wm, np.where(v == 42, 41, 2), new)
     out[cand] = new
     pv = np.clip((h + 0.5 * spacing - d) / spacing, 0.0, 1.0)
     frac[cand] = np.where(np.isin(new, CORTEX), pv, 0.0).astype(np.float32)

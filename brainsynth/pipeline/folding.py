@@ -10,6 +10,8 @@ Parameters (anatomy, not fitted to a statistic of the benchmark):
   human cortex (a gyrus ~10 mm wide plus its sulcus);
 - CSF core 1.8 mm wide (half width 0.9 mm): an adult sulcus seen at 1 mm;
 - grey-matter lining 2 mm into the white matter at the fundus (the cortex is thinnest there);
+- a cortical ribbon ~3 mm thick at the gyral crowns (template cortex deeper than 3 mm below the
+  hull, away from the sulci and from CSF, is the gyral white-matter core);
 - the core cuts to 12 mm below the hull (typical sulcal depth 10-20 mm; the template's own
   cortex band, up to 14 mm deep, is the rest);
 - 32 waves (enough for an isotropic field), a 64-cell cube map (1.4 degrees, ~1.7 mm at 70 mm).
@@ -42,6 +44,7 @@ PARAMETERS: dict[str, Any] = {
     "sulcalHalfWidthMm": 0.9,
     "liningMm": 2.0,
     "sulcalDepthMm": 12.0,
+    "crownMm": 3.0,
     "source": "brainsynth.pipeline.folding (anatomical literature values; depth from the template)",
 }
 

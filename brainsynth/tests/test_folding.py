@@ -26,6 +26,7 @@ PARAMS = {
     "sulcalHalfWidthMm": 0.9,
     "liningMm": 2.0,
     "sulcalDepthMm": 12.0,
+    "crownMm": 3.0,
 }
 HAVE_MODEL = (DEFAULT_MODEL_DIR / "manifest.json").is_file()
 
@@ -88,9 +89,10 @@ def test_rule_relabels_only_cortex_and_white_matter() -> None:
     changed = out != values
     assert changed.any()
     assert set(np.unique(values[changed])) <= {2, 3, 41, 42}
-    assert set(np.unique(out[changed])) <= {CSF, 3, 42}
-    # WM only becomes cortex of its own side
+    assert set(np.unique(out[changed])) <= {CSF, 2, 3, 41, 42}
+    # WM only becomes cortex of its own side, cortex only WM of its own side (gyral core)
     assert not np.any((values == 2) & (out == 42)) and not np.any((values == 41) & (out == 3))
+    assert not np.any((values == 3) & (out == 41)) and not np.any((values == 42) & (out == 2))
     # partial volume only on voxels that end as cortex, within [0, 1]
     assert np.all(frac[~np.isin(out, [3, 42])] == 0)
     # a voxel more than half CSF is labelled CSF: cortex keeps fractions in (0, 0.5]

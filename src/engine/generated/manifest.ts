@@ -161,5 +161,7 @@ export type ManifestDocument = {
     /** depth below the hull to which the CSF core cuts into white matter */
     sulcalDepthMm: number;
     source?: string;
+    /** template cortex deeper than this below the hull, beyond the lining and 2 mm from CSF/outside, becomes white matter (the gyral core); absent: no thinning */
+    crownMm?: number;
   };
 };

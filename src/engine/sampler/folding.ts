@@ -20,7 +20,12 @@ export interface FoldingParams {
   sulcalHalfWidthMm: number;
   liningMm: number;
   sulcalDepthMm: number;
+  /** Gyral core: template cortex this deep below the hull, beyond the lining, becomes WM. */
+  crownMm?: number;
 }
+
+/** Cortex this close (mm, along an axis) to CSF or outside stays cortex (brainsynth.folding). */
+const CROWN_NEIGHBOUR_MM = 2;
 
 /** Label values: cerebral WM → cortex of the same side, cortex, CSF. */
 const WM_LEFT = 2;
@@ -172,7 +177,7 @@ export function applyFolding(
   const ctxL = idx(CTX_LEFT);
   const ctxR = idx(CTX_RIGHT);
   const csf = idx(CSF);
-  if (csf < 0 || ctxL < 0 || ctxR < 0) return frac;
+  if (csf < 0 || ctxL < 0 || ctxR < 0 || wmL < 0 || wmR < 0) return frac;
   const table = tableFor(seed, p);
   const h = p.sulcalHalfWidthMm;
   const lin = p.liningMm;
@@ -183,6 +188,26 @@ export function applyFolding(
   const [ox, oy, oz] = g.origin;
   const spacing = sx;
   const tcount = depth.length;
+  const crown = p.crownMm;
+  // labels before folding, for the "near CSF or outside" test of the gyral-core rule
+  const before = crown === undefined ? labels : Int32Array.from(labels);
+  const radius = Math.max(1, Math.round(CROWN_NEIGHBOUR_MM / spacing));
+  const open = (kx: number, ky: number, kz: number, at: number): boolean => {
+    const steps: [number, number, number, number][] = [
+      [kx, nx, 1, 0],
+      [ky, ny, nx, 1],
+      [kz, nz, nx * ny, 2],
+    ];
+    for (const [k, n, stride] of steps) {
+      for (let r = 1; r <= radius; r++) {
+        if (k - r < 0 || k + r >= n) return true;
+        const a = before[at - r * stride];
+        const b = before[at + r * stride];
+        if (a === 0 || a === csf || b === 0 || b === csf) return true;
+      }
+    }
+    return false;
+  };
   let i = 0;
   for (let kz = 0; kz < nz; kz++) {
     const rz = Math.fround(kz * sz + oz) - cz;
@@ -201,6 +226,14 @@ export function applyFolding(
         let out = l;
         if (d < h && (isCtx || dep < deep)) out = csf;
         else if (isWm && d < h + lin) out = l === wmR ? ctxR : ctxL;
+        else if (
+          isCtx &&
+          crown !== undefined &&
+          d >= h + lin &&
+          dep >= crown &&
+          !open(kx, ky, kz, i)
+        )
+          out = l === ctxR ? wmR : wmL;
         labels[i] = out;
         if (out === ctxL || out === ctxR) {
           const pv = (h + 0.5 * spacing - d) / spacing;
