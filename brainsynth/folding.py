@@ -88,13 +88,16 @@ def folding_stream_seed(seed: int) -> int:
 def hull_depth_mm(
     template_idx: NDArray[np.integer[Any]], groups: list[str], spacing: float
 ) -> NDArray[np.float64]:
-    """Depth (mm) of each template voxel below the brain's outer hull: Euclidean distance to
-    the nearest voxel outside the hull (brain tissue and ventricles, holes filled, closed by two
-    voxels so sulcal CSF of the template counts as inside). 0 outside the hull."""
+    """Depth (mm) of each template voxel's centre below the brain's outer hull (brain tissue and
+    ventricles, holes filled, closed by two voxels so sulcal CSF of the template counts as
+    inside): the Euclidean distance to the nearest voxel centre outside the hull, less half a
+    voxel — the hull's surface lies between the two centres, so the outermost voxels are half a
+    voxel deep, not a whole one. 0 outside the hull."""
     in_hull = np.array([g in HULL_GROUPS for g in groups], bool)[template_idx]
     hull = ndimage.binary_fill_holes(ndimage.binary_closing(in_hull, iterations=2))
     hull = ndimage.binary_fill_holes(hull | in_hull)
-    return np.asarray(ndimage.distance_transform_edt(hull, sampling=spacing), np.float64)
+    edt = np.asarray(ndimage.distance_transform_edt(hull, sampling=spacing), np.float64)
+    return np.where(hull, np.maximum(edt - 0.5 * spacing, 0.0), 0.0)
 
 
 def depth_array(
