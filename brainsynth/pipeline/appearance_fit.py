@@ -76,17 +76,22 @@ def residual_acf(
     )
     r = np.where(mask, x - trend, 0.0)
     var = float((r[mask] ** 2).mean())
-    acf = []
-    for lag in LAGS:
-        vals = []
-        for ax in range(3):
-            n = r.shape[ax]
-            a = np.take(r, range(0, n - lag), axis=ax)
-            b = np.take(r, range(lag, n), axis=ax)
-            ma = np.take(mask, range(0, n - lag), axis=ax) & np.take(mask, range(lag, n), axis=ax)
-            vals.append(float((a[ma] * b[ma]).mean()) / var)
-        acf.append(float(np.mean(vals)))
+    acf = [lag_product(r, r, mask, lag) / var for lag in LAGS]
     return np.asarray(acf), float(np.sqrt(var))
+
+
+def lag_product(
+    a: NDArray[np.float64], b: NDArray[np.float64], mask: NDArray[np.bool_], lag: int
+) -> float:
+    """Mean over the three axes of mean(a[i] b[i + lag]) over pairs with both ends in `mask`."""
+    vals = []
+    for ax in range(3):
+        n = a.shape[ax]
+        p = np.take(a, range(0, n - lag), axis=ax)
+        q = np.take(b, range(lag, n), axis=ax)
+        both = np.take(mask, range(0, n - lag), axis=ax) & np.take(mask, range(lag, n), axis=ax)
+        vals.append(float((p[both] * q[both]).mean()))
+    return float(np.mean(vals))
 
 
 def _blur(v: NDArray[np.float64], sigma: float) -> NDArray[np.float64]:
@@ -112,20 +117,10 @@ def model_acf_parts(
         ta = a - _blur(a, DETREND_SIGMA)
         tb = b - _blur(b, DETREND_SIGMA)
         out = [float((ta[mask] * tb[mask]).mean())]
-        for lag in LAGS:
-            vals = []
-            for ax in range(3):
-                k = ta.shape[ax]
-                p = np.take(ta, range(0, k - lag), axis=ax)
-                q = np.take(tb, range(lag, k), axis=ax)
-                mm = np.take(mask, range(0, k - lag), axis=ax) & np.take(
-                    mask, range(lag, k), axis=ax
-                )
-                vals.append(0.5 * float((p[mm] * q[mm]).mean()))
-                p = np.take(tb, range(0, k - lag), axis=ax)
-                q = np.take(ta, range(lag, k), axis=ax)
-                vals.append(0.5 * float((p[mm] * q[mm]).mean()))
-            out.append(float(np.mean(vals)) * 2)
+        # symmetric cross term: a at i with b at i + lag, and b at i with a at i + lag
+        out += [
+            0.5 * (lag_product(ta, tb, mask, lag) + lag_product(tb, ta, mask, lag)) for lag in LAGS
+        ]
         return np.asarray(out)
 
     return cov(white, white), cov(smooth, smooth), cov(white, smooth)

@@ -16,18 +16,10 @@ from brainsynth.folding import (
     waves,
 )
 from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline.folding import PARAMETERS
 from brainsynth.teacher.generate import generate
 
-PARAMS = {
-    "waves": 32,
-    "wavelengthMm": 26.0,
-    "radiusMm": 70.0,
-    "tableSize": 64,
-    "sulcalHalfWidthMm": 0.9,
-    "liningMm": 2.0,
-    "sulcalDepthMm": 12.0,
-    "crownMm": 3.0,
-}
+PARAMS = {k: v for k, v in PARAMETERS.items() if k != "source"}
 HAVE_MODEL = (DEFAULT_MODEL_DIR / "manifest.json").is_file()
 
 

@@ -9,20 +9,11 @@
  * teacher. Hand-written: no library generates sulcal patterns on a label map.
  */
 import type { Model } from '../model/loadModel';
+import type { ModelManifest } from '../model/manifest';
 import { mulberry32 } from '../rng';
 
-/** The manifest's `folding` parameters. */
-export interface FoldingParams {
-  waves: number;
-  wavelengthMm: number;
-  radiusMm: number;
-  tableSize: number;
-  sulcalHalfWidthMm: number;
-  liningMm: number;
-  sulcalDepthMm: number;
-  /** Gyral core: template cortex this deep below the hull, beyond the lining, becomes WM. */
-  crownMm?: number;
-}
+/** The manifest's `folding` parameters (type generated from manifest.schema.json). */
+export type FoldingParams = NonNullable<ModelManifest['folding']>;
 
 /** Cortex this close (mm, along an axis) to CSF or outside stays cortex (brainsynth.folding). */
 const CROWN_NEIGHBOUR_MM = 2;
@@ -165,7 +156,7 @@ export function applyFolding(
   templateIndex: Int32Array,
   seed: number,
 ): Float32Array {
-  const p = model.manifest.folding as FoldingParams | undefined;
+  const p = model.manifest.folding;
   const depth = model.arrays.corticalDepth;
   const g = model.grid;
   const frac = new Float32Array(g.count);
