@@ -42,6 +42,7 @@ from scipy import ndimage, optimize
 
 from brainsynth.common.grid import Grid
 from brainsynth.common.nifti import load_nifti
+from brainsynth.common.upsample import coarse_shape, upsample2
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.subjects import mask_points_world, moments_init
@@ -106,7 +107,9 @@ def model_acf_parts(
     rng = np.random.default_rng(seed)
     n = rng.standard_normal(shape)
     white = n
-    smooth = _blur(n, sigma)
+    # the renderer's smooth part: drawn on the half-resolution grid, interpolated back
+    c = _blur(rng.standard_normal(coarse_shape(shape)), sigma / 2)
+    smooth = upsample2((c / c.std()).astype(np.float32), shape).astype(np.float64)
     smooth /= smooth.std()
     mask = np.zeros(shape, bool)
     mask[12:-12, 12:-12, 12:-12] = True
@@ -323,6 +326,7 @@ def apply(man: dict[str, Any], fit: dict[str, Any]) -> dict[str, Any]:
         "white": round(tex["white"], 4),
         "smooth": round(tex["smooth"], 4),
         "sigmaVoxels": tex["sigma"],
+        "coarseFactor": 2,
     }
     app["snr"] = round(float(min(1.0 / max(fit["airSigmaOverWm"], 1e-3), 1000.0)), 1)
     app.setdefault("measured", {})["ixiFit"] = {**fit, "textureFit": tex, "baseSd": base_sd}

@@ -148,10 +148,16 @@ def render(
 
     spec = app.get("texture")
     tex_sigma = float(spec["sigmaVoxels"] if spec else app["textureSigmaVoxels"]) * sigma_scale
-    noise = torch.randn(idx.shape, generator=gen, device=dev)
-    tex = blur(noise, tex_sigma) / smoothed_noise_std(tex_sigma)
-    if spec:
-        tex = float(spec["white"]) * noise + float(spec["smooth"]) * tex
+    if spec and int(spec.get("coarseFactor", 1)) == 2:
+        from brainsynth.teacher.render import texture_field
+
+        # the seeded two-scale field of the reference, moved to the device
+        tex = torch.from_numpy(texture_field(app, seed, idx.shape, sigma_scale)).to(dev)
+    else:
+        noise = torch.randn(idx.shape, generator=gen, device=dev)
+        tex = blur(noise, tex_sigma) / smoothed_noise_std(tex_sigma)
+        if spec:
+            tex = float(spec["white"]) * noise + float(spec["smooth"]) * tex
     img = torch.from_numpy(means).to(dev)[lab] + torch.from_numpy(sds).to(dev)[lab] * tex
     if csf_fraction is not None and csf_mean is not None:
         img = img + torch.from_numpy(csf_fraction).to(dev) * (float(csf_mean) - img)

@@ -11,6 +11,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from brainsynth.common.rng import normals, normals_fast, stream_seed
+from brainsynth.common.upsample import coarse_shape, upsample2
 
 
 def gaussian_kernel(sigma: float) -> NDArray[np.float64]:
@@ -81,13 +82,21 @@ def _noise(seed: int, shape: tuple[int, int, int]) -> NDArray[np.float32]:
 def texture_field(
     app: dict[str, Any], seed: int, shape: tuple[int, ...], sigma_scale: float = 1.0
 ) -> NDArray[np.float32]:
-    """§5 step 1: with `texture` {white, smooth, sigmaVoxels} (fitted to the real WM texture,
-    pipeline/appearance_fit.py): white n + smooth (G_sigma * n) / std_sigma; else the first
+    """§5 step 1: with `texture` {white, smooth, sigmaVoxels[, coarseFactor]} (fitted to the real
+    WM texture, pipeline/appearance_fit.py): white n + smooth s, where s = (G_sigma * n) /
+    std_sigma, or with coarseFactor 2 the same field drawn on the half-resolution grid (its own
+    normals, stream s+5; G_{sigma/2}) and interpolated back (`upsample2`); else the first
     model's (G_sigma * n) / std_sigma with sigma = textureSigmaVoxels. n: normals of stream s+1."""
     spec = app.get("texture")
     sigma = (spec["sigmaVoxels"] if spec else app["textureSigmaVoxels"]) * sigma_scale
     noise = _noise(stream_seed(seed, 1), shape)  # type: ignore[arg-type]
-    smoothed = (blur(noise, sigma) / np.float32(smoothed_noise_std(sigma))).astype(np.float32)
+    if spec and int(spec.get("coarseFactor", 1)) == 2:
+        cs = coarse_shape(shape)
+        cn = _noise(stream_seed(seed, 5), cs)  # type: ignore[arg-type]
+        c = (blur(cn, sigma / 2) / np.float32(smoothed_noise_std(sigma / 2))).astype(np.float32)
+        smoothed = upsample2(c, shape)
+    else:
+        smoothed = (blur(noise, sigma) / np.float32(smoothed_noise_std(sigma))).astype(np.float32)
     if not spec:
         return smoothed
     white = np.float32(spec["white"])

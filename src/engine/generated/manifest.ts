@@ -142,6 +142,8 @@ export type ManifestDocument = {
       white: number;
       smooth: number;
       sigmaVoxels: number;
+      /** 2: the smooth part is drawn on the half-resolution grid (normals of stream s+5, sigma/2) and linearly interpolated back (MODEL_FORMAT.md §5) */
+      coarseFactor?: 1 | 2;
     };
   };
   /** Step 7b (MODEL_FORMAT.md §3): individual sulci as the zero set of a random-wave field on the sphere of directions around calibration.gridCentreMm; needs arrays.corticalDepth. */

@@ -107,13 +107,19 @@ export function renderContrast(
 
   // 1. Texture: unit-variance smoothed noise.
   const textured = tf.tidy(() => {
-    const noise = tf.tensor(normalsF32(streamSeed(seed, 1), n), shape5) as tf.Tensor5D;
     const spec = app.texture;
-    const sigma = spec ? spec.sigmaVoxels : app.textureSigmaVoxels;
-    const smoothed = tf.div(blur3d(noise, sigma), Math.fround(smoothedNoiseStd(sigma)));
-    const tex = spec
-      ? tf.add(tf.mul(noise, Math.fround(spec.white)), tf.mul(smoothed, Math.fround(spec.smooth)))
-      : smoothed;
+    let tex: tf.Tensor;
+    if (spec?.coarseFactor === 2) {
+      // the two-scale field with its coarse smooth part: computed once per seed (seedCache)
+      tex = tf.tensor(seedFields(model, seed).texture, shape5);
+    } else {
+      const noise = tf.tensor(normalsF32(streamSeed(seed, 1), n), shape5) as tf.Tensor5D;
+      const sigma = spec ? spec.sigmaVoxels : app.textureSigmaVoxels;
+      const smoothed = tf.div(blur3d(noise, sigma), Math.fround(smoothedNoiseStd(sigma)));
+      tex = spec
+        ? tf.add(tf.mul(noise, Math.fround(spec.white)), tf.mul(smoothed, Math.fround(spec.smooth)))
+        : smoothed;
+    }
     const mean = tf.gather(tf.tensor1d(means), labelIndex);
     const sd = tf.gather(tf.tensor1d(sds), labelIndex);
     const img = tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex));
