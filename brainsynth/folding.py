@@ -262,8 +262,13 @@ def fold_template_indices(
         manifest["calibration"]["gridCentreMm"],
         float(grid.spacing[0]),
     )
-    lut = {int(v): i for i, v in enumerate(model.label_values)}
-    out = np.zeros(folded.shape, np.int32)
-    for v in np.unique(folded):
-        out[folded == v] = lut[int(v)]
-    return out
+    return indices_of(folded, model.label_values)
+
+
+def indices_of(
+    values: NDArray[np.integer[Any]], label_values: NDArray[np.integer[Any]]
+) -> NDArray[np.int32]:
+    """Label values back to label indices (the fold only writes values the table has)."""
+    lut = np.zeros(int(max(int(np.max(values)), int(np.max(label_values)))) + 1, np.int32)
+    lut[np.asarray(label_values, np.int64)] = np.arange(len(label_values), dtype=np.int32)
+    return lut[np.asarray(values, np.int64)]

@@ -35,7 +35,7 @@ from brainsynth import __version__, pathologies
 from brainsynth.anatomy import icv_scale, region_volumes, template_points, velocity
 from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels
-from brainsynth.folding import apply_folding
+from brainsynth.folding import apply_folding, indices_of
 from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, read_volume
 from brainsynth.pathologies import ModelAssets, Plan, Scene
 from brainsynth.schema import CONTRASTS, validate_sidecar
@@ -216,11 +216,7 @@ def stage_folding(
         ld.assets.manifest["calibration"]["gridCentreMm"],
         float(scene.grid.spacing[0]),
     )
-    lut = np.zeros(int(folded.max()) + 1, np.int32)
-    for value, index in ld.assets.index_of.items():
-        if value < lut.size:
-            lut[value] = index
-    return lut[folded], frac
+    return indices_of(folded, ld.assets.model.label_values), frac
 
 
 def stage_contrast(
