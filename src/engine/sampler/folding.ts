@@ -183,22 +183,19 @@ export function applyFolding(
   // labels before folding, for the "near CSF or outside" test of the gyral-core rule
   const before = crown === undefined ? labels : Int32Array.from(labels);
   const radius = Math.max(1, Math.round(CROWN_NEIGHBOUR_MM / spacing));
-  const open = (kx: number, ky: number, kz: number, at: number): boolean => {
-    const steps: [number, number, number, number][] = [
-      [kx, nx, 1, 0],
-      [ky, ny, nx, 1],
-      [kz, nz, nx * ny, 2],
-    ];
-    for (const [k, n, stride] of steps) {
-      for (let r = 1; r <= radius; r++) {
-        if (k - r < 0 || k + r >= n) return true;
-        const a = before[at - r * stride];
-        const b = before[at + r * stride];
-        if (a === 0 || a === csf || b === 0 || b === csf) return true;
-      }
+  // one axis of the gyral-core test: CSF or outside within `radius` voxels along it
+  const openAlong = (k: number, n: number, stride: number, at: number): boolean => {
+    for (let r = 1; r <= radius; r++) {
+      if (k - r < 0 || k + r >= n) return true;
+      const a = before[at - r * stride];
+      const b = before[at + r * stride];
+      if (a === 0 || a === csf || b === 0 || b === csf) return true;
     }
     return false;
   };
+  const plane = nx * ny;
+  const open = (kx: number, ky: number, kz: number, at: number): boolean =>
+    openAlong(kx, nx, 1, at) || openAlong(ky, ny, nx, at) || openAlong(kz, nz, plane, at);
   let i = 0;
   for (let kz = 0; kz < nz; kz++) {
     const rz = Math.fround(kz * sz + oz) - cz;
