@@ -45,7 +45,7 @@ from brainsynth.common.nifti import load_nifti
 from brainsynth.common.upsample import coarse_shape, upsample2
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
-from brainsynth.pipeline.subjects import mask_points_world, moments_init
+from brainsynth.pipeline.subjects import mask_points_world, moments_init, refine_affine
 from brainsynth.schema import validate_manifest
 
 DETREND_SIGMA = 4.0
@@ -180,28 +180,19 @@ def _muse_ids(data: Path, fragment: str) -> list[int]:
 def _align(
     brain_tpl: NDArray[np.bool_], grid: Grid, brain_sub: NDArray[np.bool_], aff: NDArray[np.float64]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Affine template -> subject world from brain masks (moments, then Powell at 4 mm)."""
+    """Affine template -> subject world from brain masks: moments, then the pipeline's Powell
+    search (`subjects.refine_affine`) on every second template voxel (4 mm)."""
     a0, t0 = moments_init(
         mask_points_world(brain_tpl, grid.affine), mask_points_world(brain_sub, aff)
     )
-    sub = [slice(None, None, 2)] * 3
-    fixed = ndimage.gaussian_filter(brain_tpl.astype(np.float32), 1.0)[tuple(sub)].ravel()
-    x = grid.world_coords()[(slice(None), *sub)].reshape(3, -1).astype(np.float64)
-    moving = ndimage.gaussian_filter(brain_sub.astype(np.float32), 1.5)
-    inv = np.linalg.inv(aff)
-
-    def cost(p: NDArray[np.float64]) -> float:
-        a = a0 @ (np.eye(3) + p[:9].reshape(3, 3))
-        y = a @ x + (t0 + p[9:])[:, None]
-        q = inv[:3, :3] @ y + inv[:3, 3:4]
-        m = ndimage.map_coordinates(moving, q, order=1, mode="constant", cval=0.0, prefilter=False)
-        return float(np.mean((m - fixed) ** 2))
-
-    res = optimize.minimize(
-        cost, np.zeros(12), method="Powell", options={"maxfev": 400, "xtol": 1e-3}
+    fixed = ndimage.gaussian_filter(brain_tpl.astype(np.float32), 1.0)[::2, ::2, ::2]
+    coarse = Grid(
+        shape=tuple(int(n) for n in fixed.shape),  # type: ignore[arg-type]
+        spacing=tuple(2 * s for s in grid.spacing),  # type: ignore[arg-type]
+        origin=grid.origin,
     )
-    p = res.x
-    return a0 @ (np.eye(3) + p[:9].reshape(3, 3)), t0 + p[9:]
+    moving = ndimage.gaussian_filter(brain_sub.astype(np.float32), 1.5)
+    return refine_affine(fixed, coarse, moving, aff, a0, t0, maxfev=400)
 
 
 def measure(data: Path, model_dir: Path, log: Any = print) -> dict[str, Any]:
