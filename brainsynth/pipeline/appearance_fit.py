@@ -347,9 +347,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = ap.parse_args(argv)
     path = args.model / "manifest.json"
+    if not path.is_file():
+        raise SystemExit(f"{args.model} has no manifest.json")
     man = json.loads(path.read_text())
     if args.reapply:
-        fit = {k: v for k, v in man["appearance"]["measured"]["ixiFit"].items()}
+        stored = man["appearance"].get("measured", {}).get("ixiFit")
+        if not stored:
+            raise SystemExit(f"{path} holds no appearance fit to re-apply: run without --reapply")
+        fit = dict(stored)
     else:
         if not (args.data / "ixi-t1-2mm-index.csv").is_file():
             raise SystemExit(f"{args.data} is not the shared data folder (no ixi-t1-2mm-index.csv)")

@@ -136,7 +136,14 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.seeds < 2:
         raise SystemExit("--seeds must be at least 2")
-    ages = tuple(int(a) for a in args.ages.split(","))
+    try:
+        ages = tuple(int(a) for a in args.ages.split(","))
+    except ValueError:
+        raise SystemExit(
+            f"--ages must be comma-separated whole years (got {args.ages!r})"
+        ) from None
+    if any(not 20 <= a <= 90 for a in ages):
+        raise SystemExit(f"--ages must lie within the model's 20-90 years (got {args.ages!r})")
     res = evaluate(args.model, args.seeds, ages, folding=not args.no_folding)
     print(json.dumps({k: v for k, v in res.items() if k != "rows"}, indent=1))
     for r in res["rows"]:
