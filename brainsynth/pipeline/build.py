@@ -31,6 +31,7 @@ from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANN
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.regional import regional_basis
+from brainsynth.pipeline.render_fit import fit as fit_render
 from brainsynth.pipeline.subjects import Subject, align_subject, channel_fractions, load_label_map
 from brainsynth.pipeline.template import REG_GRID, build_groupwise, label_template
 
@@ -176,9 +177,12 @@ def main(argv: list[str] | None = None) -> None:
         template_icv_ml=model.template_icv_ml,
         grid_centre=model.grid_centre_mm,
     )
-    # step 7b (individual folding) and the T1w appearance fitted to the real IXI scans
+    # step 7b (individual folding) and the T1w appearance fitted to the real IXI scans: head,
+    # texture and noise; then tissue means and bias strength through the renderer (last: it
+    # renders with the finished model)
     add_folding(args.out)
     fit_appearance(args.out, args.data, log)
+    fit_render(args.out, args.data, log=log)
     log(f"wrote {args.out}")
 
 
