@@ -1,4 +1,5 @@
-"""Fit the T1w tissue means and the bias-field strength *through the renderer* to the 42 IXI T1s.
+"""Fit tissue means and the bias-field strength *through the renderer* to real scans: T1w to
+the 42 IXI T1s, T2w and FLAIR to the real T2/FLAIR images (`pipeline.real_contrast`).
 
     python -m brainsynth.pipeline.render_fit --data ../shared/data [--model DIR] [--twins 8]
 
@@ -21,17 +22,27 @@ Measurements, identical for the real scans and for the 2 mm teacher's synthetic 
   Gaussian trend (sigma 4 voxels, normalised masked smoothing — the complement of the texture
   residual that `appearance_fit` fits) divided by the WM median, its robust CV
   (1.4826 MAD / median) inside the eroded WM. Target: the median over the real scans.
+- **T2w/FLAIR grey matter**: GM/WM of the real T2w (2 glioma cases, 1 stroke) and FLAIR (3 MS
+  patients, 2 glioma cases, the older-adult template) images, medians over cases, with tissue
+  classes from 3-class k-means of the T1 (`real_contrast`); the twins' the same way (k-means of
+  their T1w inside the brain), so partial volume enters both sides alike.
+- **FLAIR CSF**: pure ventricular CSF (the k-means CSF class eroded by one voxel, inside a box
+  around the lateral ventricles in MNI space) over WM, on the 3 MS patients' FLAIR; the twins'
+  eroded lateral-ventricle labels. The whole CSF class is mostly sulcal partial volume at 1 mm,
+  so it is not used. T2w CSF keeps its signal-equation value (no pure-CSF measurement here).
 
 Fit: the trend CV of the synthetic twins is modelled as `cv(b)^2 = a^2 + (k b)^2` (anatomy
 and texture plus an independent bias of amplitude b); two renders (at the current b and at
 twice it) give a and k, hence the b that meets the real median; two secant steps through the
 latest two renders refine it (the bias is multiplicative, exp(b P), so the model is only
-approximate). Then the group means are
-updated by a fixed-point step `mean_g <- mean_g * real_g / synthetic_g` (three rounds, the
-synthetic ratios re-measured each round; sulcal CSF follows the ventricles). White matter stays
-at 1 (the reference). Twins: healthy, ages and sexes of an age-spread subset of the real scans,
-fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMean` keeps the
-means before the first fit, so running the step again starts from the same place (idempotent).
+approximate). Then the group means are updated by a fixed-point step
+`mean_g <- mean_g * real_g / synthetic_g` (three rounds, the synthetic ratios re-measured each
+round; sulcal CSF follows the ventricles); for T2w/FLAIR one GM scale for every grey-matter
+group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
+labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
+scans, fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMeans`
+keeps the means before the first fit, so running the step again starts from the same place
+(idempotent).
 
 This module renders with the teacher (`brainsynth.teacher`), which the rest of the pipeline
 does not import: it runs after the model folder exists (the build calls it last).
@@ -55,6 +66,7 @@ from scipy import ndimage
 
 from brainsynth.common.nifti import load_nifti
 from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline import real_contrast
 from brainsynth.pipeline.appearance import _muse_group
 from brainsynth.schema import validate_manifest
 
@@ -68,6 +80,9 @@ GROUPS = (
     "brainstem",
     "ventricle",
 )
+GM_LIKE = ("cortex", "deep-gm", "hippocampus", "amygdala", "cerebellum-gm")
+LATERAL_VENTRICLES = (4, 43)
+CONTRASTS = ("T1w", "T2w", "FLAIR")  # T1w first: the IXI fit; then the T2w/FLAIR calibration
 FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another's scale
 TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
 MAD_TO_SD = 1.4826
@@ -154,22 +169,53 @@ def twins(real: list[dict[str, Any]], n: int) -> list[tuple[float, str, int]]:
 
 
 def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -> dict[str, float]:
+    """The 2 mm teacher's twins measured like the real scans: T1w tissue ratios and WM trend CV
+    (`measure`), and T2w/FLAIR GM/WM and CSF/WM (`CONTRAST:gmWm`, `CONTRAST:csfWm`) through
+    the tissue classes the real images get (`real_contrast`: k-means of the T1w)."""
     # the module, not the function the package re-exports under the same name
     gen_mod = importlib.import_module("brainsynth.teacher.generate")
     gen_mod._load.cache_clear()
     man = json.loads((model_dir / "manifest.json").read_text())
-    value_group = {int(e["value"]): str(e["group"]) for e in man["labels"]}
     lut = np.full(1024, "", dtype=object)
-    for v, g in value_group.items():
-        if 0 < v < 500:
-            lut[v] = g
+    for e in man["labels"]:
+        if 0 < int(e["value"]) < 500:
+            lut[int(e["value"])] = str(e["group"])
     rows = []
     for age, sex, seed in subjects:
         cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
-        vol = gen_mod.generate(model_dir, cond, seed, resolution_mm=2.0, device="numpy")
+        vol = gen_mod.generate(
+            model_dir, cond, seed, resolution_mm=2.0, contrasts=CONTRASTS, device="numpy"
+        )
         groups = lut[np.clip(vol.labels.astype(np.int64), 0, lut.size - 1)].astype(str)
-        rows.append(measure(vol.images["T1w"], groups))
+        row = measure(vol.images["T1w"], groups)
+        # tissue classes as the real MS/glioma images get theirs: 3-class k-means of the T1w
+        # inside the brain (every brain label and the sulcal CSF)
+        cl = real_contrast.kmeans3(vol.images["T1w"].astype(np.float64), groups != "")
+        masks = real_contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={})
+        for c in CONTRASTS[1:]:
+            r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)
+            row[f"{c}:gmWm"], row[f"{c}:csfWm"] = r["gmWm"], r["csfWm"]
+        # pure ventricular CSF: the lateral ventricles' labels eroded by one voxel
+        vent = ndimage.binary_erosion(np.isin(vol.labels, LATERAL_VENTRICLES))
+        flair = vol.images["FLAIR"]
+        row["FLAIR:ventWm"] = float(np.median(flair[vent])) / float(np.median(flair[cl == 2]))
+        rows.append(row)
     return summarise(rows)
+
+
+def real_t2_flair(data: Path) -> dict[str, float]:
+    """Median GM/WM and CSF/WM of the real T2w and FLAIR images (`pipeline.real_contrast`)."""
+    cases = real_contrast.real_cases(data)
+    vent = real_contrast.ms_ventricle_flair(data)
+    out: dict[str, float] = {"FLAIR:ventWm": float(np.median(vent)), "FLAIR:ventWm:n": len(vent)}
+    for c in CONTRASTS[1:]:
+        for k in ("gmWm", "csfWm"):
+            v = [float(x[k]) for x in cases if x["contrast"] == c]
+            if not v:
+                raise ValueError(f"no real {c} image measured")
+            out[f"{c}:{k}"] = float(np.median(v))
+            out[f"{c}:{k}:n"] = float(len(v))
+    return out
 
 
 def solve_bias(b1: float, cv1: float, b2: float, cv2: float, target: float) -> float:
@@ -182,7 +228,8 @@ def solve_bias(b1: float, cv1: float, b2: float, cv2: float, target: float) -> f
 
 
 def update_means(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
-    """T1w means: base[i] * scale[group] (groups without a scale keep their base)."""
+    """Means: base[i] * scale[group] (groups without a scale keep their base; only brain labels,
+    values 1-499, are scaled)."""
     out = []
     for e, m in zip(man["labels"], base, strict=True):
         g = str(e["group"])
@@ -191,65 +238,100 @@ def update_means(man: dict[str, Any], scale: dict[str, float], base: list[float]
     return out
 
 
+def contrast_scale(gm: float, csf: float) -> dict[str, float]:
+    """T2w/FLAIR: one GM scale for every grey-matter group, one CSF scale (WM stays the
+    reference; the real images' tissue classes are k-means GM/WM/CSF, not finer groups)."""
+    return {g: gm for g in GM_LIKE} | {"ventricle": csf}
+
+
 def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict[str, Any]:
     path = model_dir / "manifest.json"
     man = json.loads(path.read_text())
     app = man["appearance"]
     previous = app.get("measured", {}).get("renderFit", {})
-    base = list(previous.get("baseMean") or app["contrasts"]["T1w"]["mean"])
+    bases = {c: list(app["contrasts"][c]["mean"]) for c in CONTRASTS}
+    if previous.get("baseMean"):  # fitted before: start again from the unfitted means
+        bases["T1w"] = list(previous["baseMean"])
+    bases |= {c: list(v) for c, v in previous.get("baseMeans", {}).items()}
     real = real_rows(data, log)
     target = summarise([{k: v for k, v in r.items() if k not in ("age", "sex")} for r in real])
+    target |= real_t2_flair(data)
+    log(
+        "  real T2w/FLAIR: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in target.items() if ":" in k and not k.endswith(":n"))
+    )
     subjects = twins(real, n_twins)
+    scales: dict[str, dict[str, float]] = {
+        "T1w": {g: 1.0 for g in GROUPS},
+        **{c: {"gm": 1.0, "csf": 1.0} for c in CONTRASTS[1:]},
+    }
+
+    def means(m: dict[str, Any], c: str) -> list[float]:
+        sc = scales[c] if c == "T1w" else contrast_scale(scales[c]["gm"], scales[c]["csf"])
+        return update_means(m, sc, bases[c])
+
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp) / model_dir.name
         shutil.copytree(model_dir, work)
 
-        def run(b: float, scale: dict[str, float]) -> dict[str, float]:
+        def run(b: float) -> dict[str, float]:
             m = json.loads(json.dumps(man))
             m["appearance"]["biasFieldStrength"] = round(b, 4)
-            m["appearance"]["contrasts"]["T1w"]["mean"] = update_means(m, scale, base)
+            for c in CONTRASTS:
+                m["appearance"]["contrasts"][c]["mean"] = means(m, c)
             (work / "manifest.json").write_text(json.dumps(m))
             return synthetic_summary(work, subjects)
 
-        scale = {g: 1.0 for g in GROUPS}
         b1 = float(previous.get("startBias", app["biasFieldStrength"]))
-        points = [(b1, run(b1, scale)["wmTrendCv"]), (2 * b1, run(2 * b1, scale)["wmTrendCv"])]
+        points = [(b1, run(b1)["wmTrendCv"]), (2 * b1, run(2 * b1)["wmTrendCv"])]
         for _ in range(BIAS_ROUNDS):  # secant steps through the two latest renders
             (pa, ca), (pb, cb) = sorted(points[-2:])
             b = solve_bias(pa, ca, pb, cb, target["wmTrendCv"])
-            points.append((b, run(b, scale)["wmTrendCv"]))
+            points.append((b, run(b)["wmTrendCv"]))
         log(
             f"  WM trend CV: real {target['wmTrendCv']:.4f}; synthetic (b, cv): "
             + ", ".join(f"({p:.3f}, {c:.4f})" for p, c in points)
         )
         b = points[-1][0]
-        syn = run(b, scale)
+        syn = run(b)
         history = []
         for k in range(ROUNDS):
             for g in GROUPS:
                 if g in target and g in syn and syn[g] > 0:
-                    scale[g] *= target[g] / syn[g]
-            syn = run(b, scale)
-            err = {g: round(syn[g] / target[g] - 1, 4) for g in GROUPS if g in syn and g in target}
+                    scales["T1w"][g] *= target[g] / syn[g]
+            for c in CONTRASTS[1:]:
+                # GM/WM fixes the GM scale; CSF/WM the CSF scale (WM is the reference)
+                scales[c]["gm"] *= target[f"{c}:gmWm"] / syn[f"{c}:gmWm"]
+            # CSF: only where a pure-CSF measurement exists (FLAIR: MS patients' ventricles)
+            scales["FLAIR"]["csf"] *= target["FLAIR:ventWm"] / syn["FLAIR:ventWm"]
+            syn = run(b)
+            err = {
+                g: round(syn[g] / target[g] - 1, 4)
+                for g in (*GROUPS, "T2w:gmWm", "FLAIR:gmWm", "FLAIR:ventWm")
+                if g in syn and g in target
+            }
             history.append(err)
-            log(f"  round {k + 1}: relative error per group {err}")
+            log(f"  round {k + 1}: relative error {err}")
     app["biasFieldStrength"] = round(b, 4)
-    app["contrasts"]["T1w"]["mean"] = update_means(man, scale, base)
+    for c in CONTRASTS:
+        app["contrasts"][c]["mean"] = means(man, c)
+    previous.pop("baseMean", None)
     app.setdefault("measured", {})["renderFit"] = {
-        "method": "pipeline.render_fit: tissue medians and WM trend CV, real vs 2 mm twins",
+        "method": "pipeline.render_fit: tissue medians and WM trend CV (T1w, 42 IXI scans), "
+        "GM/WM and CSF/WM (T2w, FLAIR: pipeline.real_contrast), real vs 2 mm twins",
         "scans": len(real),
         "twins": [list(t) for t in subjects],
         "real": target,
         "synthetic": syn,
-        "scale": {g: round(s, 4) for g, s in scale.items()},
+        "scale": {c: {g: round(v, 4) for g, v in sc.items()} for c, sc in scales.items()},
         "startBias": b1,
         "biasRenders": [list(p) for p in points],
-        "baseMean": base,
+        "baseMeans": bases,
         "rounds": history,
     }
     validate_manifest(man)
     path.write_text(json.dumps(man, indent=1) + "\n")
-    return app["measured"]["renderFit"]
+    return dict(app["measured"]["renderFit"])
 
 
 def main(argv: list[str] | None = None) -> None:

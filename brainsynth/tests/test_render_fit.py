@@ -93,8 +93,11 @@ def test_the_shipped_model_carries_a_converged_render_fit() -> None:
     assert max(abs(v) for v in fit["rounds"][-1].values()) < 0.01
     # and the manifest's means are the fitted ones: base x scale for the cortex
     i = next(k for k, e in enumerate(man["labels"]) if e["value"] == 3)
-    t1 = man["appearance"]["contrasts"]["T1w"]["mean"]
-    assert t1[i] == pytest.approx(fit["baseMean"][i] * fit["scale"]["cortex"], abs=1e-3)
+    for c, key in (("T1w", "cortex"), ("T2w", "gm"), ("FLAIR", "gm")):
+        got = man["appearance"]["contrasts"][c]["mean"][i]
+        assert got == pytest.approx(fit["baseMeans"][c][i] * fit["scale"][c][key], abs=1e-3)
+    # FLAIR's pure ventricular CSF is fitted to the MS patients' (dark: FLAIR nulls CSF)
+    assert 0.15 < fit["real"]["FLAIR:ventWm"] < 0.45
     assert man["appearance"]["biasFieldStrength"] == pytest.approx(
         fit["biasRenders"][-1][0], abs=1e-3
     )
