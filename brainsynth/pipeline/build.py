@@ -27,6 +27,7 @@ from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.folding import add_folding
+from brainsynth.pipeline.horns import add_horns
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
@@ -181,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     # texture and noise; then tissue means and bias strength through the renderer (last: it
     # renders with the finished model)
     add_folding(args.out)
+    add_horns(args.out, log)  # step 7c: the temporal horns' age and Alzheimer's factors
     fit_appearance(args.out, args.data, log)
     fit_render(args.out, args.data, log=log)
     log(f"wrote {args.out}")

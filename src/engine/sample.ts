@@ -17,6 +17,7 @@ import { renderContrast } from './render/contrast';
 import { regionalVolumesMl } from './render/volumes';
 import { sampleAnatomyTensors } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
+import { applyHorns, hasHorns } from './sampler/horns';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
   drawLatents,
@@ -203,6 +204,8 @@ export async function sample(
     const csfFraction = hasFolding(model)
       ? applyFolding(model, await labelMap.labels(), await labelMap.templateIndex(), seed)
       : undefined;
+    // Step 7c: the temporal horns sized for age, sex and Alzheimer's disease (in place).
+    if (hasHorns(model)) applyHorns(model, await labelMap.labels(), c);
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);

@@ -166,4 +166,21 @@ export type ManifestDocument = {
     /** template cortex deeper than this below the hull, beyond the lining and 2 mm from CSF/outside, becomes white matter (the gyral core); absent: no thinning */
     crownMm?: number;
   };
+  /** Step 7c (MODEL_FORMAT.md §3): the inferior lateral ventricles (temporal horns) resized per side by f(age, sex) * adFactor^adSeverity (Alzheimer's only), growing into / shrinking back to that side's cerebral WM layer by layer. */
+  horns?: {
+    /** ages (years, increasing) of the factor table's rows */
+    ages: number[];
+    /** per sex, one factor per age: normative horn volume relative to 45 over the model's own (linear in age between rows, clamped) */
+    factor: {
+      female: number[];
+      male: number[];
+    };
+    /** A: the horns are multiplied by A^adSeverity under Alzheimer's disease */
+    adFactor: number;
+    source?: string;
+    /** the model's horn voxel counts the factors came from (provenance) */
+    sampledVoxels?: {
+      [name: string]: unknown;
+    };
+  };
 };
