@@ -4,7 +4,8 @@
 
 Steps (each cached in --work so a rerun resumes): align the label maps to the MNI152 brain,
 groupwise diffeomorphic template, label template at 2 mm, PCA shape model, regional basis,
-normative table, calibration of age/sex gains, appearance, lesion priors, export, metrics.
+normative table, calibration of age/sex gains, appearance, lesion priors, export, metrics,
+folding, the T1w appearance fit and the glioma/T1c calibration (pipeline/glioma_fit.py).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.folding import add_folding
+from brainsynth.pipeline.glioma_fit import fit_model as fit_glioma
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
@@ -179,6 +181,9 @@ def main(argv: list[str] | None = None) -> None:
     # step 7b (individual folding) and the T1w appearance fitted to the real IXI scans
     add_folding(args.out)
     fit_appearance(args.out, args.data, log)
+    # the glioma labels and the post-contrast T1 calibrated on the real glioma cases (after the
+    # T1w fit: T1c is derived from the final T1w table)
+    fit_glioma(args.out, args.data, log)
     log(f"wrote {args.out}")
 
 
