@@ -190,9 +190,7 @@ export function participantsTsv(entries: BatchEntry[]): string {
  * the contrast-enhancement entity: `<pid>_ce-gadolinium_T1w`.
  */
 export function bidsImageStem(participantId: string, contrast: string): string {
-  return contrast === 'T1c'
-    ? `${participantId}_ce-gadolinium_T1w`
-    : `${participantId}_${contrast}`;
+  return contrast === 'T1c' ? `${participantId}_ce-gadolinium_T1w` : `${participantId}_${contrast}`;
 }
 
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v, null, 1) + '\n');

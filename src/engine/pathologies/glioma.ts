@@ -1,16 +1,32 @@
 /**
- * Glioma (docs/MODEL_FORMAT.md §4): a mass effect on the output→template mapping (step 6,
- * `massEffect` in sampler/anatomy.ts), then labels drawn in output space after the mass-effected
- * anatomy: r ≤ necrosisFraction·R → 711 (necrotic core); r ≤ R → 712 (enhancing rim);
- * r ≤ oedemaFactor·R and the voxel's label group is `wm` → 713 (oedema). tfjs ops, per voxel.
- * No randomness: the plan is the centre and radius of the conditions.
+ * Glioma (docs/MODEL_FORMAT.md §4), the twin of brainsynth/pathologies/glioma.py.
+ *
+ * - Mass effect on the output→template mapping (step 6a, `massEffect` in sampler/anatomy.ts and
+ *   kernels/warp.ts): the radial push of an expanding sphere of radius R plus a midline shift
+ *   S·exp(−r²/2L²) along x, away from the tumour's side (S = midlineShiftPerMm·R²/30, L = 2R+10).
+ * - An irregular margin R(d) = R·max(1 + a·F_m(d), 0.3)/n, F a few seeded spherical waves and n
+ *   the factor that keeps the enclosed volume at (4/3)πR³; inside it, over intracranial labels,
+ *   the enhancing rim (712).
+ * - A necrotic core (711): its own noisier radius around an offset centre, at least `minRimMm`
+ *   inside the margin.
+ * - Oedema (713): white matter reached from the tumour through white matter in 6-neighbour steps
+ *   (a geodesic flood: layer k takes the WM voxels next to layer k−1 with k·s ≤ reach(d),
+ *   reach = (oedemaFactor − 1)·R·max(1 + a_o·F_o(d), 0)); it follows the gyral WM fingers.
+ * - Sulcal effacement: CSF (24) within margin + reach + effacementMm becomes cortex of the
+ *   tumour's side, and the sulcal partial volume there is cleared.
+ * Every random draw is in the plan (stream mulberry32(s ^ 0x27d4eb2f)); `draw` is a plain
+ * TypedArray pass over the box around the tumour, the same on every backend.
  */
-import * as tf from '@tensorflow/tfjs-core';
 import type { Model } from '../model/loadModel';
-import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
+import { PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
+import { isIntracranialValue } from '../model/labelRanges';
 import type { Vec3 } from '../model/manifest';
-import { getModelTensors } from '../sampler/modelTensors';
+import { mulberry32 } from '../rng';
+import { getModelArrays } from '../sampler/modelTensors';
 import type { PathologyModule, PathologyPlan } from './types';
+
+/** [wx, wy, wz, phase] per wave. */
+export type Wave = [number, number, number, number];
 
 export interface GliomaParams {
   centreMm: Vec3;
@@ -19,42 +35,322 @@ export interface GliomaParams {
 
 export interface GliomaPlan extends PathologyPlan, GliomaParams {
   pathology: 'glioma';
+  marginWaves: Wave[];
+  coreWaves: Wave[];
+  oedemaWaves: Wave[];
+  /** Core centre − tumour centre, mm. */
+  coreOffsetMm: Vec3;
+  /** Signed x shift of the inverse map (towards the tumour's side), mm; and its fall-off. */
+  midlineShiftMm: number;
+  midlineShiftLengthMm: number;
 }
+
+export const GLIOMA_STREAM = 0x27d4eb2f;
+const FIB_POINTS = 512;
+const CSF = 24;
+const CTX_LEFT = 3;
+const CTX_RIGHT = 42;
+
+/** Shape parameters; a manifest without them gets these (= glioma.py SHAPE). */
+export const GLIOMA_SHAPE = {
+  marginAmplitude: 0.25,
+  marginWaves: 6,
+  marginWavenumber: 2.5,
+  coreAmplitude: 0.35,
+  coreWaves: 8,
+  coreWavenumber: 4.0,
+  coreOffsetFraction: 0.15,
+  minRimMm: 2.0,
+  oedemaAmplitude: 0.4,
+  midlineShiftPerMm: 0.3,
+  effacementMm: 4.0,
+};
 
 function gliomaSpec(model: Model) {
   const spec = model.manifest.pathology.glioma;
   if (!spec)
     throw new Error(`Model ${model.manifest.id} has no glioma parameters (pathology.glioma)`);
-  return spec;
+  return { ...GLIOMA_SHAPE, ...spec };
+}
+type Spec = ReturnType<typeof gliomaSpec>;
+
+function drawWaves(rng: () => number, count: number): Wave[] {
+  const out: Wave[] = [];
+  for (let j = 0; j < count; j++) {
+    const u1 = rng();
+    const u2 = rng();
+    const u3 = rng();
+    const cz = 2 * u1 - 1;
+    const az = 2 * Math.PI * u2;
+    const s = Math.sqrt(Math.max(1 - cz * cz, 0));
+    out.push([s * Math.cos(az), s * Math.sin(az), cz, 2 * Math.PI * u3]);
+  }
+  return out;
 }
 
-export function drawGliomaLabels(
+/** F for an offset (d0, d1, d2) of length r (float64, waves in order; d·w = 0 at r = 0). */
+export function waveField(
+  d0: number,
+  d1: number,
+  d2: number,
+  r: number,
+  waves: Wave[],
+  k: number,
+): number {
+  let f = 0;
+  for (const [wx, wy, wz, ph] of waves) {
+    const dot = r > 0 ? (d0 * wx + d1 * wy + d2 * wz) / r : 0;
+    f = f + Math.cos(k * dot + ph);
+  }
+  return f * Math.sqrt(2 / waves.length);
+}
+
+const marginFactor = (a: number, f: number) => Math.max(1 + a * f, 0.3);
+
+/** n = (mean over a 512-point Fibonacci sphere of (1 + a·F)³)^(1/3). */
+export function volumeNorm(waves: Wave[], k: number, a: number): number {
+  let acc = 0;
+  const golden = Math.PI * (3 - Math.sqrt(5));
+  for (let i = 0; i < FIB_POINTS; i++) {
+    const z = 1 - (2 * i + 1) / FIB_POINTS;
+    const phi = i * golden;
+    const s = Math.sqrt(Math.max(1 - z * z, 0));
+    const m = marginFactor(a, waveField(s * Math.cos(phi), s * Math.sin(phi), z, 1, waves, k));
+    acc += m ** 3;
+  }
+  return (acc / FIB_POINTS) ** (1 / 3);
+}
+
+/** The plan: every random draw, in order (margin waves, core waves, core offset, oedema waves). */
+export function planGlioma(
   model: Model,
-  labelIndex: tf.Tensor1D,
-  g: GliomaParams,
-): tf.Tensor1D {
-  const spec = gliomaSpec(model);
+  centreMm: Vec3,
+  radiusMm: number,
+  seed: number,
+): GliomaPlan {
+  const p = gliomaSpec(model);
+  const rng = mulberry32((seed ^ GLIOMA_STREAM) >>> 0);
+  const marginWaves = drawWaves(rng, p.marginWaves);
+  const coreWaves = drawWaves(rng, p.coreWaves);
+  const u1 = rng();
+  const u2 = rng();
+  const u3 = rng();
+  const cz = 2 * u1 - 1;
+  const az = 2 * Math.PI * u2;
+  const s = Math.sqrt(Math.max(1 - cz * cz, 0));
+  const m = p.coreOffsetFraction * radiusMm * u3;
+  const oedemaWaves = drawWaves(rng, p.marginWaves);
+  const shift = (p.midlineShiftPerMm * radiusMm * radiusMm) / 30;
+  return {
+    pathology: 'glioma',
+    centreMm: [centreMm[0], centreMm[1], centreMm[2]],
+    radiusMm,
+    marginWaves,
+    coreWaves,
+    oedemaWaves,
+    coreOffsetMm: [m * s * Math.cos(az), m * s * Math.sin(az), m * cz],
+    midlineShiftMm: centreMm[0] >= 0 ? shift : -shift,
+    midlineShiftLengthMm: 2 * radiusMm + 10,
+  };
+}
+
+/** A plan passed by hand must be complete and finite (bad input is rejected, not repaired). */
+export function checkGliomaPlan(plan: GliomaPlan): void {
+  const finite = (v: unknown) => typeof v === 'number' && Number.isFinite(v);
+  const vec = (v: unknown, n: number) =>
+    Array.isArray(v) && v.length === n && v.every((x) => finite(x));
+  const waves = (w: unknown) => Array.isArray(w) && w.length > 0 && w.every((x) => vec(x, 4));
+  const problems: string[] = [];
+  if (!vec(plan.centreMm, 3)) problems.push('centreMm');
+  if (!finite(plan.radiusMm) || !(plan.radiusMm > 0)) problems.push('radiusMm');
+  if (!waves(plan.marginWaves)) problems.push('marginWaves');
+  if (!waves(plan.coreWaves)) problems.push('coreWaves');
+  if (!waves(plan.oedemaWaves)) problems.push('oedemaWaves');
+  if (!vec(plan.coreOffsetMm, 3)) problems.push('coreOffsetMm');
+  if (!finite(plan.midlineShiftMm)) problems.push('midlineShiftMm');
+  if (!finite(plan.midlineShiftLengthMm) || !(plan.midlineShiftLengthMm > 0))
+    problems.push('midlineShiftLengthMm');
+  if (problems.length > 0) throw new Error(`Invalid glioma plan: bad ${problems.join(', ')}`);
+}
+
+/** Upper bound of |x − c0| over tumour, oedema and effaced zone (|F| ≤ √(2W)). */
+function reachBound(plan: GliomaPlan, p: Spec, norm: number): number {
+  const fmax = Math.sqrt(2 * p.marginWaves);
+  const rm = (plan.radiusMm * (1 + p.marginAmplitude * fmax)) / norm;
+  const ro = (p.oedemaFactor - 1) * plan.radiusMm * (1 + p.oedemaAmplitude * fmax);
+  return rm + ro + p.effacementMm + 1.0;
+}
+
+interface Box {
+  lo: [number, number, number];
+  hi: [number, number, number]; // exclusive
+}
+
+/** Index ranges of the output grid within `bound` of the centre (from the float32 coordinates). */
+function boxOf(model: Model, coords: Float32Array, c: Vec3, bound: number): Box {
+  const [nx, ny] = model.grid.shape;
+  const n = model.grid.count;
+  const at = [
+    (i: number) => coords[i],
+    (j: number) => coords[n + nx * j],
+    (k: number) => coords[2 * n + nx * ny * k],
+  ];
+  const lo: [number, number, number] = [0, 0, 0];
+  const hi: [number, number, number] = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    let first = -1;
+    let last = -2;
+    for (let i = 0; i < model.grid.shape[a]; i++) {
+      if (Math.abs(at[a](i) - c[a]) <= bound) {
+        if (first < 0) first = i;
+        last = i;
+      }
+    }
+    lo[a] = first < 0 ? 0 : first;
+    hi[a] = first < 0 ? 0 : last + 1;
+  }
+  return { lo, hi };
+}
+
+interface Regions {
+  box: Box;
+  /** Per box voxel (x fastest within the box). */
+  r: Float64Array;
+  margin: Float64Array;
+  core: Uint8Array;
+  reach: Float64Array;
+}
+
+function gliomaRegions(model: Model, plan: GliomaPlan): Regions {
+  const p = gliomaSpec(model);
+  const coords = getModelArrays(model, true).outputCoords as Float32Array;
+  const norm = volumeNorm(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
+  const box = boxOf(model, coords, plan.centreMm, reachBound(plan, p, norm));
+  const [bx, by, bz] = [0, 1, 2].map((a) => box.hi[a] - box.lo[a]);
+  const m = bx * by * bz;
+  const out: Regions = {
+    box,
+    r: new Float64Array(m),
+    margin: new Float64Array(m),
+    core: new Uint8Array(m),
+    reach: new Float64Array(m),
+  };
+  const [nx, ny] = model.grid.shape;
+  const n = model.grid.count;
+  const c = plan.centreMm;
+  const cc = [0, 1, 2].map((a) => c[a] + plan.coreOffsetMm[a]);
+  const coreScale = p.necrosisFraction * plan.radiusMm;
+  const oedemaScale = (p.oedemaFactor - 1) * plan.radiusMm;
+  let b = 0;
+  for (let k = box.lo[2]; k < box.hi[2]; k++) {
+    for (let j = box.lo[1]; j < box.hi[1]; j++) {
+      for (let i = box.lo[0]; i < box.hi[0]; i++, b++) {
+        const v = i + nx * (j + ny * k);
+        const x0 = coords[v];
+        const x1 = coords[n + v];
+        const x2 = coords[2 * n + v];
+        const d0 = x0 - c[0];
+        const d1 = x1 - c[1];
+        const d2 = x2 - c[2];
+        const r = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
+        const fm = waveField(d0, d1, d2, r, plan.marginWaves, p.marginWavenumber);
+        const rm = (plan.radiusMm * marginFactor(p.marginAmplitude, fm)) / norm;
+        const e0 = x0 - cc[0];
+        const e1 = x1 - cc[1];
+        const e2 = x2 - cc[2];
+        const rc = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
+        const fc = waveField(e0, e1, e2, rc, plan.coreWaves, p.coreWavenumber);
+        const coreR = coreScale * Math.max(1 + p.coreAmplitude * fc, 0.2);
+        const fo = waveField(d0, d1, d2, r, plan.oedemaWaves, p.marginWavenumber);
+        out.r[b] = r;
+        out.margin[b] = rm;
+        out.core[b] = rc <= coreR && r <= rm - p.minRimMm ? 1 : 0;
+        out.reach[b] = oedemaScale * Math.max(1 + p.oedemaAmplitude * fo, 0);
+      }
+    }
+  }
+  return out;
+}
+
+/** Draw the tumour into `labels` (label indices, x fastest) in place. */
+export function drawGliomaArray(model: Model, labels: Int32Array, plan: GliomaPlan): void {
+  const p = gliomaSpec(model);
   const core = requireLabelIndex(model.labels, PATHOLOGY_LABELS.necroticCore, 'glioma core');
   const rim = requireLabelIndex(model.labels, PATHOLOGY_LABELS.enhancingRim, 'glioma rim');
   const oedema = requireLabelIndex(model.labels, PATHOLOGY_LABELS.oedema, 'glioma oedema');
-  const coords = getModelTensors(model).outputCoords;
-  return tf.tidy(() => {
-    const d2 = coords.map((x, a) => tf.square(tf.sub(x, g.centreMm[a])));
-    const r = tf.sqrt(tf.add(tf.add(d2[0], d2[1]), d2[2]));
-    const R = g.radiusMm;
-    const isWm = tf.equal(
-      tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'int32'), labelIndex),
-      1,
-    );
-    const fill = (v: number) => tf.fill(labelIndex.shape, v, 'int32');
-    const oedemaOrAnatomy = tf.where(
-      tf.logicalAnd(tf.lessEqual(r, spec.oedemaFactor * R), isWm),
-      fill(oedema),
-      labelIndex,
-    );
-    const tumour = tf.where(tf.lessEqual(r, R), fill(rim), oedemaOrAnatomy);
-    return tf.where(tf.lessEqual(r, spec.necrosisFraction * R), fill(core), tumour) as tf.Tensor1D;
-  });
+  const g = gliomaRegions(model, plan);
+  const { lo, hi } = g.box;
+  const [bx, by, bz] = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
+  const m = bx * by * bz;
+  if (m === 0) return;
+  const [nx, ny] = model.grid.shape;
+  const values = model.labels.values;
+  const groups = model.manifest.labels.map((l) => l.group);
+  const flat = (b: number) => {
+    const i = b % bx;
+    const j = Math.floor(b / bx) % by;
+    const k = Math.floor(b / (bx * by));
+    return lo[0] + i + nx * (lo[1] + j + ny * (lo[2] + k));
+  };
+  // tumour: rim, core inside
+  const visited = new Uint8Array(m);
+  let front: number[] = [];
+  for (let b = 0; b < m; b++) {
+    const v = flat(b);
+    if (g.r[b] <= g.margin[b] && isIntracranialValue(model.manifest, values[labels[v]])) {
+      labels[v] = g.core[b] ? core : rim;
+      visited[b] = 1;
+      front.push(b);
+    }
+  }
+  // oedema: 6-neighbour flood through white matter, layer k within k·s ≤ reach
+  const s = model.grid.spacing[0];
+  const isWm = (v: number) => groups[labels[v]] === 'wm';
+  const steps = [1, -1, bx, -bx, bx * by, -bx * by];
+  for (let k = 1; front.length > 0; k++) {
+    const next: number[] = [];
+    for (const b of front) {
+      const i = b % bx;
+      const j = Math.floor(b / bx) % by;
+      const z = Math.floor(b / (bx * by));
+      for (let q = 0; q < 6; q++) {
+        if ((q === 0 && i === bx - 1) || (q === 1 && i === 0)) continue;
+        if ((q === 2 && j === by - 1) || (q === 3 && j === 0)) continue;
+        if ((q === 4 && z === bz - 1) || (q === 5 && z === 0)) continue;
+        const nb = b + steps[q];
+        if (visited[nb] || !(k * s <= g.reach[nb]) || !isWm(flat(nb))) continue;
+        visited[nb] = 1;
+        next.push(nb);
+      }
+    }
+    for (const b of next) labels[flat(b)] = oedema;
+    front = next;
+  }
+  // sulcal effacement: CSF in the swollen zone becomes cortex of the tumour's side
+  const csf = model.labels.indexOfValue.get(CSF);
+  const ctx = model.labels.indexOfValue.get(plan.centreMm[0] >= 0 ? CTX_RIGHT : CTX_LEFT);
+  if (csf === undefined || ctx === undefined) return;
+  for (let b = 0; b < m; b++) {
+    const v = flat(b);
+    if (labels[v] === csf && g.r[b] <= g.margin[b] + g.reach[b] + p.effacementMm) labels[v] = ctx;
+  }
+}
+
+/** Clear the sulcal partial volume (step 7b) in the effaced zone, in place. */
+export function effaceSulcalPartialVolume(
+  model: Model,
+  plan: GliomaPlan,
+  frac: Float32Array,
+): void {
+  const p = gliomaSpec(model);
+  const g = gliomaRegions(model, plan);
+  const { lo, hi } = g.box;
+  const [nx, ny] = model.grid.shape;
+  let b = 0;
+  for (let k = lo[2]; k < hi[2]; k++)
+    for (let j = lo[1]; j < hi[1]; j++)
+      for (let i = lo[0]; i < hi[0]; i++, b++)
+        if (g.r[b] <= g.margin[b] + g.reach[b] + p.effacementMm) frac[i + nx * (j + ny * k)] = 0;
 }
 
 export const glioma: PathologyModule<GliomaPlan> = {
@@ -67,19 +363,44 @@ export const glioma: PathologyModule<GliomaPlan> = {
       .filter((v) => !values.has(v))
       .map((v) => `pathology.glioma needs label ${v} in labels`);
   },
-  plan: (_model, c) => ({
-    pathology: 'glioma',
-    centreMm: [c.gliomaCenterXMm ?? 0, c.gliomaCenterYMm ?? 0, c.gliomaCenterZMm ?? 0],
-    radiusMm: c.gliomaRadiusMm ?? 15,
-  }),
-  deform: (model, plan) => ({
-    centreMm: plan.centreMm,
-    radiusMm: plan.radiusMm,
-    decayMm: gliomaSpec(model).massEffectDecayMm,
-  }),
-  draw(ctx, plan) {
-    const params = { centreMm: plan.centreMm, radiusMm: plan.radiusMm };
-    ctx.setLabelTensor(drawGliomaLabels(ctx.model, ctx.labelTensor(), params));
-    return { type: 'glioma', ...params };
+  plan: (model, c, seed) =>
+    planGlioma(
+      model,
+      [c.gliomaCenterXMm ?? 0, c.gliomaCenterYMm ?? 0, c.gliomaCenterZMm ?? 0],
+      c.gliomaRadiusMm ?? 15,
+      seed,
+    ),
+  deform: (model, plan) => {
+    checkGliomaPlan(plan);
+    return {
+      centreMm: plan.centreMm,
+      radiusMm: plan.radiusMm,
+      decayMm: gliomaSpec(model).massEffectDecayMm,
+      shiftMm: plan.midlineShiftMm,
+      shiftLengthMm: plan.midlineShiftLengthMm,
+    };
   },
+  async draw(ctx, plan) {
+    checkGliomaPlan(plan);
+    const labels = await ctx.labels();
+    drawGliomaArray(ctx.model, labels, plan);
+    let tumour = 0;
+    let oedema = 0;
+    const core = ctx.model.labels.indexOfValue.get(PATHOLOGY_LABELS.necroticCore);
+    const rim = ctx.model.labels.indexOfValue.get(PATHOLOGY_LABELS.enhancingRim);
+    const oed = ctx.model.labels.indexOfValue.get(PATHOLOGY_LABELS.oedema);
+    for (const l of labels) {
+      if (l === core || l === rim) tumour++;
+      else if (l === oed) oedema++;
+    }
+    return {
+      type: 'glioma',
+      centreMm: plan.centreMm,
+      radiusMm: plan.radiusMm,
+      midlineShiftMm: Math.round(Math.abs(plan.midlineShiftMm) * 1000) / 1000,
+      tumourVoxels: tumour,
+      oedemaVoxels: oedema,
+    };
+  },
+  adjustSulcalPartialVolume: (model, plan, frac) => effaceSulcalPartialVolume(model, plan, frac),
 };
