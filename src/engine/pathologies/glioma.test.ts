@@ -132,7 +132,9 @@ describe('glioma shape', () => {
   it('T1c: the enhancing rim is brighter than white matter by the calibrated ratio', () => {
     const t1c = model.manifest.appearance.contrasts.T1c!;
     const ratios = (
-      model.manifest.pathology.glioma as { appearance: { ratiosToNawm: { T1c: { rim: number } } } }
+      model.manifest.pathology.glioma as unknown as {
+        appearance: { ratiosToNawm: { T1c: { rim: number } } };
+      }
     ).appearance.ratiosToNawm.T1c;
     const rim = model.labels.indexOfValue.get(PATHOLOGY_LABELS.enhancingRim)!;
     const wm = model.labels.indexOfValue.get(2)!;
