@@ -37,14 +37,14 @@ FIB_POINTS = 512
 # shape parameters (written into the manifest's pathology.glioma by the pipeline; a manifest
 # without them gets these)
 SHAPE: dict[str, float] = {
-    "marginAmplitude": 0.25,
+    "marginAmplitude": 0.3,
     "marginWaves": 6,
-    "marginWavenumber": 2.5,
+    "marginWavenumber": 3.0,
     "coreAmplitude": 0.35,
     "coreWaves": 8,
     "coreWavenumber": 4.0,
     "coreOffsetFraction": 0.15,
-    "minRimMm": 2.0,
+    "minRimMm": 3.0,
     "oedemaAmplitude": 0.4,
     "midlineShiftPerMm": 0.3,
     "effacementMm": 4.0,
@@ -99,15 +99,29 @@ def margin_factor(a: float, f: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.maximum(1 + a * f, 0.3)
 
 
-def volume_norm(waves: Waves, k: float, a: float) -> float:
-    """n = (mean over FIB_POINTS directions of (1 + a F)^3)^(1/3): the margin R (1 + a F)/n
-    encloses (4/3) pi R^3."""
+def margin_shape(waves: Waves, k: float, a: float) -> tuple[float, tuple[float, float, float]]:
+    """(n, c): over FIB_POINTS directions d_i with m_i = max(1 + a F(d_i), 0.3),
+    n = (mean m^3)^(1/3) (the margin R m / n encloses (4/3) pi R^3) and c = (3/4) (sum m^4 d /
+    sum m^3) / n, the centroid of that body in units of R (the margin is centred on
+    c0 - R c so that the tumour's centroid is the asked centre). Summed in order, float64."""
     d = fibonacci_sphere()
     m = margin_factor(a, wave_field(d, np.ones(FIB_POINTS), waves, k))
-    acc = 0.0
-    for v in m:  # summed in order (as the engine)
-        acc += float(v) ** 3
-    return float((acc / FIB_POINTS) ** (1 / 3))
+    acc3 = 0.0
+    a4 = [0.0, 0.0, 0.0]
+    for i in range(FIB_POINTS):
+        mi = float(m[i])
+        m3 = mi * mi * mi
+        acc3 += m3
+        m4 = m3 * mi
+        for j in range(3):
+            a4[j] += m4 * float(d[j][i])
+    norm = float((acc3 / FIB_POINTS) ** (1 / 3))
+    c = tuple(0.75 * (a4[j] / acc3) / norm for j in range(3))
+    return norm, (c[0], c[1], c[2])
+
+
+def volume_norm(waves: Waves, k: float, a: float) -> float:
+    return margin_shape(waves, k, a)[0]
 
 
 @dataclass(frozen=True)
@@ -175,8 +189,9 @@ def reach_bound(plan: GliomaPlan, spec: dict[str, Any]) -> float:
     sqrt(2 W)): the box outside which nothing is drawn."""
     p = shape_params(spec)
     fmax = math.sqrt(2 * p["marginWaves"])
-    norm = volume_norm(plan.margin_waves, p["marginWavenumber"], p["marginAmplitude"])
+    norm, cen = margin_shape(plan.margin_waves, p["marginWavenumber"], p["marginAmplitude"])
     rm = plan.radius * (1 + p["marginAmplitude"] * fmax) / norm
+    rm += plan.radius * math.sqrt(cen[0] ** 2 + cen[1] ** 2 + cen[2] ** 2)
     ro = (float(spec["oedemaFactor"]) - 1) * plan.radius * (1 + p["oedemaAmplitude"] * fmax)
     return rm + ro + p["effacementMm"] + 1.0
 
@@ -200,8 +215,9 @@ def glioma_regions(
     """Per voxel: r, the margin radius, the core test and the oedema reach (float64)."""
     p = shape_params(spec)
     mk, ma = p["marginWavenumber"], p["marginAmplitude"]
-    d, r = _geometry(x, plan.centre)
-    norm = volume_norm(plan.margin_waves, mk, ma)
+    norm, cen = margin_shape(plan.margin_waves, mk, ma)
+    body = tuple(plan.centre[a] - plan.radius * cen[a] for a in range(3))
+    d, r = _geometry(x, body)  # type: ignore[arg-type]
     rm = plan.radius * margin_factor(ma, wave_field(d, r, plan.margin_waves, mk)) / norm
     cc = tuple(plan.centre[a] + plan.core_offset[a] for a in range(3))
     dc, rc = _geometry(x, cc)  # type: ignore[arg-type]

@@ -53,14 +53,14 @@ const CTX_RIGHT = 42;
 
 /** Shape parameters; a manifest without them gets these (= glioma.py SHAPE). */
 export const GLIOMA_SHAPE = {
-  marginAmplitude: 0.25,
+  marginAmplitude: 0.3,
   marginWaves: 6,
-  marginWavenumber: 2.5,
+  marginWavenumber: 3.0,
   coreAmplitude: 0.35,
   coreWaves: 8,
   coreWavenumber: 4.0,
   coreOffsetFraction: 0.15,
-  minRimMm: 2.0,
+  minRimMm: 3.0,
   oedemaAmplitude: 0.4,
   midlineShiftPerMm: 0.3,
   effacementMm: 4.0,
@@ -107,18 +107,37 @@ export function waveField(
 
 const marginFactor = (a: number, f: number) => Math.max(1 + a * f, 0.3);
 
-/** n = (mean over a 512-point Fibonacci sphere of (1 + a·F)³)^(1/3). */
-export function volumeNorm(waves: Wave[], k: number, a: number): number {
-  let acc = 0;
+/**
+ * (n, c) over a 512-point Fibonacci sphere with m_i = max(1 + a·F(d_i), 0.3): n = (mean m³)^(1/3)
+ * (the margin R·m/n encloses (4/3)πR³) and c = (3/4)(Σ m⁴d / Σ m³)/n, the centroid of that body
+ * in units of R (the margin is centred on c0 − R·c, so the tumour's centroid is the asked centre).
+ */
+export function marginShape(
+  waves: Wave[],
+  k: number,
+  a: number,
+): { norm: number; centroid: [number, number, number] } {
+  let acc3 = 0;
+  const a4 = [0, 0, 0];
   const golden = Math.PI * (3 - Math.sqrt(5));
   for (let i = 0; i < FIB_POINTS; i++) {
     const z = 1 - (2 * i + 1) / FIB_POINTS;
     const phi = i * golden;
     const s = Math.sqrt(Math.max(1 - z * z, 0));
-    const m = marginFactor(a, waveField(s * Math.cos(phi), s * Math.sin(phi), z, 1, waves, k));
-    acc += m ** 3;
+    const d = [s * Math.cos(phi), s * Math.sin(phi), z];
+    const m = marginFactor(a, waveField(d[0], d[1], d[2], 1, waves, k));
+    const m3 = m * m * m;
+    acc3 += m3;
+    const m4 = m3 * m;
+    for (let j = 0; j < 3; j++) a4[j] += m4 * d[j];
   }
-  return (acc / FIB_POINTS) ** (1 / 3);
+  const norm = (acc3 / FIB_POINTS) ** (1 / 3);
+  const c = a4.map((v) => (0.75 * (v / acc3)) / norm);
+  return { norm, centroid: [c[0], c[1], c[2]] };
+}
+
+export function volumeNorm(waves: Wave[], k: number, a: number): number {
+  return marginShape(waves, k, a).norm;
 }
 
 /** The plan: every random draw, in order (margin waves, core waves, core offset, oedema waves). */
@@ -174,9 +193,10 @@ export function checkGliomaPlan(plan: GliomaPlan): void {
 }
 
 /** Upper bound of |x − c0| over tumour, oedema and effaced zone (|F| ≤ √(2W)). */
-function reachBound(plan: GliomaPlan, p: Spec, norm: number): number {
+function reachBound(plan: GliomaPlan, p: Spec, norm: number, cen: number[]): number {
   const fmax = Math.sqrt(2 * p.marginWaves);
-  const rm = (plan.radiusMm * (1 + p.marginAmplitude * fmax)) / norm;
+  let rm = (plan.radiusMm * (1 + p.marginAmplitude * fmax)) / norm;
+  rm += plan.radiusMm * Math.sqrt(cen[0] ** 2 + cen[1] ** 2 + cen[2] ** 2);
   const ro = (p.oedemaFactor - 1) * plan.radiusMm * (1 + p.oedemaAmplitude * fmax);
   return rm + ro + p.effacementMm + 1.0;
 }
@@ -224,8 +244,8 @@ interface Regions {
 function gliomaRegions(model: Model, plan: GliomaPlan): Regions {
   const p = gliomaSpec(model);
   const coords = getModelArrays(model, true).outputCoords as Float32Array;
-  const norm = volumeNorm(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
-  const box = boxOf(model, coords, plan.centreMm, reachBound(plan, p, norm));
+  const { norm, centroid } = marginShape(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
+  const box = boxOf(model, coords, plan.centreMm, reachBound(plan, p, norm, centroid));
   const [bx, by, bz] = [0, 1, 2].map((a) => box.hi[a] - box.lo[a]);
   const m = bx * by * bz;
   const out: Regions = {
@@ -237,8 +257,9 @@ function gliomaRegions(model: Model, plan: GliomaPlan): Regions {
   };
   const [nx, ny] = model.grid.shape;
   const n = model.grid.count;
-  const c = plan.centreMm;
-  const cc = [0, 1, 2].map((a) => c[a] + plan.coreOffsetMm[a]);
+  const c0 = plan.centreMm;
+  const c = [0, 1, 2].map((a) => c0[a] - plan.radiusMm * centroid[a]); // the margin's centre
+  const cc = [0, 1, 2].map((a) => c0[a] + plan.coreOffsetMm[a]);
   const coreScale = p.necrosisFraction * plan.radiusMm;
   const oedemaScale = (p.oedemaFactor - 1) * plan.radiusMm;
   let b = 0;
