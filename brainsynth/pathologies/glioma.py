@@ -87,7 +87,10 @@ def wave_field(
     return f * math.sqrt(2 / len(waves))
 
 
-def fibonacci_sphere(n: int = FIB_POINTS) -> tuple[NDArray[np.float64], ...]:
+Directions = tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]
+
+
+def fibonacci_sphere(n: int = FIB_POINTS) -> Directions:
     i = np.arange(n, dtype=np.float64)
     z = 1 - (2 * i + 1) / n
     phi = i * (math.pi * (3 - math.sqrt(5)))

@@ -39,6 +39,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
+from brainsynth.common.nifti import load_nifti
 from brainsynth.pathologies.glioma import OEDEMA_FACTOR, SHAPE
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.schema import load_conditions_schema, validate_manifest
@@ -63,9 +64,7 @@ PROVENANCE = {
 
 
 def _load(path: Path) -> NDArray[np.float32]:
-    import nibabel as nib
-
-    return np.asarray(nib.load(str(path)).dataobj, np.float32)
+    return np.asarray(load_nifti(path).dataobj, np.float32)
 
 
 def _kmeans3(x: NDArray[np.float64]) -> NDArray[np.int64]:
@@ -172,10 +171,10 @@ def apply(man: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
             pre = 0.0
         u = UPTAKE_EXTRA.get(str(e["group"]), 0.0)
         sd = float(t1["sd"][i]) * (pre / t1["mean"][i] if t1["mean"][i] else 1.0)
-        k = next((k for k, v in LABEL_OF.items() if v == e["value"]), None)
-        if k is not None and k in ratios["T1c"] and pre > 0:
-            u = max(ratios["T1c"][k] / pre - 1.0, 0.0)
-            sd = min(ratios["T1c"].get(k + "Sd", sd), SD_CAP * pre * (1 + u))
+        cls = next((k for k, v in LABEL_OF.items() if v == e["value"]), None)
+        if cls is not None and cls in ratios["T1c"] and pre > 0:
+            u = max(ratios["T1c"][cls] / pre - 1.0, 0.0)
+            sd = min(ratios["T1c"].get(cls + "Sd", sd), SD_CAP * pre * (1 + u))
         uptake.append(round(u, 4))
         means.append(round(pre * (1 + u), 4))
         sds.append(round(max(sd, 0.005), 4))
