@@ -232,101 +232,154 @@ function boxOf(model: Model, coords: Float32Array, c: Vec3, bound: number): Box 
   return { lo, hi };
 }
 
-interface Regions {
-  box: Box;
-  /** Per box voxel (x fastest within the box). */
-  r: Float64Array;
-  margin: Float64Array;
-  core: Uint8Array;
-  reach: Float64Array;
-}
+/**
+ * The tumour's geometry over its box, evaluated lazily per voxel (the wave fields are the cost:
+ * only the voxels a test needs pay for them; each value is the same pure per-voxel formula as
+ * the teacher's vectorised one).
+ */
+class Regions {
+  readonly box: Box;
+  readonly bx: number;
+  readonly by: number;
+  readonly bz: number;
+  readonly size: number;
+  private readonly p: Spec;
+  private readonly coords: Float32Array;
+  private readonly n: number;
+  private readonly nx: number;
+  private readonly ny: number;
+  private readonly norm: number;
+  private readonly body: number[];
+  private readonly coreCentre: number[];
+  private readonly marginCache: Float64Array;
+  private readonly reachCache: Float64Array;
 
-function gliomaRegions(model: Model, plan: GliomaPlan): Regions {
-  const p = gliomaSpec(model);
-  const coords = getModelArrays(model, true).outputCoords as Float32Array;
-  const { norm, centroid } = marginShape(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
-  const box = boxOf(model, coords, plan.centreMm, reachBound(plan, p, norm, centroid));
-  const [bx, by, bz] = [0, 1, 2].map((a) => box.hi[a] - box.lo[a]);
-  const m = bx * by * bz;
-  const out: Regions = {
-    box,
-    r: new Float64Array(m),
-    margin: new Float64Array(m),
-    core: new Uint8Array(m),
-    reach: new Float64Array(m),
-  };
-  const [nx, ny] = model.grid.shape;
-  const n = model.grid.count;
-  const c0 = plan.centreMm;
-  const c = [0, 1, 2].map((a) => c0[a] - plan.radiusMm * centroid[a]); // the margin's centre
-  const cc = [0, 1, 2].map((a) => c0[a] + plan.coreOffsetMm[a]);
-  const coreScale = p.necrosisFraction * plan.radiusMm;
-  const oedemaScale = (p.oedemaFactor - 1) * plan.radiusMm;
-  let b = 0;
-  for (let k = box.lo[2]; k < box.hi[2]; k++) {
-    for (let j = box.lo[1]; j < box.hi[1]; j++) {
-      for (let i = box.lo[0]; i < box.hi[0]; i++, b++) {
-        const v = i + nx * (j + ny * k);
-        const x0 = coords[v];
-        const x1 = coords[n + v];
-        const x2 = coords[2 * n + v];
-        const d0 = x0 - c[0];
-        const d1 = x1 - c[1];
-        const d2 = x2 - c[2];
-        const r = Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2);
-        const fm = waveField(d0, d1, d2, r, plan.marginWaves, p.marginWavenumber);
-        const rm = (plan.radiusMm * marginFactor(p.marginAmplitude, fm)) / norm;
-        const e0 = x0 - cc[0];
-        const e1 = x1 - cc[1];
-        const e2 = x2 - cc[2];
-        const rc = Math.sqrt(e0 * e0 + e1 * e1 + e2 * e2);
-        const fc = waveField(e0, e1, e2, rc, plan.coreWaves, p.coreWavenumber);
-        const coreR = coreScale * Math.max(1 + p.coreAmplitude * fc, 0.2);
-        const fo = waveField(d0, d1, d2, r, plan.oedemaWaves, p.marginWavenumber);
-        out.r[b] = r;
-        out.margin[b] = rm;
-        out.core[b] = rc <= coreR && r <= rm - p.minRimMm ? 1 : 0;
-        out.reach[b] = oedemaScale * Math.max(1 + p.oedemaAmplitude * fo, 0);
-      }
-    }
+  constructor(
+    model: Model,
+    private readonly plan: GliomaPlan,
+  ) {
+    const p = gliomaSpec(model);
+    this.p = p;
+    this.coords = getModelArrays(model, true).outputCoords as Float32Array;
+    const { norm, centroid } = marginShape(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
+    this.norm = norm;
+    this.box = boxOf(model, this.coords, plan.centreMm, reachBound(plan, p, norm, centroid));
+    const { lo, hi } = this.box;
+    [this.bx, this.by, this.bz] = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
+    this.size = this.bx * this.by * this.bz;
+    this.n = model.grid.count;
+    [this.nx, this.ny] = model.grid.shape;
+    const c0 = plan.centreMm;
+    this.body = [0, 1, 2].map((a) => c0[a] - plan.radiusMm * centroid[a]); // the margin's centre
+    this.coreCentre = [0, 1, 2].map((a) => c0[a] + plan.coreOffsetMm[a]);
+    this.marginCache = new Float64Array(this.size).fill(NaN);
+    this.reachCache = new Float64Array(this.size).fill(NaN);
   }
-  return out;
+
+  /** Calls fn(b, v) for every box voxel b (x fastest) and its flat grid index v. */
+  forEach(fn: (b: number, v: number) => void): void {
+    const { lo, hi } = this.box;
+    let b = 0;
+    for (let k = lo[2]; k < hi[2]; k++)
+      for (let j = lo[1]; j < hi[1]; j++) {
+        const row = this.nx * (j + this.ny * k);
+        for (let i = lo[0]; i < hi[0]; i++, b++) fn(b, row + i);
+      }
+  }
+
+  /** Flat grid index of box voxel b. */
+  flat(b: number): number {
+    const i = b % this.bx;
+    const j = Math.floor(b / this.bx) % this.by;
+    const k = Math.floor(b / (this.bx * this.by));
+    const { lo } = this.box;
+    return lo[0] + i + this.nx * (lo[1] + j + this.ny * (lo[2] + k));
+  }
+
+  private offset(b: number, c: number[]): [number, number, number, number] {
+    const v = this.flat(b);
+    const d0 = this.coords[v] - c[0];
+    const d1 = this.coords[this.n + v] - c[1];
+    const d2 = this.coords[2 * this.n + v] - c[2];
+    return [d0, d1, d2, Math.sqrt(d0 * d0 + d1 * d1 + d2 * d2)];
+  }
+
+  /** |x − b| (b the margin's centre). */
+  r(b: number): number {
+    return this.offset(b, this.body)[3];
+  }
+
+  /** The margin radius R_m in the voxel's direction. */
+  margin(b: number): number {
+    let m = this.marginCache[b];
+    if (Number.isNaN(m)) {
+      const [d0, d1, d2, r] = this.offset(b, this.body);
+      const p = this.p;
+      const fm = waveField(d0, d1, d2, r, this.plan.marginWaves, p.marginWavenumber);
+      m = (this.plan.radiusMm * marginFactor(p.marginAmplitude, fm)) / this.norm;
+      this.marginCache[b] = m;
+    }
+    return m;
+  }
+
+  /** The oedema reach ρ_o in the voxel's direction. */
+  reach(b: number): number {
+    let m = this.reachCache[b];
+    if (Number.isNaN(m)) {
+      const [d0, d1, d2, r] = this.offset(b, this.body);
+      const p = this.p;
+      const fo = waveField(d0, d1, d2, r, this.plan.oedemaWaves, p.marginWavenumber);
+      m = (p.oedemaFactor - 1) * this.plan.radiusMm * Math.max(1 + p.oedemaAmplitude * fo, 0);
+      this.reachCache[b] = m;
+    }
+    return m;
+  }
+
+  /** Inside the necrotic core (given r = |x − b| and its margin). */
+  core(b: number, r: number, margin: number): boolean {
+    const p = this.p;
+    if (!(r <= margin - p.minRimMm)) return false;
+    const [e0, e1, e2, rc] = this.offset(b, this.coreCentre);
+    const fc = waveField(e0, e1, e2, rc, this.plan.coreWaves, p.coreWavenumber);
+    return rc <= p.necrosisFraction * this.plan.radiusMm * Math.max(1 + p.coreAmplitude * fc, 0.2);
+  }
+
+  /** In the effaced (swollen) zone. */
+  effaced(b: number): boolean {
+    return this.r(b) <= this.margin(b) + this.reach(b) + this.p.effacementMm;
+  }
 }
 
 /** Draw the tumour into `labels` (label indices, x fastest) in place. */
 export function drawGliomaArray(model: Model, labels: Int32Array, plan: GliomaPlan): void {
-  const p = gliomaSpec(model);
   const core = requireLabelIndex(model.labels, PATHOLOGY_LABELS.necroticCore, 'glioma core');
   const rim = requireLabelIndex(model.labels, PATHOLOGY_LABELS.enhancingRim, 'glioma rim');
   const oedema = requireLabelIndex(model.labels, PATHOLOGY_LABELS.oedema, 'glioma oedema');
-  const g = gliomaRegions(model, plan);
-  const { lo, hi } = g.box;
-  const [bx, by, bz] = [hi[0] - lo[0], hi[1] - lo[1], hi[2] - lo[2]];
-  const m = bx * by * bz;
+  const g = new Regions(model, plan);
+  const { bx, by, bz, size: m } = g;
   if (m === 0) return;
-  const [nx, ny] = model.grid.shape;
   const values = model.labels.values;
   const groups = model.manifest.labels.map((l) => l.group);
-  const flat = (b: number) => {
-    const i = b % bx;
-    const j = Math.floor(b / bx) % by;
-    const k = Math.floor(b / (bx * by));
-    return lo[0] + i + nx * (lo[1] + j + ny * (lo[2] + k));
-  };
+  const p = gliomaSpec(model);
+  // the margin never exceeds this: no wave field beyond it
+  const fmax = Math.sqrt(2 * p.marginWaves);
+  const { norm } = marginShape(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
+  const rmMax = (plan.radiusMm * (1 + p.marginAmplitude * fmax)) / norm;
   // tumour: rim, core inside
   const visited = new Uint8Array(m);
   let front: number[] = [];
-  for (let b = 0; b < m; b++) {
-    const v = flat(b);
-    if (g.r[b] <= g.margin[b] && isIntracranialValue(model.manifest, values[labels[v]])) {
-      labels[v] = g.core[b] ? core : rim;
-      visited[b] = 1;
-      front.push(b);
-    }
-  }
+  g.forEach((b, v) => {
+    if (!isIntracranialValue(model.manifest, values[labels[v]])) return;
+    const r = g.r(b);
+    if (r > rmMax) return;
+    const margin = g.margin(b);
+    if (!(r <= margin)) return;
+    labels[v] = g.core(b, r, margin) ? core : rim;
+    visited[b] = 1;
+    front.push(b);
+  });
   // oedema: 6-neighbour flood through white matter, layer k within k·s ≤ reach
   const s = model.grid.spacing[0];
-  const isWm = (v: number) => groups[labels[v]] === 'wm';
   const steps = [1, -1, bx, -bx, bx * by, -bx * by];
   for (let k = 1; front.length > 0; k++) {
     const next: number[] = [];
@@ -339,22 +392,21 @@ export function drawGliomaArray(model: Model, labels: Int32Array, plan: GliomaPl
         if ((q === 2 && j === by - 1) || (q === 3 && j === 0)) continue;
         if ((q === 4 && z === bz - 1) || (q === 5 && z === 0)) continue;
         const nb = b + steps[q];
-        if (visited[nb] || !(k * s <= g.reach[nb]) || !isWm(flat(nb))) continue;
+        if (visited[nb] || groups[labels[g.flat(nb)]] !== 'wm' || !(k * s <= g.reach(nb))) continue;
         visited[nb] = 1;
         next.push(nb);
       }
     }
-    for (const b of next) labels[flat(b)] = oedema;
+    for (const b of next) labels[g.flat(b)] = oedema;
     front = next;
   }
   // sulcal effacement: CSF in the swollen zone becomes cortex of the tumour's side
   const csf = model.labels.indexOfValue.get(CSF);
   const ctx = model.labels.indexOfValue.get(plan.centreMm[0] >= 0 ? CTX_RIGHT : CTX_LEFT);
   if (csf === undefined || ctx === undefined) return;
-  for (let b = 0; b < m; b++) {
-    const v = flat(b);
-    if (labels[v] === csf && g.r[b] <= g.margin[b] + g.reach[b] + p.effacementMm) labels[v] = ctx;
-  }
+  g.forEach((b, v) => {
+    if (labels[v] === csf && g.effaced(b)) labels[v] = ctx;
+  });
 }
 
 /** Clear the sulcal partial volume (step 7b) in the effaced zone, in place. */
@@ -363,15 +415,10 @@ export function effaceSulcalPartialVolume(
   plan: GliomaPlan,
   frac: Float32Array,
 ): void {
-  const p = gliomaSpec(model);
-  const g = gliomaRegions(model, plan);
-  const { lo, hi } = g.box;
-  const [nx, ny] = model.grid.shape;
-  let b = 0;
-  for (let k = lo[2]; k < hi[2]; k++)
-    for (let j = lo[1]; j < hi[1]; j++)
-      for (let i = lo[0]; i < hi[0]; i++, b++)
-        if (g.r[b] <= g.margin[b] + g.reach[b] + p.effacementMm) frac[i + nx * (j + ny * k)] = 0;
+  const g = new Regions(model, plan);
+  g.forEach((b, v) => {
+    if (frac[v] !== 0 && g.effaced(b)) frac[v] = 0;
+  });
 }
 
 export const glioma: PathologyModule<GliomaPlan> = {
