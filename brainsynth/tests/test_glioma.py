@@ -150,3 +150,25 @@ def test_t1c_module_and_bids_name() -> None:
     assert contrasts.get("T1c").bids_name() == ({"ce": "gadolinium"}, "T1w")
     assert image_name("sub-00001", "T1c") == "sub-00001_ce-gadolinium_T1w.nii.gz"
     assert image_name("sub-00001", "FLAIR") == "sub-00001_FLAIR.nii.gz"
+
+
+def test_a_dataset_with_t1c_names_it_ce_gadolinium(tmp_path: Path) -> None:
+    from brainsynth.datasets.runner import Dataset, verify
+    from brainsynth.datasets.spec import check_spec
+    from brainsynth.tests.datasets_support import MODELS, small_spec
+
+    spec = small_spec(
+        count=1,
+        contrasts=["T1w", "T1c"],
+        pathology=[{"type": "glioma", "fraction": 1.0}],
+    )
+    out = tmp_path / "ds"
+    ds = Dataset(check_spec(spec, MODELS), out, MODELS)
+    ds.prepare()
+    assert ds.run().done == 1
+    assert verify(out) == []
+    names = sorted(p.name for p in (out / "sub-00001" / "anat").iterdir())
+    assert "sub-00001_ce-gadolinium_T1w.nii.gz" in names
+    assert "sub-00001_ce-gadolinium_T1w.json" in names and "sub-00001_T1w.nii.gz" in names
+    side = json.loads((out / "sub-00001/anat/sub-00001_ce-gadolinium_T1w.json").read_text())
+    assert side["Description"] == "synthetic T1c"
