@@ -140,6 +140,32 @@ class GliomaPlan:
     shift_length_mm: float = 1.0  # its fall-off length L
 
 
+def check_plan(plan: GliomaPlan) -> None:
+    """A plan passed by hand must be complete and finite (rejected, not repaired), as the
+    engine's checkGliomaPlan."""
+
+    def finite(*v: float) -> bool:
+        return all(isinstance(x, (int, float)) and math.isfinite(x) for x in v)
+
+    bad = []
+    if len(plan.centre) != 3 or not finite(*plan.centre):
+        bad.append("centre")
+    if not finite(plan.radius) or not plan.radius > 0:
+        bad.append("radius")
+    for name in ("margin_waves", "core_waves", "oedema_waves"):
+        w = getattr(plan, name)
+        if not w or any(len(x) != 4 or not finite(*x) for x in w):
+            bad.append(name)
+    if len(plan.core_offset) != 3 or not finite(*plan.core_offset):
+        bad.append("core_offset")
+    if not finite(plan.shift_mm):
+        bad.append("shift_mm")
+    if not finite(plan.shift_length_mm) or not plan.shift_length_mm > 0:
+        bad.append("shift_length_mm")
+    if bad:
+        raise ValueError(f"invalid glioma plan: bad {', '.join(bad)}")
+
+
 def midline_shift(radius: float, centre_x: float, per_mm: float) -> tuple[float, float]:
     """(signed x shift S of the inverse map, fall-off length L): S = per_mm R^2 / 30 towards the
     tumour's side (the anatomy moves away from it), L = 2 R + 10 mm."""
@@ -302,12 +328,14 @@ class Glioma(Pathology):
         )
 
     def deform(self, plan: GliomaPlan, x: FloatArray) -> FloatArray:
+        check_plan(plan)
         shift = (plan.shift_mm, plan.shift_length_mm)
         return mass_effect(x, plan.centre, plan.radius, plan.decay_mm, shift)
 
     def draw(
         self, scene: Scene, plan: GliomaPlan, idx: NDArray[np.int32]
     ) -> tuple[NDArray[np.int32], dict[str, Any]]:
+        check_plan(plan)
         a = scene.assets
         values = [int(e["value"]) for e in a.manifest["labels"]]
         out, _ = glioma_labels(

@@ -90,6 +90,21 @@ def test_same_seed_same_tumour_and_the_plan_stream() -> None:
     assert g.plan_glioma((30.0, 0, 0), 30.0, SPEC, 1).shift_mm == pytest.approx(9.0)
 
 
+def test_a_bad_plan_is_rejected() -> None:
+    import dataclasses
+
+    good = g.plan_glioma((30.0, -10.0, 20.0), 15.0, SPEC, 11)
+    g.check_plan(good)
+    with pytest.raises(ValueError, match="bad radius"):
+        g.check_plan(dataclasses.replace(good, radius=-1.0))
+    with pytest.raises(ValueError, match="margin_waves"):
+        g.check_plan(dataclasses.replace(good, margin_waves=[]))
+    with pytest.raises(ValueError, match="centre"):
+        g.check_plan(dataclasses.replace(good, centre=(float("nan"), 0.0, 0.0)))
+    with pytest.raises(ValueError, match="core_waves"):  # the old two-field plan
+        g.check_plan(g.GliomaPlan((0.0, 0.0, 0.0), 10.0, 30.0))
+
+
 def test_mass_effect_shifts_the_midline_away_from_the_tumour() -> None:
     x = np.zeros((3, 1, 1, 1), np.float32)  # the midline point at the tumour's level
     x[1], x[2] = -10, 20
