@@ -320,6 +320,7 @@ def generate(
     if csf_fraction is not None:  # a lesion drawn over folded cortex is no longer cortex
         is_cortex = np.isin(model.label_values, (3, 42))[idx]
         csf_fraction = np.where(is_cortex, csf_fraction, np.float32(0)).astype(np.float32)
+        csf_fraction = patho.adjust_csf_fraction(scene, plan, csf_fraction)
     info: dict[str, Any] = {"type": cond["pathology"], **drawn}
     report(0.6, "contrast")
     # contrast (§5)

@@ -210,7 +210,10 @@ export async function sample(
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);
     const { labels, tensor: labelTensor } = await labelMap.result();
-    if (csfFraction) clearNonCortex(model, labels, csfFraction);
+    if (csfFraction) {
+      clearNonCortex(model, labels, csfFraction);
+      module.adjustSulcalPartialVolume?.(model, plan, csfFraction);
+    }
     await checkpoint();
 
     const image = renderContrast(model, labelTensor, c.contrast, c.age, seed, csfFraction);

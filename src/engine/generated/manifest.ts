@@ -103,6 +103,31 @@ export type ManifestDocument = {
       rimFraction?: number;
       necrosisFraction: number;
       massEffectDecayMm: number;
+      /** relative amplitude of the seeded random margin R(d) = R (1 + a F(d)) / n */
+      marginAmplitude?: number;
+      /** number of spherical waves of F */
+      marginWaves?: number;
+      /** K of the margin waves cos(K d.w + phase) on the unit sphere */
+      marginWavenumber?: number;
+      /** relative amplitude of the necrotic core's own random radius */
+      coreAmplitude?: number;
+      coreWaves?: number;
+      /** K of the core waves */
+      coreWavenumber?: number;
+      /** core centre offset from the tumour centre, fraction of R */
+      coreOffsetFraction?: number;
+      /** the core stays this far inside the margin (an enhancing rim everywhere) */
+      minRimMm?: number;
+      /** relative amplitude of the direction-dependent oedema reach */
+      oedemaAmplitude?: number;
+      /** midline shift S = midlineShiftPerMm * R^2 / 30 mm (R in mm) */
+      midlineShiftPerMm?: number;
+      /** sulcal CSF within this distance beyond the margin is effaced (becomes cortex) */
+      effacementMm?: number;
+      /** calibration of the tumour labels and T1c (pipeline/glioma_fit.py) */
+      appearance?: {
+        [name: string]: unknown;
+      };
     };
     stroke?: {
       territoryCodes: {
@@ -122,6 +147,11 @@ export type ManifestDocument = {
         sd: number[];
       };
       FLAIR: {
+        mean: number[];
+        sd: number[];
+      };
+      /** post-contrast T1 (software >= 0.4): pre-contrast T1-weighted ratio times (1 + per-label contrast-agent uptake); see pipeline/glioma_fit.py */
+      T1c?: {
         mean: number[];
         sd: number[];
       };

@@ -42,10 +42,18 @@ export function blur3d(vol: tf.Tensor5D, sigma: number): tf.Tensor5D {
   });
 }
 
+/** The model's per-label table for `contrast` (T1c: only in models calibrated with it). */
+export function contrastTable(model: Model, contrast: Contrast): { mean: number[]; sd: number[] } {
+  const table = model.manifest.appearance.contrasts[contrast];
+  if (!table)
+    throw new Error(`Model ${model.manifest.id} has no appearance for contrast ${contrast}`);
+  return table;
+}
+
 /** Per-label mean for `contrast`, with the optional age slope (T1w: mean += slope·(age−45)/10). */
 export function labelMeans(model: Model, contrast: Contrast, age: number): Float32Array {
   const app = model.manifest.appearance;
-  const mean = Float32Array.from(app.contrasts[contrast].mean);
+  const mean = Float32Array.from(contrastTable(model, contrast).mean);
   const slope = app.ageSlopePerDecade?.[contrast]?.mean;
   if (slope) for (let i = 0; i < mean.length; i++) mean[i] += (slope[i] * (age - 45)) / 10;
   return mean;
@@ -103,7 +111,7 @@ export function renderContrast(
   const n = model.grid.count;
   const shape5: [number, number, number, number, number] = [1, nz, ny, nx, 1];
   const means = labelMeans(model, contrast, age);
-  const sds = Float32Array.from(app.contrasts[contrast].sd);
+  const sds = Float32Array.from(contrastTable(model, contrast).sd);
 
   // 1. Texture: unit-variance smoothed noise.
   const textured = tf.tidy(() => {
@@ -179,7 +187,7 @@ export function renderContrastArray(
     throw new Error(`renderContrast: ${labels.length} labels for ${n} voxels`);
   const f = Math.fround;
   const means = labelMeans(model, contrast, age);
-  const sds = Float32Array.from(app.contrasts[contrast].sd);
+  const sds = Float32Array.from(contrastTable(model, contrast).sd);
   const fields = seedFields(model, seed);
   // 1. Texture.
   const textured = new Float32Array(n);
