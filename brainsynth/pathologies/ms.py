@@ -27,6 +27,7 @@ from brainsynth.common.rng import Mulberry32
 from brainsynth.pathologies.base import LabelDef, ModelAssets, Pathology, Scene
 
 MS_LESION = 701
+BLACK_HOLE = 702  # an MS lesion that is also T1-hypointense ("black hole")
 STREAM_XOR = 0x9E3779B9  # the lesion stream's seed is seed ^ STREAM_XOR (as the engine)
 
 
@@ -257,8 +258,9 @@ def template_sites(assets: ModelAssets) -> TemplateSites:
 
 class MultipleSclerosis(Pathology):
     id = "ms"
-    labels = (  # T1 hypo-, T2/FLAIR hyperintense
-        LabelDef(MS_LESION, "MS-lesion", (255, 80, 0), (1100, 130, 0.85)),
+    labels = (  # T2/FLAIR hyperintense; T1 mildly hypo- (701) or a dark "black hole" (702)
+        LabelDef(MS_LESION, "MS-lesion", (255, 80, 0), (1000, 110, 0.82)),
+        LabelDef(BLACK_HOLE, "MS-lesion-T1-black-hole", (200, 40, 0), (1800, 160, 0.90)),
     )
 
     def plan(self, scene: Scene) -> MsPlan:
