@@ -4,9 +4,10 @@ white matter, by `locationShares`), a site in template space from msLesionPrior 
 within that class's template voxels, a volume, and whether it is a T1 black hole (label 702,
 `blackHoleFraction`); each lesion an ellipsoid of lognormal volume elongated away from
 the nearest lateral-ventricle wall, mapped to the output grid through the inverse of this
-sample's deformation, and drawn (label 701, in white matter only) until the requested load
-`msLesionLoadMl` is reached (lesions replace wm, brainstem and cerebellar wm) (the last lesion filled from its centre outwards) or `maxLesions`
-were drawn. Geometry is in world mm, so a 1 mm volume carries the 2 mm volume's lesions, finer.
+sample's deformation, and drawn (701, or 702 for a black hole; over wm, brainstem and
+cerebellar wm only) until the requested load `msLesionLoadMl` is reached (the last lesion
+filled from its centre outwards) or `maxLesions` were drawn. Geometry is in world mm, so a
+1 mm volume carries the 2 mm volume's lesions, finer.
 
 Randomness apart from application: `plan` returns an `MsPlan` whose lesion source is the seed's
 `LesionStream` (drawn lazily, as the engine does) or, for a hand-placed plan, a list of
@@ -86,9 +87,7 @@ def _ellipsoid(
     return flat[ok][order].astype(np.int64), rho[ok][order]
 
 
-def template_locations(
-    template: NDArray[np.integer[Any]], groups: list[str]
-) -> NDArray[np.uint8]:
+def template_locations(template: NDArray[np.integer[Any]], groups: list[str]) -> NDArray[np.uint8]:
     """Engine `templateLocations`: per template voxel [x, y, z] 0 none, 1 cerebral, 2
     juxtacortical (wm with a 6-neighbour inside the grid in cortex), 3 infratentorial."""
     g = np.asarray(groups)[template]
@@ -281,7 +280,7 @@ def ms_lesions(
             cand // (grid.shape[0] * grid.shape[1]),
         )
         hole = les.black_hole and black_hole_index is not None
-        out[i, j, k] = black_hole_index if hole else lesion_index
+        out[i, j, k] = black_hole_index if black_hole_index is not None and hole else lesion_index
         wm_mask[i, j, k] = False
         info["blackHoles"] += int(hole)
         info["byLocation"][les.location] += 1

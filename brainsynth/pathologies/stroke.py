@@ -225,9 +225,7 @@ class Stroke(Pathology):
         c = scene.conditions
         key = f"{c['strokeTerritory']}-{c['strokeSide']}"
         code = int(self.spec(scene.manifest)["territoryCodes"][key])
-        return StrokePlan(
-            key, code, float(c["strokeSize"]), (scene.seed ^ STREAM_XOR) & 0xFFFFFFFF
-        )
+        return StrokePlan(key, code, float(c["strokeSize"]), (scene.seed ^ STREAM_XOR) & 0xFFFFFFFF)
 
     def draw(
         self, scene: Scene, plan: StrokePlan, idx: NDArray[np.int32]

@@ -93,7 +93,7 @@ def stroke_statistics(
     files = sorted(base.glob("bwsrsub-*_lesion.nii.gz"))
     unassigned = 0
     for f in files:
-        m = np.asarray(nib.load(f).dataobj) > 0
+        m = np.asarray(load_nifti(f).dataobj) > 0
         c = np.bincount(codes[m], minlength=7)
         if c[1:].sum() == 0:
             unassigned += 1
@@ -248,9 +248,7 @@ def _pathology_appearance(man: dict[str, Any]) -> None:
     relative to white matter, as appearance_tables does); other per-label arrays padded."""
     app = man["appearance"]
     rel = {
-        lab.value: lab.relaxation
-        for pid in ("ms", "stroke")
-        for lab in pathologies.get(pid).labels
+        lab.value: lab.relaxation for pid in ("ms", "stroke") for lab in pathologies.get(pid).labels
     }
     n = len(man["labels"])
     for c, table in app["contrasts"].items():
