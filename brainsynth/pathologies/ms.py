@@ -320,7 +320,7 @@ class MultipleSclerosis(Pathology):
     id = "ms"
     labels = (  # T2/FLAIR hyperintense; T1 mildly hypo- (701) or a dark "black hole" (702)
         LabelDef(MS_LESION, "MS-lesion", (255, 80, 0), (1000, 110, 0.82)),
-        LabelDef(BLACK_HOLE, "MS-lesion-T1-black-hole", (200, 40, 0), (1800, 160, 0.90)),
+        LabelDef(BLACK_HOLE, "MS-lesion-T1-black-hole", (200, 40, 0), (2000, 180, 0.90)),
     )
 
     def plan(self, scene: Scene) -> MsPlan:

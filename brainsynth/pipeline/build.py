@@ -24,7 +24,7 @@ from brainsynth.anatomy import AnatomyModel, region_volumes, sample_label_indice
 from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
 from brainsynth.common.labels import LABEL_RANGES, in_range
 from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
-from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
+from brainsynth.pipeline import appearance, calibrate, lesion_shapes, lesions, normative, shape
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
@@ -179,6 +179,8 @@ def main(argv: list[str] | None = None) -> None:
     # step 7b (individual folding) and the T1w appearance fitted to the real IXI scans
     add_folding(args.out)
     fit_appearance(args.out, args.data, log)
+    # lesion shapes and locations (stroke frequency map, MS location shares, labels 702/722)
+    lesion_shapes.update_model(args.out, args.data)
     log(f"wrote {args.out}")
 
 
