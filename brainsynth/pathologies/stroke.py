@@ -25,7 +25,7 @@ from brainsynth.pathologies.base import LabelDef, ModelAssets, Pathology, Scene
 INFARCT = 721
 GLIOSIS = 722
 STREAM_XOR = 0x85EBCA6B  # the stroke field's seed is seed ^ STREAM_XOR (as the engine)
-SHAPE_DEFAULTS = {"fieldSpacingVoxels": 5, "fieldAmplitude": 60.0, "rimMm": 2.0}
+SHAPE_DEFAULTS = {"fieldSpacingVoxels": 8, "fieldAmplitude": 60.0, "rimMm": 2.0}
 TISSUE_GROUPS = (
     "cortex",
     "wm",

@@ -53,7 +53,7 @@ INFRATENTORIAL_GROUPS = ("brainstem", "cerebellum-wm", "cerebellum-gm")
 
 # Shape parameters of the stroke drawing (MODEL_FORMAT.md §4), chosen by looking at the result
 STROKE_SHAPE: dict[str, float] = {
-    "fieldSpacingVoxels": 5,  # lattice of the smooth random field, template voxels (10 mm)
+    "fieldSpacingVoxels": 8,  # lattice of the smooth random field, template voxels (16 mm)
     "fieldAmplitude": 60.0,  # field weight in stored log-frequency units (1.5 ln units)
     "rimMm": 2.0,  # gliosis band along surviving tissue
 }

@@ -53,7 +53,7 @@ export interface StrokeResult {
 }
 
 /** Shape parameters when the manifest does not give them (the pipeline writes them). */
-export const STROKE_SHAPE_DEFAULTS = { fieldSpacingVoxels: 5, fieldAmplitude: 60, rimMm: 2 };
+export const STROKE_SHAPE_DEFAULTS = { fieldSpacingVoxels: 8, fieldAmplitude: 60, rimMm: 2 };
 
 /** Brain tissue that survives around an infarct (its boundary with the lesion is gliosis). */
 const TISSUE_GROUPS = [
