@@ -57,7 +57,7 @@ PRIORS = {
 }
 
 # synthetic lesion label -> the name used for the real lesions it stands for
-SYNTHETIC_LESIONS = {
+SYNTHETIC_LESIONS: dict[str, dict[str, tuple[int, ...]]] = {
     "ms": {"ms-lesion": (701, 702)},
     "glioma": {"necrotic-core": (711,), "enhancing": (712,), "oedema": (713,)},
     "stroke": {"infarct": (721, 722)},  # the real mask holds the cavity and its gliotic rim
