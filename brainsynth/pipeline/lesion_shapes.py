@@ -251,20 +251,50 @@ def _pathology_appearance(man: dict[str, Any]) -> None:
         lab.value: lab.relaxation for pid in ("ms", "stroke") for lab in pathologies.get(pid).labels
     }
     n = len(man["labels"])
-    for c, table in app["contrasts"].items():
-        wm = contrast_modules.get(c).signal(*RELAXATION["wm"])
+    # contrasts with a signal module first; one without (none in this code) copies T1w's values
+    order = sorted(app["contrasts"], key=lambda c: c not in contrast_modules.REGISTRY)
+    for c in order:
+        table = app["contrasts"][c]
         for key in ("mean", "sd"):
             table[key] += [0.0] * (n - len(table[key]))
+        known = c in contrast_modules.REGISTRY
+        wm = contrast_modules.get(c).signal(*RELAXATION["wm"]) if known else 1.0
         for e in man["labels"]:
-            if e["value"] in rel:
-                m = contrast_modules.get(c).signal(*rel[e["value"]]) / wm
-                table["mean"][e["index"]] = round(float(m), 4)
-                table["sd"][e["index"]] = round(float(max(0.04 * m, 0.01)), 4)
+            if e["value"] not in rel:
+                continue
+            i = e["index"]
+            if not known:
+                table["mean"][i] = app["contrasts"]["T1w"]["mean"][i]
+                table["sd"][i] = app["contrasts"]["T1w"]["sd"][i]
+                continue
+            m = contrast_modules.get(c).signal(*rel[e["value"]]) / wm
+            table["mean"][i] = round(float(m), 4)
+            table["sd"][i] = round(float(max(0.04 * m, 0.01)), 4)
     for table in app.get("ageSlopePerDecade", {}).values():
         table["mean"] += [0.0] * (n - len(table["mean"]))
-    fit = app.get("measured", {}).get("ixiFit", {})
+    # the fits' per-label starting points (appearance_fit, render_fit) follow the label table:
+    # a re-run of those steps starts from these lesion values (they leave lesion labels as
+    # they are)
+    measured = app.get("measured", {})
+    fit = measured.get("ixiFit", {})
     if isinstance(fit.get("baseSd"), list):
-        fit["baseSd"] += [0.0] * (n - len(fit["baseSd"]))
+        _follow(man, fit["baseSd"], app["contrasts"]["T1w"]["sd"], rel)
+    render = measured.get("renderFit", {})
+    if isinstance(render.get("baseMean"), list):
+        _follow(man, render["baseMean"], app["contrasts"]["T1w"]["mean"], rel)
+    for c, base in (render.get("baseMeans") or {}).items():
+        if c in app["contrasts"] and isinstance(base, list):
+            _follow(man, base, app["contrasts"][c]["mean"], rel)
+
+
+def _follow(
+    man: dict[str, Any], base: list[float], table: list[float], own: dict[int, Any]
+) -> None:
+    """Pad a per-label list to the label table and copy `table`'s values for our labels."""
+    base += table[len(base) :]
+    for e in man["labels"]:
+        if e["value"] in own:
+            base[e["index"]] = table[e["index"]]
 
 
 def update_model(model_dir: Path, data: Path) -> dict[str, Any]:
