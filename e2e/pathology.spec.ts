@@ -15,7 +15,7 @@ import {
 const LESION_LABELS: Record<string, number[]> = {
   ms: [701],
   glioma: [711, 712],
-  stroke: [721],
+  stroke: [721, 722],
 };
 
 test('every pathology renders with its labels', async ({ page }) => {

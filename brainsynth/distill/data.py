@@ -134,7 +134,10 @@ def model_fingerprint(model_dir: Path) -> str:
         h.update(json.dumps(man[key], sort_keys=True).encode())
     for pid, p in pathologies.REGISTRY.items():  # the sections whose gains change u
         if type(p).gains is not pathologies.Pathology.gains:
-            h.update(json.dumps(man["pathology"].get(pid), sort_keys=True).encode())
+            section = man["pathology"].get(pid)
+            if p.gain_keys is not None and isinstance(section, dict):
+                section = {k: section[k] for k in p.gain_keys if k in section}
+            h.update(json.dumps(section, sort_keys=True).encode())
     return h.hexdigest()
 
 

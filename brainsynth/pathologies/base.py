@@ -85,6 +85,9 @@ class Pathology:
     id: str = ""
     labels: tuple[LabelDef, ...] = ()
     features: tuple[str, ...] = ()
+    # the keys of `pathology.<id>` that its gains read (what the student's fingerprint hashes);
+    # None: the whole section
+    gain_keys: tuple[str, ...] | None = None
 
     def gains(self, manifest: dict[str, Any], cond: dict[str, Any], g: NDArray[np.float64]) -> None:
         """Add this pathology's regional gains to g (in place). Default: none."""

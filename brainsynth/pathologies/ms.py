@@ -1,10 +1,13 @@
 """Multiple sclerosis (MODEL_FORMAT.md §4), ported from src/engine/pathologies/ms.ts with the
-same random draws: lesion sites drawn in template space from the manifest's msLesionPrior
-within template white matter, each lesion an ellipsoid of lognormal volume elongated away from
+same random draws: per lesion a location class (infratentorial, juxtacortical or other cerebral
+white matter, by `locationShares`), a site in template space from msLesionPrior + siteFloor
+within that class's template voxels, a volume, and whether it is a T1 black hole (label 702,
+`blackHoleFraction`); each lesion an ellipsoid of lognormal volume elongated away from
 the nearest lateral-ventricle wall, mapped to the output grid through the inverse of this
-sample's deformation, and drawn (label 701, in white matter only) until the requested load
-`msLesionLoadMl` is reached (the last lesion filled from its centre outwards) or `maxLesions`
-were drawn. Geometry is in world mm, so a 1 mm volume carries the 2 mm volume's lesions, finer.
+sample's deformation, and drawn (701, or 702 for a black hole; over wm, brainstem and
+cerebellar wm only) until the requested load `msLesionLoadMl` is reached (the last lesion
+filled from its centre outwards) or `maxLesions` were drawn. Geometry is in world mm, so a
+1 mm volume carries the 2 mm volume's lesions, finer.
 
 Randomness apart from application: `plan` returns an `MsPlan` whose lesion source is the seed's
 `LesionStream` (drawn lazily, as the engine does) or, for a hand-placed plan, a list of
@@ -27,7 +30,15 @@ from brainsynth.common.rng import Mulberry32
 from brainsynth.pathologies.base import LabelDef, ModelAssets, Pathology, Scene
 
 MS_LESION = 701
+BLACK_HOLE = 702  # an MS lesion that is also T1-hypointense ("black hole")
 STREAM_XOR = 0x9E3779B9  # the lesion stream's seed is seed ^ STREAM_XOR (as the engine)
+LOCATIONS = ("cerebral", "juxtacortical", "infratentorial")
+ELIGIBLE_GROUPS = ("wm", "brainstem", "cerebellum-wm")
+DEFAULTS: dict[str, Any] = {
+    "locationShares": {"juxtacortical": 0.0, "infratentorial": 0.0},
+    "blackHoleFraction": 0.0,
+    "siteFloor": 0.0,
+}
 
 
 @dataclass
@@ -36,6 +47,8 @@ class Lesion:
     a: float  # long semi-axis, mm
     b: float
     direction: tuple[float, float, float]
+    black_hole: bool = False
+    location: str = "cerebral"
 
 
 def _world(grid: Grid, flat: NDArray[np.int64]) -> NDArray[np.float64]:
@@ -74,24 +87,51 @@ def _ellipsoid(
     return flat[ok][order].astype(np.int64), rho[ok][order]
 
 
+def template_locations(template: NDArray[np.integer[Any]], groups: list[str]) -> NDArray[np.uint8]:
+    """Engine `templateLocations`: per template voxel [x, y, z] 0 none, 1 cerebral, 2
+    juxtacortical (wm with a 6-neighbour inside the grid in cortex), 3 infratentorial."""
+    g = np.asarray(groups)[template]
+    cortex = g == "cortex"
+    near = np.zeros_like(cortex)
+    for a in range(3):
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        lo[a], hi[a] = slice(0, -1), slice(1, None)
+        near[tuple(lo)] |= cortex[tuple(hi)]
+        near[tuple(hi)] |= cortex[tuple(lo)]
+    out = np.zeros(template.shape, np.uint8)
+    out[g == "wm"] = 1
+    out[(g == "wm") & near] = 2
+    out[np.isin(g, ("brainstem", "cerebellum-wm"))] = 3
+    return out
+
+
 class TemplateSites:
-    """MS lesion site distribution in template space (fixed per model): CDF over template
-    voxels (x fastest) of msLesionPrior restricted to template `wm`, and the template's
-    lateral-ventricle voxel centres."""
+    """MS lesion site distribution in template space (fixed per model): per location class
+    its template voxels (x fastest) and the cumulative msLesionPrior + siteFloor over them, and
+    the template's lateral-ventricle voxel centres."""
 
     def __init__(
         self,
         template: NDArray[np.integer[Any]],
         grid: Grid,
         prior_flat: NDArray[np.float32],
-        is_wm: NDArray[np.bool_],
+        groups: list[str],
         vent_labels: list[int],
+        floor: float = 0.0,
     ) -> None:
         flat_t = np.ascontiguousarray(template.T).ravel()
-        w = np.where(is_wm[flat_t], prior_flat.astype(np.float64), 0.0)
+        cls = np.ascontiguousarray(template_locations(template, groups).T).ravel()
         self.grid = grid
-        self.cdf = np.cumsum(w)
-        self.total = float(self.cdf[-1]) if w.size else 0.0
+        self.voxels: dict[str, NDArray[np.int64]] = {}
+        self.cdf: dict[str, NDArray[np.float64]] = {}
+        self.totals: dict[str, float] = {}
+        for c, loc in enumerate(LOCATIONS, start=1):
+            vox = np.flatnonzero(cls == c)
+            cdf = np.cumsum(prior_flat[vox].astype(np.float64) + floor)
+            self.voxels[loc], self.cdf[loc] = vox, cdf
+            self.totals[loc] = float(cdf[-1]) if cdf.size else 0.0
+        self.total = self.totals["cerebral"]
         self.ventricles = _world(grid, np.flatnonzero(np.isin(flat_t, vent_labels)))
 
 
@@ -131,8 +171,21 @@ class LesionStream:
         return inv.point
 
     def next(self) -> Lesion:
-        rng, g = self.rng, self.sites.grid
-        v = int(np.searchsorted(self.sites.cdf, rng.next() * self.sites.total, side="right"))
+        rng, g, spec = self.rng, self.sites.grid, self.spec
+        shares = spec.get("locationShares", DEFAULTS["locationShares"])
+        ul = rng.next()
+        loc = (
+            "infratentorial"
+            if ul < shares["infratentorial"]
+            else "juxtacortical"
+            if ul < shares["infratentorial"] + shares["juxtacortical"]
+            else "cerebral"
+        )
+        if not self.sites.totals[loc] > 0:
+            loc = "cerebral"
+        cdf = self.sites.cdf[loc]
+        i = int(np.searchsorted(cdf, rng.next() * self.sites.totals[loc], side="right"))
+        v = int(self.sites.voxels[loc][i])
         vc = _world(g, np.array([v]))[0]
         jx, jy, jz = rng.next(), rng.next(), rng.next()
         t = (
@@ -143,7 +196,7 @@ class LesionStream:
         u1 = 1 - rng.next()
         u2 = rng.next()
         normal = math.sqrt(-2 * math.log(u1)) * math.cos(2 * math.pi * u2)
-        spec = self.spec
+        black_hole = rng.next() < float(spec.get("blackHoleFraction", 0.0))
         vol = 1000 * math.exp(spec["lesionVolumeLogMeanMl"] + spec["lesionVolumeLogSdMl"] * normal)
         e = float(spec["elongation"])
         b = math.cbrt(3 * vol / (4 * math.pi * e))
@@ -156,7 +209,7 @@ class LesionStream:
             w = vent[int(np.argmin(d2))]
             wall = self._to_output((float(w[0]), float(w[1]), float(w[2])))
             direction = _unit((c[0] - wall[0], c[1] - wall[1], c[2] - wall[2]))
-        return Lesion(c, e * b, b, direction or away or (0.0, 0.0, 1.0))
+        return Lesion(c, e * b, b, direction or away or (0.0, 0.0, 1.0), black_hole, loc)
 
 
 class PlacedLesions:
@@ -191,6 +244,7 @@ def ms_lesions(
     target_ml: float,
     lesion_index: int,
     max_lesions: int,
+    black_hole_index: int | None = None,
 ) -> tuple[NDArray[np.int32], dict[str, Any]]:
     """Port of drawMsLesions on any grid: lesions from `stream` until the load reaches the
     target (the last one filled from its centre outwards) or `max_lesions` were drawn."""
@@ -198,6 +252,8 @@ def ms_lesions(
         "targetLoadMl": target_ml,
         "realisedLoadMl": 0.0,
         "lesionCount": 0,
+        "blackHoles": 0,
+        "byLocation": {loc: 0 for loc in LOCATIONS},
         "lesionsDrawn": 0,
         "maxInverseResidualMm": 0.0,
     }
@@ -211,7 +267,8 @@ def ms_lesions(
     done = 0
     while done < target_vox - 1e-9 and info["lesionsDrawn"] < max_lesions:
         info["lesionsDrawn"] += 1
-        cand, rho = _ellipsoid(grid, stream.next(), wm_mask)
+        les = stream.next()
+        cand, rho = _ellipsoid(grid, les, wm_mask)
         if cand.size == 0:
             continue
         remaining = math.ceil(target_vox - done - 1e-9)
@@ -222,8 +279,11 @@ def ms_lesions(
             (cand // grid.shape[0]) % grid.shape[1],
             cand // (grid.shape[0] * grid.shape[1]),
         )
-        out[i, j, k] = lesion_index
+        hole = les.black_hole and black_hole_index is not None
+        out[i, j, k] = black_hole_index if black_hole_index is not None and hole else lesion_index
         wm_mask[i, j, k] = False
+        info["blackHoles"] += int(hole)
+        info["byLocation"][les.location] += 1
         done += cand.size
         info["lesionCount"] += 1
     info["realisedLoadMl"] = done * voxel_ml
@@ -250,15 +310,17 @@ def template_sites(assets: ModelAssets) -> TemplateSites:
         model.template,
         model.grid,
         np.ascontiguousarray(prior.T).ravel(),
-        assets.mask("wm"),
+        assets.groups,
         [assets.index_of[v] for v in _lateral_ventricle_values(man) if v in assets.index_of],
+        float(man["pathology"]["ms"].get("siteFloor", DEFAULTS["siteFloor"])),
     )
 
 
 class MultipleSclerosis(Pathology):
     id = "ms"
-    labels = (  # T1 hypo-, T2/FLAIR hyperintense
-        LabelDef(MS_LESION, "MS-lesion", (255, 80, 0), (1100, 130, 0.85)),
+    labels = (  # T2/FLAIR hyperintense; T1 mildly hypo- (701) or a dark "black hole" (702)
+        LabelDef(MS_LESION, "MS-lesion", (255, 80, 0), (1000, 110, 0.82)),
+        LabelDef(BLACK_HOLE, "MS-lesion-T1-black-hole", (200, 40, 0), (2000, 180, 0.90)),
     )
 
     def plan(self, scene: Scene) -> MsPlan:
@@ -285,10 +347,11 @@ class MultipleSclerosis(Pathology):
             idx,
             scene.grid,
             plan.source,
-            a.mask("wm"),
+            a.mask(*ELIGIBLE_GROUPS),
             plan.target_ml,
             a.index_of[MS_LESION],
             plan.max_lesions,
+            a.index_of.get(BLACK_HOLE),
         )
 
 

@@ -25,7 +25,7 @@ from brainsynth.anatomy import AnatomyModel, region_volumes, sample_label_indice
 from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
 from brainsynth.common.labels import LABEL_RANGES, in_range
 from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
-from brainsynth.pipeline import appearance, calibrate, lesions, normative, shape
+from brainsynth.pipeline import appearance, calibrate, lesion_shapes, lesions, normative, shape
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.glioma_fit import fit_model as fit_glioma
@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> None:
     add_folding(args.out)
     add_horns(args.out, log)  # step 7c: the temporal horns' age and Alzheimer's factors
     fit_appearance(args.out, args.data, log)
+    # lesion shapes and locations (stroke frequency map, MS location shares, labels 702/722)
+    lesion_shapes.update_model(args.out, args.data)
     fit_render(args.out, args.data, log=log)
     # the glioma labels and the post-contrast T1 calibrated on the real glioma cases (last: T1c
     # is derived from the final T1w table, after the render fit)

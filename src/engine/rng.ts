@@ -167,3 +167,8 @@ export function streamSeed(seed: number, offset: number): number {
 export function msStreamSeed(seed: number): number {
   return (seed ^ 0x9e3779b9) >>> 0;
 }
+
+/** The stroke's random-field stream (MODEL_FORMAT.md §4): s ^ 0x85ebca6b. */
+export function strokeStreamSeed(seed: number): number {
+  return (seed ^ 0x85ebca6b) >>> 0;
+}

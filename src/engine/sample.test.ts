@@ -236,7 +236,7 @@ describe('pathology (MODEL_FORMAT §4)', () => {
     expect(changed).toBeGreaterThan(20);
   });
 
-  it('stroke: infarct (721) only inside the chosen territory and only in cortex/white matter', async () => {
+  it('stroke: infarct (721 cavity + 722 gliosis) only inside the chosen territory and only in cortex/white matter, of the size asked', async () => {
     const c: Conditions = {
       ...base,
       pathology: 'stroke',
@@ -250,16 +250,21 @@ describe('pathology (MODEL_FORMAT §4)', () => {
     const mcaLeft = model.manifest.pathology.stroke?.territoryCodes['MCA-left'];
     const allowed = new Set([2, 3, 41, 42]);
     let infarct = 0;
+    let cavity = 0;
     v.labels.forEach((l, i) => {
-      if (l !== PATHOLOGY_LABELS.infarct) return;
+      if (l !== PATHOLOGY_LABELS.infarct && l !== PATHOLOGY_LABELS.gliosis) return;
       infarct++;
+      if (l === PATHOLOGY_LABELS.infarct) cavity++;
       expect(codes[i]).toBe(mcaLeft);
       expect(allowed.has(model.labels.values[anatomy.labelIndex[i]])).toBe(true);
     });
     expect(infarct).toBeGreaterThan(10);
+    expect(cavity).toBeGreaterThan(0);
+    expect(infarct - cavity).toBeGreaterThan(0);
     expect(v.metadata.pathology).toMatchObject({ type: 'stroke', territory: 'MCA-left' });
     const tissue = v.metadata.pathology.territoryTissueMl as number;
-    expect(infarct * 0.008).toBeCloseTo(0.5 * tissue, 1);
+    // exactly round(f·n) voxels
+    expect(infarct).toBe(Math.round((0.5 * tissue) / model.grid.voxelMl));
   });
 
   it("Alzheimer's enlarges ventricles with severity", async () => {

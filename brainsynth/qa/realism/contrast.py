@@ -39,10 +39,10 @@ from brainsynth.qa.realism.tissue import (
 )
 
 # synthetic lesion label -> the name used for the real lesions it stands for
-SYNTHETIC_LESIONS = {
-    "ms": {"ms-lesion": (701,)},
+SYNTHETIC_LESIONS: dict[str, dict[str, tuple[int, ...]]] = {
+    "ms": {"ms-lesion": (701, 702)},
     "glioma": {"necrotic-core": (711,), "enhancing": (712,), "oedema": (713,)},
-    "stroke": {"infarct": (721,)},
+    "stroke": {"infarct": (721, 722)},  # the real mask holds the cavity and its gliotic rim
 }
 SYNTHETIC_CASES: dict[str, dict[str, Any]] = {
     "healthy": {"age": 60, "sex": "female", "pathology": "none"},

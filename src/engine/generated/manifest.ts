@@ -97,6 +97,15 @@ export type ManifestDocument = {
       lesionVolumeLogSdMl: number;
       elongation: number;
       maxLesions: number;
+      /** Share of MS lesions drawn at juxtacortical and infratentorial sites (the rest: other cerebral white matter), measured on the real masks. */
+      locationShares?: {
+        juxtacortical: number;
+        infratentorial: number;
+      };
+      /** Share of MS lesions drawn as T1 black holes (label 702). */
+      blackHoleFraction?: number;
+      /** Added to msLesionPrior when weighting lesion sites (so every location class has sites). */
+      siteFloor?: number;
     };
     glioma?: {
       oedemaFactor: number;
@@ -134,6 +143,12 @@ export type ManifestDocument = {
         [name: string]: number | undefined;
       };
       exVacuoGain: number;
+      /** Lattice spacing (template voxels) of the stroke's smooth random field. */
+      fieldSpacingVoxels?: number;
+      /** Weight of the random field in strokeLogFrequency units. */
+      fieldAmplitude?: number;
+      /** Width of the gliosis band (label 722) along surviving tissue, mm. */
+      rimMm?: number;
     };
   };
   appearance: {

@@ -4,10 +4,12 @@ import type { LabelInfo } from '../types';
 /** Pathology label values of MODEL_FORMAT.md §4. */
 export const PATHOLOGY_LABELS = {
   msLesion: 701,
+  msBlackHole: 702,
   necroticCore: 711,
   enhancingRim: 712,
   oedema: 713,
   infarct: 721,
+  gliosis: 722,
 } as const;
 
 export interface LabelTable {

@@ -23,6 +23,8 @@ export interface ModelArrays {
   msLesionPrior?: Float32Array;
   /** Territory code per template voxel, NIfTI order. */
   territories?: Uint8Array;
+  /** Stroke lesion log-frequency per template voxel, 40·ln((f + 0.01)/0.01) (§4). */
+  strokeLogFrequency?: Uint8Array;
   /** Depth (mm) below the template's brain hull per template voxel (step 7b), NIfTI order. */
   corticalDepth?: Float32Array;
 }
@@ -109,6 +111,12 @@ export function modelFromFiles(
       throw new Error('arrays.territories must be uint8 without scale');
     arrays.territories = territories;
   }
+  const logFrequency = decode('strokeLogFrequency');
+  if (logFrequency) {
+    if (!(logFrequency instanceof Uint8Array))
+      throw new Error('arrays.strokeLogFrequency must be uint8 without scale');
+    arrays.strokeLogFrequency = logFrequency;
+  }
   const depth = decode('corticalDepth');
   if (depth) arrays.corticalDepth = asFloat32('corticalDepth', depth);
   return {
@@ -127,6 +135,7 @@ const ARRAY_KINDS = {
   regionalBasis: true,
   msLesionPrior: true,
   territories: true,
+  strokeLogFrequency: true,
   corticalDepth: true,
 } as const;
 

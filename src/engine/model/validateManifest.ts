@@ -58,6 +58,8 @@ function crossFieldProblems(m: ModelManifest): string[] {
   if (a.msLesionPrior)
     p.push(...shapeProblems('arrays.msLesionPrior', a.msLesionPrior, [nx, ny, nz]));
   if (a.territories) p.push(...shapeProblems('arrays.territories', a.territories, [nx, ny, nz]));
+  if (a.strokeLogFrequency)
+    p.push(...shapeProblems('arrays.strokeLogFrequency', a.strokeLogFrequency, [nx, ny, nz]));
   if (a.corticalDepth)
     p.push(...shapeProblems('arrays.corticalDepth', a.corticalDepth, [nx, ny, nz]));
   if (m.folding && !a.corticalDepth) p.push('folding needs arrays.corticalDepth');

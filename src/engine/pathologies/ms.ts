@@ -7,19 +7,27 @@
  * and the distilled student alike, and at 2 mm or 1 mm. (Drawing them by inverse CDF over output
  * voxels, as version 1 did, moved every later lesion whenever one voxel of anatomy changed.)
  *
+ * Lesion locations (template voxels, by their template label group): `infratentorial` (brainstem,
+ * cerebellar white matter), `juxtacortical` (white matter with a 6-neighbour in the cortex) and
+ * `cerebral` (the other white matter: periventricular and deep). Each class's site weight is
+ * msLesionPrior + siteFloor over its voxels (x-fastest order).
+ *
  * Random draws, stream mulberry32(s ^ 0x9e3779b9), per lesion, in this order (the Python teacher,
- * `brainsynth.teacher.pathology`, draws the same way):
- *   1. u_c = rng()                  → template voxel: inverse CDF over template voxels
- *                                     (x-fastest order) with weight msLesionPrior if the
- *                                     template label's group is `wm`, else 0;
+ * `brainsynth/pathologies/ms.py`, draws the same way):
+ *   0. u_l = rng()                  → location: infratentorial if u_l < s_i, juxtacortical if
+ *                                     u_l < s_i + s_j, else cerebral (s = locationShares; a class
+ *                                     without sites falls back to cerebral);
+ *   1. u_c = rng()                  → template voxel: inverse CDF over the class's voxels;
  *   2. j_x, j_y, j_z = rng() ×3     → t = voxel centre + (j − ½)·spacing (a point in the voxel);
  *   3. u1 = 1 − rng(), u2 = rng()   → n = sqrt(−2 ln u1)·cos(2π u2) (the sin half is discarded);
- *                                     volume = exp(lesionVolumeLogMeanMl + lesionVolumeLogSdMl·n) mL.
+ *                                     volume = exp(lesionVolumeLogMeanMl + lesionVolumeLogSdMl·n) mL;
+ *   4. u_b = rng()                  → a T1 black hole (label 702) if u_b < blackHoleFraction.
  * Centre: the output point x with p(x) = t (sampler/inverseMap.ts). Long axis: from the mapped
  * nearest template lateral-ventricle voxel centre to x, i.e. perpendicular to the ventricle wall.
  * Shape: ellipsoid with semi-axes a = e·b, b, b (e = elongation, (4/3)π·a·b² = volume); its output
- * voxels whose centre lies inside and whose label is `wm` become 701 (earlier lesions are no
- * longer `wm`, so overlaps do not count twice). Lesions are added until the relabelled volume
+ * voxels whose centre lies inside and whose label group is `wm`, `brainstem` or `cerebellum-wm`
+ * become 701, or 702 for a black hole (earlier lesions are no longer eligible, so overlaps do not
+ * count twice). Lesions are added until the relabelled volume
  * reaches the target L or maxLesions; the last one is filled from its centre outwards (by
  * normalised radius ρ, ties by flat index) and stops at L, so the load overshoots by < 1 voxel.
  *
@@ -45,6 +53,10 @@ export interface MsResult {
   lesionsDrawn: number;
   /** Largest |p(x) − t| of the inverse mappings (mm): how exactly sites were carried over. */
   maxInverseResidualMm: number;
+  /** Drawn lesions that are T1 black holes (label 702). */
+  blackHoles: number;
+  /** Drawn lesions by location (a hand-placed lesion without one counts as cerebral). */
+  byLocation: Record<MsLocation, number>;
   note?: string;
 }
 
@@ -55,6 +67,9 @@ export interface MsLesion {
   a: number;
   b: number;
   direction: Vec3;
+  /** Drawn as 702 (T1 black hole) instead of 701. */
+  blackHole?: boolean;
+  location?: MsLocation;
 }
 
 /**
@@ -62,9 +77,27 @@ export interface MsLesion {
  * seed: it moves with the anatomy) or, for a lesion placed by hand on the shown volume, in
  * output space (`outputMm`, used as it is).
  */
-export type MsSite =
+export type MsSite = (
   | { templateMm: Vec3; outputMm?: undefined; volumeMm3: number }
-  | { outputMm: Vec3; templateMm?: undefined; volumeMm3: number };
+  | { outputMm: Vec3; templateMm?: undefined; volumeMm3: number }
+) & {
+  /** Drawn as a T1 black hole (label 702) rather than 701. */
+  blackHole?: boolean;
+  location?: MsLocation;
+};
+
+export type MsLocation = 'cerebral' | 'juxtacortical' | 'infratentorial';
+export const MS_LOCATIONS: readonly MsLocation[] = ['cerebral', 'juxtacortical', 'infratentorial'];
+
+/** Used when the manifest does not give them (the pipeline writes the measured values). */
+export const MS_DEFAULTS = {
+  locationShares: { juxtacortical: 0, infratentorial: 0 },
+  blackHoleFraction: 0,
+  siteFloor: 0,
+};
+
+/** Label groups an MS lesion may replace. */
+const MS_ELIGIBLE_GROUPS = ['wm', 'brainstem', 'cerebellum-wm'];
 
 export interface MsPlan extends PathologyPlan {
   pathology: 'ms';
@@ -75,9 +108,15 @@ export interface MsPlan extends PathologyPlan {
   note?: string;
 }
 
-interface TemplateSites {
+interface ClassSites {
+  /** Template voxels of the class (x-fastest order) and their cumulative weights. */
+  voxels: Int32Array;
   cdf: Float64Array;
   total: number;
+}
+
+interface TemplateSites {
+  classes: Record<MsLocation, ClassSites>;
   /** World positions (flat xyz triples) of the template's lateral-ventricle voxels. */
   ventricles: Float64Array;
 }
@@ -99,15 +138,28 @@ function templateSites(model: Model, prior: Float32Array): TemplateSites {
   const cached = sitesCache.get(model);
   if (cached) return cached;
   const template = model.arrays.templateLabels;
-  const isWm = groupMask(model.labels, 'wm');
-  const n = model.grid.count;
-  const cdf = new Float64Array(n);
-  let total = 0;
-  for (let v = 0; v < n; v++) {
-    if (isWm[template[v]]) total += prior[v];
-    cdf[v] = total;
+  const floor = model.manifest.pathology.ms?.siteFloor ?? MS_DEFAULTS.siteFloor;
+  const cls = templateLocations(model);
+  const lists: Record<MsLocation, number[]> = {
+    cerebral: [],
+    juxtacortical: [],
+    infratentorial: [],
+  };
+  for (let v = 0; v < model.grid.count; v++) {
+    if (cls[v] > 0) lists[MS_LOCATIONS[cls[v] - 1]].push(v);
   }
-  const sites = { cdf, total, ventricles: ventricleVoxels(model, template) };
+  const classes = {} as Record<MsLocation, ClassSites>;
+  for (const loc of MS_LOCATIONS) {
+    const voxels = Int32Array.from(lists[loc]);
+    const cdf = new Float64Array(voxels.length);
+    let sum = 0;
+    for (let i = 0; i < voxels.length; i++) {
+      sum += prior[voxels[i]] + floor;
+      cdf[i] = sum;
+    }
+    classes[loc] = { voxels, cdf, total: sum };
+  }
+  const sites = { classes, ventricles: ventricleVoxels(model, template) };
   sitesCache.set(model, sites);
   return sites;
 }
@@ -117,14 +169,25 @@ export function planMsLesions(model: Model, targetMl: number, streamSeed: number
   const { spec, prior } = msModel(model);
   const plan: MsPlan = { pathology: 'ms', targetLoadMl: targetMl, sites: [] };
   const sites = templateSites(model, prior);
-  if (sites.total <= 0) {
+  if (!(sites.classes.cerebral.total > 0)) {
     plan.note = 'no template white matter with non-zero lesion prior: no lesions drawn';
     return plan;
   }
   const grid = model.grid;
+  const shares = spec.locationShares ?? MS_DEFAULTS.locationShares;
+  const blackHoleFraction = spec.blackHoleFraction ?? MS_DEFAULTS.blackHoleFraction;
   const rng = mulberry32(streamSeed);
   for (let i = 0; i < spec.maxLesions; i++) {
-    const voxel = searchCdf(sites.cdf, rng() * sites.total);
+    const ul = rng();
+    let location: MsLocation =
+      ul < shares.infratentorial
+        ? 'infratentorial'
+        : ul < shares.infratentorial + shares.juxtacortical
+          ? 'juxtacortical'
+          : 'cerebral';
+    if (!(sites.classes[location].total > 0)) location = 'cerebral';
+    const cls = sites.classes[location];
+    const voxel = cls.voxels[searchCdf(cls.cdf, rng() * cls.total)];
     const vc = worldOf(grid, voxel);
     const t: Vec3 = [0, 1, 2].map((a) => vc[a] + (rng() - 0.5) * grid.spacing[a]) as Vec3;
     const u1 = 1 - rng();
@@ -132,7 +195,8 @@ export function planMsLesions(model: Model, targetMl: number, streamSeed: number
     const normal = Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
     const volumeMm3 =
       1000 * Math.exp(spec.lesionVolumeLogMeanMl + spec.lesionVolumeLogSdMl * normal);
-    plan.sites.push({ templateMm: t, volumeMm3 });
+    const blackHole = rng() < blackHoleFraction;
+    plan.sites.push({ templateMm: t, volumeMm3, location, blackHole });
   }
   return plan;
 }
@@ -180,7 +244,14 @@ function lesionStream(
     const wall = nearest(sites.ventricles, t);
     const away = unit(sub(site, centre));
     const direction = (wall ? unit(sub(site, toOutput(wall))) : null) ?? away ?? [0, 0, 1];
-    return { centreMm: site, a: e * b, b, direction };
+    return {
+      centreMm: site,
+      a: e * b,
+      b,
+      direction,
+      blackHole: s.blackHole === true,
+      location: s.location,
+    };
   };
   return { next, maxResidualMm: () => maxResidual };
 }
@@ -194,6 +265,11 @@ export function drawMsLesions(
 ): MsResult {
   const { spec, prior } = msModel(model);
   const lesionIndex = requireLabelIndex(model.labels, PATHOLOGY_LABELS.msLesion, 'MS lesion');
+  const blackHoleIndex = requireLabelIndex(
+    model.labels,
+    PATHOLOGY_LABELS.msBlackHole,
+    'MS black hole',
+  );
   const targetMl = plan.targetLoadMl;
   const result: MsResult = {
     targetLoadMl: targetMl,
@@ -201,6 +277,8 @@ export function drawMsLesions(
     lesionCount: 0,
     lesionsDrawn: 0,
     maxInverseResidualMm: 0,
+    blackHoles: 0,
+    byLocation: { cerebral: 0, juxtacortical: 0, infratentorial: 0 },
   };
   if (plan.sites.length === 0) {
     result.note = plan.note ?? 'the plan holds no lesion sites: no lesions drawn';
@@ -208,13 +286,14 @@ export function drawMsLesions(
   }
   const stream = lesionStream(model, spec, prior, deformation, plan);
   const grid = model.grid;
-  const isWm = groupMask(model.labels, 'wm');
+  const eligible = groupMask(model.labels, ...MS_ELIGIBLE_GROUPS);
   const targetVoxels = targetMl / grid.voxelMl;
   const maxLesions = Math.min(spec.maxLesions, plan.sites.length);
   let relabelled = 0;
   while (relabelled < targetVoxels - 1e-9 && result.lesionsDrawn < maxLesions) {
     result.lesionsDrawn++;
-    const { voxels, rho } = ellipsoidVoxels(grid, stream.next(), (v) => isWm[labels[v]] === 1);
+    const lesion = stream.next();
+    const { voxels, rho } = ellipsoidVoxels(grid, lesion, (v) => eligible[labels[v]] === 1);
     if (voxels.length === 0) continue;
     const remaining = Math.ceil(targetVoxels - relabelled - 1e-9);
     let chosen = voxels;
@@ -224,9 +303,12 @@ export function drawMsLesions(
         .sort((p, q) => rho[p] - rho[q] || voxels[p] - voxels[q]);
       chosen = order.slice(0, remaining).map((i) => voxels[i]);
     }
-    for (const v of chosen) labels[v] = lesionIndex;
+    const index = lesion.blackHole ? blackHoleIndex : lesionIndex;
+    for (const v of chosen) labels[v] = index;
     relabelled += chosen.length;
     result.lesionCount++;
+    if (lesion.blackHole) result.blackHoles++;
+    result.byLocation[lesion.location ?? 'cerebral']++;
   }
   result.realisedLoadMl = relabelled * grid.voxelMl;
   result.maxInverseResidualMm = stream.maxResidualMm();
@@ -241,14 +323,16 @@ export function drawMsLesions(
 
 export const ms: PathologyModule<MsPlan> = {
   id: 'ms',
-  labels: [PATHOLOGY_LABELS.msLesion],
+  labels: [PATHOLOGY_LABELS.msLesion, PATHOLOGY_LABELS.msBlackHole],
   needsDisplacement: true,
   manifestProblems(m) {
     if (!m.pathology.ms) return [];
     const p: string[] = [];
     if (!m.arrays.msLesionPrior) p.push('pathology.ms needs arrays.msLesionPrior');
-    if (!m.labels.some((l) => l.value === PATHOLOGY_LABELS.msLesion))
-      p.push(`pathology.ms needs label ${PATHOLOGY_LABELS.msLesion} in labels`);
+    for (const value of [PATHOLOGY_LABELS.msLesion, PATHOLOGY_LABELS.msBlackHole]) {
+      if (!m.labels.some((l) => l.value === value))
+        p.push(`pathology.ms needs label ${value} in labels`);
+    }
     return p;
   },
   plan: (model, c, seed) => planMsLesions(model, c.msLesionLoadMl ?? 8, msStreamSeed(seed)),
@@ -327,6 +411,38 @@ function searchCdf(cdf: Float64Array, x: number): number {
     else lo = mid + 1;
   }
   return lo;
+}
+
+/**
+ * Location class of each template voxel: 0 none, 1 cerebral, 2 juxtacortical, 3 infratentorial
+ * (MS_LOCATIONS order + 1). Juxtacortical: `wm` with a 6-neighbour (inside the grid) in `cortex`.
+ */
+export function templateLocations(model: Model): Uint8Array {
+  const template = model.arrays.templateLabels;
+  const isWm = groupMask(model.labels, 'wm');
+  const isCortex = groupMask(model.labels, 'cortex');
+  const isInfra = groupMask(model.labels, 'brainstem', 'cerebellum-wm');
+  const [nx, ny, nz] = model.grid.shape;
+  const out = new Uint8Array(model.grid.count);
+  for (let k = 0, v = 0; k < nz; k++) {
+    for (let j = 0; j < ny; j++) {
+      for (let i = 0; i < nx; i++, v++) {
+        const l = template[v];
+        if (isInfra[l]) out[v] = 3;
+        else if (isWm[l]) {
+          const near =
+            (i > 0 && isCortex[template[v - 1]]) ||
+            (i < nx - 1 && isCortex[template[v + 1]]) ||
+            (j > 0 && isCortex[template[v - nx]]) ||
+            (j < ny - 1 && isCortex[template[v + nx]]) ||
+            (k > 0 && isCortex[template[v - nx * ny]]) ||
+            (k < nz - 1 && isCortex[template[v + nx * ny]]);
+          out[v] = near ? 2 : 1;
+        }
+      }
+    }
+  }
+  return out;
 }
 
 /** World positions (flat xyz triples) of the template voxels labelled as lateral ventricle. */

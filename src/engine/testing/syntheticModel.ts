@@ -74,6 +74,8 @@ const LABELS: [number, string, string, Vec3][] = [
   [712, 'Tumour-enhancing-rim', 'pathology', [255, 0, 0]],
   [713, 'Peritumoural-oedema', 'pathology', [0, 200, 255]],
   [721, 'Chronic-infarct', 'pathology', [0, 255, 120]],
+  [702, 'MS-lesion-T1-black-hole', 'pathology', [200, 40, 0]],
+  [722, 'Gliosis', 'pathology', [150, 255, 200]],
 ];
 
 // Per label value: [T1w mean, T2w mean, FLAIR mean]; sd = 4 % of the mean (0 for background).
@@ -94,6 +96,8 @@ const APPEARANCE: Record<number, [number, number, number]> = {
   712: [0.7, 0.7, 0.8],
   713: [0.55, 0.85, 0.9],
   721: [0.15, 1.0, 0.1],
+  702: [0.3, 0.85, 0.9],
+  722: [0.5, 0.85, 1.0],
 };
 
 export const SYNTHETIC_REGIONS = [
