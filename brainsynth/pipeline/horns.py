@@ -7,8 +7,7 @@ model's own inferior-horn volume (steps 1-7, exact sampler, both sides) to the n
 median's change relative to 45 (`normative_table.csv`, DLMUSE):
 f(age) = [N(age) / N(45)] / [M(age) / M(45)], where M(age) / M(45) is the model's own change,
 the geometric mean over the mean individual (z = 0) and 7 random ones (the factor must hold
-for random subjects, not only at z = 0), sampled every 10 years and at 45 and smoothed by a
-quadratic in age through its log (the slit's voxel count jumps from age to age); and the
+for random subjects, not only at z = 0), sampled every 5 years, linear in between; and the
 Alzheimer's factor A = 2 M_healthy / M_AD at 75 (female, severity 1, the Alzheimer's gains
 applied; geometric mean over the same individuals), so that severity 1 doubles the horns of
 the same individual (moderate-to-severe Alzheimer's disease vs age-matched controls: the
@@ -32,8 +31,7 @@ from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.schema import validate_manifest
 
 AGES = list(range(20, 91))
-KNOTS = list(range(20, 91, 10)) + [45]
-KNOTS.sort()
+KNOTS = list(range(20, 91, 5))
 INDIVIDUALS = 7  # random individuals besides the mean one
 SEED = 20261206
 SEXES = ("female", "male")
@@ -84,11 +82,11 @@ def horn_parameters(model_dir: Path, log: Any = print) -> dict[str, Any]:
             raise ValueError(f"an individual has no inferior horns at some age ({sex})")
         sampled[sex] = counts.astype(int).tolist()
         # each individual's own change relative to 45, averaged (geometric mean) over the
-        # individuals, then smoothed by a quadratic in age (the slit's voxel count jumps)
+        # individuals, linear in age between the knots (the model's own trajectory is not
+        # smooth: its gains are calibrated per age on other regions)
         i45 = KNOTS.index(45)
         log_ratio = np.log(counts / counts[:, i45 : i45 + 1]).mean(axis=0)
-        coef = np.polyfit(np.asarray(KNOTS, np.float64), log_ratio, 2)
-        trend = np.exp(np.polyval(coef, ages) - np.polyval(coef, 45.0))
+        trend = np.exp(np.interp(ages, np.asarray(KNOTS, np.float64), log_ratio))
         n45 = norm[sex][45]
         factor[sex] = [round((norm[sex][a] / n45) / float(trend[i]), 4) for i, a in enumerate(AGES)]
         log(f"  {sex}: mean change of the horns vs 45 at {KNOTS}: {np.exp(log_ratio).round(2)}")
