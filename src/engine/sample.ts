@@ -13,7 +13,8 @@ import { isPathologyValue } from './model/labelRanges';
 import { LabelMap } from './pathologies/drawContext';
 import { pathologyModule } from './pathologies/registry';
 import type { PathologyPlan } from './pathologies/types';
-import { renderContrast } from './render/contrast';
+import { renderContrast, renderContrastArray } from './render/contrast';
+import { typedArrayKernelsActive } from './kernels/path';
 import { regionalVolumesMl } from './render/volumes';
 import { sampleAnatomyTensors } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
@@ -206,13 +207,23 @@ export async function sample(
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);
-    const { labels, tensor: labelTensor } = await labelMap.result();
-    if (csfFraction) clearNonCortex(model, labels, csfFraction);
-    await checkpoint();
-
-    const image = renderContrast(model, labelTensor, c.contrast, c.age, seed, csfFraction);
-    owned.push(image);
-    const imageData = new Float32Array(await image.data());
+    let labels: Int32Array;
+    let imageData: Float32Array;
+    if (typedArrayKernelsActive()) {
+      // CPU-side fast path: arrays all the way (no label upload, no image download)
+      labels = await labelMap.finalLabels();
+      if (csfFraction) clearNonCortex(model, labels, csfFraction);
+      await checkpoint();
+      imageData = renderContrastArray(model, labels, c.contrast, c.age, seed, csfFraction);
+    } else {
+      const result = await labelMap.result();
+      labels = result.labels;
+      if (csfFraction) clearNonCortex(model, labels, csfFraction);
+      await checkpoint();
+      const image = renderContrast(model, result.tensor, c.contrast, c.age, seed, csfFraction);
+      owned.push(image);
+      imageData = new Float32Array(await image.data());
+    }
 
     const values = model.labels.values;
     const labelValues = new Int16Array(labels.length);

@@ -87,42 +87,46 @@ export function warpLattice(
   const n = grid.count;
   const [nx, ny, nz] = grid.shape;
   if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
-  const c = nearestConsts(grid);
+  const { ox, oy, oz, sx, sy, sz } = nearestConsts(grid);
   const plane = my * mx;
   const labelIndex = new Int32Array(n);
   const templateIndex = new Int32Array(n);
-  const strideY = nx;
-  const strideZ = nx * ny;
+  const ax0 = axes[0];
+  const ax1 = axes[1];
+  const ax2 = axes[2];
+  const xMax = nx - 1;
+  const yMax = ny - 1;
+  const zMax = nz - 1;
+  // nearestIndex inlined (same float32 steps): the z pass is the warp's hot loop
   for (let k = 0; k < mz; k++) {
     const w = wz.w[k];
-    const bx0 = (0 * vz + wz.i0[k]) * plane;
-    const by0 = (1 * vz + wz.i0[k]) * plane;
+    const bx0 = wz.i0[k] * plane;
+    const by0 = (vz + wz.i0[k]) * plane;
     const bz0 = (2 * vz + wz.i0[k]) * plane;
-    const zk = axes[2][k];
+    const bx1 = bx0 + plane;
+    const by1 = by0 + plane;
+    const bz1 = bz0 + plane;
+    const zk = ax2[k];
     const out0 = k * plane;
     for (let j = 0; j < my; j++) {
-      const yj = axes[1][j];
+      const yj = ax1[j];
+      const row = j * mx;
       for (let i = 0; i < mx; i++) {
-        const s = j * mx + i;
+        const s = row + i;
         let g0 = ay[bx0 + s];
-        const dx = f(g0 + f(f(ay[bx0 + plane + s] - g0) * w));
+        const dx = f(g0 + f(f(ay[bx1 + s] - g0) * w));
         g0 = ay[by0 + s];
-        const dy = f(g0 + f(f(ay[by0 + plane + s] - g0) * w));
+        const dy = f(g0 + f(f(ay[by1 + s] - g0) * w));
         g0 = ay[bz0 + s];
-        const dz = f(g0 + f(f(ay[bz0 + plane + s] - g0) * w));
+        const dz = f(g0 + f(f(ay[bz1 + s] - g0) * w));
+        const qx = Math.floor(f(f(f(f(ax0[i] + dx) - ox) / sx) + 0.5));
+        const qy = Math.floor(f(f(f(f(yj + dy) - oy) / sy) + 0.5));
+        const qz = Math.floor(f(f(f(f(zk + dz) - oz) / sz) + 0.5));
+        const idx =
+          qx < 0 || qx > xMax || qy < 0 || qy > yMax || qz < 0 || qz > zMax
+            ? n
+            : qx + qy * nx + qz * plane;
         const v = out0 + s;
-        const idx = nearestIndex(
-          f(axes[0][i] + dx),
-          f(yj + dy),
-          f(zk + dz),
-          c,
-          nx,
-          ny,
-          nz,
-          strideY,
-          strideZ,
-          n,
-        );
         templateIndex[v] = idx;
         labelIndex[v] = templatePadded[idx];
       }

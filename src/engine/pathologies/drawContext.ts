@@ -14,6 +14,7 @@ export class LabelMap implements DrawContext {
   /** The array was handed to a module (it may have been edited): upload it before use. */
   private arrayLive = false;
   private readonly owned: tf.Tensor[] = [];
+  private template: Int32Array | null = null;
 
   constructor(
     readonly model: Model,
@@ -23,6 +24,11 @@ export class LabelMap implements DrawContext {
     private readonly scale: number,
   ) {
     this.tensor = anatomy.labelIndex;
+    // TypedArray path: the warp's own arrays (same values as the tensors), no download
+    if (anatomy.arrays) {
+      this.array = anatomy.arrays.labelIndex;
+      this.template = anatomy.arrays.templateIndex;
+    }
   }
 
   labelTensor(): tf.Tensor1D {
@@ -45,14 +51,21 @@ export class LabelMap implements DrawContext {
     return a;
   }
 
+  /** The anatomy's template mapping, downloaded once; read-only (shared by its callers). */
   async templateIndex(): Promise<Int32Array> {
-    return new Int32Array(await this.anatomy.templateIndex.data());
+    this.template ??= new Int32Array(await this.anatomy.templateIndex.data());
+    return this.template;
   }
 
   async deformation(): Promise<Deformation> {
     const u = this.anatomy.displacement;
     if (!u) throw new Error('deformation() needs a module with needsDisplacement');
     return { displacement: new Float32Array(await u.data()), scale: this.scale };
+  }
+
+  /** The final label map as an array (no tensor made: the TypedArray render path). */
+  async finalLabels(): Promise<Int32Array> {
+    return this.current();
   }
 
   /** The final label map as array and tensor (the tensor stays owned by this object). */

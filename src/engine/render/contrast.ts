@@ -184,15 +184,20 @@ export function renderContrastArray(
   // 1. Texture.
   const textured = new Float32Array(n);
   const tex = fields.texture;
-  for (let i = 0; i < n; i++) {
-    const l = labels[i];
-    textured[i] = means[l] + f(sds[l] * tex[i]);
-  }
   if (csfFraction) {
+    // one pass: texture, then the sulcal CSF mix where the fraction is not 0
     const csf = csfMean(model, means);
     for (let i = 0; i < n; i++) {
+      const l = labels[i];
+      let t = f(means[l] + f(sds[l] * tex[i]));
       const fr = csfFraction[i];
-      if (fr !== 0) textured[i] = f(textured[i] + f(fr * f(csf - textured[i])));
+      if (fr !== 0) t = f(t + f(fr * f(csf - t)));
+      textured[i] = t;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const l = labels[i];
+      textured[i] = means[l] + f(sds[l] * tex[i]);
     }
   }
   // 2. Partial volume.

@@ -105,33 +105,46 @@ export function coarseShape(shape: readonly number[]): Shape3 {
  */
 export function upsample2(c: Float32Array, cs: Shape3, shape: readonly number[]): Float32Array {
   const f = Math.fround;
-  let src = c;
-  const dims: Shape3 = [cs[0], cs[1], cs[2]];
-  for (let axis = 0; axis < 3; axis++) {
-    const n = shape[axis];
-    const out: Shape3 = [dims[0], dims[1], dims[2]];
-    out[axis] = n;
-    const dst = new Float32Array(out[0] * out[1] * out[2]);
-    const sIn = [1, dims[0], dims[0] * dims[1]];
-    const sOut = [1, out[0], out[0] * out[1]];
-    for (let z = 0; z < out[2]; z++)
-      for (let y = 0; y < out[1]; y++)
-        for (let x = 0; x < out[0]; x++) {
-          const q = [x, y, z];
-          const i = q[axis];
-          q[axis] = i >> 1;
-          const a = src[q[0] * sIn[0] + q[1] * sIn[1] + q[2] * sIn[2]];
-          let v = a;
-          if (i & 1) {
-            const b = src[q[0] * sIn[0] + q[1] * sIn[1] + q[2] * sIn[2] + sIn[axis]];
-            v = f(f(a * 0.5) + f(b * 0.5));
-          }
-          dst[x * sOut[0] + y * sOut[1] + z * sOut[2]] = v;
-        }
-    src = dst;
-    dims[axis] = n;
+  const [nx, ny, nz] = shape;
+  const [cx, cy, cz] = cs;
+  // x: [cx, cy, cz] → [nx, cy, cz]
+  const a = new Float32Array(nx * cy * cz);
+  for (let r = 0, rows = cy * cz; r < rows; r++) {
+    const s = r * cx;
+    const d = r * nx;
+    for (let x = 0; x < nx; x++) {
+      const q = s + (x >> 1);
+      a[d + x] = x & 1 ? f(f(c[q] * 0.5) + f(c[q + 1] * 0.5)) : c[q];
+    }
   }
-  return src;
+  // y: [nx, cy, cz] → [nx, ny, cz]
+  const b = new Float32Array(nx * ny * cz);
+  for (let z = 0; z < cz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const s0 = ((y >> 1) + z * cy) * nx;
+      const d = (y + z * ny) * nx;
+      if (y & 1) {
+        const s1 = s0 + nx;
+        for (let x = 0; x < nx; x++) b[d + x] = f(f(a[s0 + x] * 0.5) + f(a[s1 + x] * 0.5));
+      } else {
+        for (let x = 0; x < nx; x++) b[d + x] = a[s0 + x];
+      }
+    }
+  }
+  // z: [nx, ny, cz] → [nx, ny, nz]
+  const plane = nx * ny;
+  const out = new Float32Array(plane * nz);
+  for (let z = 0; z < nz; z++) {
+    const s0 = (z >> 1) * plane;
+    const d = z * plane;
+    if (z & 1) {
+      const s1 = s0 + plane;
+      for (let i = 0; i < plane; i++) out[d + i] = f(f(b[s0 + i] * 0.5) + f(b[s1 + i] * 0.5));
+    } else {
+      out.set(b.subarray(s0, s0 + plane), d);
+    }
+  }
+  return out;
 }
 
 function computeSeedFields(model: Model, seed: number): SeedFields {

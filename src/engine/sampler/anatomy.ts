@@ -33,6 +33,12 @@ export interface AnatomyTensors {
   templateIndex: tf.Tensor1D;
   /** The displacement u of step 4, [3, Nv], when asked for (`keepDisplacement`). */
   displacement?: tf.Tensor2D;
+  /**
+   * On the TypedArray path: the same two maps as arrays (what the tensors were made from), so
+   * the caller needs no download. `labelIndex` may be edited by the caller (LabelMap does);
+   * `templateIndex` is read-only.
+   */
+  arrays?: { labelIndex: Int32Array; templateIndex: Int32Array };
 }
 
 /** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
@@ -136,9 +142,10 @@ export function sampleAnatomyTensors(
             );
       const labelIndex = tf.tensor1d(w.labelIndex, 'int32');
       const templateIndex = tf.tensor1d(w.templateIndex, 'int32');
-      if (!options.keepDisplacement) return { labelIndex, templateIndex };
+      const maps = { labelIndex: w.labelIndex, templateIndex: w.templateIndex };
+      if (!options.keepDisplacement) return { labelIndex, templateIndex, arrays: maps };
       kept = true;
-      return { labelIndex, templateIndex, displacement: u };
+      return { labelIndex, templateIndex, displacement: u, arrays: maps };
     }
     const templateIndex = tf.tidy(() => {
       let xp: Points;
