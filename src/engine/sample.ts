@@ -15,6 +15,7 @@ import { pathologyModule } from './pathologies/registry';
 import type { PathologyPlan } from './pathologies/types';
 import { renderContrast, renderContrastArray } from './render/contrast';
 import { typedArrayKernelsActive } from './kernels/path';
+import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesMl } from './render/volumes';
 import { sampleAnatomyTensors } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
@@ -185,6 +186,10 @@ export async function sample(
   const { module, plan } = planFor(model, c, seed, options.pathologyPlan);
   const mass = module.deform?.(model, plan);
   const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
+  // The seed-only work (fields, folding table) starts in the seed helper worker, if there is
+  // one, while this worker runs the anatomy; awaited just before use (render/seedHelper.ts).
+  const kernels = typedArrayKernelsActive();
+  const seedWork = kernels ? requestSeedWork(model, seed) : null;
   const owned: tf.Tensor[] = [];
   let labelMap: LabelMap | undefined;
   try {
@@ -201,6 +206,7 @@ export async function sample(
 
     labelMap = new LabelMap(model, c, seed, anatomy, scale);
     // Step 7b: the individual's own sulci (labels edited in place, sulcal partial volume).
+    if (seedWork) await seedWork.table;
     const csfFraction = hasFolding(model)
       ? applyFolding(model, await labelMap.labels(), await labelMap.templateIndex(), seed)
       : undefined;
@@ -209,11 +215,12 @@ export async function sample(
     const pathology = await module.draw(labelMap, plan);
     let labels: Int32Array;
     let imageData: Float32Array;
-    if (typedArrayKernelsActive()) {
+    if (kernels) {
       // CPU-side fast path: arrays all the way (no label upload, no image download)
       labels = await labelMap.finalLabels();
       if (csfFraction) clearNonCortex(model, labels, csfFraction);
       await checkpoint();
+      if (seedWork) await seedWork.fields;
       imageData = renderContrastArray(model, labels, c.contrast, c.age, seed, csfFraction);
     } else {
       const result = await labelMap.result();

@@ -24,7 +24,9 @@ import { SupersededError } from './errors';
 import { loadModel as defaultLoadModel, type Model } from './model/loadModel';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 import { typedArrayKernelsActive } from './kernels/path';
-import { seedFields } from './render/seedCache';
+import { hasSeedFields, seedFields } from './render/seedCache';
+import { requestSeedWork } from './render/seedHelper';
+import { hasFoldingTable } from './sampler/folding';
 import { prefetchNormalsF32, streamSeed } from './rng';
 import { sample as defaultSample, type SampleOptions } from './sample';
 import type { SampledVolume } from './types';
@@ -40,6 +42,7 @@ export const PREFETCH_IDLE_MS = 150;
  * earlier.
  */
 export async function prefetchSeed(model: Model, seed: number, stop: () => boolean): Promise<void> {
+  if (typedArrayKernelsActive() && hasSeedFields(model, seed) && hasFoldingTable(model, seed)) return;
   const n = model.grid.count;
   const streams = [streamSeed(seed, 3), streamSeed(seed, 4), streamSeed(seed, 1)];
   await prefetchNormalsF32(streams, n, stop);
@@ -64,6 +67,19 @@ export interface WorkerDeps {
   ) => Promise<SampledVolume>;
   /** Idle-time work for the seed asked for next (default: `prefetchSeed`). */
   prefetch?: (model: Model, seed: number, stop: () => boolean) => Promise<void>;
+  /**
+   * Hand the hinted seed's work to a background helper right away (it does not compete with
+   * this worker); true when it took it, so no idle-time prefetch is needed (default:
+   * `startSeedHelper`).
+   */
+  startPrefetch?: (model: Model, seed: number) => boolean;
+}
+
+/** The seed helper worker takes the hinted seed's fields and table (render/seedHelper.ts). */
+export function startSeedHelper(model: Model, seed: number): boolean {
+  if (!typedArrayKernelsActive()) return false;
+  if (hasSeedFields(model, seed) && hasFoldingTable(model, seed)) return true;
+  return requestSeedWork(model, seed) !== null;
 }
 
 export function createWorkerHost(
@@ -73,6 +89,7 @@ export function createWorkerHost(
     loadModel: (u) => defaultLoadModel(u),
     sample: defaultSample,
     prefetch: prefetchSeed,
+    startPrefetch: startSeedHelper,
   },
 ) {
   let model: Model | null = null;
@@ -165,6 +182,10 @@ export function createWorkerHost(
         return;
       }
       if (msg.type === 'prefetch') {
+        if (model && deps.startPrefetch?.(model, msg.seed)) {
+          prefetchFor = null; // the helper computes it (a sample of that seed joins its job)
+          return;
+        }
         prefetchFor = msg.seed;
         if (!busy && pending.size === 0) schedulePrefetch();
         return;

@@ -160,6 +160,34 @@ function entryFor(model: Model, seed: number, p: FoldingParams): FoldingEntry {
   return entry;
 }
 
+/** Whether `seed`'s table is cached for `model` (no LRU change). */
+export function hasFoldingTable(model: Model, seed: number): boolean {
+  const p = model.manifest.folding;
+  if (!p) return true;
+  const key = `${seed}:${JSON.stringify(p)}`;
+  return (foldingCaches.get(model) ?? []).some((e) => e.key === key);
+}
+
+/**
+ * Add a table computed elsewhere (the seed helper worker: `cubeTable(seed, p)`) for `model`'s
+ * folding parameters `p`; a seed already cached keeps its entry.
+ */
+export function insertFoldingTable(
+  model: Model,
+  seed: number,
+  p: FoldingParams,
+  table: Float64Array,
+): void {
+  if (JSON.stringify(p) !== JSON.stringify(model.manifest.folding)) return;
+  if (table.length !== 6 * (p.tableSize + 1) ** 2) throw new Error('insertFoldingTable: size');
+  const key = `${seed}:${JSON.stringify(p)}`;
+  let list = foldingCaches.get(model);
+  if (!list) foldingCaches.set(model, (list = []));
+  if (list.some((e) => e.key === key)) return;
+  list.unshift({ key, table, distance: null });
+  list.length = Math.min(list.length, FOLDING_CACHE_SEEDS);
+}
+
 /** Drop the folding cache of `model` (tests; a model's cache also goes with the model). */
 export function clearFoldingCache(model: Model): void {
   foldingCaches.delete(model);

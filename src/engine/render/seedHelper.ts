@@ -1,0 +1,186 @@
+/**
+ * The seed helper: a second worker that computes the seed-only work of a sample (the four fields
+ * of render/seedCache.ts and step 7b's cube-map table, sampler/folding.ts) while the engine
+ * worker runs the anatomy. On a new subject that is ~60 % of the CPU-side sample's work, and it
+ * needs nothing but the seed and a few model parameters, so on two cores the two halves overlap.
+ * The results are the same numbers (the same functions run in the helper) and land in the same
+ * caches; a sample only waits for them just before it needs them (table: folding; fields:
+ * contrast). Without a helper (Node, tests) or when it fails, everything is computed in place as
+ * before.
+ *
+ * Protocol (one job per seed): in {id, seed, spec, folding?}; out {id, kind: 'table', table}
+ * (only with folding) then {id, kind: 'fields', fields}, or {id, kind: 'error', message}.
+ * Buffers are transferred, not copied.
+ */
+import type { Model } from '../model/loadModel';
+import { cubeTable, hasFoldingTable, insertFoldingTable, type FoldingParams } from '../sampler/folding';
+import {
+  computeSeedFields,
+  hasSeedFields,
+  insertSeedFields,
+  seedFieldSpec,
+  type SeedFieldSpec,
+  type SeedFields,
+} from './seedCache';
+
+export interface SeedJobRequest {
+  id: number;
+  seed: number;
+  spec: SeedFieldSpec;
+  folding?: FoldingParams;
+}
+
+export type SeedJobResponse =
+  | { id: number; kind: 'table'; table: Float64Array }
+  | { id: number; kind: 'fields'; fields: SeedFields }
+  | { id: number; kind: 'error'; message: string };
+
+/** The helper worker's work for one job (the worker entry, seedHelperWorker.ts, calls this). */
+export function runSeedJob(
+  req: SeedJobRequest,
+  post: (msg: SeedJobResponse, transfer: Transferable[]) => void,
+): void {
+  try {
+    if (req.folding) {
+      const table = cubeTable(req.seed, req.folding);
+      post({ id: req.id, kind: 'table', table }, [table.buffer]);
+    }
+    const fields = computeSeedFields(req.spec, req.seed);
+    post({ id: req.id, kind: 'fields', fields }, [
+      fields.texture.buffer,
+      fields.bias.buffer,
+      fields.noiseReal.buffer,
+      fields.noiseImag.buffer,
+    ]);
+  } catch (e) {
+    post({ id: req.id, kind: 'error', message: e instanceof Error ? e.message : String(e) }, []);
+  }
+}
+
+/** What a sample waits on: each promise resolves (never rejects) once its result is cached. */
+export interface SeedWork {
+  table: Promise<void>;
+  fields: Promise<void>;
+}
+
+/** The minimal Worker surface the client uses (a real Worker, or a fake in tests). */
+export interface SeedWorkerLike {
+  postMessage(msg: SeedJobRequest): void;
+  onmessage: ((e: MessageEvent<SeedJobResponse>) => void) | null;
+  onerror: ((e: ErrorEvent) => void) | null;
+  terminate(): void;
+}
+
+interface Job {
+  model: Model;
+  seed: number;
+  folding?: FoldingParams;
+  work: SeedWork;
+  resolveTable: () => void;
+  resolveFields: () => void;
+}
+
+let makeWorker: (() => SeedWorkerLike) | null = null;
+let worker: SeedWorkerLike | null = null;
+let nextId = 1;
+const jobs = new Map<number, Job>();
+const bySeed = new WeakMap<Model, Map<number, Job>>();
+
+/**
+ * Install (or with null remove) the helper: `make` creates the worker on first use. The engine
+ * worker installs one (worker.ts); without it `requestSeedWork` returns null.
+ */
+export function setSeedHelper(make: (() => SeedWorkerLike) | null): void {
+  worker?.terminate();
+  worker = null;
+  makeWorker = make;
+  for (const job of jobs.values()) finish(job); // waiting samples compute in place
+  jobs.clear();
+}
+
+function finish(job: Job, id?: number): void {
+  job.resolveTable();
+  job.resolveFields();
+  if (id !== undefined) jobs.delete(id);
+  const m = bySeed.get(job.model);
+  if (m?.get(job.seed) === job) m.delete(job.seed);
+}
+
+function onMessage(e: MessageEvent<SeedJobResponse>): void {
+  const msg = e.data;
+  const job = jobs.get(msg.id);
+  if (!job) return;
+  try {
+    if (msg.kind === 'table') {
+      if (job.folding) insertFoldingTable(job.model, job.seed, job.folding, msg.table);
+      job.resolveTable();
+      return;
+    }
+    if (msg.kind === 'fields') insertSeedFields(job.model, msg.fields);
+  } catch {
+    // a wrong-sized result: ignored, the sample computes it in place
+  }
+  finish(job, msg.id);
+}
+
+function helperWorker(): SeedWorkerLike | null {
+  if (worker || !makeWorker) return worker;
+  try {
+    worker = makeWorker();
+  } catch {
+    makeWorker = null; // no workers here: compute in place from now on
+    return null;
+  }
+  worker.onmessage = onMessage;
+  worker.onerror = () => {
+    // the helper is broken: release every waiting sample, and stop using it
+    const w = worker;
+    worker = null;
+    makeWorker = null;
+    w?.terminate();
+    for (const [id, job] of jobs) finish(job, id);
+  };
+  return worker;
+}
+
+/**
+ * Start (or join) the helper's job for `seed` unless its results are cached already. Returns
+ * null when there is nothing to wait for (no helper, or everything cached).
+ */
+export function requestSeedWork(model: Model, seed: number): SeedWork | null {
+  const folding = model.manifest.folding && model.arrays.corticalDepth ? model.manifest.folding : undefined;
+  const needTable = folding !== undefined && !hasFoldingTable(model, seed);
+  const needFields = !hasSeedFields(model, seed);
+  const running = bySeed.get(model)?.get(seed);
+  if (running) return running.work;
+  if (!needTable && !needFields) return null;
+  const w = helperWorker();
+  if (!w) return null;
+  let resolveTable = () => {};
+  let resolveFields = () => {};
+  const work: SeedWork = {
+    table: new Promise<void>((r) => (resolveTable = r)),
+    fields: new Promise<void>((r) => (resolveFields = r)),
+  };
+  const job: Job = {
+    model,
+    seed,
+    folding: needTable ? folding : undefined,
+    work,
+    resolveTable,
+    resolveFields,
+  };
+  if (!needTable) resolveTable();
+  const id = nextId++;
+  jobs.set(id, job);
+  let m = bySeed.get(model);
+  if (!m) bySeed.set(model, (m = new Map()));
+  m.set(seed, job);
+  w.postMessage({ id, seed, spec: seedFieldSpec(model), folding: job.folding });
+  return work;
+}
+
+/** Jobs in flight (tests). */
+export function seedJobsInFlight(): number {
+  return jobs.size;
+}
