@@ -20,7 +20,7 @@ import { groupMask } from '../model/labelTable';
 import { normalsF32, streamSeed } from '../rng';
 import type { Contrast } from '../types';
 import { typedArrayKernelsActive } from '../kernels/path';
-import { blur3dArray, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
+import { blur3dInto, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
 import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
 
@@ -158,6 +158,16 @@ export function renderContrast(
   });
 }
 
+/** Two volumes reused by every `renderContrastArray` call (the PV blur's output and its
+ * intermediate): they never leave the call, so one pair serves all samples. */
+const scratchSlots: Float32Array[] = [];
+
+function scratch(slot: number, n: number): Float32Array {
+  let a = scratchSlots[slot];
+  if (!a || a.length !== n) scratchSlots[slot] = a = new Float32Array(n);
+  return a;
+}
+
 /**
  * `renderContrast` on plain typed arrays (the CPU-side fast path): the same four steps with the
  * same float32 operation order. The seed-only fields (smoothed texture noise, bias field, the two
@@ -201,7 +211,13 @@ export function renderContrastArray(
     }
   }
   // 2. Partial volume.
-  const biased = blur3dArray(textured, model.grid.shape, app.partialVolumeSigmaVoxels);
+  const biased = blur3dInto(
+    textured,
+    model.grid.shape,
+    app.partialVolumeSigmaVoxels,
+    scratch(0, n),
+    scratch(1, n),
+  );
   // 3. Bias field (in place) and the wm sums of step 4.
   const bias = fields.bias;
   const wmMask = groupMask(model.labels, 'wm');

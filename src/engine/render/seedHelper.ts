@@ -143,6 +143,16 @@ function helperWorker(): SeedWorkerLike | null {
   return worker;
 }
 
+/** Whether a helper is installed (it may not have started yet). */
+export function hasSeedHelper(): boolean {
+  return makeWorker !== null;
+}
+
+/** Start the helper worker now (the engine worker does at start-up, so it is warm for the first sample). */
+export function startSeedHelper(): void {
+  helperWorker();
+}
+
 /**
  * Start (or join) the helper's job for `seed` unless its results are cached already. Returns
  * null when there is nothing to wait for (no helper, or everything cached).

@@ -198,6 +198,16 @@ export function cachedFoldingSeeds(model: Model): number[] {
   return (foldingCaches.get(model) ?? []).map((e) => Number(e.key.split(':')[0]));
 }
 
+/** The pre-folding labels of the gyral-core test: a copy reused across calls (never escapes). */
+let beforeScratch: Int32Array | null = null;
+
+function scratchCopy(labels: Int32Array): Int32Array {
+  if (!beforeScratch || beforeScratch.length !== labels.length)
+    beforeScratch = new Int32Array(labels.length);
+  beforeScratch.set(labels);
+  return beforeScratch;
+}
+
 /** Whether the model folds (manifest `folding` and `arrays.corticalDepth`). */
 export function hasFolding(model: Model): boolean {
   return Boolean(model.manifest.folding && model.arrays.corticalDepth);
@@ -254,7 +264,7 @@ export function applyFolding(
   const tcount = depth.length;
   const crown = p.crownMm;
   // labels before folding, for the "near CSF or outside" test of the gyral-core rule
-  const before = crown === undefined ? labels : Int32Array.from(labels);
+  const before = crown === undefined ? labels : scratchCopy(labels);
   const radius = Math.max(1, Math.round(CROWN_NEIGHBOUR_MM / spacing));
   // one axis of the gyral-core test: CSF or outside within `radius` voxels along it
   const openAlong = (k: number, n: number, stride: number, at: number): boolean => {
