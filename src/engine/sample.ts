@@ -146,10 +146,9 @@ export async function sampleAnatomy(
     { displacement },
   );
   try {
-    const [labelIndex, templateIndex] = await Promise.all([
-      t.labelIndex.data(),
-      t.templateIndex.data(),
-    ]);
+    const [labelIndex, templateIndex] = t.arrays
+      ? [t.arrays.labelIndex, t.arrays.templateIndex]
+      : await Promise.all([t.labelIndex.data(), t.templateIndex.data()]);
     return {
       labelIndex: new Int32Array(labelIndex),
       templateIndex: new Int32Array(templateIndex),
@@ -159,7 +158,8 @@ export async function sampleAnatomy(
       sampler,
     };
   } finally {
-    tf.dispose([t.labelIndex, t.templateIndex]);
+    if (t.release) t.release();
+    else tf.dispose([t.labelIndex, t.templateIndex]);
   }
 }
 
@@ -191,6 +191,7 @@ export async function sample(
   const kernels = typedArrayKernelsActive();
   const seedWork = kernels ? requestSeedWork(model, seed) : null;
   const owned: tf.Tensor[] = [];
+  const releases: (() => void)[] = [];
   let labelMap: LabelMap | undefined;
   try {
     const anatomy = sampleAnatomyTensors(
@@ -200,7 +201,8 @@ export async function sample(
       mass,
       { displacement, keepDisplacement: module.needsDisplacement === true },
     );
-    owned.push(anatomy.labelIndex, anatomy.templateIndex);
+    if (anatomy.release) releases.push(anatomy.release);
+    else owned.push(anatomy.labelIndex, anatomy.templateIndex);
     if (anatomy.displacement) owned.push(anatomy.displacement);
     await checkpoint();
 
@@ -258,5 +260,6 @@ export async function sample(
   } finally {
     labelMap?.dispose();
     tf.dispose(owned);
+    for (const release of releases) release();
   }
 }

@@ -9,7 +9,8 @@ import type { AnatomyTensors } from '../sampler/anatomy';
 import type { ConditionValues, Deformation, DrawContext } from './types';
 
 export class LabelMap implements DrawContext {
-  private tensor: tf.Tensor1D;
+  /** The current label tensor (null: not made yet; the anatomy's, made on first use). */
+  private tensor: tf.Tensor1D | null;
   private array: Int32Array | null = null;
   /** The array was handed to a module (it may have been edited): upload it before use. */
   private arrayLive = false;
@@ -23,7 +24,7 @@ export class LabelMap implements DrawContext {
     private readonly anatomy: AnatomyTensors,
     private readonly scale: number,
   ) {
-    this.tensor = anatomy.labelIndex;
+    this.tensor = anatomy.arrays ? null : anatomy.labelIndex;
     // TypedArray path: the warp's own arrays (same values as the tensors), no download
     if (anatomy.arrays) {
       this.array = anatomy.arrays.labelIndex;
@@ -35,6 +36,8 @@ export class LabelMap implements DrawContext {
     if (this.arrayLive && this.array) {
       this.setLabelTensor(tf.tensor1d(this.array, 'int32'));
     }
+    // not live: the array (if any) still holds the anatomy's labels
+    this.tensor ??= this.anatomy.labelIndex;
     return this.tensor;
   }
 
@@ -81,7 +84,7 @@ export class LabelMap implements DrawContext {
   }
 
   private async current(): Promise<Int32Array> {
-    if (!this.array) this.array = new Int32Array(await this.tensor.data());
+    this.array ??= new Int32Array(await this.labelTensor().data());
     return this.array;
   }
 }

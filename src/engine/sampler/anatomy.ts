@@ -39,6 +39,11 @@ export interface AnatomyTensors {
    * `templateIndex` is read-only.
    */
   arrays?: { labelIndex: Int32Array; templateIndex: Int32Array };
+  /**
+   * With `arrays`: the two tensors are made on first access; dispose them with this (instead of
+   * disposing `labelIndex`/`templateIndex`, which would make them).
+   */
+  release?: () => void;
 }
 
 /** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
@@ -140,12 +145,28 @@ export function sampleAnatomyTensors(
               scaledAxes(model.grid, C, scale),
               arrays.templatePadded,
             );
-      const labelIndex = tf.tensor1d(w.labelIndex, 'int32');
-      const templateIndex = tf.tensor1d(w.templateIndex, 'int32');
-      const maps = { labelIndex: w.labelIndex, templateIndex: w.templateIndex };
-      if (!options.keepDisplacement) return { labelIndex, templateIndex, arrays: maps };
-      kept = true;
-      return { labelIndex, templateIndex, displacement: u, arrays: maps };
+      // The tensors are made only if asked for (the fast path reads `arrays`); `release`
+      // disposes whichever were made.
+      let labelTensor: tf.Tensor1D | null = null;
+      let templateTensor: tf.Tensor1D | null = null;
+      const result: AnatomyTensors = {
+        get labelIndex() {
+          return (labelTensor ??= tf.tensor1d(w.labelIndex, 'int32'));
+        },
+        get templateIndex() {
+          return (templateTensor ??= tf.tensor1d(w.templateIndex, 'int32'));
+        },
+        arrays: { labelIndex: w.labelIndex, templateIndex: w.templateIndex },
+        release: () => {
+          tf.dispose([labelTensor, templateTensor].filter((t): t is tf.Tensor1D => t !== null));
+          labelTensor = templateTensor = null;
+        },
+      };
+      if (options.keepDisplacement) {
+        kept = true;
+        result.displacement = u;
+      }
+      return result;
     }
     const templateIndex = tf.tidy(() => {
       let xp: Points;
