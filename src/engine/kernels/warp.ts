@@ -28,6 +28,13 @@ export interface MassEffectSpec {
   decayMm: number;
 }
 
+/** 2^k for an integer k (then 1/s is exact and x/s = x·(1/s) for every float). */
+function isPowerOfTwo(s: number): boolean {
+  if (!(s > 0) || !Number.isFinite(s)) return false;
+  const e = Math.log2(s);
+  return Number.isInteger(e) && Math.abs(e) < 100;
+}
+
 /** Scratch volumes of the lattice warp, reused across samples (one slot per role). */
 const scratchSlots: Float32Array[] = [];
 
@@ -107,6 +114,10 @@ export function warpLattice(
   const ax0 = axes[0];
   const ax1 = axes[1];
   const ax2 = axes[2];
+  const pow2 = isPowerOfTwo(sx) && isPowerOfTwo(sy) && isPowerOfTwo(sz);
+  const ix = 1 / sx;
+  const iy = 1 / sy;
+  const iz = 1 / sz;
   const xMax = nx - 1;
   const yMax = ny - 1;
   const zMax = nz - 1;
@@ -126,9 +137,13 @@ export function warpLattice(
         const dx = f(ay[bx0 + s] + f(dz1[bx0 + s] * w));
         const dy = f(ay[by0 + s] + f(dz1[by0 + s] * w));
         const dz = f(ay[bz0 + s] + f(dz1[bz0 + s] * w));
-        const tx = f(f(f(f(ax0[i] + dx) - ox) / sx) + 0.5);
-        const ty = f(f(f(f(yj + dy) - oy) / sy) + 0.5);
-        const tz = f(f(f(f(zk + dz) - oz) / sz) + 0.5);
+        // (h / s) for a power-of-two s is h · (1/s) exactly, and adding 0.5 to it is exact in
+        // float64, so one rounding gives the float32 result of both steps
+        const tx = pow2
+          ? f(f(f(ax0[i] + dx) - ox) * ix + 0.5)
+          : f(f(f(f(ax0[i] + dx) - ox) / sx) + 0.5);
+        const ty = pow2 ? f(f(f(yj + dy) - oy) * iy + 0.5) : f(f(f(f(yj + dy) - oy) / sy) + 0.5);
+        const tz = pow2 ? f(f(f(zk + dz) - oz) * iz + 0.5) : f(f(f(f(zk + dz) - oz) / sz) + 0.5);
         const qx = tx >= 0 ? tx | 0 : -1;
         const qy = ty >= 0 ? ty | 0 : -1;
         const qz = tz >= 0 ? tz | 0 : -1;
