@@ -11,7 +11,7 @@
  */
 import type { Grid } from '../model/grid';
 import type { Vec3 } from '../model/manifest';
-import { axisWeights } from '../sampler/interpolate';
+import { axisWeights } from './axisWeights';
 
 const f = Math.fround;
 
@@ -67,16 +67,30 @@ export function warpLattice(
   grid: Grid,
   axes: [Float32Array, Float32Array, Float32Array],
   templatePadded: Int32Array,
+  slab?: { k0: number; k1: number },
 ): WarpResult {
   const [vx, vy, vz] = vgrid.shape;
   const [mx, my, mz] = [axes[0].length, axes[1].length, axes[2].length];
   const wx = axisWeights(axes[0], vgrid.origin[0], vgrid.spacing[0], vx);
   const wy = axisWeights(axes[1], vgrid.origin[1], vgrid.spacing[1], vy);
   const wz = axisWeights(axes[2], vgrid.origin[2], vgrid.spacing[2], vz);
+  // Output slices [k0, k1) (a slab: the seed helper worker computes one, results are the same
+  // voxel for voxel); only the velocity z cells they read are interpolated in x and y.
+  const k0 = slab ? slab.k0 : 0;
+  const k1 = slab ? slab.k1 : mz;
+  if (!(Number.isInteger(k0) && Number.isInteger(k1) && 0 <= k0 && k0 < k1 && k1 <= mz))
+    throw new Error(`warpLattice: bad slab [${k0}, ${k1}) of ${mz} slices`);
+  const cellLo = wz.i0[k0];
+  const cellHi = wz.i0[k1 - 1] + 1; // last cell read (g1)
+  const cellUsed = (b: number) => {
+    const cell = b % vz;
+    return cell >= cellLo && cell <= cellHi;
+  };
   // Pass x: [3·vz·vy, vx] → [3·vz·vy, mx].
   const rowsX = 3 * vz * vy;
   const ax = scratch(0, rowsX * mx);
   for (let r = 0; r < rowsX; r++) {
+    if (!cellUsed((r / vy) | 0)) continue;
     const src = r * vx;
     const dst = r * mx;
     for (let i = 0; i < mx; i++) {
@@ -88,6 +102,7 @@ export function warpLattice(
   // Pass y: [3·vz, vy, mx] → [3·vz, my, mx].
   const ay = scratch(1, 3 * vz * my * mx);
   for (let b = 0; b < 3 * vz; b++) {
+    if (!cellUsed(b)) continue;
     for (let j = 0; j < my; j++) {
       const s0 = (b * vy + wy.i0[j]) * mx;
       const s1 = s0 + mx;
@@ -105,12 +120,17 @@ export function warpLattice(
   if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
   const { ox, oy, oz, sx, sy, sz } = nearestConsts(grid);
   const plane = my * mx;
-  const labelIndex = new Int32Array(n);
-  const templateIndex = new Int32Array(n);
+  const count = (k1 - k0) * plane;
+  const labelIndex = new Int32Array(count);
+  const templateIndex = new Int32Array(count);
   // g1 − g0 of every z cell (float32, as each voxel's lerp computes it): once per cell instead
   // of once per output voxel (~3 voxels per cell along z)
   const dz1 = scratch(2, ay.length);
-  for (let q = 0, end = ay.length - plane; q < end; q++) dz1[q] = ay[q + plane] - ay[q];
+  for (let b = 0; b < 3 * vz; b++) {
+    const cell = b % vz;
+    if (cell < cellLo || cell >= cellHi) continue; // cellHi is only read as g1
+    for (let q = b * plane, end = q + plane; q < end; q++) dz1[q] = ay[q + plane] - ay[q];
+  }
   const ax0 = axes[0];
   const ax1 = axes[1];
   const ax2 = axes[2];
@@ -122,13 +142,13 @@ export function warpLattice(
   const yMax = ny - 1;
   const zMax = nz - 1;
   // nearestIndex inlined (same float32 steps; floor as a truncation, negatives are outside anyway)
-  for (let k = 0; k < mz; k++) {
+  for (let k = k0; k < k1; k++) {
     const w = wz.w[k];
     const bx0 = wz.i0[k] * plane;
     const by0 = (vz + wz.i0[k]) * plane;
     const bz0 = (2 * vz + wz.i0[k]) * plane;
     const zk = ax2[k];
-    const out0 = k * plane;
+    const out0 = (k - k0) * plane;
     for (let j = 0; j < my; j++) {
       const yj = ax1[j];
       const row = j * mx;
