@@ -17,7 +17,7 @@ import { renderContrast, renderContrastArray } from './render/contrast';
 import { typedArrayKernelsActive } from './kernels/path';
 import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesMl } from './render/volumes';
-import { sampleAnatomyTensors } from './sampler/anatomy';
+import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
@@ -194,7 +194,8 @@ export async function sample(
   const releases: (() => void)[] = [];
   let labelMap: LabelMap | undefined;
   try {
-    const anatomy = sampleAnatomyTensors(
+    // (the warp is split with the seed helper worker when that is idle: a kept subject)
+    const anatomy = await sampleAnatomyTensorsAsync(
       model,
       velocityCoefficients(model.manifest, latents, gains),
       scale,

@@ -1,11 +1,12 @@
 /// <reference lib="webworker" />
 /**
  * Entry of the seed helper worker (render/seedHelper.ts), created by the engine worker
- * (worker.ts): computes a seed's fields and folding table and transfers them back.
+ * (worker.ts): computes a seed's fields and folding table, or a slab of the warp, and transfers
+ * the results back.
  */
-import { runSeedJob, type SeedJobRequest } from './render/seedHelper';
+import { runHelperRequest, type HelperRequest } from './render/seedHelper';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-scope.onmessage = (e: MessageEvent<SeedJobRequest>) => {
-  runSeedJob(e.data, (msg, transfer) => scope.postMessage(msg, transfer));
+scope.onmessage = (e: MessageEvent<HelperRequest>) => {
+  runHelperRequest(e.data, (msg, transfer) => scope.postMessage(msg, transfer));
 };

@@ -68,6 +68,7 @@ export function warpLattice(
   axes: [Float32Array, Float32Array, Float32Array],
   templatePadded: Int32Array,
   slab?: { k0: number; k1: number },
+  out?: WarpResult,
 ): WarpResult {
   const [vx, vy, vz] = vgrid.shape;
   const [mx, my, mz] = [axes[0].length, axes[1].length, axes[2].length];
@@ -120,9 +121,13 @@ export function warpLattice(
   if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
   const { ox, oy, oz, sx, sy, sz } = nearestConsts(grid);
   const plane = my * mx;
+  // the slab's own arrays, or its slices of the whole-volume arrays `out`
   const count = (k1 - k0) * plane;
-  const labelIndex = new Int32Array(count);
-  const templateIndex = new Int32Array(count);
+  if (out && (out.labelIndex.length !== n || out.templateIndex.length !== n))
+    throw new Error('warpLattice: out must hold the whole volume');
+  const labelIndex = out ? out.labelIndex : new Int32Array(count);
+  const templateIndex = out ? out.templateIndex : new Int32Array(count);
+  const first = out ? 0 : k0;
   // g1 − g0 of every z cell (float32, as each voxel's lerp computes it): once per cell instead
   // of once per output voxel (~3 voxels per cell along z)
   const dz1 = scratch(2, ay.length);
@@ -148,7 +153,7 @@ export function warpLattice(
     const by0 = (vz + wz.i0[k]) * plane;
     const bz0 = (2 * vz + wz.i0[k]) * plane;
     const zk = ax2[k];
-    const out0 = (k - k0) * plane;
+    const out0 = (k - first) * plane;
     for (let j = 0; j < my; j++) {
       const yj = ax1[j];
       const row = j * mx;

@@ -19,10 +19,10 @@ import { useCpuBackend } from '../testing/setupCpu';
 import type { Conditions } from '../types';
 import { cachedSeeds, clearSeedFields, coarseShape, upsample2 } from './seedCache';
 import {
-  runSeedJob,
+  runHelperRequest,
   seedJobsInFlight,
   setSeedHelper,
-  type SeedJobRequest,
+  type HelperRequest,
   type SeedJobResponse,
   type SeedWorkerLike,
 } from './seedHelper';
@@ -35,17 +35,27 @@ const hasReal = existsSync(join(realDir, 'manifest.json'));
 class FakeWorker implements SeedWorkerLike {
   onmessage: ((e: MessageEvent<SeedJobResponse>) => void) | null = null;
   onerror: ((e: ErrorEvent) => void) | null = null;
-  jobs: SeedJobRequest[] = [];
+  jobs: HelperRequest[] = [];
   constructor(private readonly broken = false) {}
-  postMessage(req: SeedJobRequest): void {
+  postMessage(req: HelperRequest): void {
     this.jobs.push(req);
     setTimeout(() => {
       if (this.broken) {
         this.onerror?.({ message: 'boom' } as ErrorEvent);
         return;
       }
-      runSeedJob(req, (msg) => this.onmessage?.({ data: msg } as MessageEvent<SeedJobResponse>));
+      runHelperRequest(req, (msg) =>
+        this.onmessage?.({ data: msg } as MessageEvent<SeedJobResponse>),
+      );
     }, 5);
+  }
+  seedJobs(): [number, boolean][] {
+    return this.jobs.flatMap((j) =>
+      j.type === 'warp' || j.type === 'warpModel' ? [] : [[j.seed, j.folding !== undefined]],
+    );
+  }
+  kinds(): string[] {
+    return this.jobs.map((j) => j.type ?? 'seed');
   }
   terminate(): void {}
 }
@@ -66,7 +76,7 @@ describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)',
   });
   afterEach(() => reset(model));
 
-  it('a sample with the helper equals one without, bit for bit; a kept subject posts no job', async () => {
+  it('with the helper (seed work, then a warp split for the kept subject): the same bits', async () => {
     reset(model);
     const plain = await sample(model, C, 31);
     const plainKept = await sample(model, { ...C, age: 40 }, 31);
@@ -74,14 +84,16 @@ describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)',
     const fake = new FakeWorker();
     setSeedHelper(() => fake);
     const helped = await sample(model, C, 31);
-    expect(fake.jobs.map((j) => [j.seed, j.folding !== undefined])).toEqual([[31, true]]);
+    expect(fake.seedJobs()).toEqual([[31, true]]);
+    expect(fake.kinds()).toEqual(['seed']); // the helper was busy: no warp split
     expect(seedJobsInFlight()).toBe(0);
     expect(cachedSeeds(model)).toEqual([31]);
     expect(cachedFoldingSeeds(model)).toEqual([31]);
     expect(helped.labels).toEqual(plain.labels);
     expect(helped.image).toEqual(plain.image);
     const kept = await sample(model, { ...C, age: 40 }, 31);
-    expect(fake.jobs.length).toBe(1); // everything seed-only came from the caches
+    // everything seed-only came from the caches; the idle helper took half of the warp
+    expect(fake.kinds()).toEqual(['seed', 'warpModel', 'warp']);
     expect(kept.labels).toEqual(plainKept.labels);
     expect(kept.image).toEqual(plainKept.image);
   }, 120_000);

@@ -13,6 +13,8 @@
  * Buffers are transferred, not copied.
  */
 import type { Model } from '../model/loadModel';
+import type { Grid } from '../model/grid';
+import { warpLattice } from '../kernels/warp';
 import { cubeTable, hasFoldingTable, insertFoldingTable, type FoldingParams } from '../sampler/folding';
 import {
   computeSeedFields,
@@ -24,16 +26,70 @@ import {
 } from './seedCache';
 
 export interface SeedJobRequest {
+  type?: 'seed';
   id: number;
   seed: number;
   spec: SeedFieldSpec;
   folding?: FoldingParams;
 }
 
+/** A model's constants for warp slabs, sent once per model (`key`) before its first slab. */
+export interface WarpModelRequest {
+  type: 'warpModel';
+  key: number;
+  grid: Grid;
+  vgrid: Grid;
+  templatePadded: Int32Array;
+}
+
+/** Output slices [k0, k1) of `warpLattice` for displacement u and axes (kernels/warp.ts). */
+export interface WarpSlabRequest {
+  type: 'warp';
+  id: number;
+  key: number;
+  u: Float32Array;
+  axes: [Float32Array, Float32Array, Float32Array];
+  k0: number;
+  k1: number;
+}
+
+export type HelperRequest = SeedJobRequest | WarpModelRequest | WarpSlabRequest;
+
 export type SeedJobResponse =
   | { id: number; kind: 'table'; table: Float64Array }
   | { id: number; kind: 'fields'; fields: SeedFields }
+  | { id: number; kind: 'warp'; labelIndex: Int32Array; templateIndex: Int32Array }
   | { id: number; kind: 'error'; message: string };
+
+/** The helper worker's model constants for warp slabs, by key. */
+const warpModels = new Map<number, WarpModelRequest>();
+
+/** The helper worker's handling of any request (seedHelperWorker.ts calls this). */
+export function runHelperRequest(
+  req: HelperRequest,
+  post: (msg: SeedJobResponse, transfer: Transferable[]) => void,
+): void {
+  if (req.type === 'warpModel') {
+    warpModels.clear(); // one model at a time
+    warpModels.set(req.key, req);
+    return;
+  }
+  if (req.type === 'warp') {
+    try {
+      const m = warpModels.get(req.key);
+      if (!m) throw new Error('warp slab for an unknown model');
+      const w = warpLattice(req.u, m.vgrid, m.grid, req.axes, m.templatePadded, req);
+      post({ id: req.id, kind: 'warp', labelIndex: w.labelIndex, templateIndex: w.templateIndex }, [
+        w.labelIndex.buffer,
+        w.templateIndex.buffer,
+      ]);
+    } catch (e) {
+      post({ id: req.id, kind: 'error', message: e instanceof Error ? e.message : String(e) }, []);
+    }
+    return;
+  }
+  runSeedJob(req, post);
+}
 
 /** The helper worker's work for one job (the worker entry, seedHelperWorker.ts, calls this). */
 export function runSeedJob(
@@ -65,7 +121,7 @@ export interface SeedWork {
 
 /** The minimal Worker surface the client uses (a real Worker, or a fake in tests). */
 export interface SeedWorkerLike {
-  postMessage(msg: SeedJobRequest): void;
+  postMessage(msg: HelperRequest): void;
   onmessage: ((e: MessageEvent<SeedJobResponse>) => void) | null;
   onerror: ((e: ErrorEvent) => void) | null;
   terminate(): void;
@@ -93,9 +149,69 @@ const bySeed = new WeakMap<Model, Map<number, Job>>();
 export function setSeedHelper(make: (() => SeedWorkerLike) | null): void {
   worker?.terminate();
   worker = null;
+  sentWarpModel = null;
   makeWorker = make;
   for (const job of jobs.values()) finish(job); // waiting samples compute in place
   jobs.clear();
+  for (const slab of warpJobs.values()) slab.resolve(null);
+  warpJobs.clear();
+  warpModelKeys = new WeakMap();
+}
+
+const warpJobs = new Map<
+  number,
+  { resolve: (r: { labelIndex: Int32Array; templateIndex: Int32Array } | null) => void }
+>();
+let warpModelKeys = new WeakMap<Model, number>();
+let sentWarpModel: number | null = null;
+
+/**
+ * Whether the helper is free for a warp slab: installed, and no seed job running (a new
+ * subject's seed work is the longer half there; a slab would only queue behind it).
+ */
+export function helperIdle(): boolean {
+  return makeWorker !== null && jobs.size === 0 && warpJobs.size === 0;
+}
+
+/**
+ * Output slices [k0, k1) of `warpLattice(u, …)` computed by the helper; null when there is no
+ * helper or it failed (the caller computes them itself). `u` and `axes` are copied.
+ */
+export function requestWarpSlab(
+  model: Model,
+  u: Float32Array,
+  axes: [Float32Array, Float32Array, Float32Array],
+  templatePadded: Int32Array,
+  k0: number,
+  k1: number,
+): Promise<{ labelIndex: Int32Array; templateIndex: Int32Array } | null> | null {
+  const w = helperWorker();
+  if (!w) return null;
+  let key = warpModelKeys.get(model);
+  if (key === undefined) warpModelKeys.set(model, (key = nextId++));
+  if (sentWarpModel !== key) {
+    (w as unknown as { postMessage(m: HelperRequest): void }).postMessage({
+      type: 'warpModel',
+      key,
+      grid: model.grid,
+      vgrid: model.velocityGrid,
+      templatePadded,
+    });
+    sentWarpModel = key;
+  }
+  const id = nextId++;
+  return new Promise((resolve) => {
+    warpJobs.set(id, { resolve });
+    (w as unknown as { postMessage(m: HelperRequest): void }).postMessage({
+      type: 'warp',
+      id,
+      key,
+      u,
+      axes,
+      k0,
+      k1,
+    });
+  });
 }
 
 function finish(job: Job, id?: number): void {
@@ -108,6 +224,13 @@ function finish(job: Job, id?: number): void {
 
 function onMessage(e: MessageEvent<SeedJobResponse>): void {
   const msg = e.data;
+  const slab = warpJobs.get(msg.id);
+  if (slab) {
+    warpJobs.delete(msg.id);
+    if (msg.kind === 'warp') slab.resolve(msg);
+    else slab.resolve(null);
+    return;
+  }
   const job = jobs.get(msg.id);
   if (!job) return;
   try {
@@ -139,6 +262,8 @@ function helperWorker(): SeedWorkerLike | null {
     makeWorker = null;
     w?.terminate();
     for (const [id, job] of jobs) finish(job, id);
+    for (const slab of warpJobs.values()) slab.resolve(null);
+    warpJobs.clear();
   };
   return worker;
 }
