@@ -15,7 +15,12 @@
 import type { Model } from '../model/loadModel';
 import type { Grid } from '../model/grid';
 import { warpLattice } from '../kernels/warp';
-import { cubeTable, hasFoldingTable, insertFoldingTable, type FoldingParams } from '../sampler/folding';
+import {
+  cubeTable,
+  hasFoldingTable,
+  insertFoldingTable,
+  type FoldingParams,
+} from '../sampler/folding';
 import {
   computeSeedFields,
   hasSeedFields,
@@ -283,7 +288,8 @@ export function startSeedHelper(): void {
  * null when there is nothing to wait for (no helper, or everything cached).
  */
 export function requestSeedWork(model: Model, seed: number): SeedWork | null {
-  const folding = model.manifest.folding && model.arrays.corticalDepth ? model.manifest.folding : undefined;
+  const folding =
+    model.manifest.folding && model.arrays.corticalDepth ? model.manifest.folding : undefined;
   const needTable = folding !== undefined && !hasFoldingTable(model, seed);
   const needFields = !hasSeedFields(model, seed);
   const running = bySeed.get(model)?.get(seed);
