@@ -16,7 +16,7 @@ import type { PathologyPlan } from './pathologies/types';
 import { renderContrast, renderContrastArray } from './render/contrast';
 import { typedArrayKernelsActive } from './kernels/path';
 import { requestSeedWork } from './render/seedHelper';
-import { regionalVolumesMl } from './render/volumes';
+import { regionalVolumesFromCounts } from './render/volumes';
 import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
 import { installFastCpuGather } from './sampler/fastCpuGather';
@@ -221,7 +221,7 @@ export async function sample(
     if (kernels) {
       // CPU-side fast path: arrays all the way (no label upload, no image download)
       labels = await labelMap.finalLabels();
-      if (csfFraction) clearNonCortex(model, labels, csfFraction);
+      // (clearNonCortex's rule is applied inside renderContrastArray's texture pass)
       await checkpoint();
       if (seedWork) await seedWork.fields;
       imageData = renderContrastArray(model, labels, c.contrast, c.age, seed, csfFraction);
@@ -235,9 +235,15 @@ export async function sample(
       imageData = new Float32Array(await image.data());
     }
 
+    // label values and the counts of the regional volumes in one pass
     const values = model.labels.values;
     const labelValues = new Int16Array(labels.length);
-    for (let i = 0; i < labels.length; i++) labelValues[i] = values[labels[i]];
+    const counts = new Float64Array(model.labels.infos.length);
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i];
+      labelValues[i] = values[l];
+      counts[l]++;
+    }
     const g = model.grid;
     return {
       image: imageData,
@@ -254,7 +260,7 @@ export async function sample(
         backend: tf.getBackend() as BackendName,
         sampler,
         sampleMs: performance.now() - t0,
-        regionalVolumesMl: regionalVolumesMl(model, labels),
+        regionalVolumesMl: regionalVolumesFromCounts(model, counts),
         pathology,
       },
     };

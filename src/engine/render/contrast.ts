@@ -71,6 +71,16 @@ export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
   });
 }
 
+/** 1 for the cortex labels (3, 42) by label index: where step 7b's sulcal fraction applies. */
+function cortexMask(model: Model): Uint8Array {
+  const mask = new Uint8Array(model.labels.infos.length);
+  for (const v of [3, 42]) {
+    const i = model.labels.indexOfValue.get(v);
+    if (i !== undefined) mask[i] = 1;
+  }
+  return mask;
+}
+
 /** Mean of the CSF label (24) for the sulcal partial volume of step 7b. */
 function csfMean(model: Model, means: Float32Array): number {
   const i = model.labels.indexOfValue.get(24);
@@ -80,7 +90,9 @@ function csfMean(model: Model, means: Float32Array): number {
 /**
  * Render `contrast` for label indices [N] (int32, x fastest). Returns float32 [nz, ny, nx].
  * `csfFraction` (step 7b, per voxel) mixes the CSF mean into the textured image before the
- * partial-volume blur: img = img + f·(mean_csf − img).
+ * partial-volume blur: img = img + f·(mean_csf − img). This tfjs path takes the fraction as
+ * given (sample() clears it where the label is no longer cortex first); `renderContrastArray`
+ * applies that rule itself.
  */
 export function renderContrast(
   model: Model,
@@ -195,13 +207,16 @@ export function renderContrastArray(
   const textured = new Float32Array(n);
   const tex = fields.texture;
   if (csfFraction) {
-    // one pass: texture, then the sulcal CSF mix where the fraction is not 0
+    // one pass: texture, then the sulcal CSF mix where the fraction is not 0 and the label is
+    // still cortex (folding.clearNonCortex's rule: a lesion drawn over folded cortex has no
+    // sulcal partial volume), so the caller need not clear the fraction first
     const csf = csfMean(model, means);
+    const cortex = cortexMask(model);
     for (let i = 0; i < n; i++) {
       const l = labels[i];
       let t = f(means[l] + f(sds[l] * tex[i]));
       const fr = csfFraction[i];
-      if (fr !== 0) t = f(t + f(fr * f(csf - t)));
+      if (fr !== 0 && cortex[l]) t = f(t + f(fr * f(csf - t)));
       textured[i] = t;
     }
   } else {
