@@ -98,18 +98,24 @@ def sample_folded_indices(
     gains: NDArray[np.float64],
     seed: int,
     scale: float = 1.0,
+    cond: dict[str, Any] | None = None,
 ) -> NDArray[np.int32]:
-    """Steps 3-7 (exact) and 7b, the individual folding of `seed`, on the model's 2 mm grid —
-    what QA compares with real label maps (no pathology, no contrast)."""
-    from brainsynth.folding import fold_template_indices
+    """Steps 3-7 (exact), 7b, the individual folding of `seed`, and, given the conditions
+    `cond`, 7c (the temporal horns) on the model's 2 mm grid — what QA compares with real label
+    maps (no pathology, no contrast)."""
+    from brainsynth.folding import fold_template_indices, indices_of
+    from brainsynth.horns import apply_horns, horn_factor
 
     u = exp_velocity(velocity(model, z, gains), model.vgrid)
     pts = model.grid.world_coords()
     p = template_points(model, u, scale, pts)
-    idx = nearest_labels(model.template, model.grid, p)
-    if depth_mm is None:
-        return idx.astype(np.int32)
-    return fold_template_indices(model, manifest, depth_mm, idx, pts, p, seed)
+    idx = nearest_labels(model.template, model.grid, p).astype(np.int32)
+    if depth_mm is not None:
+        idx = fold_template_indices(model, manifest, depth_mm, idx, pts, p, seed)
+    if cond is not None and manifest.get("horns"):
+        values, _ = apply_horns(model.label_values[idx], horn_factor(manifest["horns"], cond))
+        idx = indices_of(values, model.label_values)
+    return idx
 
 
 def region_volumes(

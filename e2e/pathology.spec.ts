@@ -44,3 +44,18 @@ test('every pathology renders with its labels', async ({ page }) => {
 
   expect(lateralVentriclesMl(results.alzheimers)).toBeGreaterThan(lateralVentriclesMl(healthy));
 });
+
+test('glioma in the post-contrast T1: the contrast selector offers T1c and the rim enhances', async ({
+  page,
+}) => {
+  test.slow();
+  await openApp(page, '?backend=cpu&seed=11&age=60&pathology=glioma&gliomaRadiusMm=20');
+  const contrast = page.getByLabel('Contrast', { exact: true });
+  await expect(contrast.locator('option[value="T1c"]')).toHaveText('T1 post-contrast (gadolinium)');
+  const s = await afterSample(page, () => contrast.selectOption('T1c').then(() => undefined));
+  expect(s.volume!.conditions.contrast).toBe('T1c');
+  expect(s.volume!.labelsPresent).toEqual(expect.arrayContaining([711, 712, 713]));
+  expect(page.url()).toContain('contrast=T1c');
+  const png = await canvasShot(page, 'glioma-t1c');
+  expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
+});

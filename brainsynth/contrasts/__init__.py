@@ -4,11 +4,11 @@ it; the teacher renders any contrast the manifest's `appearance.contrasts` holds
 
 from __future__ import annotations
 
-from brainsynth.contrasts import flair, t1w, t2w
+from brainsynth.contrasts import flair, t1c, t1w, t2w
 from brainsynth.contrasts.base import Contrast
 from brainsynth.schema import CONTRASTS
 
-_MODULES = (t1w, t2w, flair)
+_MODULES = (t1w, t2w, flair, t1c)
 _BY_ID = {m.CONTRAST.id: m.CONTRAST for m in _MODULES}
 missing = sorted(set(CONTRASTS) - set(_BY_ID))
 if missing:  # pragma: no cover - a packaging error, caught by the tests

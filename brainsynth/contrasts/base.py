@@ -14,6 +14,13 @@ class Contrast:
     id: str = ""
     sequence: str = ""
     measured_on_ixi_t1: bool = False
+    # BIDS: the file suffix and any extra entities (T1c: suffix T1w with ce-gadolinium)
+    bids_suffix: str = ""
+    bids_entities: dict[str, str] = {}
+
+    def bids_name(self) -> tuple[dict[str, str], str]:
+        """(entities, suffix) of this contrast's BIDS file name."""
+        return dict(self.bids_entities), self.bids_suffix or self.id
 
     def signal(self, t1: float, t2: float, pd: float) -> float:
         raise NotImplementedError

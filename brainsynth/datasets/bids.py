@@ -6,6 +6,7 @@
     <out>/manifest.sqlite3           the manifest database (manifest.py)
     <out>/qa/                        the QA report (qa.py)
     <out>/sub-XXXXX/anat/sub-XXXXX_<contrast>.nii.gz (+ .json), sub-XXXXX_dseg.nii.gz (+ .json)
+                                     (T1c: sub-XXXXX_ce-gadolinium_T1w.nii.gz, `image_name`)
 
 Files are written under a hidden temporary name in the target folder, fsynced and renamed, so
 a reader (or a restart after kill -9) sees a whole file or none. Compression is deterministic
@@ -109,6 +110,19 @@ def file_sha256(path: Path) -> str:
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
+
+
+def image_name(participant_id: str, contrast: str) -> str:
+    """BIDS file name of a contrast's image: `<pid>_<contrast>.nii.gz`, with the contrast
+    module's entities before the suffix (T1c -> `<pid>_ce-gadolinium_T1w.nii.gz`)."""
+    from brainsynth import contrasts
+
+    try:
+        entities, suffix = contrasts.get(contrast).bids_name()
+    except KeyError:
+        entities, suffix = {}, contrast
+    ents = "".join(f"_{k}-{v}" for k, v in entities.items())
+    return f"{participant_id}{ents}_{suffix}.nii.gz"
 
 
 def anat_dir(out: Path, participant_id: str) -> Path:

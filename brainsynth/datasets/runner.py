@@ -115,7 +115,7 @@ def make_subject(job: Job, index: int) -> dict[str, Any]:
     payloads: list[tuple[str, str | None, str, bytes]] = []  # (kind, contrast, name, bytes)
     for name, img in volume.images.items():
         raw = bids.nifti_bytes(img, volume.affine, desc, job.options.image_dtype, label=False)
-        payloads.append(("image", name, f"{pid}_{name}.nii.gz", raw))
+        payloads.append(("image", name, bids.image_name(pid, name), raw))
     raw = bids.nifti_bytes(volume.labels, volume.affine, desc, "int16", label=True)
     payloads.append(("labels", None, f"{pid}_dseg.nii.gz", raw))
     compressed = [(k, c, n, bids.compress(r, job.options)) for k, c, n, r in payloads]

@@ -10,6 +10,7 @@ A module defines one `Pathology` subclass instance, `PATHOLOGY`, with:
 - `deform(plan, x)`: the inverse map of its mass effect on the output points, or None;
 - `draw(scene, plan, idx)`: the deterministic application to the label indices, and the
   sidecar's `pathology` facts;
+- `adjust_csf_fraction(scene, plan, frac)`: its change to step 7b's sulcal partial volume;
 - `training_conditions(rng)`: its parameters for a distillation pair (distill/data.py).
 The defaults are "nothing": a pathology overrides only what it does.
 """
@@ -98,6 +99,13 @@ class Pathology:
         self, scene: Scene, plan: Plan, idx: NDArray[np.int32]
     ) -> tuple[NDArray[np.int32], dict[str, Any]]:
         return idx, {}
+
+    def adjust_csf_fraction(
+        self, scene: Scene, plan: Plan, frac: NDArray[np.float32]
+    ) -> NDArray[np.float32]:
+        """Change step 7b's sulcal partial volume after `draw` (the glioma effaces the sulci
+        around it). Default: unchanged."""
+        return frac
 
     def feature_values(self, cond: dict[str, Any]) -> dict[str, float]:
         """Values of `features` for conditions of this pathology (others read 0)."""

@@ -19,6 +19,8 @@ from brainsynth.common.grid import (
     to_file_order,
 )
 from brainsynth.common.labels import LABEL_RANGES
+from brainsynth.pathologies.glioma import OEDEMA_FACTOR as GLIOMA_OEDEMA_FACTOR
+from brainsynth.pathologies.glioma import SHAPE as GLIOMA_SHAPE
 from brainsynth.pipeline.labels import REGIONS, LabelEntry
 from brainsynth.schema import load_conditions_schema, validate_manifest
 
@@ -195,10 +197,11 @@ def write_model(
                 "source": ms_stats,
             },
             "glioma": {
-                "oedemaFactor": 1.6,
+                "oedemaFactor": GLIOMA_OEDEMA_FACTOR,
                 "rimFraction": 0.25,
                 "necrosisFraction": 0.5,
                 "massEffectDecayMm": 30,
+                **GLIOMA_SHAPE,
             },
             "stroke": {
                 "territoryCodes": {

@@ -83,7 +83,9 @@ def evaluate(
             scale = icv_scale(man, sex, z_icv)
             for age in ages:
                 cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
-                idx = sample_folded_indices(model, man, depth, z, gains_for(man, cond), seed, scale)
+                idx = sample_folded_indices(
+                    model, man, depth, z, gains_for(man, cond), seed, scale, cond
+                )
                 vols[age].append(region_volumes(model, idx))
         for age in ages:
             for r in regions:

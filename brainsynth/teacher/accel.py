@@ -129,7 +129,7 @@ def render(
     import torch
     import torch.nn.functional as F
 
-    from brainsynth.teacher.render import gaussian_kernel, smoothed_noise_std
+    from brainsynth.teacher.render import fine_grid_optics, gaussian_kernel, smoothed_noise_std
 
     dev = torch.device(device)
     gen = torch.Generator(device=dev).manual_seed(int(seed))
@@ -146,22 +146,23 @@ def render(
             out = F.conv3d(out, w.reshape(1, 1, *shape), padding=pad)
         return out[0, 0]
 
+    psf, white_gain = fine_grid_optics(float(app["partialVolumeSigmaVoxels"]), sigma_scale)
     spec = app.get("texture")
     tex_sigma = float(spec["sigmaVoxels"] if spec else app["textureSigmaVoxels"]) * sigma_scale
     if spec and int(spec.get("coarseFactor", 1)) == 2:
         from brainsynth.teacher.render import texture_field
 
         # the seeded two-scale field of the reference, moved to the device
-        tex = torch.from_numpy(texture_field(app, seed, idx.shape, sigma_scale)).to(dev)
+        tex = torch.from_numpy(texture_field(app, seed, idx.shape, sigma_scale, white_gain)).to(dev)
     else:
         noise = torch.randn(idx.shape, generator=gen, device=dev)
         tex = blur(noise, tex_sigma) / smoothed_noise_std(tex_sigma)
         if spec:
-            tex = float(spec["white"]) * noise + float(spec["smooth"]) * tex
+            tex = float(spec["white"]) * white_gain * noise + float(spec["smooth"]) * tex
     img = torch.from_numpy(means).to(dev)[lab] + torch.from_numpy(sds).to(dev)[lab] * tex
     if csf_fraction is not None and csf_mean is not None:
         img = img + torch.from_numpy(csf_fraction).to(dev) * (float(csf_mean) - img)
-    img = blur(img, float(app["partialVolumeSigmaVoxels"]) * sigma_scale)
+    img = blur(img, psf)
     img = img * torch.exp(torch.from_numpy(bias).to(dev) * float(app["biasFieldStrength"]))
     wm = torch.from_numpy(is_wm).to(dev)[lab]
     wm_mean = img[wm].mean() if bool(wm.any()) else torch.tensor(float(means.max()), device=dev)

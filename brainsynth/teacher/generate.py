@@ -36,6 +36,7 @@ from brainsynth.anatomy import icv_scale, region_volumes, template_points, veloc
 from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels
 from brainsynth.folding import apply_folding, indices_of
+from brainsynth.horns import apply_horns, horn_factor
 from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, read_volume
 from brainsynth.pathologies import ModelAssets, Plan, Scene
 from brainsynth.schema import CONTRASTS, validate_sidecar
@@ -219,6 +220,18 @@ def stage_folding(
     return indices_of(folded, ld.assets.model.label_values), frac
 
 
+def stage_horns(
+    ld: _Loaded, cond: dict[str, Any], idx: NDArray[np.int32]
+) -> tuple[NDArray[np.int32], dict[str, Any] | None]:
+    """Step 7c (brainsynth/horns.py): the temporal horns sized for age, sex and Alzheimer's
+    disease, on label indices; unchanged when the model has no `horns`."""
+    params = ld.assets.manifest.get("horns")
+    if not params:
+        return idx, None
+    values, info = apply_horns(ld.assets.model.label_values[idx], horn_factor(params, cond))
+    return indices_of(values, ld.assets.model.label_values), info
+
+
 def stage_contrast(
     ld: _Loaded,
     idx: NDArray[np.int32],
@@ -298,14 +311,16 @@ def generate(
     deformed = patho.deform(plan, scene.x)
     xm = scene.x if deformed is None else deformed
     idx, scene.template_flat = stage_anatomy(ld, scene, template, xm, dev)
-    # individual folding (step 7b)
+    # individual folding (step 7b), temporal horns (step 7c)
     idx, csf_fraction = stage_folding(ld, scene, idx)
+    idx, _horns = stage_horns(ld, cond, idx)
     report(0.4, "pathology")
     # pathology (§4)
     idx, drawn = patho.draw(scene, plan, idx)
     if csf_fraction is not None:  # a lesion drawn over folded cortex is no longer cortex
         is_cortex = np.isin(model.label_values, (3, 42))[idx]
         csf_fraction = np.where(is_cortex, csf_fraction, np.float32(0)).astype(np.float32)
+        csf_fraction = patho.adjust_csf_fraction(scene, plan, csf_fraction)
     info: dict[str, Any] = {"type": cond["pathology"], **drawn}
     report(0.6, "contrast")
     # contrast (§5)

@@ -42,6 +42,47 @@ def smoothed_noise_std(sigma: float) -> float:
     return float((w**2).sum() ** 1.5)
 
 
+def _block_weights(psf: float, k: int) -> NDArray[np.float64]:
+    """1-D weights of one k-voxel block average over white noise blurred by `psf` (voxels)."""
+    g = gaussian_kernel(psf) if psf > 0 else np.ones(1)
+    return np.convolve(g, np.full(k, 1.0 / k))
+
+
+def _lag_correlation(w: NDArray[np.float64], lag: int) -> float:
+    return float((w[:-lag] * w[lag:]).sum() / (w * w).sum()) if w.size > lag else 0.0
+
+
+def fine_grid_optics(pv_sigma_voxels: float, sigma_scale: float) -> tuple[float, float]:
+    """(PSF sigma in output voxels, gain of the texture's white part) for rendering on a grid
+    `sigma_scale` (an integer k) times finer than the model's 2 mm grid, such that the finer
+    volume averaged back onto k^3 blocks has the 2 mm render's white texture: the same
+    neighbour correlation (the PSF, found by bisection: per axis, the correlation of adjacent
+    blocks' averages of the blurred finer noise equals that of the 2 mm PSF's discrete kernel)
+    and the same variance (the gain). The fitted 2 mm PSF holds the 2 mm box that the finer grid
+    resolves, so the finer PSF is narrower; rendering with the 2 mm PSF in millimetres made the
+    teacher's 1 mm volumes far smoother than the 2 mm ones once averaged (WM lag-1 +7.8 z). At
+    the model's own grid both are unchanged."""
+    if abs(sigma_scale - 1.0) < 1e-9:
+        return pv_sigma_voxels, 1.0
+    k = max(1, int(round(sigma_scale)))
+    w2 = gaussian_kernel(pv_sigma_voxels) if pv_sigma_voxels > 0 else np.ones(1)
+    target = _lag_correlation(w2, 1)
+    lo, hi = 0.05, 4.0 * max(pv_sigma_voxels, 0.05) * k
+    if _lag_correlation(_block_weights(lo, k), k) >= target:
+        psf = lo
+    else:
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            if _lag_correlation(_block_weights(mid, k), k) < target:
+                lo = mid
+            else:
+                hi = mid
+        psf = 0.5 * (lo + hi)
+    w1 = _block_weights(psf, k)
+    gain = float(np.sqrt(((w2**2).sum() / (w1**2).sum()) ** 3))
+    return float(psf), gain
+
+
 def label_means(app: dict[str, Any], contrast: str, age: float) -> NDArray[np.float32]:
     mean = np.asarray(app["contrasts"][contrast]["mean"], np.float32)
     slope = app.get("ageSlopePerDecade", {}).get(contrast, {}).get("mean")
@@ -80,13 +121,18 @@ def _noise(seed: int, shape: tuple[int, int, int]) -> NDArray[np.float32]:
 
 
 def texture_field(
-    app: dict[str, Any], seed: int, shape: tuple[int, ...], sigma_scale: float = 1.0
+    app: dict[str, Any],
+    seed: int,
+    shape: tuple[int, ...],
+    sigma_scale: float = 1.0,
+    white_gain: float = 1.0,
 ) -> NDArray[np.float32]:
     """§5 step 1: with `texture` {white, smooth, sigmaVoxels[, coarseFactor]} (fitted to the real
     WM texture, pipeline/appearance_fit.py): white n + smooth s, where s = (G_sigma * n) /
     std_sigma, or with coarseFactor 2 the same field drawn on the half-resolution grid (its own
     normals, stream s+5; G_{sigma/2}) and interpolated back (`upsample2`); else the first
-    model's (G_sigma * n) / std_sigma with sigma = textureSigmaVoxels. n: normals of stream s+1."""
+    model's (G_sigma * n) / std_sigma with sigma = textureSigmaVoxels. n: normals of stream s+1.
+    `white_gain` scales the white part (finer grids: `fine_grid_optics`)."""
     spec = app.get("texture")
     sigma = (spec["sigmaVoxels"] if spec else app["textureSigmaVoxels"]) * sigma_scale
     noise = _noise(stream_seed(seed, 1), shape)  # type: ignore[arg-type]
@@ -99,7 +145,7 @@ def texture_field(
         smoothed = (blur(noise, sigma) / np.float32(smoothed_noise_std(sigma))).astype(np.float32)
     if not spec:
         return smoothed
-    white = np.float32(spec["white"])
+    white = np.float32(spec["white"] * white_gain)
     smooth = np.float32(spec["smooth"])
     return (white * noise + smooth * smoothed).astype(np.float32)
 
@@ -117,7 +163,9 @@ def render(
     csf_index: int = 0,
 ) -> NDArray[np.float32]:
     """Image for label indices idx [x, y, z]. `sigma_scale` converts the model's voxel-unit
-    blur widths to this grid (2 at 1 mm), so structures blur by the same millimetres.
+    widths to this grid (2 at 1 mm): texture scales by the same millimetres; the PSF and the
+    white texture follow `fine_grid_optics`, so a 1 mm volume averaged onto 2 mm blocks looks
+    like the 2 mm render.
     `csf_fraction` (step 7b's sulcal partial volume, [x, y, z]) mixes the CSF mean into the
     textured image before the partial-volume blur: img = img + f * (mean_csf - img), with
     mean_csf the mean of label index `csf_index`.
@@ -132,11 +180,12 @@ def render(
         return accel.render(
             device, idx, means, sds, app, seed, is_wm, bias, sigma_scale, csf_fraction, csf_mean
         )
-    tex = texture_field(app, seed, idx.shape, sigma_scale)
+    psf, white_gain = fine_grid_optics(float(app["partialVolumeSigmaVoxels"]), sigma_scale)
+    tex = texture_field(app, seed, idx.shape, sigma_scale, white_gain)
     img = (means[idx] + sds[idx] * tex).astype(np.float32)
     if csf_fraction is not None and csf_mean is not None:
         img = (img + csf_fraction * (csf_mean - img)).astype(np.float32)
-    img = blur(img, app["partialVolumeSigmaVoxels"] * sigma_scale)
+    img = blur(img, psf)
     img = img * np.exp(bias_polynomial(idx.shape, seed) * app["biasFieldStrength"])
     wm = is_wm[idx]
     wm_mean = float(img[wm].mean()) if wm.any() else float(means.max())

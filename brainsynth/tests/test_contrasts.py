@@ -9,7 +9,9 @@ from brainsynth.schema import CONTRASTS
 
 def test_registry_follows_the_schema() -> None:
     assert tuple(contrasts.REGISTRY) == CONTRASTS
-    assert [c for c in CONTRASTS if contrasts.get(c).measured_on_ixi_t1] == ["T1w"]
+    # T1c starts from the IXI-measured T1w table (then pipeline/glioma_fit.py adds the uptake)
+    assert [c for c in CONTRASTS if contrasts.get(c).measured_on_ixi_t1] == ["T1w", "T1c"]
+    assert contrasts.get("T1c").signal(900, 80, 0.8) == contrasts.get("T1w").signal(900, 80, 0.8)
 
 
 def test_signal_equations_give_the_textbook_contrast() -> None:

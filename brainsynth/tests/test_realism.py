@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
-from brainsynth.qa.realism import classify, contrast, stats, tissue
+from brainsynth.pipeline import real_contrast
+from brainsynth.qa.realism import classify, stats, tissue
 from brainsynth.qa.realism.__main__ import main
 from brainsynth.qa.realism.data import quantise
 
@@ -106,10 +107,10 @@ def test_classifiers_are_at_chance_on_duplicates_and_perfect_when_separable() ->
 def test_contrast_ratios_and_kmeans_order() -> None:
     img = np.zeros((20, 20, 20))
     img[:5], img[5:10], img[10:] = 1.0, 2.0, 3.0
-    cl = contrast.kmeans3(img, np.ones(img.shape, bool))
+    cl = real_contrast.kmeans3(img, np.ones(img.shape, bool))
     assert cl[0, 0, 0] == 0 and cl[7, 0, 0] == 1 and cl[15, 0, 0] == 2
-    masks = contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={"x": cl == 0})
-    r = contrast.ratios(img, masks)
+    masks = real_contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={"x": cl == 0})
+    r = real_contrast.ratios(img, masks)
     assert r["gmWm"] == pytest.approx(2 / 3) and r["csfWm"] == pytest.approx(1 / 3)
     assert r["lesions"]["x"]["lesionGm"] == pytest.approx(0.5)
 

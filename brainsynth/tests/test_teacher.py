@@ -206,3 +206,24 @@ def test_full_size_same_brain_finer_and_valid_nifti(tmp_path: Path) -> None:
     assert seg.get_data_dtype() == np.int16
     assert seg.header["intent_code"] == 1002
     assert not list(tmp_path.glob(".*"))  # no temporary files left behind
+
+
+def test_fine_grid_optics_make_a_1mm_render_average_to_the_2mm_texture() -> None:
+    """White texture rendered at 1 mm (gain, PSF of `fine_grid_optics`) and averaged onto 2 mm
+    blocks has the variance and lag-1 correlation of the same texture rendered at 2 mm."""
+    from brainsynth.teacher.render import blur, fine_grid_optics
+
+    pv = 0.45
+    psf, gain = fine_grid_optics(pv, 2.0)
+    assert fine_grid_optics(pv, 1.0) == (pv, 1.0)
+    assert 0.0 < psf < 0.9  # narrower than the 2 mm PSF in millimetres (0.9 voxels at 1 mm)
+    rng = np.random.default_rng(3)
+    two = blur(rng.standard_normal((48, 48, 48)).astype(np.float32), pv)[8:-8, 8:-8, 8:-8]
+    fine = blur((gain * rng.standard_normal((96, 96, 96))).astype(np.float32), psf)
+    avg = fine.reshape(48, 2, 48, 2, 48, 2).mean(axis=(1, 3, 5))[8:-8, 8:-8, 8:-8]
+
+    def lag1(v: np.ndarray) -> float:
+        return float((v[1:] * v[:-1]).mean() / (v * v).mean())
+
+    assert avg.var() == pytest.approx(two.var(), rel=0.05)
+    assert lag1(avg) == pytest.approx(lag1(two), abs=0.05)

@@ -503,7 +503,7 @@ export interface components {
          * @default T1w
          * @enum {string}
          */
-        contrast: 'T1w' | 'T2w' | 'FLAIR';
+        contrast: 'T1w' | 'T2w' | 'FLAIR' | 'T1c';
       };
       /**
        * Seed
@@ -520,7 +520,7 @@ export interface components {
        * Contrasts
        * @description distinct contrasts to render; default: [conditions.contrast]
        */
-      contrasts?: ('T1w' | 'T2w' | 'FLAIR')[] | null;
+      contrasts?: ('T1w' | 'T2w' | 'FLAIR' | 'T1c')[] | null;
       /**
        * Count
        * @description volumes in this job

@@ -19,6 +19,7 @@ import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesFromCounts } from './render/volumes';
 import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
+import { applyHorns, hasHorns } from './sampler/horns';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
   drawLatents,
@@ -213,6 +214,8 @@ export async function sample(
     const csfFraction = hasFolding(model)
       ? applyFolding(model, await labelMap.labels(), await labelMap.templateIndex(), seed)
       : undefined;
+    // Step 7c: the temporal horns sized for age, sex and Alzheimer's disease (in place).
+    if (hasHorns(model)) applyHorns(model, await labelMap.labels(), c);
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);
@@ -221,16 +224,26 @@ export async function sample(
     if (kernels) {
       // CPU-side fast path: arrays all the way (no label upload, no image download)
       labels = await labelMap.finalLabels();
-      // (clearNonCortex's rule is applied inside renderContrastArray's texture pass)
-      await checkpoint();
+    } else {
+      labels = (await labelMap.result()).labels;
+    }
+    if (csfFraction) {
+      clearNonCortex(model, labels, csfFraction);
+      module.adjustSulcalPartialVolume?.(model, plan, csfFraction);
+    }
+    await checkpoint();
+    if (kernels) {
       if (seedWork) await seedWork.fields;
       imageData = renderContrastArray(model, labels, c.contrast, c.age, seed, csfFraction);
     } else {
-      const result = await labelMap.result();
-      labels = result.labels;
-      if (csfFraction) clearNonCortex(model, labels, csfFraction);
-      await checkpoint();
-      const image = renderContrast(model, result.tensor, c.contrast, c.age, seed, csfFraction);
+      const image = renderContrast(
+        model,
+        labelMap.labelTensor(),
+        c.contrast,
+        c.age,
+        seed,
+        csfFraction,
+      );
       owned.push(image);
       imageData = new Float32Array(await image.data());
     }

@@ -9,6 +9,7 @@ import type { SampledVolume } from '../engine/types';
 import {
   BATCH_LANE,
   BatchExport,
+  bidsImageStem,
   batchProblems,
   batchSubjects,
   buildBidsZip,
@@ -119,6 +120,21 @@ describe('the BIDS zip', () => {
         'sub-00001\t40\tfemale\tnone\t100\t1234.57\t0\n' +
         'sub-00002\t41\tmale\tnone\t101\tn/a\t2.5\n',
     );
+  });
+
+  it('names the post-contrast T1 as BIDS does: ce-gadolinium, suffix T1w', () => {
+    expect(bidsImageStem('sub-00001', 'T1c')).toBe('sub-00001_ce-gadolinium_T1w');
+    expect(bidsImageStem('sub-00001', 'FLAIR')).toBe('sub-00001_FLAIR');
+    const zip = buildBidsZip([entry(0, { contrast: 'T1c' })], {
+      name: 'ds',
+      model: { id: 'm', version: '1.0.0' },
+      softwareVersion: '0.2.0',
+      labels: smallLabels,
+      spec: spec({ count: 1 }),
+    });
+    const names = Object.keys(unzipSync(zip));
+    expect(names).toContain('ds/sub-00001/anat/sub-00001_ce-gadolinium_T1w.nii.gz');
+    expect(names).toContain('ds/sub-00001/anat/sub-00001_ce-gadolinium_T1w.json');
   });
 
   it('holds the derivative description, participants, label table and per-subject files', () => {

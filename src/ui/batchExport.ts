@@ -6,7 +6,7 @@
  *
  *   dataset_description.json   DatasetType "derivative", GeneratedBy brainsynth + version
  *   README, participants.tsv / participants.json, dseg.tsv (index, name)
- *   sub-XXXXX/anat/sub-XXXXX_<contrast>.nii.gz + .json, sub-XXXXX_dseg.nii.gz + .json
+ *   sub-XXXXX/anat/sub-XXXXX_<contrast>.nii.gz + .json (T1c: sub-XXXXX_ce-gadolinium_T1w), sub-XXXXX_dseg.nii.gz + .json
  *
  * `batchSubjects` (who is sampled) and `buildBidsZip` (the files) are pure; `BatchExport`
  * runs a batch with progress and Cancel, its state in stores/batchStore.ts.
@@ -184,6 +184,15 @@ export function participantsTsv(entries: BatchEntry[]): string {
   return [cols, ...rows].map((r) => r.join('\t')).join('\n') + '\n';
 }
 
+/**
+ * BIDS name (without extension) of a contrast's image, as brainsynth/datasets/bids.py
+ * `image_name`: `<pid>_<contrast>`, except the post-contrast T1, which BIDS writes as a T1w with
+ * the contrast-enhancement entity: `<pid>_ce-gadolinium_T1w`.
+ */
+export function bidsImageStem(participantId: string, contrast: string): string {
+  return contrast === 'T1c' ? `${participantId}_ce-gadolinium_T1w` : `${participantId}_${contrast}`;
+}
+
 const json = (v: unknown) => new TextEncoder().encode(JSON.stringify(v, null, 1) + '\n');
 const text = (s: string) => new TextEncoder().encode(s);
 
@@ -242,8 +251,9 @@ export function bidsFiles(entries: BatchEntry[], info: DatasetInfo): Record<stri
   files['dseg.tsv'] = text('index\tname\n' + labels.map(([v, n]) => `${v}\t${n}\n`).join(''));
   for (const e of entries) {
     const base = `${e.participantId}/anat/${e.participantId}`;
-    files[`${base}_${e.contrast}.nii.gz`] = e.image;
-    files[`${base}_${e.contrast}.json`] = json(bidsSidecar(e, 'image'));
+    const image = bidsImageStem(e.participantId, e.contrast);
+    files[`${e.participantId}/anat/${image}.nii.gz`] = e.image;
+    files[`${e.participantId}/anat/${image}.json`] = json(bidsSidecar(e, 'image'));
     files[`${base}_dseg.nii.gz`] = e.labels;
     files[`${base}_dseg.json`] = json(bidsSidecar(e, 'labels'));
   }

@@ -5,6 +5,7 @@
  * - FLAIR: "Lesions" (median–99.9th: hyperintense lesions stand out of a dark brain);
  * - T2w: "CSF" (10th–99.9th: bright fluid, compressed tissue);
  * - T1w: "Grey/white" (5th–95th: the narrow window that separates cortex from white matter).
+ * - T1c: "Enhancement" (20th–99.9th: the enhancing rim and vessels stand out).
  */
 import type { LabelRange } from './lesionFocus';
 
@@ -61,6 +62,7 @@ export function windowPresets(
     if (contrast === 'FLAIR') presets.push(at('Lesions', 50, 99.9));
     if (contrast === 'T2w') presets.push(at('CSF', 10, 99.9));
     if (contrast === 'T1w') presets.push(at('Grey/white', 5, 95));
+    if (contrast === 'T1c') presets.push(at('Enhancement', 20, 99.9));
   }
   presets.push({ name: 'Full range', min: lo, max: hi });
   return presets.filter((p) => p.max > p.min);

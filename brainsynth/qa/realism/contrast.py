@@ -1,7 +1,8 @@
 """T2w/FLAIR tissue contrast ratios: the real T2/FLAIR images in the data folder vs the teacher.
 
-Ratios are of medians: GM/WM, CSF/WM, lesion/WM, lesion/GM. Tissue masks of the real images
-(none of them has a tissue label map) come from a simple, documented segmentation:
+Ratios are of medians: GM/WM, CSF/WM, lesion/WM, lesion/GM. The real images are read by
+`brainsynth.pipeline.real_contrast` (the same code the T2w/FLAIR calibration uses); their tissue
+masks (none of them has a tissue label map) come from a simple, documented segmentation:
 
 - MS (3 patients, MNI space, brain-extracted T1 + FLAIR, consensus lesion masks) and glioma
   (2 TCGA-LGG cases, brain-extracted T1/T2/FLAIR, BraTS-style automated labels 1 = necrotic /
@@ -19,17 +20,15 @@ ventricles + sulcal CSF, lesions by their pathology labels.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
-from sklearn.cluster import KMeans
 
-from brainsynth.common.nifti import load_nifti
+from brainsynth.pipeline import real_contrast as rc
+from brainsynth.pipeline.real_contrast import Masks, image_of, ratios
 from brainsynth.qa.realism.data import MODEL_DIR, DataError, canonical, eroded
 from brainsynth.qa.realism.tissue import (
     CORTEX,
@@ -38,23 +37,6 @@ from brainsynth.qa.realism.tissue import (
     WM,
     classes_from_freesurfer,
 )
-
-MS_DIR = "muschellij2-open_ms_data/cross_sectional/MNI"
-MS_PATIENTS = ("patient07", "patient19", "patient26")
-MS_T1 = "T1_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz"
-MS_FLAIR = "FLAIR_N4_noneck_reduced_winsor_regtoFLAIR_brain_N4_regtoMNI.nii.gz"
-MS_LESION = "GOLD_STANDARD_N4_noneck_reduced_winsor_regtoFLAIR_regtoMNI.nii.gz"
-GLIOMA_DIR = "BrainLesion-tutorials/BraTS-Toolkit/data"
-GLIOMA_CASES = ("TCGA-DU-7294", "OtherEXampleFromTCIA")
-GLIOMA_LABELS = {"necrotic-core": 1, "oedema": 2, "enhancing": 4}
-STROKE_T2 = "neurolabusc-Clinical/Tutorial/tutorial/T2.nii.gz"
-STROKE_LESION = "neurolabusc-Clinical/Tutorial/tutorial/lesionT2.nii.gz"
-FLAIR_TEMPLATE = "neurolabusc-Clinical/gg-flair-181-asym-8mmFWHM.nii.gz"
-PRIORS = {
-    "gm": "neurolabusc-Clinical/scgrey.nii.gz",
-    "wm": "neurolabusc-Clinical/scwhite.nii.gz",
-    "csf": "neurolabusc-Clinical/sccsf.nii.gz",
-}
 
 # synthetic lesion label -> the name used for the real lesions it stands for
 SYNTHETIC_LESIONS = {
@@ -77,26 +59,7 @@ SYNTHETIC_CASES: dict[str, dict[str, Any]] = {
 }
 
 
-@dataclass
-class Masks:
-    gm: NDArray[np.bool_]
-    wm: NDArray[np.bool_]
-    csf: NDArray[np.bool_]
-    lesions: dict[str, NDArray[np.bool_]]
-
-
 Slices = dict[str, NDArray[np.float32]]  # "case contrast" -> axial display slice (WM units)
-
-
-def _load(data: Path, rel: str) -> NDArray[np.float64]:
-    return np.asarray(_image(data, rel).dataobj, np.float64)
-
-
-def _image(data: Path, rel: str) -> nib.Nifti1Image:
-    p = data / rel
-    if not p.is_file():
-        raise DataError(f"{p} not found")
-    return load_nifti(p)
 
 
 def display_slice(
@@ -114,132 +77,17 @@ def display_slice(
     return np.asarray(img[:, :, k].T, np.float32)
 
 
-def kmeans3(image: NDArray[np.float64], mask: NDArray[np.bool_], seed: int = 0) -> NDArray[np.int8]:
-    """3 intensity clusters inside `mask`, numbered 0, 1, 2 by increasing centre (-1 outside)."""
-    v = image[mask]
-    rng = np.random.default_rng(seed)
-    sample = v if v.size <= 200_000 else rng.choice(v, 200_000, replace=False)
-    km = KMeans(n_clusters=3, n_init=4, random_state=seed).fit(sample.reshape(-1, 1))
-    centres = km.cluster_centers_.ravel()
-    rank = np.argsort(np.argsort(centres))
-    lab = rank[np.abs(v[:, None] - centres[None, :]).argmin(axis=1)]
-    out = np.full(image.shape, -1, np.int8)
-    out[mask] = lab
-    return out
-
-
-def ratios(image: NDArray[np.float64], masks: Masks) -> dict[str, Any]:
-    med = {
-        k: float(np.median(image[m]))
-        for k, m in (("gm", masks.gm), ("wm", masks.wm), ("csf", masks.csf))
-    }
-    out: dict[str, Any] = {
-        "gmWm": med["gm"] / med["wm"],
-        "csfWm": med["csf"] / med["wm"],
-        "lesions": {},
-    }
-    for name, m in masks.lesions.items():
-        if m.any():
-            les = float(np.median(image[m]))
-            out["lesions"][name] = {
-                "lesionWm": les / med["wm"],
-                "lesionGm": les / med["gm"],
-                "voxels": int(m.sum()),
-            }
-    return out
-
-
-def _t1_masks(
-    t1: NDArray[np.float64],
-    brain: NDArray[np.bool_],
-    lesion: NDArray[np.bool_],
-    lesions: dict[str, NDArray[np.bool_]],
-) -> Masks:
-    cl = kmeans3(t1, brain & ~ndimage.binary_dilation(lesion, iterations=2))
-    return Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions=lesions)
-
-
 def real_cases(data: Path, slices: Slices | None = None) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+    """The real cases' ratios (`pipeline.real_contrast`), with display slices when asked."""
 
     def keep(case: str, contrast: str, img: NDArray[np.float64], rel: str, masks: Masks) -> None:
         if slices is not None:
-            slices[f"{case} {contrast}"] = display_slice(img, _image(data, rel).affine, masks)
+            slices[f"{case} {contrast}"] = display_slice(img, image_of(data, rel).affine, masks)
 
-    for p in MS_PATIENTS:
-        d = f"{MS_DIR}/{p}"
-        t1, flair, les = (
-            _load(data, f"{d}/{MS_T1}"),
-            _load(data, f"{d}/{MS_FLAIR}"),
-            _load(data, f"{d}/{MS_LESION}") > 0.5,
-        )
-        brain = (t1 > 0.01 * np.percentile(t1[t1 > 0], 99)) & (flair > 0)
-        masks = _t1_masks(t1, brain, les, {"ms-lesion": les & brain})
-        keep(f"MS {p}", "FLAIR", flair, f"{d}/{MS_FLAIR}", masks)
-        out.append(
-            {
-                "case": f"MS {p}",
-                "pathology": "ms",
-                "contrast": "FLAIR",
-                "segmentation": "k-means on T1",
-            }
-            | ratios(flair, masks)
-        )
-    for c in GLIOMA_CASES:
-        d = f"{GLIOMA_DIR}/{c}/{c}_brainles"
-        t1 = _load(data, f"{d}/raw_bet/{c}_t1_bet.nii.gz")
-        seg = np.rint(_load(data, f"{d}/fusion/mav.nii.gz")).astype(int)
-        brain = t1 > 0
-        lesions = {name: (seg == v) & brain for name, v in GLIOMA_LABELS.items()}
-        masks = _t1_masks(t1, brain, seg > 0, lesions)
-        for contrast, suffix in (("T2w", "t2"), ("FLAIR", "fla")):
-            img = _load(data, f"{d}/raw_bet/{c}_{suffix}_bet.nii.gz")
-            keep(f"glioma {c}", contrast, img, f"{d}/raw_bet/{c}_{suffix}_bet.nii.gz", masks)
-            out.append(
-                {
-                    "case": f"glioma {c}",
-                    "pathology": "glioma",
-                    "contrast": contrast,
-                    "segmentation": "k-means on T1",
-                }
-                | ratios(img, masks)
-            )
-    t2, les = _load(data, STROKE_T2), _load(data, STROKE_LESION) > 0.5
-    head = t2 > 0.05 * np.percentile(t2, 99)
-    inner, n = ndimage.label(ndimage.binary_erosion(head, iterations=10))
-    if n == 0:
-        raise DataError(f"{STROKE_T2}: no head found")
-    brain = inner == 1 + int(np.argmax(ndimage.sum(np.ones_like(inner), inner, range(1, n + 1))))
-    cl = kmeans3(t2, brain & ~ndimage.binary_dilation(les, iterations=2))
-    masks = Masks(gm=cl == 1, wm=cl == 0, csf=cl == 2, lesions={"infarct": les})
-    keep("stroke T2 (neurolabusc tutorial)", "T2w", t2, STROKE_T2, masks)
-    out.append(
-        {
-            "case": "stroke T2 (neurolabusc tutorial)",
-            "pathology": "stroke",
-            "contrast": "T2w",
-            "segmentation": "eroded head, k-means on T2",
-        }
-        | ratios(t2, masks)
-    )
-    flair = _load(data, FLAIR_TEMPLATE)
-    pri = np.stack([_load(data, PRIORS[k]) for k in ("gm", "wm", "csf")])
-    if pri.shape[1:] != flair.shape:
-        raise DataError("FLAIR template and older-adult priors are on different grids")
-    best, pmax = pri.argmax(axis=0), pri.max(axis=0)
-    sure = pmax > 0.5
-    masks = Masks(gm=sure & (best == 0), wm=sure & (best == 1), csf=sure & (best == 2), lesions={})
-    keep("older-adult FLAIR template", "FLAIR", flair, FLAIR_TEMPLATE, masks)
-    out.append(
-        {
-            "case": "older-adult FLAIR template",
-            "pathology": "none",
-            "contrast": "FLAIR",
-            "segmentation": "older-adult priors > 0.5",
-        }
-        | ratios(flair, masks)
-    )
-    return out
+    try:
+        return rc.real_cases(data, keep)
+    except rc.RealDataError as e:
+        raise DataError(str(e)) from e
 
 
 def synthetic_cases(

@@ -18,7 +18,7 @@ export const strokeSideValues = ['left', 'right'] as const;
 export type StrokeSide = (typeof strokeSideValues)[number];
 
 /** Contrast: the values of conditions.contrast. */
-export const contrastValues = ['T1w', 'T2w', 'FLAIR'] as const;
+export const contrastValues = ['T1w', 'T2w', 'FLAIR', 'T1c'] as const;
 export type Contrast = (typeof contrastValues)[number];
 
 /** Generation conditions (validated against the schema at run time). */

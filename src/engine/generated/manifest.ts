@@ -103,6 +103,31 @@ export type ManifestDocument = {
       rimFraction?: number;
       necrosisFraction: number;
       massEffectDecayMm: number;
+      /** relative amplitude of the seeded random margin R(d) = R (1 + a F(d)) / n */
+      marginAmplitude?: number;
+      /** number of spherical waves of F */
+      marginWaves?: number;
+      /** K of the margin waves cos(K d.w + phase) on the unit sphere */
+      marginWavenumber?: number;
+      /** relative amplitude of the necrotic core's own random radius */
+      coreAmplitude?: number;
+      coreWaves?: number;
+      /** K of the core waves */
+      coreWavenumber?: number;
+      /** core centre offset from the tumour centre, fraction of R */
+      coreOffsetFraction?: number;
+      /** the core stays this far inside the margin (an enhancing rim everywhere) */
+      minRimMm?: number;
+      /** relative amplitude of the direction-dependent oedema reach */
+      oedemaAmplitude?: number;
+      /** midline shift S = midlineShiftPerMm * R^2 / 30 mm (R in mm) */
+      midlineShiftPerMm?: number;
+      /** sulcal CSF within this distance beyond the margin is effaced (becomes cortex) */
+      effacementMm?: number;
+      /** calibration of the tumour labels and T1c (pipeline/glioma_fit.py) */
+      appearance?: {
+        [name: string]: unknown;
+      };
     };
     stroke?: {
       territoryCodes: {
@@ -122,6 +147,11 @@ export type ManifestDocument = {
         sd: number[];
       };
       FLAIR: {
+        mean: number[];
+        sd: number[];
+      };
+      /** post-contrast T1 (software >= 0.4): pre-contrast T1-weighted ratio times (1 + per-label contrast-agent uptake); see pipeline/glioma_fit.py */
+      T1c?: {
         mean: number[];
         sd: number[];
       };
@@ -165,5 +195,22 @@ export type ManifestDocument = {
     source?: string;
     /** template cortex deeper than this below the hull, beyond the lining and 2 mm from CSF/outside, becomes white matter (the gyral core); absent: no thinning */
     crownMm?: number;
+  };
+  /** Step 7c (MODEL_FORMAT.md §3): the inferior lateral ventricles (temporal horns) resized per side by f(age, sex) * adFactor^adSeverity (Alzheimer's only), growing into / shrinking back to that side's cerebral WM layer by layer. */
+  horns?: {
+    /** ages (years, increasing) of the factor table's rows */
+    ages: number[];
+    /** per sex, one factor per age: normative horn volume relative to 45 over the model's own (linear in age between rows, clamped) */
+    factor: {
+      female: number[];
+      male: number[];
+    };
+    /** A: the horns are multiplied by A^adSeverity under Alzheimer's disease */
+    adFactor: number;
+    source?: string;
+    /** the model's horn voxel counts the factors came from (provenance) */
+    sampledVoxels?: {
+      [name: string]: unknown;
+    };
   };
 };

@@ -36,7 +36,7 @@ const CASES: Conditions[] = [
     gliomaCenterXMm: 20,
     gliomaCenterYMm: -10,
     gliomaCenterZMm: 15,
-    contrast: 'FLAIR',
+    contrast: 'T1c',
   },
   { age: 45, sex: 'male', pathology: 'ms', msLesionLoadMl: 6, contrast: 'FLAIR' },
   { age: 70, sex: 'female', pathology: 'stroke', strokeSize: 0.5, contrast: 'T1w' },

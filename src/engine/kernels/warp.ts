@@ -26,6 +26,9 @@ export interface MassEffectSpec {
   centreMm: Vec3;
   radiusMm: number;
   decayMm: number;
+  /** Midline shift: x of the inverse map += shiftMm·exp(−r²/(2·shiftLengthMm²)), r = |x − c0|. */
+  shiftMm?: number;
+  shiftLengthMm?: number;
 }
 
 /** 2^k for an integer k (then 1/s is exact and x/s = x·(1/s) for every float). */
@@ -235,6 +238,8 @@ export function warpPoints(
   const R = mass ? f(mass.radiusMm) : 0;
   const R3 = mass ? f(mass.radiusMm ** 3) : 0;
   const decay = mass ? f(mass.decayMm) : 1;
+  const shift = mass?.shiftMm ? f(mass.shiftMm) : 0;
+  const twoL2 = mass?.shiftLengthMm ? f(2 * mass.shiftLengthMm * mass.shiftLengthMm) : 1;
   const third = f(1 / 3);
   const eps = f(1e-6);
   const x = [0, 0, 0];
@@ -255,6 +260,7 @@ export function warpPoints(
       const newR = f(f(w * rSrc) + f(f(1 - w) * r));
       const factor = f(newR / Math.max(r, eps));
       x[0] = f(f(d0 * factor) + m0[0]);
+      if (shift !== 0) x[0] = f(x[0] + f(shift * f(Math.exp(f(f(-f(r * r)) / twoL2)))));
       x[1] = f(f(d1 * factor) + m0[1]);
       x[2] = f(f(d2 * factor) + m0[2]);
     }

@@ -74,6 +74,11 @@ export interface PathologyModule<P extends PathologyPlan = PathologyPlan> {
   plan(model: Model, c: ConditionValues, seed: number): P;
   /** A deformation of the output→template mapping (step 6), from the plan. */
   deform?(model: Model, plan: P): MassEffect | undefined;
+  /**
+   * After `draw`: change step 7b's sulcal partial volume (per voxel, in place), e.g. the glioma
+   * effaces the sulci around it.
+   */
+  adjustSulcalPartialVolume?(model: Model, plan: P, fraction: Float32Array): void;
   /** `draw` reads `ctx.deformation()` (the sampler then keeps the displacement). */
   readonly needsDisplacement?: boolean;
   /** Apply the plan to the label map: deterministic given the plan and the anatomy. */

@@ -42,10 +42,18 @@ export function blur3d(vol: tf.Tensor5D, sigma: number): tf.Tensor5D {
   });
 }
 
+/** The model's per-label table for `contrast` (T1c: only in models calibrated with it). */
+export function contrastTable(model: Model, contrast: Contrast): { mean: number[]; sd: number[] } {
+  const table = model.manifest.appearance.contrasts[contrast];
+  if (!table)
+    throw new Error(`Model ${model.manifest.id} has no appearance for contrast ${contrast}`);
+  return table;
+}
+
 /** Per-label mean for `contrast`, with the optional age slope (T1w: mean += slope·(age−45)/10). */
 export function labelMeans(model: Model, contrast: Contrast, age: number): Float32Array {
   const app = model.manifest.appearance;
-  const mean = Float32Array.from(app.contrasts[contrast].mean);
+  const mean = Float32Array.from(contrastTable(model, contrast).mean);
   const slope = app.ageSlopePerDecade?.[contrast]?.mean;
   if (slope) for (let i = 0; i < mean.length; i++) mean[i] += (slope[i] * (age - 45)) / 10;
   return mean;
@@ -71,16 +79,6 @@ export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
   });
 }
 
-/** 1 for the cortex labels (3, 42) by label index: where step 7b's sulcal fraction applies. */
-function cortexMask(model: Model): Uint8Array {
-  const mask = new Uint8Array(model.labels.infos.length);
-  for (const v of [3, 42]) {
-    const i = model.labels.indexOfValue.get(v);
-    if (i !== undefined) mask[i] = 1;
-  }
-  return mask;
-}
-
 /** Mean of the CSF label (24) for the sulcal partial volume of step 7b. */
 function csfMean(model: Model, means: Float32Array): number {
   const i = model.labels.indexOfValue.get(24);
@@ -90,9 +88,7 @@ function csfMean(model: Model, means: Float32Array): number {
 /**
  * Render `contrast` for label indices [N] (int32, x fastest). Returns float32 [nz, ny, nx].
  * `csfFraction` (step 7b, per voxel) mixes the CSF mean into the textured image before the
- * partial-volume blur: img = img + f·(mean_csf − img). This tfjs path takes the fraction as
- * given (sample() clears it where the label is no longer cortex first); `renderContrastArray`
- * applies that rule itself.
+ * partial-volume blur: img = img + f·(mean_csf − img).
  */
 export function renderContrast(
   model: Model,
@@ -115,7 +111,7 @@ export function renderContrast(
   const n = model.grid.count;
   const shape5: [number, number, number, number, number] = [1, nz, ny, nx, 1];
   const means = labelMeans(model, contrast, age);
-  const sds = Float32Array.from(app.contrasts[contrast].sd);
+  const sds = Float32Array.from(contrastTable(model, contrast).sd);
 
   // 1. Texture: unit-variance smoothed noise.
   const textured = tf.tidy(() => {
@@ -201,22 +197,19 @@ export function renderContrastArray(
     throw new Error(`renderContrast: ${labels.length} labels for ${n} voxels`);
   const f = Math.fround;
   const means = labelMeans(model, contrast, age);
-  const sds = Float32Array.from(app.contrasts[contrast].sd);
+  const sds = Float32Array.from(contrastTable(model, contrast).sd);
   const fields = seedFields(model, seed);
   // 1. Texture.
   const textured = new Float32Array(n);
   const tex = fields.texture;
   if (csfFraction) {
-    // one pass: texture, then the sulcal CSF mix where the fraction is not 0 and the label is
-    // still cortex (folding.clearNonCortex's rule: a lesion drawn over folded cortex has no
-    // sulcal partial volume), so the caller need not clear the fraction first
+    // one pass: texture, then the sulcal CSF mix where the fraction is not 0
     const csf = csfMean(model, means);
-    const cortex = cortexMask(model);
     for (let i = 0; i < n; i++) {
       const l = labels[i];
       let t = f(means[l] + f(sds[l] * tex[i]));
       const fr = csfFraction[i];
-      if (fr !== 0 && cortex[l]) t = f(t + f(fr * f(csf - t)));
+      if (fr !== 0) t = f(t + f(fr * f(csf - t)));
       textured[i] = t;
     }
   } else {

@@ -25,6 +25,9 @@ export interface MassEffect {
   centreMm: Vec3;
   radiusMm: number;
   decayMm: number;
+  /** Midline shift: x of the inverse map += shiftMm·exp(−r²/(2·shiftLengthMm²)), r = |x − c0|. */
+  shiftMm?: number;
+  shiftLengthMm?: number;
 }
 
 export interface AnatomyTensors {
@@ -94,7 +97,14 @@ export function massEffect(x: Points, m: MassEffect): Points {
     const w = tf.exp(tf.div(tf.neg(tf.relu(tf.sub(r, R))), m.decayMm));
     const newR = tf.add(tf.mul(w, rSrc), tf.mul(tf.sub(1, w), r));
     const factor = tf.div(newR, tf.maximum(r, 1e-6));
-    return d.map((da, a) => tf.add(tf.mul(da, factor), m.centreMm[a])) as Points;
+    const out = d.map((da, a) => tf.add(tf.mul(da, factor), m.centreMm[a])) as Points;
+    if (m.shiftMm && m.shiftLengthMm) {
+      // midline shift: x += S·exp(−r²/(2L²))
+      const L2 = Math.fround(2 * m.shiftLengthMm * m.shiftLengthMm);
+      const g = tf.exp(tf.div(tf.neg(tf.square(r)), L2));
+      out[0] = tf.add(out[0], tf.mul(g, m.shiftMm));
+    }
+    return out;
   });
 }
 

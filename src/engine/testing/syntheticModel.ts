@@ -370,6 +370,11 @@ export function buildSyntheticModel(opts: SyntheticModelOptions = {}): {
         T1w: { mean: col(0), sd: sd(0) },
         T2w: { mean: col(1), sd: sd(1) },
         FLAIR: { mean: col(2), sd: sd(2) },
+        // post-contrast T1: T1w with the enhancing rim's uptake (+60 %)
+        T1c: {
+          mean: col(0).map((m, i) => (labels[i].value === 712 ? m * 1.6 : m)),
+          sd: sd(0),
+        },
       },
       ageSlopePerDecade: {
         T1w: { mean: labels.map((l) => (l.value === 2 || l.value === 41 ? -0.01 : 0)) },

@@ -1,0 +1,356 @@
+"""Fit tissue means and the bias-field strength *through the renderer* to real scans: T1w to
+the 42 IXI T1s, T2w and FLAIR to the real T2/FLAIR images (`pipeline.real_contrast`).
+
+    python -m brainsynth.pipeline.render_fit --data ../shared/data [--model DIR] [--twins 8]
+
+Why a closed loop: the label means measured on the real scans (`appearance.measure_ixi_t1`,
+medians inside 2 mm DLMUSE labels) already contain the scans' partial volume, and the renderer
+adds its own (the partial-volume blur, step 7b's sulcal CSF fraction) on top. Rendering the
+measured medians therefore gives a cortex darker than the real one (GM/WM 0.64 vs 0.68). The
+"pure tissue" means are the values whose *rendered* medians match the real medians, measured
+the same way on both sides. Likewise the bias field: the real scans are not bias corrected, and
+their white matter varies over large distances far more than the renderer's default field.
+
+Measurements, identical for the real scans and for the 2 mm teacher's synthetic twins:
+
+- **Tissue ratios**: per scan, the median intensity of each tissue group (cortex, deep GM,
+  hippocampus, amygdala, cerebellar GM/WM, brainstem, ventricles) divided by the median of the
+  eroded (one voxel) cerebral white matter. Real groups from the DLMUSE ROI names
+  (`appearance._muse_group`), synthetic from the label table's groups. Target: the median over
+  the real scans.
+- **White-matter non-uniformity**: the large-scale part of the eroded WM's intensity, i.e. the
+  Gaussian trend (sigma 4 voxels, normalised masked smoothing — the complement of the texture
+  residual that `appearance_fit` fits) divided by the WM median, its robust CV
+  (1.4826 MAD / median) inside the eroded WM. Target: the median over the real scans.
+- **T2w/FLAIR grey matter**: GM/WM of the real T2w (2 glioma cases, 1 stroke) and FLAIR (3 MS
+  patients, 2 glioma cases, the older-adult template) images, medians over cases, with tissue
+  classes from 3-class k-means of the T1 (`real_contrast`); the twins' the same way (k-means of
+  their T1w inside the brain), so partial volume enters both sides alike.
+- **FLAIR CSF**: pure ventricular CSF (the k-means CSF class eroded by one voxel, inside a box
+  around the lateral ventricles in MNI space) over WM, on the 3 MS patients' FLAIR; the twins'
+  eroded lateral-ventricle labels. The whole CSF class is mostly sulcal partial volume at 1 mm,
+  so it is not used. T2w CSF keeps its signal-equation value (no pure-CSF measurement here).
+
+Fit: the trend CV of the synthetic twins is modelled as `cv(b)^2 = a^2 + (k b)^2` (anatomy
+and texture plus an independent bias of amplitude b); two renders (at the current b and at
+twice it) give a and k, hence the b that meets the real median; two secant steps through the
+latest two renders refine it (the bias is multiplicative, exp(b P), so the model is only
+approximate). Then the group means are updated by a fixed-point step
+`mean_g <- mean_g * real_g / synthetic_g` (three rounds, the synthetic ratios re-measured each
+round; sulcal CSF follows the ventricles); for T2w/FLAIR one GM scale for every grey-matter
+group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
+labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
+scans, fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMeans`
+keeps the means before the first fit, so running the step again starts from the same place
+(idempotent).
+
+This module renders with the teacher (`brainsynth.teacher`), which the rest of the pipeline
+does not import: it runs after the model folder exists (the build calls it last).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib
+import json
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+
+from brainsynth.common.nifti import load_nifti
+from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline import real_contrast
+from brainsynth.pipeline.appearance import _muse_group
+from brainsynth.schema import validate_manifest
+
+GROUPS = (
+    "cortex",
+    "deep-gm",
+    "hippocampus",
+    "amygdala",
+    "cerebellum-gm",
+    "cerebellum-wm",
+    "brainstem",
+    "ventricle",
+)
+GM_LIKE = ("cortex", "deep-gm", "hippocampus", "amygdala", "cerebellum-gm")
+LATERAL_VENTRICLES = (4, 43)
+CONTRASTS = ("T1w", "T2w", "FLAIR")  # T1w first: the IXI fit; then the T2w/FLAIR calibration
+FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another's scale
+TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
+MAD_TO_SD = 1.4826
+ROUNDS = 3
+BIAS_ROUNDS = 2
+BASE_SEED = 20261206
+
+Log = Callable[[str], None]
+
+
+def robust_cv(v: NDArray[np.floating[Any]]) -> float:
+    med = float(np.median(v))
+    return MAD_TO_SD * float(np.median(np.abs(v - med))) / med
+
+
+def measure(
+    img: NDArray[np.floating[Any]], groups: NDArray[np.str_], wm_group: str = "wm"
+) -> dict[str, float]:
+    """Tissue ratios (group median / eroded-WM median) and the WM trend CV of one scan.
+    `groups` holds each voxel's tissue group name ('' outside the brain)."""
+    x = np.asarray(img, np.float64)
+    wm = ndimage.binary_erosion(groups == wm_group)
+    if wm.sum() < 100:
+        raise ValueError("fewer than 100 eroded white-matter voxels: not a brain scan")
+    ref = float(np.median(x[wm]))
+    if not np.isfinite(ref) or ref <= 0:
+        raise ValueError(f"white-matter median must be positive (got {ref})")
+    out: dict[str, float] = {}
+    for g in GROUPS:
+        m = groups == g
+        if m.sum() >= 20:
+            out[g] = float(np.median(x[m])) / ref
+    mf = wm.astype(np.float64)
+    trend = ndimage.gaussian_filter(x * mf, TREND_SIGMA) / np.maximum(
+        ndimage.gaussian_filter(mf, TREND_SIGMA), 1e-3
+    )
+    out["wmTrendCv"] = robust_cv(trend[wm])
+    return out
+
+
+def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
+    keys = {k for r in rows for k in r}
+    return {k: float(np.median([r[k] for r in rows if k in r])) for k in sorted(keys)}
+
+
+def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
+    """One measurement per real IXI T1 (with its age and sex)."""
+    names: dict[int, str] = {}
+    with (data / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").open() as f:
+        for row in csv.DictReader(f):
+            names[int(row["Index"])] = row["Name"]
+    lut = np.full(1024, "", dtype=object)
+    for idx, name in names.items():
+        if 0 < idx < lut.size:
+            lut[idx] = _muse_group(name)
+    out: list[dict[str, Any]] = []
+    with (data / "ixi-t1-2mm-index.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{data / 'ixi-t1-2mm-index.csv'} lists no scans")
+    for row in rows:
+        img = np.asarray(load_nifti(data / row["t1_path"]).dataobj, np.float32)
+        seg = np.asarray(load_nifti(data / row["dlmuse_seg_path"]).dataobj).astype(np.int64)
+        groups = lut[np.clip(seg, 0, lut.size - 1)].astype(str)
+        out.append({"age": float(row["age"]), "sex": _sex(row["sex"]), **measure(img, groups)})
+    log(f"  measured {len(out)} real scans")
+    return out
+
+
+def _sex(v: str) -> str:
+    s = v.strip().lower()
+    return "female" if s in ("f", "female", "2") else "male"
+
+
+def twins(real: list[dict[str, Any]], n: int) -> list[tuple[float, str, int]]:
+    """(age, sex, seed) of n synthetic twins: real scans spread over the age range."""
+    order = np.argsort([r["age"] for r in real])
+    pick = order[np.linspace(0, len(order) - 1, min(n, len(order))).round().astype(int)]
+    seeds = np.random.default_rng(BASE_SEED).integers(0, 2**31, size=len(pick))
+    return [
+        (float(round(real[i]["age"])), str(real[i]["sex"]), int(s))
+        for i, s in zip(pick, seeds, strict=True)
+    ]
+
+
+def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -> dict[str, float]:
+    """The 2 mm teacher's twins measured like the real scans: T1w tissue ratios and WM trend CV
+    (`measure`), and T2w/FLAIR GM/WM and CSF/WM (`CONTRAST:gmWm`, `CONTRAST:csfWm`) through
+    the tissue classes the real images get (`real_contrast`: k-means of the T1w)."""
+    # the module, not the function the package re-exports under the same name
+    gen_mod = importlib.import_module("brainsynth.teacher.generate")
+    gen_mod._load.cache_clear()
+    man = json.loads((model_dir / "manifest.json").read_text())
+    lut = np.full(1024, "", dtype=object)
+    for e in man["labels"]:
+        if 0 < int(e["value"]) < 500:
+            lut[int(e["value"])] = str(e["group"])
+    rows = []
+    for age, sex, seed in subjects:
+        cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
+        vol = gen_mod.generate(
+            model_dir, cond, seed, resolution_mm=2.0, contrasts=CONTRASTS, device="numpy"
+        )
+        groups = lut[np.clip(vol.labels.astype(np.int64), 0, lut.size - 1)].astype(str)
+        row = measure(vol.images["T1w"], groups)
+        # tissue classes as the real MS/glioma images get theirs: 3-class k-means of the T1w
+        # inside the brain (every brain label and the sulcal CSF)
+        cl = real_contrast.kmeans3(vol.images["T1w"].astype(np.float64), groups != "")
+        masks = real_contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={})
+        for c in CONTRASTS[1:]:
+            r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)
+            row[f"{c}:gmWm"], row[f"{c}:csfWm"] = r["gmWm"], r["csfWm"]
+        # pure ventricular CSF: the lateral ventricles' labels eroded by one voxel
+        vent = ndimage.binary_erosion(np.isin(vol.labels, LATERAL_VENTRICLES))
+        flair = vol.images["FLAIR"]
+        row["FLAIR:ventWm"] = float(np.median(flair[vent])) / float(np.median(flair[cl == 2]))
+        rows.append(row)
+    return summarise(rows)
+
+
+def real_t2_flair(data: Path) -> dict[str, float]:
+    """Median GM/WM and CSF/WM of the real T2w and FLAIR images (`pipeline.real_contrast`)."""
+    cases = real_contrast.real_cases(data)
+    vent = real_contrast.ms_ventricle_flair(data)
+    out: dict[str, float] = {"FLAIR:ventWm": float(np.median(vent)), "FLAIR:ventWm:n": len(vent)}
+    for c in CONTRASTS[1:]:
+        for k in ("gmWm", "csfWm"):
+            v = [float(x[k]) for x in cases if x["contrast"] == c]
+            if not v:
+                raise ValueError(f"no real {c} image measured")
+            out[f"{c}:{k}"] = float(np.median(v))
+            out[f"{c}:{k}:n"] = float(len(v))
+    return out
+
+
+def solve_bias(b1: float, cv1: float, b2: float, cv2: float, target: float) -> float:
+    """b with cv(b)^2 = a^2 + (k b)^2 through (b1, cv1), (b2, cv2) meeting `target`."""
+    if not (0 <= b1 < b2):
+        raise ValueError("need 0 <= b1 < b2")
+    k2 = max((cv2**2 - cv1**2) / (b2**2 - b1**2), 1e-12)
+    a2 = max(cv1**2 - k2 * b1**2, 0.0)
+    return float(np.sqrt(max(target**2 - a2, 0.0) / k2))
+
+
+def update_means(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
+    """Means: base[i] * scale[group] (groups without a scale keep their base; only brain labels,
+    values 1-499, are scaled)."""
+    out = []
+    for e, m in zip(man["labels"], base, strict=True):
+        g = str(e["group"])
+        s = scale.get(FOLLOW.get(g, g), 1.0) if 0 < int(e["value"]) < 500 else 1.0
+        out.append(round(float(m) * s, 4))
+    return out
+
+
+def contrast_scale(gm: float, csf: float) -> dict[str, float]:
+    """T2w/FLAIR: one GM scale for every grey-matter group, one CSF scale (WM stays the
+    reference; the real images' tissue classes are k-means GM/WM/CSF, not finer groups)."""
+    return {g: gm for g in GM_LIKE} | {"ventricle": csf}
+
+
+def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict[str, Any]:
+    path = model_dir / "manifest.json"
+    man = json.loads(path.read_text())
+    app = man["appearance"]
+    previous = app.get("measured", {}).get("renderFit", {})
+    bases = {c: list(app["contrasts"][c]["mean"]) for c in CONTRASTS}
+    if previous.get("baseMean"):  # fitted before: start again from the unfitted means
+        bases["T1w"] = list(previous["baseMean"])
+    bases |= {c: list(v) for c, v in previous.get("baseMeans", {}).items()}
+    real = real_rows(data, log)
+    target = summarise([{k: v for k, v in r.items() if k not in ("age", "sex")} for r in real])
+    target |= real_t2_flair(data)
+    log(
+        "  real T2w/FLAIR: "
+        + ", ".join(f"{k} {v:.3f}" for k, v in target.items() if ":" in k and not k.endswith(":n"))
+    )
+    subjects = twins(real, n_twins)
+    scales: dict[str, dict[str, float]] = {
+        "T1w": {g: 1.0 for g in GROUPS},
+        **{c: {"gm": 1.0, "csf": 1.0} for c in CONTRASTS[1:]},
+    }
+
+    def means(m: dict[str, Any], c: str) -> list[float]:
+        sc = scales[c] if c == "T1w" else contrast_scale(scales[c]["gm"], scales[c]["csf"])
+        return update_means(m, sc, bases[c])
+
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / model_dir.name
+        shutil.copytree(model_dir, work)
+
+        def run(b: float) -> dict[str, float]:
+            m = json.loads(json.dumps(man))
+            m["appearance"]["biasFieldStrength"] = round(b, 4)
+            for c in CONTRASTS:
+                m["appearance"]["contrasts"][c]["mean"] = means(m, c)
+            (work / "manifest.json").write_text(json.dumps(m))
+            return synthetic_summary(work, subjects)
+
+        b1 = float(previous.get("startBias", app["biasFieldStrength"]))
+        points = [(b1, run(b1)["wmTrendCv"]), (2 * b1, run(2 * b1)["wmTrendCv"])]
+        for _ in range(BIAS_ROUNDS):  # secant steps through the two latest renders
+            (pa, ca), (pb, cb) = sorted(points[-2:])
+            b = solve_bias(pa, ca, pb, cb, target["wmTrendCv"])
+            points.append((b, run(b)["wmTrendCv"]))
+        log(
+            f"  WM trend CV: real {target['wmTrendCv']:.4f}; synthetic (b, cv): "
+            + ", ".join(f"({p:.3f}, {c:.4f})" for p, c in points)
+        )
+        b = points[-1][0]
+        syn = run(b)
+        history = []
+        for k in range(ROUNDS):
+            for g in GROUPS:
+                if g in target and g in syn and syn[g] > 0:
+                    scales["T1w"][g] *= target[g] / syn[g]
+            for c in CONTRASTS[1:]:
+                # GM/WM fixes the GM scale; CSF/WM the CSF scale (WM is the reference)
+                scales[c]["gm"] *= target[f"{c}:gmWm"] / syn[f"{c}:gmWm"]
+            # CSF: only where a pure-CSF measurement exists (FLAIR: MS patients' ventricles)
+            scales["FLAIR"]["csf"] *= target["FLAIR:ventWm"] / syn["FLAIR:ventWm"]
+            syn = run(b)
+            err = {
+                g: round(syn[g] / target[g] - 1, 4)
+                for g in (*GROUPS, "T2w:gmWm", "FLAIR:gmWm", "FLAIR:ventWm")
+                if g in syn and g in target
+            }
+            history.append(err)
+            log(f"  round {k + 1}: relative error {err}")
+    app["biasFieldStrength"] = round(b, 4)
+    for c in CONTRASTS:
+        app["contrasts"][c]["mean"] = means(man, c)
+    previous.pop("baseMean", None)
+    app.setdefault("measured", {})["renderFit"] = {
+        "method": "pipeline.render_fit: tissue medians and WM trend CV (T1w, 42 IXI scans), "
+        "GM/WM and CSF/WM (T2w, FLAIR: pipeline.real_contrast), real vs 2 mm twins",
+        "scans": len(real),
+        "twins": [list(t) for t in subjects],
+        "real": target,
+        "synthetic": syn,
+        "scale": {c: {g: round(v, 4) for g, v in sc.items()} for c, sc in scales.items()},
+        "startBias": b1,
+        "biasRenders": [list(p) for p in points],
+        "baseMeans": bases,
+        "rounds": history,
+    }
+    validate_manifest(man)
+    path.write_text(json.dumps(man, indent=1) + "\n")
+    return dict(app["measured"]["renderFit"])
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
+    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
+    ap.add_argument("--twins", type=int, default=8, help="synthetic twins per render (>= 2)")
+    a = ap.parse_args(argv)
+    if a.twins < 2:
+        ap.error("--twins must be at least 2")
+    if not (a.data / "ixi-t1-2mm-index.csv").is_file():
+        ap.error(f"{a.data} has no ixi-t1-2mm-index.csv (is --data the shared data folder?)")
+    if not (a.model / "manifest.json").is_file():
+        ap.error(f"{a.model} has no manifest.json (build the model first)")
+    res = fit(a.model, a.data, a.twins)
+    print(json.dumps({k: res[k] for k in ("real", "synthetic", "scale")}, indent=1))
+    app = json.loads((a.model / "manifest.json").read_text())["appearance"]
+    print(f"biasFieldStrength = {app['biasFieldStrength']}")
+
+
+if __name__ == "__main__":
+    main()
