@@ -15,6 +15,7 @@ import {
   clearFoldingCache,
   FOLDING_CACHE_SEEDS,
 } from '../sampler/folding';
+import { setWarpSplit } from '../sampler/anatomy';
 import { useCpuBackend } from '../testing/setupCpu';
 import type { Conditions } from '../types';
 import { cachedSeeds, clearSeedFields, coarseShape, upsample2 } from './seedCache';
@@ -63,6 +64,7 @@ class FakeWorker implements SeedWorkerLike {
 const C: Conditions = { age: 70, sex: 'female', pathology: 'none', contrast: 'T1w' };
 
 function reset(model: Model): void {
+  setWarpSplit(false);
   setSeedHelper(null);
   clearSeedFields(model);
   clearFoldingCache(model);
@@ -83,6 +85,7 @@ describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)',
     reset(model);
     const fake = new FakeWorker();
     setSeedHelper(() => fake);
+    setWarpSplit(true);
     const helped = await sample(model, C, 31);
     expect(fake.seedJobs()).toEqual([[31, true]]);
     expect(fake.kinds()).toEqual(['seed']); // the helper was busy: no warp split
@@ -94,6 +97,7 @@ describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)',
     const kept = await sample(model, { ...C, age: 40 }, 31);
     // everything seed-only came from the caches; the idle helper took half of the warp
     expect(fake.kinds()).toEqual(['seed', 'warpModel', 'warp']);
+    setWarpSplit(false);
     expect(kept.labels).toEqual(plainKept.labels);
     expect(kept.image).toEqual(plainKept.image);
   }, 120_000);

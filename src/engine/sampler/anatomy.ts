@@ -212,11 +212,23 @@ function kernelResult(w: WarpResult, displacement?: tf.Tensor2D): AnatomyTensors
   return result;
 }
 
+let warpSplit = false;
+
 /**
- * `sampleAnatomyTensors`, with the lattice warp split over two threads when it can be: on the
- * TypedArray path, without a mass effect, and with the seed helper worker idle (a kept subject:
- * its seed work is cached), the helper computes the upper half of the output slices while this
- * thread computes the lower half. The same voxels either way (tests: seedHelper.test.ts).
+ * Split the lattice warp with the seed helper worker (off by default: in the app bench on the
+ * shared 2-core machine, load ~4, it made no measurable difference to a kept subject's sample —
+ * median 161 vs 164 ms over 5 runs each —, so it stays a measured option, not the default).
+ */
+export function setWarpSplit(enabled: boolean): void {
+  warpSplit = enabled;
+}
+
+/**
+ * `sampleAnatomyTensors`, with the lattice warp split over two threads when enabled
+ * (`setWarpSplit`) and it can be: on the TypedArray path, without a mass effect, and with the
+ * seed helper worker idle (a kept subject: its seed work is cached), the helper computes the
+ * upper half of the output slices while this thread computes the lower half. The same voxels
+ * either way (tests: seedHelper.test.ts).
  */
 export async function sampleAnatomyTensorsAsync(
   model: Model,
@@ -225,7 +237,7 @@ export async function sampleAnatomyTensorsAsync(
   mass?: MassEffect,
   options: Parameters<typeof sampleAnatomyTensors>[4] = {},
 ): Promise<AnatomyTensors> {
-  if (!typedArrayKernelsActive() || mass || options.forceGather || !helperIdle())
+  if (!warpSplit || !typedArrayKernelsActive() || mass || options.forceGather || !helperIdle())
     return sampleAnatomyTensors(model, coefficients, scale, mass, options);
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
