@@ -54,7 +54,8 @@ declare global {
   }
 }
 
-const PORT = 4190;
+/** Preview port (BRAINSYNTH_BENCH_PORT, default 4190): worktrees benchmarking at once need their own. */
+const PORT = Number(process.env.BRAINSYNTH_BENCH_PORT ?? 4190);
 
 interface AppHook {
   state: { status: string; rendered: number; lastSampleMs: number | null; backend: string | null };

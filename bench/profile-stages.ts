@@ -1,7 +1,11 @@
 /**
  * Where a sample's time goes, in Node on the CPU-side fast path (wasm by default): times the
- * seed-only fields (normals, texture blur, bias), the PV blur, and whole sample() for a new and a
- * kept subject, medians over --runs. `node --import tsx bench/profile-stages.ts [--backend cpu]`
+ * seed-only work (normals, texture field, bias, folding table), the label-dependent stages (warp
+ * whole and one half slab, folding with a new seed and with the seed's cached distances, the
+ * contrast with cached fields, PV blur) and whole sample() for a new and a kept subject, medians
+ * over --runs. Node has no seed helper worker, so sample() here is single-threaded: in the
+ * browser the seed-only work of a new subject and half of a kept subject's warp run in the helper
+ * (docs/ARCHITECTURE.md, "The fast path"). `node --import tsx bench/profile-stages.ts [--backend cpu]`
  */
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -23,7 +27,16 @@ const { loadModel } = await import('../src/engine/model/loadModel');
 const { sample } = await import('../src/engine/sample');
 const { normalsF32, streamSeed } = await import('../src/engine/rng');
 const { blur3dArray } = await import('../src/engine/kernels/blur');
-const { seedFields, clearSeedFields } = await import('../src/engine/render/seedCache');
+const { seedFields, clearSeedFields, textureField } =
+  await import('../src/engine/render/seedCache');
+const { sampleAnatomy } = await import('../src/engine/sample');
+const { applyFolding, cubeTable, clearFoldingCache } =
+  await import('../src/engine/sampler/folding');
+const { renderContrastArray } = await import('../src/engine/render/contrast');
+const { warpLattice } = await import('../src/engine/kernels/warp');
+const { scaledAxes } = await import('../src/engine/sampler/anatomy');
+const { getModelArrays } = await import('../src/engine/sampler/modelTensors');
+const { icvScale, drawLatents } = await import('../src/engine/sampler/latents');
 await initBackend(arg('backend', 'wasm') as 'wasm');
 const dir = join(root, 'public/models', arg('model', 'brainsynth-shape-v1'));
 const model = await loadModel(dir, async (url) => new Response(readFileSync(url)));
@@ -48,8 +61,62 @@ const texSigma = app.texture?.sigmaVoxels ?? app.textureSigmaVoxels;
 const rows: Record<string, number[]> = {};
 const add = (k: string, v: number) => (rows[k] ??= []).push(v);
 await sample(model, base, 1);
+const anatomy = await sampleAnatomy(model, base, 1);
+const folding = model.manifest.folding;
+// a displacement field of the right size for the warp timings (values do not change the work)
+const uField = new Float32Array(3 * model.velocityGrid.count).map((_, i) => Math.sin(i) * 2);
+const nz = model.grid.shape[2];
+{
+  // warm-up: both warp variants optimised before they are timed
+  const axes = scaledAxes(model.grid, model.manifest.calibration.gridCentreMm, 1);
+  const tpl = getModelArrays(model).templatePadded;
+  for (let i = 0; i < 3; i++) {
+    warpLattice(uField, model.velocityGrid, model.grid, axes, tpl);
+    warpLattice(uField, model.velocityGrid, model.grid, axes, tpl, { k0: nz >> 1, k1: nz });
+  }
+}
 for (let r = 0; r < runs; r++) {
   const seed = 500 + r;
+  const axes = scaledAxes(
+    model.grid,
+    model.manifest.calibration.gridCentreMm,
+    icvScale(model.manifest, base, drawLatents(seed, model.manifest.shapeModel.components).zIcv),
+  );
+  const tpl = getModelArrays(model).templatePadded;
+  add(
+    'warp (lattice, whole volume)',
+    time(() => warpLattice(uField, model.velocityGrid, model.grid, axes, tpl)),
+  );
+  add(
+    "warp (upper half slab: the helper's share)",
+    time(() =>
+      warpLattice(uField, model.velocityGrid, model.grid, axes, tpl, { k0: nz >> 1, k1: nz }),
+    ),
+  );
+  if (folding) {
+    add(
+      'folding table (cubeTable, seed-only)',
+      time(() => cubeTable(seed, folding)),
+    );
+    clearFoldingCache(model);
+    add(
+      'folding (new seed)',
+      time(() => applyFolding(model, anatomy.labelIndex.slice(), anatomy.templateIndex, seed)),
+    );
+    add(
+      'folding (kept seed: cached distances)',
+      time(() => applyFolding(model, anatomy.labelIndex.slice(), anatomy.templateIndex, seed)),
+    );
+  }
+  add(
+    'texture field (seed-only)',
+    time(() => textureField(model, seed)),
+  );
+  seedFields(model, seed);
+  add(
+    'contrast (fields cached: combine, PV blur, bias, noise)',
+    time(() => renderContrastArray(model, anatomy.labelIndex, 'T1w', 70, seed)),
+  );
   add(
     'normalsF32 (1 stream)',
     time(() => normalsF32(streamSeed(seed, 1), n)),

@@ -13,9 +13,11 @@ import { isPathologyValue } from './model/labelRanges';
 import { LabelMap } from './pathologies/drawContext';
 import { pathologyModule } from './pathologies/registry';
 import type { PathologyPlan } from './pathologies/types';
-import { renderContrast } from './render/contrast';
-import { regionalVolumesMl } from './render/volumes';
-import { sampleAnatomyTensors } from './sampler/anatomy';
+import { renderContrast, renderContrastArray } from './render/contrast';
+import { typedArrayKernelsActive } from './kernels/path';
+import { requestSeedWork } from './render/seedHelper';
+import { regionalVolumesFromCounts } from './render/volumes';
+import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
 import { applyHorns, hasHorns } from './sampler/horns';
 import { installFastCpuGather } from './sampler/fastCpuGather';
@@ -145,10 +147,9 @@ export async function sampleAnatomy(
     { displacement },
   );
   try {
-    const [labelIndex, templateIndex] = await Promise.all([
-      t.labelIndex.data(),
-      t.templateIndex.data(),
-    ]);
+    const [labelIndex, templateIndex] = t.arrays
+      ? [t.arrays.labelIndex, t.arrays.templateIndex]
+      : await Promise.all([t.labelIndex.data(), t.templateIndex.data()]);
     return {
       labelIndex: new Int32Array(labelIndex),
       templateIndex: new Int32Array(templateIndex),
@@ -158,7 +159,8 @@ export async function sampleAnatomy(
       sampler,
     };
   } finally {
-    tf.dispose([t.labelIndex, t.templateIndex]);
+    if (t.release) t.release();
+    else tf.dispose([t.labelIndex, t.templateIndex]);
   }
 }
 
@@ -185,22 +187,30 @@ export async function sample(
   const { module, plan } = planFor(model, c, seed, options.pathologyPlan);
   const mass = module.deform?.(model, plan);
   const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
+  // The seed-only work (fields, folding table) starts in the seed helper worker, if there is
+  // one, while this worker runs the anatomy; awaited just before use (render/seedHelper.ts).
+  const kernels = typedArrayKernelsActive();
+  const seedWork = kernels ? requestSeedWork(model, seed) : null;
   const owned: tf.Tensor[] = [];
+  const releases: (() => void)[] = [];
   let labelMap: LabelMap | undefined;
   try {
-    const anatomy = sampleAnatomyTensors(
+    // (the warp is split with the seed helper worker when that is idle: a kept subject)
+    const anatomy = await sampleAnatomyTensorsAsync(
       model,
       velocityCoefficients(model.manifest, latents, gains),
       scale,
       mass,
       { displacement, keepDisplacement: module.needsDisplacement === true },
     );
-    owned.push(anatomy.labelIndex, anatomy.templateIndex);
+    if (anatomy.release) releases.push(anatomy.release);
+    else owned.push(anatomy.labelIndex, anatomy.templateIndex);
     if (anatomy.displacement) owned.push(anatomy.displacement);
     await checkpoint();
 
     labelMap = new LabelMap(model, c, seed, anatomy, scale);
     // Step 7b: the individual's own sulci (labels edited in place, sulcal partial volume).
+    if (seedWork) await seedWork.table;
     const csfFraction = hasFolding(model)
       ? applyFolding(model, await labelMap.labels(), await labelMap.templateIndex(), seed)
       : undefined;
@@ -209,20 +219,44 @@ export async function sample(
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);
-    const { labels, tensor: labelTensor } = await labelMap.result();
+    let labels: Int32Array;
+    let imageData: Float32Array;
+    if (kernels) {
+      // CPU-side fast path: arrays all the way (no label upload, no image download)
+      labels = await labelMap.finalLabels();
+    } else {
+      labels = (await labelMap.result()).labels;
+    }
     if (csfFraction) {
       clearNonCortex(model, labels, csfFraction);
       module.adjustSulcalPartialVolume?.(model, plan, csfFraction);
     }
     await checkpoint();
+    if (kernels) {
+      if (seedWork) await seedWork.fields;
+      imageData = renderContrastArray(model, labels, c.contrast, c.age, seed, csfFraction);
+    } else {
+      const image = renderContrast(
+        model,
+        labelMap.labelTensor(),
+        c.contrast,
+        c.age,
+        seed,
+        csfFraction,
+      );
+      owned.push(image);
+      imageData = new Float32Array(await image.data());
+    }
 
-    const image = renderContrast(model, labelTensor, c.contrast, c.age, seed, csfFraction);
-    owned.push(image);
-    const imageData = new Float32Array(await image.data());
-
+    // label values and the counts of the regional volumes in one pass
     const values = model.labels.values;
     const labelValues = new Int16Array(labels.length);
-    for (let i = 0; i < labels.length; i++) labelValues[i] = values[labels[i]];
+    const counts = new Float64Array(model.labels.infos.length);
+    for (let i = 0; i < labels.length; i++) {
+      const l = labels[i];
+      labelValues[i] = values[l];
+      counts[l]++;
+    }
     const g = model.grid;
     return {
       image: imageData,
@@ -239,12 +273,13 @@ export async function sample(
         backend: tf.getBackend() as BackendName,
         sampler,
         sampleMs: performance.now() - t0,
-        regionalVolumesMl: regionalVolumesMl(model, labels),
+        regionalVolumesMl: regionalVolumesFromCounts(model, counts),
         pathology,
       },
     };
   } finally {
     labelMap?.dispose();
     tf.dispose(owned);
+    for (const release of releases) release();
   }
 }

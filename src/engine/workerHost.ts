@@ -11,7 +11,9 @@
  * Prefetch (a 'prefetch' hint with the seed the UI will ask for next, sent once its volume is
  * drawn, so the prefetch does not compete with the draw): PREFETCH_IDLE_MS after the hint, if no
  * request is waiting or running, the seed-only work of that seed runs in idle time
- * (`prefetchSeed`: the three noise streams in slices, then the seed-field cache). A request that
+ * (`prefetchSeed`: in the seed helper worker when there is one, render/seedHelper.ts; else here,
+ * the three noise streams in slices, then the seed-field cache). Not at once: the helper's work
+ * would compete for the CPU with a kept-subject request that typically follows a draw. A request that
  * arrives meanwhile runs first and stops it; what was computed is kept (the sample takes it), and
  * the UI's next hint resumes the rest.
  */
@@ -24,7 +26,9 @@ import { SupersededError } from './errors';
 import { loadModel as defaultLoadModel, type Model } from './model/loadModel';
 import type { WorkerRequest, WorkerResponse } from './protocol';
 import { typedArrayKernelsActive } from './kernels/path';
-import { seedFields } from './render/seedCache';
+import { hasSeedFields, seedFields } from './render/seedCache';
+import { hasSeedHelper, requestSeedWork } from './render/seedHelper';
+import { hasFoldingTable } from './sampler/folding';
 import { prefetchNormalsF32, streamSeed } from './rng';
 import { sample as defaultSample, type SampleOptions } from './sample';
 import type { SampledVolume } from './types';
@@ -33,13 +37,22 @@ import type { SampledVolume } from './types';
 export const PREFETCH_IDLE_MS = 150;
 
 /**
- * The seed-only work of `seed` ahead of its sample: the Rician and texture noise streams
+ * The seed-only work of `seed` ahead of its sample. With the seed helper worker
+ * (render/seedHelper.ts, the browser's fast path): its job for the seed (fields and folding
+ * table), awaited. Otherwise here: the Rician and texture noise streams
  * (s+3, s+4, s+1; MODEL_FORMAT.md §5), computed in slices that stop when `stop()` says so; then,
  * on the TypedArray fast path, the per-seed fields (render/seedCache.ts: texture blur, bias
  * field), which take those streams. Produces nothing a sample would not: the same numbers,
  * earlier.
  */
 export async function prefetchSeed(model: Model, seed: number, stop: () => boolean): Promise<void> {
+  if (typedArrayKernelsActive()) {
+    const fields = hasSeedFields(model, seed);
+    if (fields && (hasFoldingTable(model, seed) || !hasSeedHelper())) return;
+    // with the seed helper worker: all of it there (a sample of this seed joins the job)
+    const work = requestSeedWork(model, seed);
+    if (work) return work.fields;
+  }
   const n = model.grid.count;
   const streams = [streamSeed(seed, 3), streamSeed(seed, 4), streamSeed(seed, 1)];
   await prefetchNormalsF32(streams, n, stop);

@@ -35,14 +35,32 @@ export function blur3dArray(
   sigma: number,
 ): Float32Array {
   if (!(sigma > 0)) return src.slice();
+  return blur3dInto(src, shape, sigma, new Float32Array(src.length), new Float32Array(src.length));
+}
+
+/**
+ * `blur3dArray` into `dst`, with `tmp` as the intermediate volume (both src.length, neither
+ * `src`; every voxel of both is written, so reused buffers need no clearing). Returns `dst`.
+ */
+export function blur3dInto(
+  src: Float32Array,
+  shape: [number, number, number],
+  sigma: number,
+  dst: Float32Array,
+  tmp: Float32Array,
+): Float32Array {
+  if (dst.length !== src.length || tmp.length !== src.length || dst === src || tmp === src)
+    throw new Error('blur3dInto: dst and tmp must be distinct volumes of src.length');
+  if (!(sigma > 0)) {
+    dst.set(src);
+    return dst;
+  }
   const w = gaussianKernel(sigma);
   const [nx, ny, nz] = shape;
-  const a = new Float32Array(src.length);
-  blurLines(src, a, w, nx, 1, 1, ny * nz, nx); // x: lines of nx, unit stride
-  const b = new Float32Array(src.length);
-  blurLines(a, b, w, ny, nx, nx, nz, nx * ny); // y: lines of ny, stride nx, nx lines at a time
-  blurLines(b, a, w, nz, nx * ny, nx * ny, 1, 0); // z: lines of nz, stride nx·ny
-  return a;
+  blurLines(src, dst, w, nx, 1, 1, ny * nz, nx); // x: lines of nx, unit stride
+  blurLines(dst, tmp, w, ny, nx, nx, nz, nx * ny); // y: lines of ny, stride nx, nx lines at a time
+  blurLines(tmp, dst, w, nz, nx * ny, nx * ny, 1, 0); // z: lines of nz, stride nx·ny
+  return dst;
 }
 
 /**

@@ -11,7 +11,7 @@
  */
 import type { Grid } from '../model/grid';
 import type { Vec3 } from '../model/manifest';
-import { axisWeights } from '../sampler/interpolate';
+import { axisWeights } from './axisWeights';
 
 const f = Math.fround;
 
@@ -29,6 +29,22 @@ export interface MassEffectSpec {
   /** Midline shift: x of the inverse map += shiftMm·exp(−r²/(2·shiftLengthMm²)), r = |x − c0|. */
   shiftMm?: number;
   shiftLengthMm?: number;
+}
+
+/** 2^k for an integer k (then 1/s is exact and x/s = x·(1/s) for every float). */
+function isPowerOfTwo(s: number): boolean {
+  if (!(s > 0) || !Number.isFinite(s)) return false;
+  const e = Math.log2(s);
+  return Number.isInteger(e) && Math.abs(e) < 100;
+}
+
+/** Scratch volumes of the lattice warp, reused across samples (one slot per role). */
+const scratchSlots: Float32Array[] = [];
+
+function scratch(slot: number, length: number): Float32Array {
+  let a = scratchSlots[slot];
+  if (!a || a.length !== length) scratchSlots[slot] = a = new Float32Array(length);
+  return a;
 }
 
 /** Nearest-voxel rounding constants of `grid` (float32, like the tfjs scalars). */
@@ -54,16 +70,31 @@ export function warpLattice(
   grid: Grid,
   axes: [Float32Array, Float32Array, Float32Array],
   templatePadded: Int32Array,
+  slab?: { k0: number; k1: number },
+  out?: WarpResult,
 ): WarpResult {
   const [vx, vy, vz] = vgrid.shape;
   const [mx, my, mz] = [axes[0].length, axes[1].length, axes[2].length];
   const wx = axisWeights(axes[0], vgrid.origin[0], vgrid.spacing[0], vx);
   const wy = axisWeights(axes[1], vgrid.origin[1], vgrid.spacing[1], vy);
   const wz = axisWeights(axes[2], vgrid.origin[2], vgrid.spacing[2], vz);
+  // Output slices [k0, k1) (a slab: the seed helper worker computes one, results are the same
+  // voxel for voxel); only the velocity z cells they read are interpolated in x and y.
+  const k0 = slab ? slab.k0 : 0;
+  const k1 = slab ? slab.k1 : mz;
+  if (!(Number.isInteger(k0) && Number.isInteger(k1) && 0 <= k0 && k0 < k1 && k1 <= mz))
+    throw new Error(`warpLattice: bad slab [${k0}, ${k1}) of ${mz} slices`);
+  const cellLo = wz.i0[k0];
+  const cellHi = wz.i0[k1 - 1] + 1; // last cell read (g1)
+  const cellUsed = (b: number) => {
+    const cell = b % vz;
+    return cell >= cellLo && cell <= cellHi;
+  };
   // Pass x: [3·vz·vy, vx] → [3·vz·vy, mx].
   const rowsX = 3 * vz * vy;
-  const ax = new Float32Array(rowsX * mx);
+  const ax = scratch(0, rowsX * mx);
   for (let r = 0; r < rowsX; r++) {
+    if (!cellUsed((r / vy) | 0)) continue;
     const src = r * vx;
     const dst = r * mx;
     for (let i = 0; i < mx; i++) {
@@ -73,8 +104,9 @@ export function warpLattice(
     }
   }
   // Pass y: [3·vz, vy, mx] → [3·vz, my, mx].
-  const ay = new Float32Array(3 * vz * my * mx);
+  const ay = scratch(1, 3 * vz * my * mx);
   for (let b = 0; b < 3 * vz; b++) {
+    if (!cellUsed(b)) continue;
     for (let j = 0; j < my; j++) {
       const s0 = (b * vy + wy.i0[j]) * mx;
       const s1 = s0 + mx;
@@ -90,42 +122,64 @@ export function warpLattice(
   const n = grid.count;
   const [nx, ny, nz] = grid.shape;
   if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
-  const c = nearestConsts(grid);
+  const { ox, oy, oz, sx, sy, sz } = nearestConsts(grid);
   const plane = my * mx;
-  const labelIndex = new Int32Array(n);
-  const templateIndex = new Int32Array(n);
-  const strideY = nx;
-  const strideZ = nx * ny;
-  for (let k = 0; k < mz; k++) {
+  // the slab's own arrays, or its slices of the whole-volume arrays `out`
+  const count = (k1 - k0) * plane;
+  if (out && (out.labelIndex.length !== n || out.templateIndex.length !== n))
+    throw new Error('warpLattice: out must hold the whole volume');
+  const labelIndex = out ? out.labelIndex : new Int32Array(count);
+  const templateIndex = out ? out.templateIndex : new Int32Array(count);
+  const first = out ? 0 : k0;
+  // g1 − g0 of every z cell (float32, as each voxel's lerp computes it): once per cell instead
+  // of once per output voxel (~3 voxels per cell along z)
+  const dz1 = scratch(2, ay.length);
+  for (let b = 0; b < 3 * vz; b++) {
+    const cell = b % vz;
+    if (cell < cellLo || cell >= cellHi) continue; // cellHi is only read as g1
+    for (let q = b * plane, end = q + plane; q < end; q++) dz1[q] = ay[q + plane] - ay[q];
+  }
+  const ax0 = axes[0];
+  const ax1 = axes[1];
+  const ax2 = axes[2];
+  const pow2 = isPowerOfTwo(sx) && isPowerOfTwo(sy) && isPowerOfTwo(sz);
+  const ix = 1 / sx;
+  const iy = 1 / sy;
+  const iz = 1 / sz;
+  const xMax = nx - 1;
+  const yMax = ny - 1;
+  const zMax = nz - 1;
+  // nearestIndex inlined (same float32 steps; floor as a truncation, negatives are outside anyway)
+  for (let k = k0; k < k1; k++) {
     const w = wz.w[k];
-    const bx0 = (0 * vz + wz.i0[k]) * plane;
-    const by0 = (1 * vz + wz.i0[k]) * plane;
+    const bx0 = wz.i0[k] * plane;
+    const by0 = (vz + wz.i0[k]) * plane;
     const bz0 = (2 * vz + wz.i0[k]) * plane;
-    const zk = axes[2][k];
-    const out0 = k * plane;
+    const zk = ax2[k];
+    const out0 = (k - first) * plane;
     for (let j = 0; j < my; j++) {
-      const yj = axes[1][j];
+      const yj = ax1[j];
+      const row = j * mx;
       for (let i = 0; i < mx; i++) {
-        const s = j * mx + i;
-        let g0 = ay[bx0 + s];
-        const dx = f(g0 + f(f(ay[bx0 + plane + s] - g0) * w));
-        g0 = ay[by0 + s];
-        const dy = f(g0 + f(f(ay[by0 + plane + s] - g0) * w));
-        g0 = ay[bz0 + s];
-        const dz = f(g0 + f(f(ay[bz0 + plane + s] - g0) * w));
+        const s = row + i;
+        const dx = f(ay[bx0 + s] + f(dz1[bx0 + s] * w));
+        const dy = f(ay[by0 + s] + f(dz1[by0 + s] * w));
+        const dz = f(ay[bz0 + s] + f(dz1[bz0 + s] * w));
+        // (h / s) for a power-of-two s is h · (1/s) exactly, and adding 0.5 to it is exact in
+        // float64, so one rounding gives the float32 result of both steps
+        const tx = pow2
+          ? f(f(f(ax0[i] + dx) - ox) * ix + 0.5)
+          : f(f(f(f(ax0[i] + dx) - ox) / sx) + 0.5);
+        const ty = pow2 ? f(f(f(yj + dy) - oy) * iy + 0.5) : f(f(f(f(yj + dy) - oy) / sy) + 0.5);
+        const tz = pow2 ? f(f(f(zk + dz) - oz) * iz + 0.5) : f(f(f(f(zk + dz) - oz) / sz) + 0.5);
+        const qx = tx >= 0 ? tx | 0 : -1;
+        const qy = ty >= 0 ? ty | 0 : -1;
+        const qz = tz >= 0 ? tz | 0 : -1;
+        const idx =
+          qx < 0 || qx > xMax || qy < 0 || qy > yMax || qz < 0 || qz > zMax
+            ? n
+            : qx + qy * nx + qz * plane;
         const v = out0 + s;
-        const idx = nearestIndex(
-          f(axes[0][i] + dx),
-          f(yj + dy),
-          f(zk + dz),
-          c,
-          nx,
-          ny,
-          nz,
-          strideY,
-          strideZ,
-          n,
-        );
         templateIndex[v] = idx;
         labelIndex[v] = templatePadded[idx];
       }

@@ -9,11 +9,13 @@ import type { AnatomyTensors } from '../sampler/anatomy';
 import type { ConditionValues, Deformation, DrawContext } from './types';
 
 export class LabelMap implements DrawContext {
-  private tensor: tf.Tensor1D;
+  /** The current label tensor (null: not made yet; the anatomy's, made on first use). */
+  private tensor: tf.Tensor1D | null;
   private array: Int32Array | null = null;
   /** The array was handed to a module (it may have been edited): upload it before use. */
   private arrayLive = false;
   private readonly owned: tf.Tensor[] = [];
+  private template: Int32Array | null = null;
 
   constructor(
     readonly model: Model,
@@ -22,13 +24,20 @@ export class LabelMap implements DrawContext {
     private readonly anatomy: AnatomyTensors,
     private readonly scale: number,
   ) {
-    this.tensor = anatomy.labelIndex;
+    this.tensor = anatomy.arrays ? null : anatomy.labelIndex;
+    // TypedArray path: the warp's own arrays (same values as the tensors), no download
+    if (anatomy.arrays) {
+      this.array = anatomy.arrays.labelIndex;
+      this.template = anatomy.arrays.templateIndex;
+    }
   }
 
   labelTensor(): tf.Tensor1D {
     if (this.arrayLive && this.array) {
       this.setLabelTensor(tf.tensor1d(this.array, 'int32'));
     }
+    // not live: the array (if any) still holds the anatomy's labels
+    this.tensor ??= this.anatomy.labelIndex;
     return this.tensor;
   }
 
@@ -45,14 +54,21 @@ export class LabelMap implements DrawContext {
     return a;
   }
 
+  /** The anatomy's template mapping, downloaded once; read-only (shared by its callers). */
   async templateIndex(): Promise<Int32Array> {
-    return new Int32Array(await this.anatomy.templateIndex.data());
+    this.template ??= new Int32Array(await this.anatomy.templateIndex.data());
+    return this.template;
   }
 
   async deformation(): Promise<Deformation> {
     const u = this.anatomy.displacement;
     if (!u) throw new Error('deformation() needs a module with needsDisplacement');
     return { displacement: new Float32Array(await u.data()), scale: this.scale };
+  }
+
+  /** The final label map as an array (no tensor made: the TypedArray render path). */
+  async finalLabels(): Promise<Int32Array> {
+    return this.current();
   }
 
   /** The final label map as array and tensor (the tensor stays owned by this object). */
@@ -68,7 +84,7 @@ export class LabelMap implements DrawContext {
   }
 
   private async current(): Promise<Int32Array> {
-    if (!this.array) this.array = new Int32Array(await this.tensor.data());
+    this.array ??= new Int32Array(await this.labelTensor().data());
     return this.array;
   }
 }

@@ -7,8 +7,13 @@
 import type { Model } from '../model/loadModel';
 import { normals, streamSeed } from '../rng';
 
-export function biasPlanes(model: Model, seed: number) {
-  const [nx, ny, nz] = model.grid.shape;
+export function biasPlanes(model: Pick<Model, 'grid'>, seed: number) {
+  return biasPlanesOf(model.grid.shape, seed);
+}
+
+/** `biasPlanes` for a grid shape [nx, ny, nz] (the seed helper worker has no Model). */
+export function biasPlanesOf(shape: readonly number[], seed: number) {
+  const [nx, ny, nz] = shape;
   const c = Array.from(normals(streamSeed(seed, 2), 10), (v) => v / 3);
   const norm = (n: number) =>
     Float32Array.from({ length: n }, (_, i) => (2 * i) / Math.max(n - 1, 1) - 1);

@@ -20,7 +20,7 @@ import { groupMask } from '../model/labelTable';
 import { normalsF32, streamSeed } from '../rng';
 import type { Contrast } from '../types';
 import { typedArrayKernelsActive } from '../kernels/path';
-import { blur3dArray, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
+import { blur3dInto, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
 import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
 
@@ -166,6 +166,16 @@ export function renderContrast(
   });
 }
 
+/** Two volumes reused by every `renderContrastArray` call (the PV blur's output and its
+ * intermediate): they never leave the call, so one pair serves all samples. */
+const scratchSlots: Float32Array[] = [];
+
+function scratch(slot: number, n: number): Float32Array {
+  let a = scratchSlots[slot];
+  if (!a || a.length !== n) scratchSlots[slot] = a = new Float32Array(n);
+  return a;
+}
+
 /**
  * `renderContrast` on plain typed arrays (the CPU-side fast path): the same four steps with the
  * same float32 operation order. The seed-only fields (smoothed texture noise, bias field, the two
@@ -192,19 +202,30 @@ export function renderContrastArray(
   // 1. Texture.
   const textured = new Float32Array(n);
   const tex = fields.texture;
-  for (let i = 0; i < n; i++) {
-    const l = labels[i];
-    textured[i] = means[l] + f(sds[l] * tex[i]);
-  }
   if (csfFraction) {
+    // one pass: texture, then the sulcal CSF mix where the fraction is not 0
     const csf = csfMean(model, means);
     for (let i = 0; i < n; i++) {
+      const l = labels[i];
+      let t = f(means[l] + f(sds[l] * tex[i]));
       const fr = csfFraction[i];
-      if (fr !== 0) textured[i] = f(textured[i] + f(fr * f(csf - textured[i])));
+      if (fr !== 0) t = f(t + f(fr * f(csf - t)));
+      textured[i] = t;
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const l = labels[i];
+      textured[i] = means[l] + f(sds[l] * tex[i]);
     }
   }
   // 2. Partial volume.
-  const biased = blur3dArray(textured, model.grid.shape, app.partialVolumeSigmaVoxels);
+  const biased = blur3dInto(
+    textured,
+    model.grid.shape,
+    app.partialVolumeSigmaVoxels,
+    scratch(0, n),
+    scratch(1, n),
+  );
   // 3. Bias field (in place) and the wm sums of step 4.
   const bias = fields.bias;
   const wmMask = groupMask(model.labels, 'wm');

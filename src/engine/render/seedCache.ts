@@ -8,9 +8,36 @@
  * Same float32 operation order as the tfjs path of render/contrast.ts (`blur3d`, `biasPolynomial`).
  */
 import type { Model } from '../model/loadModel';
+import type { ModelManifest } from '../model/manifest';
 import { normalsF32, streamSeed } from '../rng';
 import { blur3dArray, smoothedNoiseStd } from '../kernels/blur';
-import { biasPlanes } from './bias';
+import { biasPlanesOf } from './bias';
+
+/**
+ * What the seed-only fields depend on besides the seed, as plain (cloneable) data: the grid shape
+ * and the appearance parameters. The seed helper worker (render/seedHelper.ts) computes the same
+ * fields from it.
+ */
+export interface SeedFieldSpec {
+  shape: [number, number, number];
+  appearance: Pick<
+    ModelManifest['appearance'],
+    'texture' | 'textureSigmaVoxels' | 'biasFieldStrength'
+  >;
+}
+
+export function seedFieldSpec(model: Model): SeedFieldSpec {
+  const app = model.manifest.appearance;
+  const [nx, ny, nz] = model.grid.shape;
+  return {
+    shape: [nx, ny, nz],
+    appearance: {
+      texture: app.texture,
+      textureSigmaVoxels: app.textureSigmaVoxels,
+      biasFieldStrength: app.biasFieldStrength,
+    },
+  };
+}
 
 export interface SeedFields {
   seed: number;
@@ -35,10 +62,30 @@ export function seedFields(model: Model, seed: number): SeedFields {
     list.unshift(hit);
     return hit;
   }
-  const fields = computeSeedFields(model, seed);
+  const fields = computeSeedFields(seedFieldSpec(model), seed);
   list.unshift(fields);
   list.length = Math.min(list.length, MAX_SEEDS);
   return fields;
+}
+
+/** Whether `seed`'s fields are cached for `model` (no LRU change). */
+export function hasSeedFields(model: Model, seed: number): boolean {
+  return (caches.get(model) ?? []).some((e) => e.seed === seed);
+}
+
+/**
+ * Add fields computed elsewhere (the seed helper worker) as the most recent entry; a seed
+ * already cached keeps its entry. The arrays must have the model's voxel count.
+ */
+export function insertSeedFields(model: Model, fields: SeedFields): void {
+  const n = model.grid.count;
+  const arrays = [fields.texture, fields.bias, fields.noiseReal, fields.noiseImag];
+  if (arrays.some((a) => a.length !== n)) throw new Error('insertSeedFields: wrong voxel count');
+  let list = caches.get(model);
+  if (!list) caches.set(model, (list = []));
+  if (list.some((e) => e.seed === fields.seed)) return;
+  list.unshift(fields);
+  list.length = Math.min(list.length, MAX_SEEDS);
 }
 
 /** Drop the cached fields of `model` (e.g. when the subject is no longer kept). */
@@ -57,8 +104,13 @@ export function cachedSeeds(model: Model): number[] {
  * first model's (G_σ ∗ n)/std_σ with σ = textureSigmaVoxels. n: normals of stream s+1.
  */
 export function textureField(model: Model, seed: number): Float32Array {
-  const app = model.manifest.appearance;
-  const n = model.grid.count;
+  return textureFieldOf(seedFieldSpec(model), seed);
+}
+
+function textureFieldOf(fs: SeedFieldSpec, seed: number): Float32Array {
+  const app = fs.appearance;
+  const shape = fs.shape;
+  const n = shape[0] * shape[1] * shape[2];
   const f = Math.fround;
   const noise = normalsF32(streamSeed(seed, 1), n);
   const spec = app.texture;
@@ -66,7 +118,7 @@ export function textureField(model: Model, seed: number): Float32Array {
   if (spec && spec.coarseFactor === 2) {
     // the smooth part on the half-resolution grid (its own normals, stream s+5), back by
     // linear interpolation: 1/8 of the draws and of the blur's work
-    const cs = coarseShape(model.grid.shape);
+    const cs = coarseShape(shape);
     const coarse = blur3dArray(
       normalsF32(streamSeed(seed, 5), cs[0] * cs[1] * cs[2]),
       cs,
@@ -74,13 +126,13 @@ export function textureField(model: Model, seed: number): Float32Array {
     );
     const cstd = f(smoothedNoiseStd(sigma / 2));
     for (let i = 0; i < coarse.length; i++) coarse[i] = coarse[i] / cstd;
-    const up = upsample2(coarse, cs, model.grid.shape);
+    const up = upsample2(coarse, cs, shape);
     const white = f(spec.white);
     const smooth = f(spec.smooth);
     for (let i = 0; i < n; i++) up[i] = f(white * noise[i]) + f(smooth * up[i]);
     return up;
   }
-  const texture = blur3dArray(noise, model.grid.shape, sigma);
+  const texture = blur3dArray(noise, shape, sigma);
   const std = f(smoothedNoiseStd(sigma));
   if (!spec) {
     for (let i = 0; i < n; i++) texture[i] = texture[i] / std;
@@ -105,56 +157,71 @@ export function coarseShape(shape: readonly number[]): Shape3 {
  */
 export function upsample2(c: Float32Array, cs: Shape3, shape: readonly number[]): Float32Array {
   const f = Math.fround;
-  let src = c;
-  const dims: Shape3 = [cs[0], cs[1], cs[2]];
-  for (let axis = 0; axis < 3; axis++) {
-    const n = shape[axis];
-    const out: Shape3 = [dims[0], dims[1], dims[2]];
-    out[axis] = n;
-    const dst = new Float32Array(out[0] * out[1] * out[2]);
-    const sIn = [1, dims[0], dims[0] * dims[1]];
-    const sOut = [1, out[0], out[0] * out[1]];
-    for (let z = 0; z < out[2]; z++)
-      for (let y = 0; y < out[1]; y++)
-        for (let x = 0; x < out[0]; x++) {
-          const q = [x, y, z];
-          const i = q[axis];
-          q[axis] = i >> 1;
-          const a = src[q[0] * sIn[0] + q[1] * sIn[1] + q[2] * sIn[2]];
-          let v = a;
-          if (i & 1) {
-            const b = src[q[0] * sIn[0] + q[1] * sIn[1] + q[2] * sIn[2] + sIn[axis]];
-            v = f(f(a * 0.5) + f(b * 0.5));
-          }
-          dst[x * sOut[0] + y * sOut[1] + z * sOut[2]] = v;
-        }
-    src = dst;
-    dims[axis] = n;
+  const [nx, ny, nz] = shape;
+  const [cx, cy, cz] = cs;
+  // x: [cx, cy, cz] → [nx, cy, cz]
+  const a = new Float32Array(nx * cy * cz);
+  for (let r = 0, rows = cy * cz; r < rows; r++) {
+    const s = r * cx;
+    const d = r * nx;
+    for (let x = 0; x < nx; x++) {
+      const q = s + (x >> 1);
+      a[d + x] = x & 1 ? f(f(c[q] * 0.5) + f(c[q + 1] * 0.5)) : c[q];
+    }
   }
-  return src;
+  // y: [nx, cy, cz] → [nx, ny, cz]
+  const b = new Float32Array(nx * ny * cz);
+  for (let z = 0; z < cz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const s0 = ((y >> 1) + z * cy) * nx;
+      const d = (y + z * ny) * nx;
+      if (y & 1) {
+        const s1 = s0 + nx;
+        for (let x = 0; x < nx; x++) b[d + x] = f(f(a[s0 + x] * 0.5) + f(a[s1 + x] * 0.5));
+      } else {
+        for (let x = 0; x < nx; x++) b[d + x] = a[s0 + x];
+      }
+    }
+  }
+  // z: [nx, ny, cz] → [nx, ny, nz]
+  const plane = nx * ny;
+  const out = new Float32Array(plane * nz);
+  for (let z = 0; z < nz; z++) {
+    const s0 = (z >> 1) * plane;
+    const d = z * plane;
+    if (z & 1) {
+      const s1 = s0 + plane;
+      for (let i = 0; i < plane; i++) out[d + i] = f(f(b[s0 + i] * 0.5) + f(b[s1 + i] * 0.5));
+    } else {
+      out.set(b.subarray(s0, s0 + plane), d);
+    }
+  }
+  return out;
 }
 
-function computeSeedFields(model: Model, seed: number): SeedFields {
-  const n = model.grid.count;
-  const texture = textureField(model, seed);
+/** All four seed-only fields of `seed` (pure: the same numbers wherever it runs). */
+export function computeSeedFields(spec: SeedFieldSpec, seed: number): SeedFields {
+  const [nx, ny, nz] = spec.shape;
+  const n = nx * ny * nz;
+  const texture = textureFieldOf(spec, seed);
   return {
     seed,
     texture,
-    bias: biasGain(model, seed),
+    bias: biasGain(spec, seed),
     noiseReal: normalsF32(streamSeed(seed, 3), n),
     noiseImag: normalsF32(streamSeed(seed, 4), n),
   };
 }
 
 /** exp(strength · P) with P the bias polynomial of `biasPolynomial` (same float32 steps). */
-function biasGain(model: Model, seed: number): Float32Array {
-  const [nx, ny, nz] = model.grid.shape;
+function biasGain(spec: SeedFieldSpec, seed: number): Float32Array {
+  const [nx, ny, nz] = spec.shape;
   const f = Math.fround;
-  const { c, zs, A, B } = biasPlanes(model, seed);
+  const { c, zs, A, B } = biasPlanesOf(spec.shape, seed);
   const c6 = f(c[6]);
   const plane = nx * ny;
-  const strength = f(model.manifest.appearance.biasFieldStrength);
-  const out = new Float32Array(model.grid.count);
+  const strength = f(spec.appearance.biasFieldStrength);
+  const out = new Float32Array(plane * nz);
   for (let k = 0; k < nz; k++) {
     const z0 = zs[k];
     const z1 = f(zs[k] * zs[k]);

@@ -17,8 +17,15 @@ export function labelCounts(labels: Int32Array, nLabels: number): Float64Array {
 }
 
 export function regionalVolumesMl(model: Model, labels: Int32Array): Record<string, number> {
+  return regionalVolumesFromCounts(model, labelCounts(labels, model.labels.infos.length));
+}
+
+/** `regionalVolumesMl` from voxel counts per label index (`labelCounts`). */
+export function regionalVolumesFromCounts(
+  model: Model,
+  counts: Float64Array,
+): Record<string, number> {
   const table = model.labels;
-  const counts = labelCounts(labels, table.infos.length);
   const mlByValue = new Map<number, number>();
   table.infos.forEach((l, i) =>
     mlByValue.set(l.value, (mlByValue.get(l.value) ?? 0) + counts[i] * model.grid.voxelMl),

@@ -16,7 +16,8 @@ import {
 } from './interpolate';
 import { getModelArrays, getModelTensors } from './modelTensors';
 import { typedArrayKernelsActive } from '../kernels/path';
-import { warpLattice, warpPoints } from '../kernels/warp';
+import { warpLattice, warpPoints, type WarpResult } from '../kernels/warp';
+import { helperIdle, requestWarpSlab } from '../render/seedHelper';
 
 export const SQUARING_STEPS = 6;
 
@@ -36,6 +37,17 @@ export interface AnatomyTensors {
   templateIndex: tf.Tensor1D;
   /** The displacement u of step 4, [3, Nv], when asked for (`keepDisplacement`). */
   displacement?: tf.Tensor2D;
+  /**
+   * On the TypedArray path: the same two maps as arrays (what the tensors were made from), so
+   * the caller needs no download. `labelIndex` may be edited by the caller (LabelMap does);
+   * `templateIndex` is read-only.
+   */
+  arrays?: { labelIndex: Int32Array; templateIndex: Int32Array };
+  /**
+   * With `arrays`: the two tensors are made on first access; dispose them with this (instead of
+   * disposing `labelIndex`/`templateIndex`, which would make them).
+   */
+  release?: () => void;
 }
 
 /** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
@@ -144,11 +156,8 @@ export function sampleAnatomyTensors(
               scaledAxes(model.grid, C, scale),
               arrays.templatePadded,
             );
-      const labelIndex = tf.tensor1d(w.labelIndex, 'int32');
-      const templateIndex = tf.tensor1d(w.templateIndex, 'int32');
-      if (!options.keepDisplacement) return { labelIndex, templateIndex };
-      kept = true;
-      return { labelIndex, templateIndex, displacement: u };
+      kept = options.keepDisplacement === true;
+      return kernelResult(w, kept ? u : undefined);
     }
     const templateIndex = tf.tidy(() => {
       let xp: Points;
@@ -176,6 +185,92 @@ export function sampleAnatomyTensors(
     return { labelIndex, templateIndex, displacement: u };
   } finally {
     if (!kept) u.dispose(); // also when something above threw
+  }
+}
+
+/**
+ * The TypedArray path's result: the warp's arrays, with the two tensors made only if asked for
+ * (the fast path reads `arrays`); `release` disposes whichever were made.
+ */
+function kernelResult(w: WarpResult, displacement?: tf.Tensor2D): AnatomyTensors {
+  let labelTensor: tf.Tensor1D | null = null;
+  let templateTensor: tf.Tensor1D | null = null;
+  const result: AnatomyTensors = {
+    get labelIndex() {
+      return (labelTensor ??= tf.tensor1d(w.labelIndex, 'int32'));
+    },
+    get templateIndex() {
+      return (templateTensor ??= tf.tensor1d(w.templateIndex, 'int32'));
+    },
+    arrays: { labelIndex: w.labelIndex, templateIndex: w.templateIndex },
+    release: () => {
+      tf.dispose([labelTensor, templateTensor].filter((t): t is tf.Tensor1D => t !== null));
+      labelTensor = templateTensor = null;
+    },
+  };
+  if (displacement) result.displacement = displacement;
+  return result;
+}
+
+let warpSplit = false;
+
+/**
+ * Split the lattice warp with the seed helper worker (off by default: in the app bench on the
+ * shared 2-core machine, load ~4, it made no measurable difference to a kept subject's sample —
+ * median 161 vs 164 ms over 5 runs each —, so it stays a measured option, not the default).
+ */
+export function setWarpSplit(enabled: boolean): void {
+  warpSplit = enabled;
+}
+
+/**
+ * `sampleAnatomyTensors`, with the lattice warp split over two threads when enabled
+ * (`setWarpSplit`) and it can be: on the TypedArray path, without a mass effect, and with the
+ * seed helper worker idle (a kept subject: its seed work is cached), the helper computes the
+ * upper half of the output slices while this thread computes the lower half. The same voxels
+ * either way (tests: seedHelper.test.ts).
+ */
+export async function sampleAnatomyTensorsAsync(
+  model: Model,
+  coefficients: Float32Array,
+  scale: number,
+  mass?: MassEffect,
+  options: Parameters<typeof sampleAnatomyTensors>[4] = {},
+): Promise<AnatomyTensors> {
+  if (!warpSplit || !typedArrayKernelsActive() || mass || options.forceGather || !helperIdle())
+    return sampleAnatomyTensors(model, coefficients, scale, mass, options);
+  const t = getModelTensors(model);
+  const vgrid = model.velocityGrid;
+  const u = tf.tidy(() => {
+    const v = velocityField(t.basis, coefficients, vgrid.count);
+    return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
+  });
+  let keep = false;
+  try {
+    const uData = u.dataSync() as Float32Array;
+    const arrays = getModelArrays(model);
+    const axes = scaledAxes(model.grid, model.manifest.calibration.gridCentreMm, scale);
+    const nz = model.grid.shape[2];
+    const half = nz >> 1;
+    const out: WarpResult = {
+      labelIndex: new Int32Array(model.grid.count),
+      templateIndex: new Int32Array(model.grid.count),
+    };
+    const theirs = requestWarpSlab(model, uData, axes, arrays.templatePadded, half, nz);
+    warpLattice(uData, vgrid, model.grid, axes, arrays.templatePadded, { k0: 0, k1: half }, out);
+    const slab = theirs ? await theirs : null;
+    if (slab && slab.labelIndex.length === out.labelIndex.length - half * model.grid.strides[2]) {
+      const at = half * model.grid.strides[2];
+      out.labelIndex.set(slab.labelIndex, at);
+      out.templateIndex.set(slab.templateIndex, at);
+    } else {
+      // no helper after all, or it failed: the upper half here
+      warpLattice(uData, vgrid, model.grid, axes, arrays.templatePadded, { k0: half, k1: nz }, out);
+    }
+    keep = options.keepDisplacement === true;
+    return kernelResult(out, keep ? u : undefined);
+  } finally {
+    if (!keep) u.dispose();
   }
 }
 

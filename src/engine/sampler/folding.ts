@@ -127,17 +127,85 @@ export function sheetDistance(
   return (Math.abs(f) * radius) / (Math.sqrt(2 / 3) * waveNumber(p));
 }
 
-const tableCache: { key: string; table: Float64Array }[] = [];
+/**
+ * What folding keeps per seed: the cube-map table and the sheet distance d per output voxel
+ * (float64, NaN until first needed). d depends only on the seed, the folding parameters and the
+ * output grid (voxel position − gridCentreMm), not on the conditions, so a kept subject whose
+ * age or sex changed reuses every distance it already computed (most of the cortex).
+ */
+interface FoldingEntry {
+  key: string;
+  table: Float64Array;
+  distance: Float64Array | null;
+}
 
-/** The seed's table, cached for the last two seeds (keep subject: conditions change only). */
-function tableFor(seed: number, p: FoldingParams): Float64Array {
+/** Seeds kept per model (the last two: the shown subject and the prefetched next one). */
+export const FOLDING_CACHE_SEEDS = 2;
+
+const foldingCaches = new WeakMap<Model, FoldingEntry[]>();
+
+function entryFor(model: Model, seed: number, p: FoldingParams): FoldingEntry {
   const key = `${seed}:${JSON.stringify(p)}`;
-  const hit = tableCache.find((t) => t.key === key);
-  if (hit) return hit.table;
-  const table = cubeTable(seed, p);
-  tableCache.unshift({ key, table });
-  tableCache.length = Math.min(tableCache.length, 2);
-  return table;
+  let list = foldingCaches.get(model);
+  if (!list) foldingCaches.set(model, (list = []));
+  const at = list.findIndex((e) => e.key === key);
+  if (at >= 0) {
+    const [hit] = list.splice(at, 1);
+    list.unshift(hit);
+    return hit;
+  }
+  const entry: FoldingEntry = { key, table: cubeTable(seed, p), distance: null };
+  list.unshift(entry);
+  list.length = Math.min(list.length, FOLDING_CACHE_SEEDS);
+  return entry;
+}
+
+/** Whether `seed`'s table is cached for `model` (no LRU change). */
+export function hasFoldingTable(model: Model, seed: number): boolean {
+  const p = model.manifest.folding;
+  if (!p) return true;
+  const key = `${seed}:${JSON.stringify(p)}`;
+  return (foldingCaches.get(model) ?? []).some((e) => e.key === key);
+}
+
+/**
+ * Add a table computed elsewhere (the seed helper worker: `cubeTable(seed, p)`) for `model`'s
+ * folding parameters `p`; a seed already cached keeps its entry.
+ */
+export function insertFoldingTable(
+  model: Model,
+  seed: number,
+  p: FoldingParams,
+  table: Float64Array,
+): void {
+  if (JSON.stringify(p) !== JSON.stringify(model.manifest.folding)) return;
+  if (table.length !== 6 * (p.tableSize + 1) ** 2) throw new Error('insertFoldingTable: size');
+  const key = `${seed}:${JSON.stringify(p)}`;
+  let list = foldingCaches.get(model);
+  if (!list) foldingCaches.set(model, (list = []));
+  if (list.some((e) => e.key === key)) return;
+  list.unshift({ key, table, distance: null });
+  list.length = Math.min(list.length, FOLDING_CACHE_SEEDS);
+}
+
+/** Drop the folding cache of `model` (tests; a model's cache also goes with the model). */
+export function clearFoldingCache(model: Model): void {
+  foldingCaches.delete(model);
+}
+
+/** Seeds with a folding cache entry for `model`, most recent first (tests). */
+export function cachedFoldingSeeds(model: Model): number[] {
+  return (foldingCaches.get(model) ?? []).map((e) => Number(e.key.split(':')[0]));
+}
+
+/** The pre-folding labels of the gyral-core test: a copy reused across calls (never escapes). */
+let beforeScratch: Int32Array | null = null;
+
+function scratchCopy(labels: Int32Array): Int32Array {
+  if (!beforeScratch || beforeScratch.length !== labels.length)
+    beforeScratch = new Int32Array(labels.length);
+  beforeScratch.set(labels);
+  return beforeScratch;
 }
 
 /** Whether the model folds (manifest `folding` and `arrays.corticalDepth`). */
@@ -155,6 +223,7 @@ export function applyFolding(
   labels: Int32Array,
   templateIndex: Int32Array,
   seed: number,
+  options: { cache?: boolean } = {},
 ): Float32Array {
   const p = model.manifest.folding;
   const depth = model.arrays.corticalDepth;
@@ -169,7 +238,21 @@ export function applyFolding(
   const ctxR = idx(CTX_RIGHT);
   const csf = idx(CSF);
   if (csf < 0 || ctxL < 0 || ctxR < 0 || wmL < 0 || wmR < 0) return frac;
-  const table = tableFor(seed, p);
+  const useCache = options.cache !== false;
+  const entry = useCache ? entryFor(model, seed, p) : null;
+  const table = entry ? entry.table : cubeTable(seed, p);
+  let dist: Float64Array | null = null;
+  if (entry) {
+    if (!entry.distance || entry.distance.length !== g.count) {
+      entry.distance = new Float64Array(g.count).fill(NaN);
+    }
+    dist = entry.distance;
+  }
+  // sheetDistance inlined (same float64 operations, same order)
+  const tn = p.tableSize;
+  const tm = tn + 1;
+  const tmm = tm * tm;
+  const denom = Math.sqrt(2 / 3) * waveNumber(p);
   const h = p.sulcalHalfWidthMm;
   const lin = p.liningMm;
   const deep = p.sulcalDepthMm;
@@ -181,7 +264,7 @@ export function applyFolding(
   const tcount = depth.length;
   const crown = p.crownMm;
   // labels before folding, for the "near CSF or outside" test of the gyral-core rule
-  const before = crown === undefined ? labels : Int32Array.from(labels);
+  const before = crown === undefined ? labels : scratchCopy(labels);
   const radius = Math.max(1, Math.round(CROWN_NEIGHBOUR_MM / spacing));
   // one axis of the gyral-core test: CSF or outside within `radius` voxels along it
   const openAlong = (k: number, n: number, stride: number, at: number): boolean => {
@@ -199,8 +282,10 @@ export function applyFolding(
   let i = 0;
   for (let kz = 0; kz < nz; kz++) {
     const rz = Math.fround(kz * sz + oz) - cz;
+    const azAbs = Math.abs(rz);
     for (let ky = 0; ky < ny; ky++) {
       const ry = Math.fround(ky * sy + oy) - cy;
+      const ayAbs = Math.abs(ry);
       for (let kx = 0; kx < nx; kx++, i++) {
         const l = labels[i];
         const isCtx = l === ctxL || l === ctxR;
@@ -209,8 +294,53 @@ export function applyFolding(
         const ti = templateIndex[i];
         const dep = ti >= 0 && ti < tcount ? depth[ti] : 0;
         if (!(dep < deep + lin)) continue;
-        const rx = Math.fround(kx * sx + ox) - cx;
-        const d = sheetDistance(table, rx, ry, rz, p);
+        let d = dist ? dist[i] : NaN;
+        if (d !== d) {
+          const rx = Math.fround(kx * sx + ox) - cx;
+          const ax = Math.abs(rx);
+          let a = 0;
+          let big = ax;
+          if (ayAbs > big) {
+            a = 1;
+            big = ayAbs;
+          }
+          if (azAbs > big) {
+            a = 2;
+            big = azAbs;
+          }
+          const mm = big > 0 ? big : 1;
+          let face: number;
+          let u: number;
+          let v: number;
+          if (a === 0) {
+            face = rx < 0 ? 1 : 0;
+            u = ry / mm;
+            v = rz / mm;
+          } else if (a === 1) {
+            face = ry < 0 ? 3 : 2;
+            u = rx / mm;
+            v = rz / mm;
+          } else {
+            face = rz < 0 ? 5 : 4;
+            u = rx / mm;
+            v = ry / mm;
+          }
+          const fi = (u + 1) * 0.5 * tn;
+          const fj = (v + 1) * 0.5 * tn;
+          const i0 = Math.min(Math.max(Math.floor(fi), 0), tn - 1);
+          const j0 = Math.min(Math.max(Math.floor(fj), 0), tn - 1);
+          const ti0 = fi - i0;
+          const tj = fj - j0;
+          const base = face * tmm + i0 * tm + j0;
+          const fv =
+            table[base] * (1 - ti0) * (1 - tj) +
+            table[base + tm] * ti0 * (1 - tj) +
+            table[base + 1] * (1 - ti0) * tj +
+            table[base + tm + 1] * ti0 * tj;
+          const radius = Math.sqrt(rx * rx + ry * ry + rz * rz);
+          d = (Math.abs(fv) * radius) / denom;
+          if (dist) dist[i] = d;
+        }
         let out = l;
         if (d < h && (isCtx || dep < deep)) out = csf;
         else if (isWm && d < h + lin) out = l === wmR ? ctxR : ctxL;
