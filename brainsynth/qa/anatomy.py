@@ -3,7 +3,8 @@
     python -m brainsynth.qa.anatomy [--seeds 50] [--ages 40,45,...,90] [--write]
 
 For each sex, `seeds` random individuals (latents and folding from seed 7000 + i) are sampled
-at every age (steps 1-7 exact, 7b folding, ICV scaling; no pathology, no contrast). Per region:
+at every age (steps 1-7 exact, 7b folding, 7c temporal horns, ICV scaling; no pathology, no
+contrast). Per region:
 - the mean over seeds of each subject's volume ratio to its own volume at 45, against the
   normative median ratio (target: within 5 % at every age 40-90);
 - the spread of absolute volumes across seeds at an age (coefficient of variation), beside the
@@ -115,8 +116,8 @@ def evaluate(
     in_band = [r["fractionInBand"] for r in rows if "fractionInBand" in r]
     return {
         "method": "random subjects (latents and folding of seeds 7000+i), ICV-scaled, steps 1-7 "
-        "+ 7b; each subject's regional volume ratio to itself at 45, mean over seeds, vs the "
-        "normative median ratio; spread of absolute volumes across seeds",
+        "+ 7b + 7c (horns); each subject's regional volume ratio to itself at 45, mean over "
+        "seeds, vs the normative median ratio; spread of absolute volumes across seeds",
         "seeds": n_seeds,
         "folding": depth is not None,
         "ages": list(ages),
