@@ -40,7 +40,7 @@ from brainsynth.common.nifti import load_nifti
 from brainsynth.model_io import read_volume
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.appearance import RELAXATION
-from brainsynth.pipeline.lesions import resample_to_grid, territories
+from brainsynth.pipeline.lesions import resample_to_grid, territories, territory_atlas
 from brainsynth.schema import validate_manifest
 
 LOG_FREQUENCY_FILE = "stroke_log_frequency.u8.gz"
@@ -79,13 +79,7 @@ def stroke_statistics(
     data: Path, terr2: NDArray[np.uint8]
 ) -> tuple[NDArray[np.uint8], dict[str, Any]]:
     base = data / SOOP
-    img = load_nifti(base / "ArterialAtlas136.nii.gz")
-    lut = np.zeros(256, np.uint8)
-    for line in (base / "ArterialAtlas136.txt").read_text().splitlines():
-        parts = line.split("|")
-        if len(parts) == 4 and parts[0].strip().isdigit():
-            code = int(parts[3])
-            lut[int(parts[0])] = code if code <= 6 else 0
+    img, lut = territory_atlas(data)
     codes = lut[np.clip(np.asarray(img.dataobj).astype(np.int64), 0, 255)]
     tv = np.bincount(codes.ravel(), minlength=7)
     acc = np.zeros((7, *codes.shape), np.float32)

@@ -52,8 +52,9 @@ def ms_statistics(data: Path) -> tuple[NDArray[np.float32], dict[str, float]]:
     return prior.astype(np.float32), stats
 
 
-def territories(data: Path) -> NDArray[np.uint8]:
-    """Codes 1..6 = ACA/MCA/PCA left/right from the arterial atlas's territory column."""
+def territory_atlas(data: Path) -> tuple[nib.Nifti1Image, NDArray[np.uint8]]:
+    """The arterial atlas image (MNI) and its region -> territory code table: codes 1..6 =
+    ACA/MCA/PCA left/right from the atlas's territory column, 0 for the rest."""
     base = data / "neurolabusc-StrokeOutcomeOptimizationProjectDemo/NIfTI"
     img = load_nifti(base / "ArterialAtlas136.nii.gz")
     lut = np.zeros(256, np.uint8)
@@ -62,5 +63,11 @@ def territories(data: Path) -> NDArray[np.uint8]:
         if len(parts) == 4 and parts[0].strip().isdigit():
             code = int(parts[3])
             lut[int(parts[0])] = code if code <= 6 else 0
+    return img, lut
+
+
+def territories(data: Path) -> NDArray[np.uint8]:
+    """Codes 1..6 = ACA/MCA/PCA left/right on the output grid (`territory_atlas`)."""
+    img, lut = territory_atlas(data)
     atlas = resample_to_grid(img, OUTPUT_GRID, order=0).astype(np.int64)
     return lut[np.clip(atlas, 0, 255)]

@@ -1,18 +1,8 @@
 """T2w/FLAIR tissue contrast ratios: the real T2/FLAIR images in the data folder vs the teacher.
 
 Ratios are of medians: GM/WM, CSF/WM, lesion/WM, lesion/GM. The real images are read by
-`brainsynth.pipeline.real_contrast` (the same code the T2w/FLAIR calibration uses); their tissue
-masks (none of them has a tissue label map) come from a simple, documented segmentation:
-
-- MS (3 patients, MNI space, brain-extracted T1 + FLAIR, consensus lesion masks) and glioma
-  (2 TCGA-LGG cases, brain-extracted T1/T2/FLAIR, BraTS-style automated labels 1 = necrotic /
-  non-enhancing core, 2 = oedema, 4 = enhancing): 3-class k-means of the co-registered *T1*
-  inside the brain, lesion (dilated 2 voxels) excluded; clusters by T1 centre CSF < GM < WM.
-- Stroke T2 (full head, lesion mask): head = T2 > 5 % of its 99th centile, eroded 10 voxels
-  (1 mm) to drop scalp and skull, largest component; 3-class k-means of T2 there, lesion
-  excluded; clusters by T2 centre WM < GM < CSF.
-- Older-adult FLAIR template (MNI 2 mm): tissue = the older-adult GM/WM/CSF priors on the same
-  grid, each voxel to its most probable class where that probability is > 0.5.
+`brainsynth.pipeline.real_contrast` (the same code the T2w/FLAIR calibration uses; its
+docstring says how each real case gets its tissue masks).
 
 Synthetic (teacher, 2 mm): masks from its own labels - cortex, eroded cerebral WM, CSF =
 ventricles + sulcal CSF, lesions by their pathology labels.
