@@ -1,7 +1,8 @@
 /**
  * The 3D pane shows the brain, not the scalp: by default the render leaves the head image out
  * and draws the labelled brain (extra-cerebral labels hidden); "3D: brain only" off shows the
- * whole head again. The 3D tile's pixels are compared; its screenshots are saved.
+ * whole head again, covering the brain (its red cortex no longer shows). The 3D tile's pixels
+ * are compared; its screenshots are saved.
  */
 import { expect, test, type Page } from '@playwright/test';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -31,20 +32,29 @@ async function renderTile(page: Page, name: string) {
     const d = ctx.getImageData(0, 0, t[2], t[3]).data;
     let lit = 0;
     let warm = 0; // coloured (label) pixels: R, G, B clearly unequal
+    let red = 0; // the cortex's label colour: red well above green and blue
     for (let i = 0; i < d.length; i += 4) {
       if (d[i] + d[i + 1] + d[i + 2] > 30) lit++;
       if (Math.max(d[i], d[i + 1], d[i + 2]) - Math.min(d[i], d[i + 1], d[i + 2]) > 40) warm++;
+      if (d[i] - Math.max(d[i + 1], d[i + 2]) > 40) red++;
     }
     const png = await c.convertToBlob({ type: 'image/png' });
     const b = new Uint8Array(await png.arrayBuffer());
     let bin = '';
     for (let i = 0; i < b.length; i++) bin += String.fromCharCode(b[i]);
-    return { b64: btoa(bin), lit: lit / (d.length / 4), coloured: warm / (d.length / 4) };
+    const n = d.length / 4;
+    return { b64: btoa(bin), lit: lit / n, coloured: warm / n, red: red / n };
   }, tile!);
   const png = Buffer.from(res.b64, 'base64');
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   writeFileSync(path.join(SCREENSHOT_DIR, `${name}.png`), png);
-  return { png, lit: res.lit, coloured: res.coloured, brainOnly: s.viewer.view.brainOnly3D };
+  return {
+    png,
+    lit: res.lit,
+    coloured: res.coloured,
+    red: res.red,
+    brainOnly: s.viewer.view.brainOnly3D,
+  };
 }
 
 test('3D render: brain only by default, the whole head with the toggle off', async ({ page }) => {
@@ -55,12 +65,15 @@ test('3D render: brain only by default, the whole head with the toggle off', asy
   expect(brain.brainOnly).toBe(true);
   expect(brain.lit, 'something is drawn').toBeGreaterThan(0.05);
   expect(brain.coloured, 'the labelled brain (coloured)').toBeGreaterThan(0.05);
+  expect(brain.red, 'the cortex (red label colour) is visible').toBeGreaterThan(0.03);
 
   await toggle.uncheck();
   await expect.poll(async () => (await renderTile(page, 'render3d-head')).brainOnly).toBe(false);
   const head = await renderTile(page, 'render3d-head');
   expect(head.lit, 'the head is bigger than the brain').toBeGreaterThan(brain.lit);
-  expect(head.coloured, 'the scalp is grey').toBeLessThan(brain.coloured);
+  // the scalp covers the brain: the cortex's red label colour is hidden (the scalp's own
+  // labels tint it, so "coloured" alone says little)
+  expect(head.red, 'the scalp hides the cortex').toBeLessThan(brain.red / 2);
   expect(await diffFraction(page, brain.png, head.png)).toBeGreaterThan(0.05);
 
   // keyboard: Space toggles it back
