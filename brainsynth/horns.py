@@ -99,9 +99,7 @@ def apply_horns(
                 if idx.size == 0:
                     break
                 take = idx[: m - count]
-                flat = out.ravel(order="F")
-                flat[take] = horn
-                out = flat.reshape(out.shape, order="F")
+                out[np.unravel_index(take, out.shape, order="F")] = horn
                 count += int(take.size)
                 h = out == horn
         else:
@@ -109,9 +107,7 @@ def apply_horns(
                 rim = h & _neighbour_any(~h)
                 idx = _flat_order(rim)[::-1]
                 take = idx[: count - m]
-                flat = out.ravel(order="F")
-                flat[take] = wm
-                out = flat.reshape(out.shape, order="F")
+                out[np.unravel_index(take, out.shape, order="F")] = wm
                 count -= int(take.size)
                 h = out == horn
         info[str(horn)]["after"] = count
