@@ -15,6 +15,8 @@ import { pathologyModule } from './pathologies/registry';
 import type { PathologyPlan } from './pathologies/types';
 import { renderContrast, renderContrastArray } from './render/contrast';
 import { typedArrayKernelsActive } from './kernels/path';
+import { wasmKernels } from './kernels/wasm/runtime';
+import { labelValuesWasm } from './kernels/wasm/ops';
 import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesFromCounts } from './render/volumes';
 import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
@@ -164,6 +166,24 @@ export async function sampleAnatomy(
   }
 }
 
+/** Label values (int16) per voxel and the voxel count of each label index. */
+function labelValuesAndCounts(
+  model: Model,
+  labels: Int32Array,
+): { labelValues: Int16Array; counts: Float64Array } {
+  const values = model.labels.values;
+  const ex = typedArrayKernelsActive() ? wasmKernels() : null;
+  if (ex) return labelValuesWasm(ex, labels, values);
+  const labelValues = new Int16Array(labels.length);
+  const counts = new Float64Array(model.labels.infos.length);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    labelValues[i] = values[l];
+    counts[l]++;
+  }
+  return { labelValues, counts };
+}
+
 export async function sample(
   model: Model,
   conditions: unknown,
@@ -249,14 +269,7 @@ export async function sample(
     }
 
     // label values and the counts of the regional volumes in one pass
-    const values = model.labels.values;
-    const labelValues = new Int16Array(labels.length);
-    const counts = new Float64Array(model.labels.infos.length);
-    for (let i = 0; i < labels.length; i++) {
-      const l = labels[i];
-      labelValues[i] = values[l];
-      counts[l]++;
-    }
+    const { labelValues, counts } = labelValuesAndCounts(model, labels);
     const g = model.grid;
     return {
       image: imageData,
