@@ -210,7 +210,10 @@ export async function sample(
   // The seed-only work (fields, folding table) starts in the seed helper worker, if there is
   // one, while this worker runs the anatomy; awaited just before use (render/seedHelper.ts).
   const kernels = typedArrayKernelsActive();
-  const seedWork = kernels ? requestSeedWork(model, seed) : null;
+  const seedWork = kernels ? requestSeedWork(model, seed, { share: true }) : null;
+  // this thread's share of the seed work (part of the Rician noise) while the helper draws the
+  // rest; the helper's folding table is ready by the time folding needs it
+  seedWork?.own();
   const owned: tf.Tensor[] = [];
   const releases: (() => void)[] = [];
   let labelMap: LabelMap | undefined;
