@@ -52,32 +52,38 @@ export function applyHorns(model: Model, labels: Int32Array, c: Conditions): Hor
   const sx = 1;
   const sy = nx;
   const sz = nx * ny;
-  for (const [hornValue, wmValue] of SIDES) {
-    const horn = model.labels.indexOfValue.get(hornValue);
-    const wm = model.labels.indexOfValue.get(wmValue);
-    if (horn === undefined || wm === undefined) continue;
-    // bounding box of the horn
-    let n = 0;
-    let x0 = nx,
-      y0 = ny,
-      z0 = nz,
-      x1 = -1,
-      y1 = -1,
-      z1 = -1;
-    for (let z = 0, i = 0; z < nz; z++) {
-      for (let y = 0; y < ny; y++) {
-        for (let x = 0; x < nx; x++, i++) {
-          if (labels[i] !== horn) continue;
-          n++;
-          if (x < x0) x0 = x;
-          if (x > x1) x1 = x;
-          if (y < y0) y0 = y;
-          if (y > y1) y1 = y;
-          if (z < z0) z0 = z;
-          if (z > z1) z1 = z;
-        }
+  // each side's horn count and bounding box, both sides in one scan (a side's growing or
+  // shrinking below only relabels its own horn and WM, so the other side's box is unaffected)
+  const sides = SIDES.map(([hornValue, wmValue]) => ({
+    hornValue,
+    horn: model.labels.indexOfValue.get(hornValue),
+    wm: model.labels.indexOfValue.get(wmValue),
+    n: 0,
+    box: [nx, ny, nz, -1, -1, -1],
+  }));
+  const h0 = sides[0].horn ?? -1;
+  const h1 = sides[1].horn ?? -1;
+  for (let z = 0, i = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        const l = labels[i];
+        if (l !== h0 && l !== h1) continue;
+        const s = sides[l === h0 ? 0 : 1];
+        s.n++;
+        const b = s.box;
+        if (x < b[0]) b[0] = x;
+        if (x > b[3]) b[3] = x;
+        if (y < b[1]) b[1] = y;
+        if (y > b[4]) b[4] = y;
+        if (z < b[2]) b[2] = z;
+        if (z > b[5]) b[5] = z;
       }
     }
+  }
+  for (const side of sides) {
+    const { hornValue, horn, wm, n } = side;
+    if (horn === undefined || wm === undefined) continue;
+    let [x0, y0, z0, x1, y1, z1] = side.box;
     const m = Math.floor(n * f + 0.5);
     let count = n;
     if (n > 0 && m !== n) {
