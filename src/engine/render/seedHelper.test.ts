@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../model/loadModel';
-import { sample, sampleAnatomy } from '../sample';
+import { clearLabelCache, sample, sampleAnatomy } from '../sample';
 import {
   applyFolding,
   cachedFoldingSeeds,
@@ -69,6 +69,7 @@ function reset(model: Model): void {
   setSeedHelper(null);
   clearSeedFields(model);
   clearFoldingCache(model);
+  clearLabelCache(model); // every sample below does the whole work
 }
 
 describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)', () => {
