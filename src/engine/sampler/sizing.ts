@@ -1,0 +1,206 @@
+/**
+ * Step 7c (MODEL_FORMAT.md §3): label-level sizing of the small structures (hippocampus,
+ * amygdala, 3rd/4th ventricles, temporal horns) for age, sex and Alzheimer's disease, on the
+ * label map, after the folding (7b).
+ *
+ * The 6 mm regional basis cannot steer these structures reliably for random individuals, so
+ * their size is set directly. Per structure of the manifest's `sizing` (in order), f = its
+ * factor row for the sex, linear in age, times adFactor^adSeverity under Alzheimer's disease
+ * (when it has one); per label of the structure (in order): n = its voxels, target
+ * m = floor(n·f + ½); the interface with its partner labels moves one 6-neighbour layer at a
+ * time — grow: partner voxels next to it become it (the last layer in increasing flat index,
+ * x fastest, until m); shrink: its voxels next to a partner take the label of their first
+ * partner neighbour in the order −x, +x, −y, +y, −z, +z (the last layer in decreasing flat
+ * index); an empty layer ends it. The same rule as `brainsynth/sizing.py`, so labels agree
+ * voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
+ * structure: the temporal horns against each side's cerebral white matter.
+ */
+import type { Conditions } from '../generated/conditions';
+import type { Model } from '../model/loadModel';
+import type { ModelManifest } from '../model/manifest';
+import { interpAge } from './latents';
+
+/** The manifest's `sizing` parameters (type generated from manifest.schema.json). */
+export type SizingParams = NonNullable<ModelManifest['sizing']>;
+export type SizedStructure = SizingParams['structures'][number];
+
+/** The legacy `horns` block's structure: [horn, cerebral WM] per side (FreeSurfer). */
+const HORN_LABELS = [
+  { value: 5, partners: [2] },
+  { value: 44, partners: [41] },
+];
+
+/** `sizing`, or the legacy `horns` (software 0.4.0) as one structure; undefined: no step 7c. */
+export function sizingParams(manifest: ModelManifest): SizingParams | undefined {
+  if (manifest.sizing) return manifest.sizing;
+  const h = manifest.horns;
+  if (!h) return undefined;
+  return {
+    ages: h.ages,
+    structures: [
+      {
+        region: 'inf-lat-ventricles',
+        labels: HORN_LABELS.map((x) => ({ value: x.value, partners: [...x.partners] })),
+        factor: h.factor,
+        adFactor: h.adFactor,
+      },
+    ],
+  };
+}
+
+export function hasSizing(model: Model): boolean {
+  return sizingParams(model.manifest) !== undefined;
+}
+
+/** f(age, sex)·adFactor^severity (adFactor only under Alzheimer's disease, when given). */
+export function structureFactor(p: SizingParams, s: SizedStructure, c: Conditions): number {
+  const table = s.factor[c.sex].map((v) => [v]);
+  let f = interpAge(p.ages, table, c.age)[0];
+  if (s.adFactor !== undefined && c.pathology === 'alzheimers')
+    f *= Math.pow(s.adFactor, c.adSeverity ?? 0);
+  return f;
+}
+
+/** What step 7c did: per structure (region) its factor and, per label value, the counts. */
+export type SizingReport = Record<
+  string,
+  { factor: number; labels: Record<string, { before: number; target: number; after: number }> }
+>;
+
+/**
+ * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
+ * label indices (`isPartner[index]`) until it has m voxels or no layer is left. Returns the
+ * final count.
+ */
+export function resizeLabel(
+  labels: Int32Array,
+  shape: readonly [number, number, number],
+  label: number,
+  isPartner: Uint8Array,
+  m: number,
+): number {
+  const [nx, ny, nz] = shape;
+  const sy = nx;
+  const sz = nx * ny;
+  // count and bounding box
+  let count = 0;
+  let x0 = nx,
+    y0 = ny,
+    z0 = nz,
+    x1 = -1,
+    y1 = -1,
+    z1 = -1;
+  for (let z = 0, i = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        if (labels[i] !== label) continue;
+        count++;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+        if (z < z0) z0 = z;
+        if (z > z1) z1 = z;
+      }
+    }
+  }
+  const layer: number[] = [];
+  const targets: number[] = [];
+  while (count !== m && count > 0) {
+    layer.length = 0;
+    targets.length = 0;
+    const grow = m > count;
+    // the front (grow) lies one voxel outside the structure's box
+    const bx0 = grow ? Math.max(x0 - 1, 0) : x0;
+    const by0 = grow ? Math.max(y0 - 1, 0) : y0;
+    const bz0 = grow ? Math.max(z0 - 1, 0) : z0;
+    const bx1 = grow ? Math.min(x1 + 1, nx - 1) : x1;
+    const by1 = grow ? Math.min(y1 + 1, ny - 1) : y1;
+    const bz1 = grow ? Math.min(z1 + 1, nz - 1) : z1;
+    for (let z = bz0; z <= bz1; z++) {
+      for (let y = by0; y <= by1; y++) {
+        for (let x = bx0; x <= bx1; x++) {
+          const i = x + nx * (y + ny * z);
+          const l = labels[i];
+          if (grow) {
+            if (
+              isPartner[l] &&
+              ((x > 0 && labels[i - 1] === label) ||
+                (x < nx - 1 && labels[i + 1] === label) ||
+                (y > 0 && labels[i - sy] === label) ||
+                (y < ny - 1 && labels[i + sy] === label) ||
+                (z > 0 && labels[i - sz] === label) ||
+                (z < nz - 1 && labels[i + sz] === label))
+            )
+              layer.push(i);
+          } else if (l === label) {
+            // the first partner neighbour in the order -x, +x, -y, +y, -z, +z
+            let t = -1;
+            if (x > 0 && isPartner[labels[i - 1]]) t = labels[i - 1];
+            else if (x < nx - 1 && isPartner[labels[i + 1]]) t = labels[i + 1];
+            else if (y > 0 && isPartner[labels[i - sy]]) t = labels[i - sy];
+            else if (y < ny - 1 && isPartner[labels[i + sy]]) t = labels[i + sy];
+            else if (z > 0 && isPartner[labels[i - sz]]) t = labels[i - sz];
+            else if (z < nz - 1 && isPartner[labels[i + sz]]) t = labels[i + sz];
+            if (t >= 0) {
+              layer.push(i);
+              targets.push(t);
+            }
+          }
+        }
+      }
+    }
+    if (layer.length === 0) break;
+    if (grow) {
+      const take = Math.min(layer.length, m - count);
+      for (let k = 0; k < take; k++) labels[layer[k]] = label;
+      count += take;
+      x0 = bx0;
+      y0 = by0;
+      z0 = bz0;
+      x1 = bx1;
+      y1 = by1;
+      z1 = bz1;
+    } else {
+      const take = Math.min(layer.length, count - m);
+      for (let k = 0; k < take; k++) {
+        const j = layer.length - 1 - k;
+        labels[layer[j]] = targets[j];
+      }
+      count -= take;
+    }
+  }
+  return count;
+}
+
+/**
+ * Step 7c on label *indices* (`labels`, x fastest), edited in place. Returns what was done.
+ * A model without `sizing` (or the legacy `horns`) is left unchanged.
+ */
+export function applySizing(model: Model, labels: Int32Array, c: Conditions): SizingReport {
+  const p = sizingParams(model.manifest);
+  const out: SizingReport = {};
+  if (!p) return out;
+  const nLabels = model.labels.indexOfValue.size;
+  const shape = model.grid.shape as [number, number, number];
+  for (const s of p.structures) {
+    const f = structureFactor(p, s, c);
+    const report: SizingReport[string] = { factor: f, labels: {} };
+    for (const entry of s.labels) {
+      const label = model.labels.indexOfValue.get(entry.value);
+      if (label === undefined) continue;
+      const isPartner = new Uint8Array(Math.max(nLabels, label + 1));
+      for (const v of entry.partners) {
+        const j = model.labels.indexOfValue.get(v);
+        if (j !== undefined && j !== label) isPartner[j] = 1;
+      }
+      let n = 0;
+      for (let i = 0; i < labels.length; i++) if (labels[i] === label) n++;
+      const m = Math.floor(n * f + 0.5);
+      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m);
+      report.labels[String(entry.value)] = { before: n, target: m, after };
+    }
+    out[s.region] = report;
+  }
+  return out;
+}
