@@ -8,8 +8,9 @@
  *    labelIndexSample, regionalVolumesMl}]} — every `stride`-th label index, x fastest.
  * 2. fixtures/tiny-model/: a model folder (manifest.json + arrays) plus expected_*.json files,
  *    each one case as above (`stride` defaults to 1; `labelIndex` is accepted for the full map).
- * `finalLabelCases` of layout 1: the 2 mm teacher's final label map (step 7b folding and §4
- * lesions included) as per-value voxel counts and every `stride`-th value; pass: identical.
+ * `finalLabelCases` of layout 1: the 2 mm teacher's final label map (step 7b folding, step 7c
+ * sizing and §4 lesions included) as per-value voxel counts, every `stride`-th value and every
+ * voxel of the labels step 7c sizes (`sizedRuns`); pass: identical.
  * Pass: ≥ 99.5 % of compared voxels agree and regional volumes agree within 1 % (or 0.05 mL).
  * `pathologyCases` of layout 1 come from the 2 mm teacher (§4 lesions): every pathology voxel as
  * runs [start, length, value]; pass: Dice ≥ 0.99 per pathology label and the same lesion count.
@@ -116,6 +117,9 @@ interface FinalLabelCase {
   stride: number;
   labelValueSample: number[];
   valueCounts: Record<string, number>;
+  /** The label values step 7c sizes, and all their voxels as runs [start, length, value]. */
+  sizedValues?: number[];
+  sizedRuns?: [number, number, number][];
 }
 
 /** The whole final label map (folding + lesions) equals the teacher's, voxel for voxel. */
@@ -132,6 +136,19 @@ async function checkFinalLabelCase(model: Model, c: FinalLabelCase): Promise<voi
   );
   expect(agree).toBe(c.labelValueSample.length);
   expect(counts).toEqual(c.valueCounts);
+  if (c.sizedRuns && c.sizedValues) {
+    // step 7c: every voxel of the sized structures, exactly
+    const sized = new Set(c.sizedValues);
+    const expected = new Int16Array(v.labels.length);
+    for (const [start, length, value] of c.sizedRuns) expected.fill(value, start, start + length);
+    let differ = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const mine = sized.has(v.labels[i]) ? v.labels[i] : 0;
+      if (mine !== expected[i]) differ++;
+    }
+    console.info(`parity step 7c seed=${c.seed}: ${differ} voxels of the sized labels differ`);
+    expect(differ).toBe(0);
+  }
 }
 
 interface ImageCase {
