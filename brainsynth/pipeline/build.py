@@ -31,6 +31,7 @@ from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.glioma_fit import fit_model as fit_glioma
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
+from brainsynth.pipeline.lesion_fit import fit as fit_lesions
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.regional import regional_basis
@@ -193,6 +194,9 @@ def main(argv: list[str] | None = None) -> None:
     # lesion shapes and locations (stroke frequency map, MS location shares, labels 702/722)
     lesion_shapes.update_model(args.out, args.data)
     fit_render(args.out, args.data, log=log)
+    # MS lesion FLAIR and infarct T2w through the renderer to the real lesions (after the render
+    # fit, which rewrites the T2w/FLAIR tables from its own base)
+    fit_lesions(args.out, args.data, log=log)
     # the glioma labels and the post-contrast T1 calibrated on the real glioma cases (last: T1c
     # is derived from the final T1w table, after the render fit)
     fit_glioma(args.out, args.data, log)
