@@ -99,10 +99,11 @@ def sample_folded_indices(
     seed: int,
     scale: float = 1.0,
     cond: dict[str, Any] | None = None,
+    z_size: float = 0.0,
 ) -> NDArray[np.int32]:
     """Steps 3-7 (exact), 7b, the individual folding of `seed`, and, given the conditions
-    `cond`, 7c (label-level sizing of the small structures) on the model's 2 mm grid — what QA
-    compares with real label maps (no pathology, no contrast)."""
+    `cond`, 7c (label-level sizing of the small structures, with the size latent `z_size`) on
+    the model's 2 mm grid — what QA compares with real label maps (no pathology, no contrast)."""
     from brainsynth.folding import fold_template_indices, indices_of
     from brainsynth.sizing import apply_sizing, sizing_params
 
@@ -114,7 +115,7 @@ def sample_folded_indices(
         idx = fold_template_indices(model, manifest, depth_mm, idx, pts, p, seed)
     params = sizing_params(manifest) if cond is not None else None
     if params is not None and cond is not None:
-        values, _ = apply_sizing(model.label_values[idx], params, cond)
+        values, _ = apply_sizing(model.label_values[idx], params, cond, z_size)
         idx = indices_of(values, model.label_values)
     return idx
 

@@ -11,29 +11,37 @@ structure by a factor on its voxel count. The rule, one per structure in the man
 then per label in the structure's order:
 
   f = the structure's factor row for the sex, linear in age (clamped), times adFactor^adSeverity
-  under Alzheimer's disease (when the structure has an adFactor), float64;
+  under Alzheimer's disease (when the structure has an adFactor), times exp(s z) when the
+  structure has an `individualLogSd` row s (same interpolation) — z is the individual's size
+  latent (`model_io.size_latent`: the normal after z_icv in the seed's stream), float64;
   n = voxels labelled `value`, target m = floor(n f + 1/2); while the count differs from m:
   - grow (count < m): the layer = voxels labelled one of `partners` with an in-grid
     6-neighbour labelled `value` (labels as before the layer), in increasing flat index
-    (x fastest); the first min(layer, m - count) become `value`; an empty layer ends it;
+    (x fastest); k = min(layer, m - count) of them become `value`: all of them, or, for a
+    partial layer, the entries floor(i L / k), i < k, of the L in the layer (spread evenly);
+    an empty layer ends it;
   - shrink (count > m): the layer = voxels labelled `value` with an in-grid 6-neighbour
-    labelled one of `partners` (labels as before the layer); the last min(layer, count - m)
-    in increasing flat index each take the label of their first such neighbour in the order
-    -x, +x, -y, +y, -z, +z; an empty layer ends it.
+    labelled one of `partners` (labels as before the layer), in increasing flat index;
+    k = min(layer, count - m) of them, chosen the same way, each take the label of their first
+    such neighbour in the order -x, +x, -y, +y, -z, +z; an empty layer ends it.
   So the interface between the structure and its partners moves one voxel layer at a time:
   what a structure loses goes to the tissue or CSF it borders, what it gains comes from them.
 
 The factor table is the normative median's change relative to 45 over the model's own (the
 label map before this structure's sizing, mean over individuals), so each individual keeps its
 own size at 45 and follows the normative change with age; adFactor makes severity 1 give the
-model card's Alzheimer's change of the same individual. Both are computed by
-`brainsynth.pipeline.sizing`. The same numbers in the engine (src/engine/sampler/sizing.ts).
+model card's Alzheimer's change of the same individual; `individualLogSd` (the lateral
+ventricles, temporal horns and 3rd/4th ventricles) gives individuals of one age the real
+between-person spread of ventricle size (normative centiles, less the model's own). All are
+computed by `brainsynth.pipeline.sizing`. The same numbers in the engine
+(src/engine/sampler/sizing.ts).
 A manifest of software 0.4.0 has the temporal horns only, as `horns`: read here as the one
 structure (inferior lateral ventricles, each side against its own cerebral white matter).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -80,10 +88,14 @@ def factor_at(table: list[float], ages: list[float], age: float) -> float:
 
 
 def structure_factor(
-    params: dict[str, Any], structure: dict[str, Any], cond: dict[str, Any]
+    params: dict[str, Any], structure: dict[str, Any], cond: dict[str, Any], z_size: float = 0.0
 ) -> float:
-    """f(age, sex) * adFactor^severity for the conditions (adFactor only under Alzheimer's)."""
+    """f(age, sex) * adFactor^severity (adFactor only under Alzheimer's) * exp(s(age, sex) *
+    z_size) for a structure with `individualLogSd` s: the individual's own size."""
     f = factor_at(structure["factor"][cond["sex"]], params["ages"], float(cond["age"]))
+    sd = structure.get("individualLogSd")
+    if sd is not None and z_size != 0.0:
+        f *= math.exp(factor_at(sd[cond["sex"]], params["ages"], float(cond["age"])) * z_size)
     ad = structure.get("adFactor")
     if ad is not None and cond.get("pathology") == "alzheimers":
         f *= float(ad) ** float(cond.get("adSeverity", 0.0))
@@ -135,6 +147,16 @@ def _flat_order(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     return np.flatnonzero(mask.ravel(order="F"))
 
 
+def spread(idx: NDArray[np.int64], k: int) -> NDArray[np.int64]:
+    """k of the layer's voxels (flat order) spread evenly over it: the entries at
+    floor(i L / k), i < k (all of them when k >= L) — a partial layer thins the whole interface
+    instead of finishing at one end of the structure."""
+    n = int(idx.size)
+    if k >= n:
+        return idx
+    return idx[(np.arange(k, dtype=np.int64) * n) // k]
+
+
 def resize_label(out: NDArray[np.int32], value: int, partners: list[int], m: int) -> int:
     """Grow or shrink label `value` of `out` [x, y, z] (in place) against `partners` until it
     has m voxels or no layer is left; returns the final count."""
@@ -152,14 +174,14 @@ def resize_label(out: NDArray[np.int32], value: int, partners: list[int], m: int
             idx = _flat_order(is_partner & _neighbour_any(s))
             if idx.size == 0:
                 break
-            take = idx[: m - count]
+            take = spread(idx, m - count)
             sub[np.unravel_index(take, sub.shape, order="F")] = value
             count += int(take.size)
         else:
             idx = _flat_order(s & _neighbour_any(is_partner))
             if idx.size == 0:
                 break
-            take = idx[::-1][: count - m]
+            take = spread(idx, count - m)
             target = np.full(sub.shape, -1, np.int32)
             for axis, step in _DIRECTIONS:
                 nb = _neighbour(sub, axis, step)
@@ -186,14 +208,17 @@ def apply_structure(
 
 
 def apply_sizing(
-    values: NDArray[np.integer[Any]], params: dict[str, Any], cond: dict[str, Any]
+    values: NDArray[np.integer[Any]],
+    params: dict[str, Any],
+    cond: dict[str, Any],
+    z_size: float = 0.0,
 ) -> tuple[NDArray[np.int32], dict[str, Any]]:
-    """Step 7c on label values [x, y, z] for the conditions: the resized label map and, per
-    structure (its region name), the factor and per label value what was done (voxels before,
-    target, after)."""
+    """Step 7c on label values [x, y, z] for the conditions and the individual's size latent
+    `z_size` (`model_io.size_latent`): the resized label map and, per structure (its region
+    name), the factor and per label value what was done (voxels before, target, after)."""
     out = np.asarray(values).astype(np.int32).copy()
     info: dict[str, Any] = {}
     for structure in params["structures"]:
-        f = structure_factor(params, structure, cond)
+        f = structure_factor(params, structure, cond, z_size)
         info[str(structure["region"])] = {"factor": f, "labels": apply_structure(out, structure, f)}
     return out, info

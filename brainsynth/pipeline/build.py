@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     # step 7c: hippocampus, amygdala, 3rd/4th ventricles, temporal horns (in that order): their
     # age factors over random individuals and Alzheimer's factors (after the folding, whose
     # label map it acts on; before every fit that renders the model)
-    add_sizing(args.out, log)
+    add_sizing(args.out, log, data=args.data)
     fit_appearance(args.out, args.data, log)
     # lesion shapes and locations (stroke frequency map, MS location shares, labels 702/722)
     lesion_shapes.update_model(args.out, args.data)

@@ -138,7 +138,7 @@ def spread_log_sd(data: Path) -> dict[str, dict[str, NDArray[np.float64]]]:
         for region, muse in SPREAD_MAP.items():
             vals = np.empty(AGES.size)
             for i, a in enumerate(AGES):
-                age = int(min(max(a, 40), 90))
+                age = min(max(int(a), 40), 90)
                 vals[i] = float(np.mean([np.log(q[(n, age)][1] / q[(n, age)][0]) for n in muse]))
             out[sex][region] = vals / LOG_IQR_TO_SD
     return out

@@ -18,6 +18,9 @@ gives the target change of the same individual.
 
 The structures and their exchange partners (what a shrinking structure turns into, what a
 growing one takes; MODEL_FORMAT.md §3, 7c):
+- lateral ventricles: each side against its cerebral white matter (2 / 41). Their age and
+  Alzheimer's course comes from the gains (the factor only corrects the model's own, ~1); the
+  step gives them, with the horns and the 3rd/4th ventricles, the individual spread below;
 - hippocampus, amygdala: CSF (24) and that side's temporal horn (5 / 44). Medial temporal
   atrophy is replaced by CSF: the choroidal and hippocampal fissures and the ambient cistern
   widen and the temporal horn enlarges into the space (the radiological MTA picture), so the
@@ -29,6 +32,14 @@ growing one takes; MODEL_FORMAT.md §3, 7c):
 - inferior lateral ventricles (temporal horns): each side against its cerebral white matter
   (2 / 41), as in model 1.3.0. Last, so that the horns end at their normative size after the
   hippocampus and amygdala have given voxels to them.
+Individual size (`individualLogSd`, with `--data`): people of one age differ far more in
+ventricle size than the shape model's individuals do (lateral ventricles at 60: normative
+25th-75th centile 0.72-1.39 x the median, the model's 0.93-1.07). For the ventricles
+(`normative.SPREAD_MAP`: lateral, temporal horns, 3rd/4th) the step multiplies the factor by
+exp(s z) with the individual's size latent z (one for all ventricles: people with large lateral
+ventricles have large horns and a wide 3rd ventricle) and s = sqrt(S^2 - m^2): S the normative
+log-sd at that age and sex (NiChart centiles), m the model's own log-sd of the structure's
+voxel count over the random individuals (ICV and shape), every 5 years, linear in between.
 Re-running does not touch steps 1-7b, the gains or the student (the step acts on labels).
 """
 
@@ -47,6 +58,7 @@ from numpy.typing import NDArray
 from brainsynth.anatomy import icv_scale, sample_folded_indices
 from brainsynth.model_io import cortical_depth_mm, gains_for, latents, load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline.normative import spread_log_sd
 from brainsynth.schema import validate_manifest
 from brainsynth.sizing import apply_structure
 
@@ -61,6 +73,7 @@ AD_SEX = "female"
 # (normative region, [(label value, exchange partners)], Alzheimer's change at severity 1 or
 # None); the order is the order of step 7c
 STRUCTURES: tuple[tuple[str, tuple[tuple[int, tuple[int, ...]], ...], float | None], ...] = (
+    ("lateral-ventricles", ((4, (2,)), (43, (41,))), None),
     ("hippocampus", ((17, (24, 5)), (53, (24, 44))), 0.75),
     ("amygdala", ((18, (24, 5)), (54, (24, 44))), 0.80),
     ("third-fourth-ventricles", ((14, (10, 49, 28, 60)), (15, (16, 7, 46, 8, 47))), None),
@@ -125,21 +138,28 @@ def _geomean_ratio(a: list[int], b: list[int]) -> float:
 
 
 def sizing_parameters(
-    model_dir: Path, individuals: int = INDIVIDUALS, log: Any = print
+    model_dir: Path,
+    individuals: int = INDIVIDUALS,
+    log: Any = print,
+    data: Path | None = None,
 ) -> dict[str, Any]:
     sampler = _Sampler(model_dir)
+    # the normative between-person spread of the ventricles (needs the data folder)
+    spread = spread_log_sd(data) if data is not None else None
     norm = normative(model_dir)
     seeds = [-1, *(int(s) for s in np.random.default_rng(SEED).integers(1, 2**31, individuals))]
     entries = structure_entries()
     knots = [45, *(a for a in KNOTS if a != 45)]  # 45 first: every ratio is to it
     trend: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
     log_sd: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
+    own_sd: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
     t0 = time.time()
     for sex in SEXES:
         at45: dict[str, list[int]] = {}
         for e in entries:
             trend[e["region"]][sex] = {}
             log_sd[e["region"]][sex] = {}
+            own_sd[e["region"]][sex] = {}
         for knot in knots:
             cond = {"age": knot, "sex": sex, "pathology": "none"}
             maps = [sampler.values(cond, s) for s in seeds]
@@ -151,6 +171,8 @@ def sizing_parameters(
                 ratio = np.asarray(counts, float) / np.asarray(at45[region], float)
                 trend[region][sex][knot] = _geomean_ratio(counts, at45[region])
                 log_sd[region][sex][knot] = float(np.log(ratio).std())
+                # between random individuals (not the mean one): the model's own spread
+                own_sd[region][sex][knot] = float(np.log(np.asarray(counts[1:], float)).std())
                 # this structure sized as the engine will at this knot (f(45) = 1: identity)
                 n_ratio = norm[sex][knot][region] / norm[sex][45][region]
                 f = round(n_ratio / float(np.exp(np.log(trend[region][sex][knot]))), 4)
@@ -176,6 +198,19 @@ def sizing_parameters(
             ]
             e["fit"]["modelRatioTo45"][sex] = [round(float(x), 4) for x in model_trend]
             e["fit"]["logRatioSd"][sex] = [round(log_sd[region][sex][a], 4) for a in KNOTS]
+            if spread is not None and region in spread[sex]:
+                own = np.interp(ages, knot_ages, [own_sd[region][sex][a] for a in KNOTS])
+                norm_sd = spread[sex][region]
+                e.setdefault("individualLogSd", {})[sex] = [
+                    round(float(np.sqrt(max(t * t - o * o, 0.0))), 4)
+                    for t, o in zip(norm_sd, own, strict=True)
+                ]
+                e["fit"].setdefault("ownLogSd", {})[sex] = [
+                    round(own_sd[region][sex][a], 4) for a in KNOTS
+                ]
+                e["fit"].setdefault("normativeLogSd", {})[sex] = [
+                    round(float(norm_sd[AGES.index(a)]), 4) for a in KNOTS
+                ]
             log(f"  {region} {sex}: model ratio to 45 at {KNOTS}: {model_trend.round(3)}")
     # Alzheimer's disease: the same individuals at AD_AGE, healthy and at severity 1, each
     # structure after the ones before it (sized with their factors and adFactors)
@@ -211,8 +246,10 @@ def sizing_parameters(
     }
 
 
-def add_sizing(model_dir: Path, log: Any = print, individuals: int = INDIVIDUALS) -> dict[str, Any]:
-    params = sizing_parameters(model_dir, individuals, log)
+def add_sizing(
+    model_dir: Path, log: Any = print, individuals: int = INDIVIDUALS, data: Path | None = None
+) -> dict[str, Any]:
+    params = sizing_parameters(model_dir, individuals, log, data)
     path = model_dir / "manifest.json"
     man = json.loads(path.read_text())
     man.pop("horns", None)  # replaced: the temporal horns are one of the structures
@@ -226,12 +263,17 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     ap.add_argument("--individuals", type=int, default=INDIVIDUALS)
+    ap.add_argument(
+        "--data", type=Path, default=None, help="the shared data folder: individual spread"
+    )
     a = ap.parse_args(argv)
+    if a.data is not None and not a.data.is_dir():
+        ap.error(f"{a.data} is not a folder (is --data the shared data folder?)")
     if not (a.model / "manifest.json").is_file():
         ap.error(f"{a.model} has no manifest.json (build the model first)")
     if a.individuals < 1:
         ap.error("--individuals must be at least 1")
-    p = add_sizing(a.model, individuals=a.individuals)
+    p = add_sizing(a.model, individuals=a.individuals, data=a.data)
     print(json.dumps({s["region"]: s.get("adFactor") for s in p["structures"]}))
 
 

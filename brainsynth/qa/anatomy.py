@@ -83,10 +83,14 @@ def _volumes(
     z: Any,
     seed: int,
     scale: float,
+    z_size: float,
     cond: dict[str, Any],
 ) -> dict[str, float]:
-    """Regional volumes of one subject (steps 1-7, 7b, 7c) at the conditions."""
-    idx = sample_folded_indices(model, man, depth, z, gains_for(man, cond), seed, scale, cond)
+    """Regional volumes of one subject (steps 1-7, 7b, 7c with its size latent) at the
+    conditions."""
+    idx = sample_folded_indices(
+        model, man, depth, z, gains_for(man, cond), seed, scale, cond, z_size
+    )
     return region_volumes(model, idx)
 
 
@@ -114,9 +118,9 @@ def evaluate(
         }
         for s in range(n_seeds):
             seed = 7000 + s
-            lat = normals(seed, k + 1)
+            lat = normals(seed, k + 2)  # z, z_icv, the size latent (model_io.size_latent)
             z, z_icv = lat[:k], float(lat[k])
-            subject = (model, man, depth, z, seed, icv_scale(man, sex, z_icv))
+            subject = (model, man, depth, z, seed, icv_scale(man, sex, z_icv), float(lat[k + 1]))
             healthy: dict[int, dict[str, float]] = {}
             for age in ages:
                 healthy[age] = _volumes(*subject, {"age": age, "sex": sex, "pathology": "none"})

@@ -70,23 +70,24 @@ def test_factor_one_is_the_identity() -> None:
     assert (up == 5).sum() == 3
 
 
-def test_the_partial_layer_order_is_the_flat_index() -> None:
+def test_a_partial_layer_is_spread_evenly_in_flat_order() -> None:
     v = np.zeros((7, 5, 5), np.int32)
     v[1:6, 1:4, 1:4] = 2
     v[3, 2, 2] = 5  # one voxel: its layer is its 6 WM neighbours
     grown, _ = apply_sizing(
         v, _params({"region": "h", "labels": [HORNS["labels"][0]]}, f=3.0), COND
     )
-    # the first two in increasing flat index (x fastest): (3, 2, 1) [z-1] then (3, 1, 2) [y-1]
+    # the layer in flat order (x fastest): (3,2,1) (3,1,2) (2,2,2) (4,2,2) (3,3,2) (3,2,3);
+    # k = 2 of L = 6: entries floor(i 6 / 2) = 0 and 3
     new = {tuple(int(c) for c in p) for p in np.argwhere((grown == 5) & (v != 5))}
-    assert new == {(3, 2, 1), (3, 1, 2)}
-    # shrinking a 3-voxel bar to 1: the last two in flat index go back
+    assert new == {(3, 2, 1), (4, 2, 2)}
+    # shrinking a 3-voxel bar to 1: entries 0 and 1 of the layer (flat order) go back
     w = np.full((5, 3, 3), 2, np.int32)
     w[1:4, 1, 1] = 5
     shrunk, _ = apply_sizing(
         w, _params({"region": "h", "labels": [HORNS["labels"][0]]}, f=0.4), COND
     )
-    assert [tuple(int(c) for c in p) for p in np.argwhere(shrunk == 5)] == [(1, 1, 1)]
+    assert [tuple(int(c) for c in p) for p in np.argwhere(shrunk == 5)] == [(3, 1, 1)]
 
 
 def test_a_shrinking_voxel_takes_its_first_partner_neighbour() -> None:
@@ -162,9 +163,8 @@ def test_the_legacy_horns_block_reads_as_one_structure() -> None:
     ref, _ = apply_sizing(_toy(), _params(HORNS, f=3.0), COND)
     assert np.array_equal(out, ref)
     assert sizing_params({}) is None
-    assert sizing_params({**legacy, "sizing": _params(HORNS)})["structures"][0]["factor"][
-        "female"
-    ] == [1.0, 1.0]
+    both = sizing_params({**legacy, "sizing": _params(HORNS)})
+    assert both is not None and both["structures"][0]["factor"]["female"] == [1.0, 1.0]
 
 
 def test_apply_structure_edits_in_place() -> None:
@@ -235,3 +235,25 @@ def test_the_models_structures_follow_age_and_alzheimers_disease(
         assert ad["inf-lat-ventricles"] >= 1.5 * old["inf-lat-ventricles"]
         assert ad["hippocampus"] / old["hippocampus"] == pytest.approx(0.75, abs=0.06)
         assert ad["amygdala"] / old["amygdala"] == pytest.approx(0.80, abs=0.08)
+
+
+def test_the_individual_size_term() -> None:
+    """A structure with individualLogSd gets exp(s z) on top of its factor; z = 0 and
+    structures without it are unchanged; the size latent continues the seed's latent stream."""
+    from brainsynth.common.rng import normals
+    from brainsynth.model_io import size_latent
+
+    s = {
+        "region": "h",
+        "labels": [HORNS["labels"][0]],
+        "factor": {"female": [1.0, 1.0], "male": [1.0, 1.0]},
+        "individualLogSd": {"female": [0.2, 0.4], "male": [0.1, 0.1]},
+    }
+    p = {"ages": [20.0, 90.0], "structures": [s]}
+    cond = {"age": 55.0, "sex": "female", "pathology": "none"}
+    assert structure_factor(p, s, cond, 0.0) == 1.0
+    assert structure_factor(p, s, cond, 1.5) == pytest.approx(np.exp(0.3 * 1.5))
+    plain = {k: v for k, v in s.items() if k != "individualLogSd"}
+    assert structure_factor(p, plain, cond, 1.5) == 1.0
+    man = {"shapeModel": {"components": 8}}
+    assert size_latent(man, 42) == normals(42, 11)[9]

@@ -216,7 +216,7 @@ export async function sample(
       : undefined;
     // Step 7c: the small structures (hippocampus, amygdala, 3rd/4th ventricles, temporal
     // horns) sized for age, sex and Alzheimer's disease (in place).
-    if (hasSizing(model)) applySizing(model, await labelMap.labels(), c);
+    if (hasSizing(model)) applySizing(model, await labelMap.labels(), c, latents.zSize ?? 0);
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);

@@ -228,7 +228,7 @@ export type ManifestDocument = {
       [name: string]: unknown;
     };
   };
-  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease, by moving its interface with its partner labels one 6-neighbour layer at a time (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
+  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease times exp(individualLogSd(sex, age) z) with the individual's size latent z (the normal after z_icv), by moving its interface with its partner labels one 6-neighbour layer at a time (a partial layer: its entries floor(i L / k) in flat order, spread evenly) (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
   sizing?: {
     /** ages (years, increasing) of every factor table's rows */
     ages: number[];
@@ -250,6 +250,11 @@ export type ManifestDocument = {
       };
       /** A: the factor is multiplied by A^adSeverity under Alzheimer's disease; absent: 1 */
       adFactor?: number;
+      /** optional, per sex, one log-sd per age of `ages`: the individual's size factor exp(s z) (z: the size latent, one for every structure that has this), the between-person spread the model's own individuals lack */
+      individualLogSd?: {
+        female: number[];
+        male: number[];
+      };
       /** what the factors came from (provenance: the model's own ratio to 45 per knot, the spread, Alzheimer's change before sizing) */
       fit?: {
         [name: string]: unknown;

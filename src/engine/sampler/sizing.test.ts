@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { Conditions } from '../generated/conditions';
 import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
+import { normals } from '../rng';
+import { drawLatents } from './latents';
 import { applySizing, sizingParams, structureFactor, type SizingParams } from './sizing';
 
 /** Label values of the toy models; a label's index is its position here. */
@@ -85,7 +87,7 @@ describe('step 7c: label-level sizing', () => {
     expect(none).toEqual(toyHorns());
   });
 
-  it('takes the partial layer in flat order (grow: first, shrink: last)', () => {
+  it('spreads a partial layer evenly over it: entries ⌊iL/k⌋ in flat order', () => {
     const shape: Shape = [7, 5, 5];
     const one: Structure = { region: 'h', labels: [{ value: 5, partners: [2] }] };
     const labels = volume(shape, (x, y, z) =>
@@ -97,11 +99,13 @@ describe('step 7c: label-level sizing', () => {
     );
     applySizing(toyModel(shape, { sizing: params([one], [3]) }), labels, cond());
     const grown = [...labels.keys()].filter((i) => labels[i] === index(5));
-    expect(grown).toEqual([at(shape, 3, 2, 1), at(shape, 3, 1, 2), at(shape, 3, 2, 2)]);
+    // the layer, flat order: (3,2,1) (3,1,2) (2,2,2) (4,2,2) (3,3,2) (3,2,3); k = 2 of L = 6: 0, 3
+    expect(grown).toEqual([at(shape, 3, 2, 1), at(shape, 3, 2, 2), at(shape, 4, 2, 2)]);
     const bar: Shape = [5, 3, 3];
     const w = volume(bar, (x, y, z) => (y === 1 && z === 1 && x >= 1 && x <= 3 ? 5 : 2));
     applySizing(toyModel(bar, { sizing: params([one], [0.4]) }), w, cond());
-    expect([...w.keys()].filter((i) => w[i] === index(5))).toEqual([at(bar, 1, 1, 1)]);
+    // shrink 3 -> 1: k = 2 of the L = 3 in the layer, entries 0 and 1 go
+    expect([...w.keys()].filter((i) => w[i] === index(5))).toEqual([at(bar, 3, 1, 1)]);
   });
 
   it('gives a shrinking voxel its first partner neighbour (−x, +x, −y, …) and never a non-partner', () => {
@@ -164,6 +168,22 @@ describe('step 7c: label-level sizing', () => {
     expect(
       structureFactor(noAd, noAd.structures[0], cond({ pathology: 'alzheimers', adSeverity: 1 })),
     ).toBeCloseTo(1.5);
+  });
+
+  it('gives a structure with individualLogSd the individual size factor exp(s·zSize)', () => {
+    const p = params([HORNS], [1.5]);
+    const s = { ...p.structures[0], individualLogSd: { female: [0.2, 0.4], male: [0.1, 0.1] } };
+    // 55 y female, half way between the rows (ages 20, 90): s = 0.3
+    expect(structureFactor(p, s, cond({ age: 55 }), 0)).toBeCloseTo(1.5);
+    expect(structureFactor(p, s, cond({ age: 55 }), 1.5)).toBeCloseTo(
+      1.5 * Math.exp(0.3 * 1.5),
+      12,
+    );
+    expect(structureFactor(p, p.structures[0], cond({ age: 55 }), 1.5)).toBeCloseTo(1.5);
+    // the size latent continues the seed's latent stream (the same normals as z, z_icv)
+    const l = drawLatents(42, 8);
+    expect(l.zSize).toBe(normals(42, 11)[9]);
+    expect([...l.z, l.zIcv]).toEqual([...normals(42, 9)]);
   });
 
   it('reads the legacy horns block as one structure (and prefers sizing)', () => {

@@ -8,10 +8,11 @@
  * factor row for the sex, linear in age, times adFactor^adSeverity under Alzheimer's disease
  * (when it has one); per label of the structure (in order): n = its voxels, target
  * m = floor(n·f + ½); the interface with its partner labels moves one 6-neighbour layer at a
- * time — grow: partner voxels next to it become it (the last layer in increasing flat index,
- * x fastest, until m); shrink: its voxels next to a partner take the label of their first
- * partner neighbour in the order −x, +x, −y, +y, −z, +z (the last layer in decreasing flat
- * index); an empty layer ends it. The same rule as `brainsynth/sizing.py`, so labels agree
+ * time — grow: partner voxels next to it become it; shrink: its voxels next to a partner take
+ * the label of their first partner neighbour in the order −x, +x, −y, +y, −z, +z; a partial
+ * last layer (k of its L voxels, flat order, x fastest) takes the entries ⌊iL/k⌋, i < k, spread
+ * evenly; an empty layer ends it. A structure with `individualLogSd` s also gets exp(s·zSize),
+ * zSize the individual's size latent (latents.ts). The same rule as `brainsynth/sizing.py`, so labels agree
  * voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
  * structure: the temporal horns against each side's cerebral white matter.
  */
@@ -52,13 +53,34 @@ export function hasSizing(model: Model): boolean {
   return sizingParams(model.manifest) !== undefined;
 }
 
-/** f(age, sex)·adFactor^severity (adFactor only under Alzheimer's disease, when given). */
-export function structureFactor(p: SizingParams, s: SizedStructure, c: Conditions): number {
+/**
+ * f(age, sex)·adFactor^severity (adFactor only under Alzheimer's disease, when given)
+ * ·exp(individualLogSd(age, sex)·zSize) (only for a structure with individualLogSd).
+ */
+export function structureFactor(
+  p: SizingParams,
+  s: SizedStructure,
+  c: Conditions,
+  zSize = 0,
+): number {
   const table = s.factor[c.sex].map((v) => [v]);
   let f = interpAge(p.ages, table, c.age)[0];
   if (s.adFactor !== undefined && c.pathology === 'alzheimers')
     f *= Math.pow(s.adFactor, c.adSeverity ?? 0);
+  if (s.individualLogSd !== undefined && zSize !== 0) {
+    const sd = interpAge(
+      p.ages,
+      s.individualLogSd[c.sex].map((v) => [v]),
+      c.age,
+    )[0];
+    f *= Math.exp(sd * zSize);
+  }
   return f;
+}
+
+/** Which k of a layer of L voxels (flat order) change: all, or entries ⌊iL/k⌋, i < k. */
+function spreadPick(L: number, k: number, i: number): number {
+  return k >= L ? i : Math.floor((i * L) / k);
 }
 
 /** What step 7c did: per structure (region) its factor and, per label value, the counts. */
@@ -153,7 +175,7 @@ export function resizeLabel(
     if (layer.length === 0) break;
     if (grow) {
       const take = Math.min(layer.length, m - count);
-      for (let k = 0; k < take; k++) labels[layer[k]] = label;
+      for (let k = 0; k < take; k++) labels[layer[spreadPick(layer.length, take, k)]] = label;
       count += take;
       x0 = bx0;
       y0 = by0;
@@ -164,7 +186,7 @@ export function resizeLabel(
     } else {
       const take = Math.min(layer.length, count - m);
       for (let k = 0; k < take; k++) {
-        const j = layer.length - 1 - k;
+        const j = spreadPick(layer.length, take, k);
         labels[layer[j]] = targets[j];
       }
       count -= take;
@@ -177,14 +199,19 @@ export function resizeLabel(
  * Step 7c on label *indices* (`labels`, x fastest), edited in place. Returns what was done.
  * A model without `sizing` (or the legacy `horns`) is left unchanged.
  */
-export function applySizing(model: Model, labels: Int32Array, c: Conditions): SizingReport {
+export function applySizing(
+  model: Model,
+  labels: Int32Array,
+  c: Conditions,
+  zSize = 0,
+): SizingReport {
   const p = sizingParams(model.manifest);
   const out: SizingReport = {};
   if (!p) return out;
   const nLabels = model.labels.indexOfValue.size;
   const shape = model.grid.shape as [number, number, number];
   for (const s of p.structures) {
-    const f = structureFactor(p, s, c);
+    const f = structureFactor(p, s, c, zSize);
     const report: SizingReport[string] = { factor: f, labels: {} };
     for (const entry of s.labels) {
       const label = model.labels.indexOfValue.get(entry.value);
