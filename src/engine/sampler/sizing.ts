@@ -67,10 +67,36 @@ export type SizingReport = Record<
   { factor: number; labels: Record<string, { before: number; target: number; after: number }> }
 >;
 
+/** Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of label index `label`. */
+function labelBox(
+  labels: Int32Array,
+  shape: readonly [number, number, number],
+  label: number,
+): { count: number; box: number[] } {
+  const [nx, ny, nz] = shape;
+  let count = 0;
+  const box = [nx, ny, nz, -1, -1, -1];
+  for (let z = 0, i = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        if (labels[i] !== label) continue;
+        count++;
+        if (x < box[0]) box[0] = x;
+        if (y < box[1]) box[1] = y;
+        if (z < box[2]) box[2] = z;
+        if (x > box[3]) box[3] = x;
+        if (y > box[4]) box[4] = y;
+        if (z > box[5]) box[5] = z;
+      }
+    }
+  }
+  return { count, box };
+}
+
 /**
  * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
- * label indices (`isPartner[index]`) until it has m voxels or no layer is left. Returns the
- * final count.
+ * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `start` is its
+ * voxel count and bounding box now (labelBox). Returns the final count.
  */
 export function resizeLabel(
   labels: Int32Array,
@@ -78,32 +104,13 @@ export function resizeLabel(
   label: number,
   isPartner: Uint8Array,
   m: number,
+  start: { count: number; box: number[] } = labelBox(labels, shape, label),
 ): number {
   const [nx, ny, nz] = shape;
   const sy = nx;
   const sz = nx * ny;
-  // count and bounding box
-  let count = 0;
-  let x0 = nx,
-    y0 = ny,
-    z0 = nz,
-    x1 = -1,
-    y1 = -1,
-    z1 = -1;
-  for (let z = 0, i = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        if (labels[i] !== label) continue;
-        count++;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        if (z < z0) z0 = z;
-        if (z > z1) z1 = z;
-      }
-    }
-  }
+  let count = start.count;
+  let [x0, y0, z0, x1, y1, z1] = start.box;
   const layer: number[] = [];
   const targets: number[] = [];
   while (count !== m && count > 0) {
@@ -194,10 +201,10 @@ export function applySizing(model: Model, labels: Int32Array, c: Conditions): Si
         const j = model.labels.indexOfValue.get(v);
         if (j !== undefined && j !== label) isPartner[j] = 1;
       }
-      let n = 0;
-      for (let i = 0; i < labels.length; i++) if (labels[i] === label) n++;
+      const start = labelBox(labels, shape, label);
+      const n = start.count;
       const m = Math.floor(n * f + 0.5);
-      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m);
+      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, start);
       report.labels[String(entry.value)] = { before: n, target: m, after };
     }
     out[s.region] = report;
