@@ -89,10 +89,42 @@ export type SizingReport = Record<
   { factor: number; labels: Record<string, { before: number; target: number; after: number }> }
 >;
 
+/** Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of label index `label`. */
+function labelBox(
+  labels: Int32Array,
+  shape: readonly [number, number, number],
+  label: number,
+): { count: number; box: number[] } {
+  const [nx, ny, nz] = shape;
+  let count = 0;
+  const box = [nx, ny, nz, -1, -1, -1];
+  for (let z = 0, i = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        if (labels[i] !== label) continue;
+        count++;
+        if (x < box[0]) box[0] = x;
+        if (y < box[1]) box[1] = y;
+        if (z < box[2]) box[2] = z;
+        if (x > box[3]) box[3] = x;
+        if (y > box[4]) box[4] = y;
+        if (z > box[5]) box[5] = z;
+      }
+    }
+  }
+  return { count, box };
+}
+
 /**
  * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
- * label indices (`isPartner[index]`) until it has m voxels or no layer is left. Returns the
- * final count.
+ * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `start` is its
+ * voxel count and bounding box now (labelBox). Returns the final count.
+ *
+ * The first layer comes from a scan of the box (grown by one voxel to grow); each later one from
+ * the 6-neighbours of the layer before, which was taken whole: a partner voxel next to the grown
+ * structure touches a voxel of that layer (one next to the structure before would have been in
+ * it), and a structure voxel next to a partner after a shrink touches one the layer turned into
+ * a partner. So the layers are those of the rule (MODEL_FORMAT.md §3, 7c), without rescanning.
  */
 export function resizeLabel(
   labels: Int32Array,
@@ -100,89 +132,60 @@ export function resizeLabel(
   label: number,
   isPartner: Uint8Array,
   m: number,
+  start: { count: number; box: number[] } = labelBox(labels, shape, label),
 ): number {
   const [nx, ny, nz] = shape;
   const sy = nx;
   const sz = nx * ny;
-  // count and bounding box
-  let count = 0;
-  let x0 = nx,
-    y0 = ny,
-    z0 = nz,
-    x1 = -1,
-    y1 = -1,
-    z1 = -1;
-  for (let z = 0, i = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        if (labels[i] !== label) continue;
-        count++;
-        if (x < x0) x0 = x;
-        if (x > x1) x1 = x;
-        if (y < y0) y0 = y;
-        if (y > y1) y1 = y;
-        if (z < z0) z0 = z;
-        if (z > z1) z1 = z;
+  let count = start.count;
+  if (count === m || count === 0) return count;
+  const grow = m > count;
+  const [x0, y0, z0, x1, y1, z1] = start.box;
+  // in-layer test of voxel i at (x, y, z), labels as before the layer; shrink: its target (the
+  // first partner neighbour in the order -x, +x, -y, +y, -z, +z) or -1
+  const growing = (i: number, x: number, y: number, z: number): boolean =>
+    isPartner[labels[i]] === 1 &&
+    ((x > 0 && labels[i - 1] === label) ||
+      (x < nx - 1 && labels[i + 1] === label) ||
+      (y > 0 && labels[i - sy] === label) ||
+      (y < ny - 1 && labels[i + sy] === label) ||
+      (z > 0 && labels[i - sz] === label) ||
+      (z < nz - 1 && labels[i + sz] === label));
+  const target = (i: number, x: number, y: number, z: number): number => {
+    if (labels[i] !== label) return -1;
+    if (x > 0 && isPartner[labels[i - 1]]) return labels[i - 1];
+    if (x < nx - 1 && isPartner[labels[i + 1]]) return labels[i + 1];
+    if (y > 0 && isPartner[labels[i - sy]]) return labels[i - sy];
+    if (y < ny - 1 && isPartner[labels[i + sy]]) return labels[i + sy];
+    if (z > 0 && isPartner[labels[i - sz]]) return labels[i - sz];
+    if (z < nz - 1 && isPartner[labels[i + sz]]) return labels[i + sz];
+    return -1;
+  };
+  let layer: number[] = [];
+  let targets: number[] = [];
+  const add = (i: number, x: number, y: number, z: number) => {
+    if (grow) {
+      if (growing(i, x, y, z)) layer.push(i);
+    } else {
+      const t = target(i, x, y, z);
+      if (t >= 0) {
+        layer.push(i);
+        targets.push(t);
       }
     }
-  }
-  const layer: number[] = [];
-  const targets: number[] = [];
-  while (count !== m && count > 0) {
-    layer.length = 0;
-    targets.length = 0;
-    const grow = m > count;
-    // the front (grow) lies one voxel outside the structure's box
-    const bx0 = grow ? Math.max(x0 - 1, 0) : x0;
-    const by0 = grow ? Math.max(y0 - 1, 0) : y0;
-    const bz0 = grow ? Math.max(z0 - 1, 0) : z0;
-    const bx1 = grow ? Math.min(x1 + 1, nx - 1) : x1;
-    const by1 = grow ? Math.min(y1 + 1, ny - 1) : y1;
-    const bz1 = grow ? Math.min(z1 + 1, nz - 1) : z1;
-    for (let z = bz0; z <= bz1; z++) {
-      for (let y = by0; y <= by1; y++) {
-        for (let x = bx0; x <= bx1; x++) {
-          const i = x + nx * (y + ny * z);
-          const l = labels[i];
-          if (grow) {
-            if (
-              isPartner[l] &&
-              ((x > 0 && labels[i - 1] === label) ||
-                (x < nx - 1 && labels[i + 1] === label) ||
-                (y > 0 && labels[i - sy] === label) ||
-                (y < ny - 1 && labels[i + sy] === label) ||
-                (z > 0 && labels[i - sz] === label) ||
-                (z < nz - 1 && labels[i + sz] === label))
-            )
-              layer.push(i);
-          } else if (l === label) {
-            // the first partner neighbour in the order -x, +x, -y, +y, -z, +z
-            let t = -1;
-            if (x > 0 && isPartner[labels[i - 1]]) t = labels[i - 1];
-            else if (x < nx - 1 && isPartner[labels[i + 1]]) t = labels[i + 1];
-            else if (y > 0 && isPartner[labels[i - sy]]) t = labels[i - sy];
-            else if (y < ny - 1 && isPartner[labels[i + sy]]) t = labels[i + sy];
-            else if (z > 0 && isPartner[labels[i - sz]]) t = labels[i - sz];
-            else if (z < nz - 1 && isPartner[labels[i + sz]]) t = labels[i + sz];
-            if (t >= 0) {
-              layer.push(i);
-              targets.push(t);
-            }
-          }
-        }
-      }
-    }
-    if (layer.length === 0) break;
+  };
+  // the first layer: the box (the growth front lies one voxel outside it)
+  const g = grow ? 1 : 0;
+  for (let z = Math.max(z0 - g, 0); z <= Math.min(z1 + g, nz - 1); z++)
+    for (let y = Math.max(y0 - g, 0); y <= Math.min(y1 + g, ny - 1); y++)
+      for (let x = Math.max(x0 - g, 0); x <= Math.min(x1 + g, nx - 1); x++)
+        add(x + nx * (y + ny * z), x, y, z);
+  const seen = new Set<number>();
+  while (layer.length > 0) {
     if (grow) {
       const take = Math.min(layer.length, m - count);
       for (let k = 0; k < take; k++) labels[layer[spreadPick(layer.length, take, k)]] = label;
       count += take;
-      x0 = bx0;
-      y0 = by0;
-      z0 = bz0;
-      x1 = bx1;
-      y1 = by1;
-      z1 = bz1;
     } else {
       const take = Math.min(layer.length, count - m);
       for (let k = 0; k < take; k++) {
@@ -191,6 +194,24 @@ export function resizeLabel(
       }
       count -= take;
     }
+    if (count === m) break;
+    // the next layer: among the 6-neighbours of this one (taken whole), in flat order
+    seen.clear();
+    for (const i of layer) {
+      const x = i % nx;
+      const y = Math.floor(i / nx) % ny;
+      const z = Math.floor(i / sz);
+      if (x > 0) seen.add(i - 1);
+      if (x < nx - 1) seen.add(i + 1);
+      if (y > 0) seen.add(i - sy);
+      if (y < ny - 1) seen.add(i + sy);
+      if (z > 0) seen.add(i - sz);
+      if (z < nz - 1) seen.add(i + sz);
+    }
+    const candidates = Int32Array.from(seen).sort();
+    layer = [];
+    targets = [];
+    for (const i of candidates) add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
   }
   return count;
 }
@@ -221,10 +242,10 @@ export function applySizing(
         const j = model.labels.indexOfValue.get(v);
         if (j !== undefined && j !== label) isPartner[j] = 1;
       }
-      let n = 0;
-      for (let i = 0; i < labels.length; i++) if (labels[i] === label) n++;
+      const start = labelBox(labels, shape, label);
+      const n = start.count;
       const m = Math.floor(n * f + 0.5);
-      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m);
+      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, start);
       report.labels[String(entry.value)] = { before: n, target: m, after };
     }
     out[s.region] = report;
