@@ -228,7 +228,7 @@ export type ManifestDocument = {
       [name: string]: unknown;
     };
   };
-  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease times exp(individualLogSd(sex, age) z) with the individual's size latent z (the normal after z_icv), by moving its interface with its partner labels one 6-neighbour layer at a time (a partial layer: its entries floor(i L / k) in flat order, spread evenly) (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
+  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease times exp(individualLogSd(sex, age) z) with the individual's size latent z (the normal after z_icv), by moving its interface with its partner labels one 6-neighbour layer at a time (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
   sizing?: {
     /** ages (years, increasing) of every factor table's rows */
     ages: number[];

@@ -10,8 +10,8 @@
  * m = floor(n·f + ½); the interface with its partner labels moves one 6-neighbour layer at a
  * time — grow: partner voxels next to it become it; shrink: its voxels next to a partner take
  * the label of their first partner neighbour in the order −x, +x, −y, +y, −z, +z; a partial
- * last layer (k of its L voxels, flat order, x fastest) takes the entries ⌊iL/k⌋, i < k, spread
- * evenly; an empty layer ends it. A structure with `individualLogSd` s also gets exp(s·zSize),
+ * last layer takes its first (grow) or last (shrink) voxels in flat order (x fastest), so ageing
+ * stays coherent from year to year; an empty layer ends it. A structure with `individualLogSd` s also gets exp(s·zSize),
  * zSize the individual's size latent (latents.ts). The same rule as `brainsynth/sizing.py`, so labels agree
  * voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
  * structure: the temporal horns against each side's cerebral white matter.
@@ -76,11 +76,6 @@ export function structureFactor(
     f *= Math.exp(sd * zSize);
   }
   return f;
-}
-
-/** Which k of a layer of L voxels (flat order) change: all, or entries ⌊iL/k⌋, i < k. */
-function spreadPick(L: number, k: number, i: number): number {
-  return k >= L ? i : Math.floor((i * L) / k);
 }
 
 /** What step 7c did: per structure (region) its factor and, per label value, the counts. */
@@ -184,12 +179,12 @@ export function resizeLabel(
   while (layer.length > 0) {
     if (grow) {
       const take = Math.min(layer.length, m - count);
-      for (let k = 0; k < take; k++) labels[layer[spreadPick(layer.length, take, k)]] = label;
+      for (let k = 0; k < take; k++) labels[layer[k]] = label;
       count += take;
     } else {
       const take = Math.min(layer.length, count - m);
       for (let k = 0; k < take; k++) {
-        const j = spreadPick(layer.length, take, k);
+        const j = layer.length - 1 - k;
         labels[layer[j]] = targets[j];
       }
       count -= take;
