@@ -99,12 +99,13 @@ def sample_folded_indices(
     seed: int,
     scale: float = 1.0,
     cond: dict[str, Any] | None = None,
+    z_size: float = 0.0,
 ) -> NDArray[np.int32]:
     """Steps 3-7 (exact), 7b, the individual folding of `seed`, and, given the conditions
-    `cond`, 7c (the temporal horns) on the model's 2 mm grid — what QA compares with real label
-    maps (no pathology, no contrast)."""
+    `cond`, 7c (label-level sizing of the small structures, with the size latent `z_size`) on
+    the model's 2 mm grid — what QA compares with real label maps (no pathology, no contrast)."""
     from brainsynth.folding import fold_template_indices, indices_of
-    from brainsynth.horns import apply_horns, horn_factor
+    from brainsynth.sizing import apply_sizing, sizing_params
 
     u = exp_velocity(velocity(model, z, gains), model.vgrid)
     pts = model.grid.world_coords()
@@ -112,8 +113,9 @@ def sample_folded_indices(
     idx = nearest_labels(model.template, model.grid, p).astype(np.int32)
     if depth_mm is not None:
         idx = fold_template_indices(model, manifest, depth_mm, idx, pts, p, seed)
-    if cond is not None and manifest.get("horns"):
-        values, _ = apply_horns(model.label_values[idx], horn_factor(manifest["horns"], cond))
+    params = sizing_params(manifest) if cond is not None else None
+    if params is not None and cond is not None:
+        values, _ = apply_sizing(model.label_values[idx], params, cond, z_size)
         idx = indices_of(values, model.label_values)
     return idx
 

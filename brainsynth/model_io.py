@@ -91,6 +91,13 @@ def latents(man: dict[str, Any], seed: int) -> tuple[NDArray[np.float64], float]
     return z[:k], float(z[k])
 
 
+def size_latent(man: dict[str, Any], seed: int) -> float:
+    """The individual's size latent of step 7c (`individualLogSd`): the normal after z_icv in
+    the seed's stream (normals(seed, K + 2)[K + 1]; the stream's prefix is the latents')."""
+    k = int(man["shapeModel"]["components"])
+    return float(normals(seed, k + 2)[k + 1])
+
+
 def sample_anatomy(
     model: AnatomyModel, man: dict[str, Any], cond: dict[str, Any], seed: int
 ) -> tuple[NDArray[np.uint8], dict[str, float]]:

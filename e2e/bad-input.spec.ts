@@ -225,7 +225,18 @@ test('a 512³ uint8 file is decoded off the main thread and downsampled for disp
   const s = await appState(page);
   expect(s.viewer.userFile).toBe('big-512.nii.gz');
   expect(s.viewer.fileError).toBeNull();
-  expect(gap.max, 'the page never froze for long').toBeLessThan(3000);
+  // off the main thread = the page keeps ticking while the file decodes: no freeze covers more
+  // than half of the decode (on the main thread one freeze would cover all of it). The viewer's
+  // own load after the decode is main-thread work and is not counted here.
+  const t = timing as { start: number; decode: number };
+  expect(t.decode, 'the app timed the decode').toBeGreaterThan(0);
+  const overlap = Math.max(
+    0,
+    ...gap.gaps.map(
+      ([from, len]) => Math.min(from + len, t.start + t.decode) - Math.max(from, t.start),
+    ),
+  );
+  expect(overlap, 'the page kept ticking while the file decoded').toBeLessThan(0.5 * t.decode);
   const png = await canvasShot(page, 'upload-512-downsampled');
   expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
 });

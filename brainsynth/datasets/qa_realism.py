@@ -61,9 +61,9 @@ def check(
     """The `realism` section of qa.json (`reference` defaults to the real scans in `data`)."""
     import nibabel as nib
 
+    from brainsynth.common.tissue import classes_from_freesurfer
     from brainsynth.qa.realism.data import DataError, Scan, quantise, to_2mm
     from brainsynth.qa.realism.stats import STATISTICS, measure
-    from brainsynth.qa.realism.tissue import classes_from_freesurfer
 
     if not rows:
         return not_checked("the dataset has no subjects yet")

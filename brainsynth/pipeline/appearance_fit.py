@@ -40,12 +40,11 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage, optimize
 
-from brainsynth.common.grid import Grid
 from brainsynth.common.nifti import load_nifti
 from brainsynth.common.upsample import coarse_shape, upsample2
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
-from brainsynth.pipeline.subjects import mask_points_world, moments_init, refine_affine
+from brainsynth.pipeline.subjects import align_masks
 from brainsynth.schema import validate_manifest
 
 DETREND_SIGMA = 4.0
@@ -177,24 +176,6 @@ def _muse_ids(data: Path, fragment: str) -> list[int]:
     return ids
 
 
-def _align(
-    brain_tpl: NDArray[np.bool_], grid: Grid, brain_sub: NDArray[np.bool_], aff: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Affine template -> subject world from brain masks: moments, then the pipeline's Powell
-    search (`subjects.refine_affine`) on every second template voxel (4 mm)."""
-    a0, t0 = moments_init(
-        mask_points_world(brain_tpl, grid.affine), mask_points_world(brain_sub, aff)
-    )
-    fixed = ndimage.gaussian_filter(brain_tpl.astype(np.float32), 1.0)[::2, ::2, ::2]
-    coarse = Grid(
-        shape=tuple(int(n) for n in fixed.shape),  # type: ignore[arg-type]
-        spacing=tuple(2 * s for s in grid.spacing),  # type: ignore[arg-type]
-        origin=grid.origin,
-    )
-    moving = ndimage.gaussian_filter(brain_sub.astype(np.float32), 1.5)
-    return refine_affine(fixed, coarse, moving, aff, a0, t0, maxfev=400)
-
-
 def measure(data: Path, model_dir: Path, log: Any = print) -> dict[str, Any]:
     model, man = load_model(model_dir)
     grid = model.grid
@@ -248,7 +229,7 @@ def measure(data: Path, model_dir: Path, log: Any = print) -> dict[str, Any]:
         )
         air.append(float(np.sqrt((c**2).mean() / 2.0)) / level)
         # head classes through the affine alignment
-        a, t = _align(brain_tpl, grid, seg > 0, t1.affine)
+        a, t = align_masks(brain_tpl, grid, seg > 0, t1.affine)
         y = a @ x + t[:, None]
         inv = np.linalg.inv(t1.affine)
         q = inv[:3, :3] @ y + inv[:3, 3:4]

@@ -5,7 +5,8 @@
 Steps (each cached in --work so a rerun resumes): align the label maps to the MNI152 brain,
 groupwise diffeomorphic template, label template at 2 mm, PCA shape model, regional basis,
 normative table, calibration of age/sex gains, appearance, lesion priors, export, metrics,
-folding, the T1w appearance fit and the glioma/T1c calibration (pipeline/glioma_fit.py).
+folding, label-level sizing (step 7c), the T1w appearance fit and the glioma/T1c calibration
+(pipeline/glioma_fit.py).
 """
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ from brainsynth.pipeline import appearance, calibrate, lesion_shapes, lesions, n
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.glioma_fit import fit_model as fit_glioma
-from brainsynth.pipeline.horns import add_horns
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
+from brainsynth.pipeline.lesion_fit import fit as fit_lesions
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.regional import regional_basis
 from brainsynth.pipeline.render_fit import fit as fit_render
+from brainsynth.pipeline.sizing import add_sizing
 from brainsynth.pipeline.subjects import Subject, align_subject, channel_fractions, load_label_map
 from brainsynth.pipeline.template import REG_GRID, build_groupwise, label_template
 
@@ -180,15 +182,21 @@ def main(argv: list[str] | None = None) -> None:
         template_icv_ml=model.template_icv_ml,
         grid_centre=model.grid_centre_mm,
     )
-    # step 7b (individual folding), 7c (temporal horns) and the T1w appearance fitted to the
-    # real IXI scans: head, texture and noise; then tissue means and bias strength through the
-    # renderer (it renders with the finished model)
+    # step 7b (individual folding), 7c (label-level sizing of the small structures) and the
+    # T1w appearance fitted to the real IXI scans: head, texture and noise; then tissue means
+    # and bias strength through the renderer (it renders with the finished model)
     add_folding(args.out)
-    add_horns(args.out, log)  # step 7c: the temporal horns' age and Alzheimer's factors
+    # step 7c: hippocampus, amygdala, 3rd/4th ventricles, temporal horns (in that order): their
+    # age factors over random individuals and Alzheimer's factors (after the folding, whose
+    # label map it acts on; before every fit that renders the model)
+    add_sizing(args.out, log, data=args.data)
     fit_appearance(args.out, args.data, log)
     # lesion shapes and locations (stroke frequency map, MS location shares, labels 702/722)
     lesion_shapes.update_model(args.out, args.data)
     fit_render(args.out, args.data, log=log)
+    # MS lesion FLAIR and infarct T2w through the renderer to the real lesions (after the render
+    # fit, which rewrites the T2w/FLAIR tables from its own base)
+    fit_lesions(args.out, args.data, log=log)
     # the glioma labels and the post-contrast T1 calibrated on the real glioma cases (last: T1c
     # is derived from the final T1w table, after the render fit)
     fit_glioma(args.out, args.data, log)

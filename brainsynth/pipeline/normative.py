@@ -107,6 +107,43 @@ def build_normative_table(data: Path) -> dict[str, dict[str, NDArray[np.float64]
     return out
 
 
+# Between-person spread (log-normal sd) of the ventricles at a given age: the regions whose
+# DLMUSE components define it. The inferior horns share the lateral ventricles' (DLMUSE's own
+# horn centiles, 25th/75th = 0.22/1.78 x median at 60, are dominated by segmenting a 1 mL slit).
+SPREAD_MAP: dict[str, list[str]] = {
+    "lateral-ventricles": ["LateralVentricle_L", "LateralVentricle_R"],
+    "inf-lat-ventricles": ["LateralVentricle_L", "LateralVentricle_R"],
+    "third-fourth-ventricles": ["3rdVentricle", "4thVentricle"],
+}
+LOG_IQR_TO_SD = 2 * 0.6744897501960817  # the 25-75 range of a normal is 1.349 sd
+
+
+def spread_log_sd(data: Path) -> dict[str, dict[str, NDArray[np.float64]]]:
+    """{sex: {region: sd of log volume between people of the same age, for AGES}} from the
+    NiChart centiles (ln(c75 / c25) / 1.349 per DLMUSE component, averaged over the region's
+    components; ages below 40, where the centiles start, take the value at 40)."""
+    out: dict[str, dict[str, NDArray[np.float64]]] = {}
+    for sex in SEXES:
+        path = (
+            data / CENTILES / f"dlmuse_centiles_CN-{'Females' if sex == 'female' else 'Males'}.csv"
+        )
+        q: dict[tuple[str, int], tuple[float, float]] = {}
+        with path.open() as f:
+            for row in csv.DictReader(f):
+                q[(row["VarName"], int(row["Age"]))] = (
+                    float(row["centile_25"]),
+                    float(row["centile_75"]),
+                )
+        out[sex] = {}
+        for region, muse in SPREAD_MAP.items():
+            vals = np.empty(AGES.size)
+            for i, a in enumerate(AGES):
+                age = min(max(int(a), 40), 90)
+                vals[i] = float(np.mean([np.log(q[(n, age)][1] / q[(n, age)][0]) for n in muse]))
+            out[sex][region] = vals / LOG_IQR_TO_SD
+    return out
+
+
 def write_table(table: dict[str, dict[str, NDArray[np.float64]]], path: Path) -> None:
     regions = list(table["female"].keys())
     with path.open("w", newline="") as f:

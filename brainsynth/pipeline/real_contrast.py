@@ -31,6 +31,14 @@ from scipy import ndimage
 from sklearn.cluster import KMeans
 
 from brainsynth.common.nifti import load_nifti
+from brainsynth.common.tissue import (
+    CORTEX,
+    SULCAL_CSF,
+    VENTRICLES,
+    WM,
+    classes_from_freesurfer,
+    eroded,
+)
 
 
 class RealDataError(ValueError):
@@ -61,6 +69,40 @@ class Masks:
     wm: NDArray[np.bool_]
     csf: NDArray[np.bool_]
     lesions: dict[str, NDArray[np.bool_]]
+
+
+# The synthetic stand-ins of the real cases (the realism benchmark and `pipeline.lesion_fit`):
+# which model labels each real lesion name stands for, and one case per pathology.
+SYNTHETIC_LESIONS: dict[str, dict[str, tuple[int, ...]]] = {
+    "ms": {"ms-lesion": (701, 702)},
+    "glioma": {"necrotic-core": (711,), "enhancing": (712,), "oedema": (713,)},
+    "stroke": {"infarct": (721, 722)},  # the real mask holds the cavity and its gliotic rim
+}
+SYNTHETIC_CASES: dict[str, dict[str, Any]] = {
+    "healthy": {"age": 60, "sex": "female", "pathology": "none"},
+    "ms": {"age": 35, "sex": "female", "pathology": "ms", "msLesionLoadMl": 8},
+    "glioma": {"age": 45, "sex": "male", "pathology": "glioma"},
+    "stroke": {
+        "age": 65,
+        "sex": "male",
+        "pathology": "stroke",
+        "strokeTerritory": "MCA",
+        "strokeSide": "left",
+        "strokeSize": 0.4,
+    },
+}
+
+
+def synthetic_masks(labels: NDArray[np.integer[Any]], pathology: str) -> Masks:
+    """Masks of a synthetic volume from its own labels: cortex, cerebral WM eroded by one
+    voxel, CSF = ventricles + sulcal CSF, lesions by `SYNTHETIC_LESIONS`."""
+    cls = classes_from_freesurfer(labels)
+    return Masks(
+        gm=cls == CORTEX,
+        wm=eroded(cls == WM),
+        csf=np.isin(cls, (VENTRICLES, SULCAL_CSF)),
+        lesions={n: np.isin(labels, v) for n, v in SYNTHETIC_LESIONS.get(pathology, {}).items()},
+    )
 
 
 # called with (case, contrast, image, its file (relative to the data folder), masks) for each

@@ -8,7 +8,9 @@ registration of `pipeline.build`); the normative table, the gains by age and sex
 Alzheimer's gains and the conditioning metrics are recomputed exactly as `build` computes them.
 The gains change what the deformation is for given conditions, so a distilled student trained
 on the old gains no longer matches: its `student` section is removed (the engine then uses the
-exact sampler) until it is retrained (docs/MODEL.md, "Retraining").
+exact sampler) until it is retrained (docs/MODEL.md, "Retraining"). Step 7c's factors
+(`sizing`) are the normative change over the model's own, which the gains set: re-run
+`python -m brainsynth.pipeline.sizing` after this.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def recalibrate(model_dir: Path, data: Path, version: str | None, log: Any = pri
         man["version"] = version
     if man.pop("student", None) is not None:
         log("removed the `student` section: retrain it (docs/MODEL.md, Retraining)")
+    if man.get("sizing") or man.get("horns"):
+        log("step 7c's factors follow the old gains: re-run python -m brainsynth.pipeline.sizing")
     normative.write_table(norm, model_dir / "normative_table.csv")
     tmp = model_dir / f".manifest.{os.getpid()}.json"
     tmp.write_text(json.dumps(man, indent=1) + "\n")

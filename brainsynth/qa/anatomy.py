@@ -13,6 +13,11 @@ contrast). Per region:
   ratio to the normative median falls inside that band (real people: 50 %).
 The calibration itself (pipeline.report) is at z = 0 without folding; this is the check that
 the population drawn in the app follows the normative data.
+
+Alzheimer's disease (`--ad-ages`, default 65, 75, 85): the same seeds at severity 1 against
+themselves healthy at the same age, per region: the mean, smallest and largest volume ratio,
+beside the model card's change at severity 1 (hippocampus -25 %, amygdala -20 %, inferior
+horns x2, lateral ventricles x1.4, cortex -5 %).
 """
 
 from __future__ import annotations
@@ -31,6 +36,17 @@ from brainsynth.model_io import cortical_depth_mm, gains_for, load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
 
 DEFAULT_AGES = (40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90)
+DEFAULT_AD_AGES = (65, 75, 85)
+# the model card's Alzheimer's picture at severity 1 (docs/MODEL.md, Method 6): volume ratio
+# to the same individual healthy
+AD_TARGETS = {
+    "inf-lat-ventricles": 2.0,
+    "hippocampus": 0.75,
+    "amygdala": 0.80,
+    "lateral-ventricles": 1.4,
+    "cortex": 0.95,
+}
+AD_REGIONS = (*AD_TARGETS, "third-fourth-ventricles")
 BAND_FILE = Path(__file__).resolve().parents[1] / "datasets" / "centile_band.csv"
 
 
@@ -60,11 +76,30 @@ def bands() -> dict[tuple[str, str, int], tuple[float, float]]:
     return out
 
 
+def _volumes(
+    model: Any,
+    man: dict[str, Any],
+    depth: Any,
+    z: Any,
+    seed: int,
+    scale: float,
+    z_size: float,
+    cond: dict[str, Any],
+) -> dict[str, float]:
+    """Regional volumes of one subject (steps 1-7, 7b, 7c with its size latent) at the
+    conditions."""
+    idx = sample_folded_indices(
+        model, man, depth, z, gains_for(man, cond), seed, scale, cond, z_size
+    )
+    return region_volumes(model, idx)
+
+
 def evaluate(
     model_dir: Path,
     n_seeds: int = 50,
     ages: tuple[int, ...] = DEFAULT_AGES,
     folding: bool = True,
+    ad_ages: tuple[int, ...] = DEFAULT_AD_AGES,
 ) -> dict[str, Any]:
     model, man = load_model(model_dir)
     depth = cortical_depth_mm(model_dir, man) if folding else None
@@ -75,19 +110,40 @@ def evaluate(
     if 45 not in ages:
         ages = tuple(sorted({*ages, 45}))
     rows: list[dict[str, Any]] = []
+    ad_rows: list[dict[str, Any]] = []
     for sex in ("female", "male"):
         vols: dict[int, list[dict[str, float]]] = {a: [] for a in ages}
+        ad_vols: dict[int, list[tuple[dict[str, float], dict[str, float]]]] = {
+            a: [] for a in ad_ages
+        }
         for s in range(n_seeds):
             seed = 7000 + s
-            lat = normals(seed, k + 1)
+            lat = normals(seed, k + 2)  # z, z_icv, the size latent (model_io.size_latent)
             z, z_icv = lat[:k], float(lat[k])
-            scale = icv_scale(man, sex, z_icv)
+            subject = (model, man, depth, z, seed, icv_scale(man, sex, z_icv), float(lat[k + 1]))
+            healthy: dict[int, dict[str, float]] = {}
             for age in ages:
-                cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
-                idx = sample_folded_indices(
-                    model, man, depth, z, gains_for(man, cond), seed, scale, cond
-                )
-                vols[age].append(region_volumes(model, idx))
+                healthy[age] = _volumes(*subject, {"age": age, "sex": sex, "pathology": "none"})
+                vols[age].append(healthy[age])
+            for age in ad_ages:
+                cond = {"age": age, "sex": sex, "pathology": "none"}
+                h = healthy[age] if age in healthy else _volumes(*subject, cond)
+                ad = _volumes(*subject, {**cond, "pathology": "alzheimers", "adSeverity": 1.0})
+                ad_vols[age].append((h, ad))
+        for age in ad_ages:
+            for r in AD_REGIONS:
+                ad_ratio = np.array([a[r] / h[r] for h, a in ad_vols[age]])
+                ad_row: dict[str, Any] = {
+                    "sex": sex,
+                    "age": age,
+                    "region": r,
+                    "meanRatio": round(float(ad_ratio.mean()), 4),
+                    "minRatio": round(float(ad_ratio.min()), 4),
+                    "maxRatio": round(float(ad_ratio.max()), 4),
+                }
+                if r in AD_TARGETS:
+                    ad_row["target"] = AD_TARGETS[r]
+                ad_rows.append(ad_row)
         for age in ages:
             for r in regions:
                 ratio = [v[r] / v45[r] for v, v45 in zip(vols[age], vols[45], strict=True)]
@@ -114,10 +170,28 @@ def evaluate(
         for r in regions
     }
     in_band = [r["fractionInBand"] for r in rows if "fractionInBand" in r]
+    alzheimers: dict[str, Any] = {
+        "method": "the same seeds at Alzheimer's severity 1 vs healthy, same age and sex: "
+        "volume ratio per region (mean, min, max over seeds); target: the model card's change",
+        "ages": list(ad_ages),
+        "meanRatioRange": {
+            r: [
+                min(x["meanRatio"] for x in ad_rows if x["region"] == r),
+                max(x["meanRatio"] for x in ad_rows if x["region"] == r),
+            ]
+            for r in AD_REGIONS
+        }
+        if ad_rows
+        else {},
+        "targets": AD_TARGETS,
+        "rows": ad_rows,
+    }
     return {
         "method": "random subjects (latents and folding of seeds 7000+i), ICV-scaled, steps 1-7 "
-        "+ 7b + 7c (horns); each subject's regional volume ratio to itself at 45, mean over "
-        "seeds, vs the normative median ratio; spread of absolute volumes across seeds",
+        "+ 7b + 7c (label-level sizing of lateral ventricles, hippocampus, amygdala, 3rd/4th "
+        "ventricles, horns, with each subject's size latent); "
+        "each subject's regional volume ratio to itself at 45, mean over seeds, vs the "
+        "normative median ratio; spread of absolute volumes across seeds",
         "seeds": n_seeds,
         "folding": depth is not None,
         "ages": list(ages),
@@ -126,6 +200,7 @@ def evaluate(
         "target": 0.05,
         "medianFractionInNormativeBand": round(float(np.median(in_band)), 3) if in_band else None,
         "rows": rows,
+        "alzheimers": alzheimers,
     }
 
 
@@ -135,6 +210,11 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--seeds", type=int, default=50)
     ap.add_argument("--ages", default=",".join(map(str, DEFAULT_AGES)))
     ap.add_argument("--no-folding", action="store_true", help="steps 1-7 only (comparison)")
+    ap.add_argument(
+        "--ad-ages",
+        default=",".join(map(str, DEFAULT_AD_AGES)),
+        help="ages of the Alzheimer's severity-1 report ('' for none)",
+    )
     ap.add_argument("--write", action="store_true", help="store in manifest metrics.anatomy")
     args = ap.parse_args(argv)
     if args.seeds < 2:
@@ -145,19 +225,37 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(
             f"--ages must be comma-separated whole years (got {args.ages!r})"
         ) from None
+    try:
+        ad_ages = tuple(int(a) for a in args.ad_ages.split(",") if a.strip())
+    except ValueError:
+        raise SystemExit(
+            f"--ad-ages must be comma-separated whole years (got {args.ad_ages!r})"
+        ) from None
     if any(not 20 <= a <= 90 for a in ages):
         raise SystemExit(f"--ages must lie within the model's 20-90 years (got {args.ages!r})")
-    res = evaluate(args.model, args.seeds, ages, folding=not args.no_folding)
-    print(json.dumps({k: v for k, v in res.items() if k != "rows"}, indent=1))
+    if any(not 20 <= a <= 90 for a in ad_ages):
+        raise SystemExit(
+            f"--ad-ages must lie within the model's 20-90 years (got {args.ad_ages!r})"
+        )
+    res = evaluate(args.model, args.seeds, ages, folding=not args.no_folding, ad_ages=ad_ages)
+    summary = {k: v for k, v in res.items() if k not in ("rows", "alzheimers")}
+    summary["alzheimers"] = {k: v for k, v in res["alzheimers"].items() if k != "rows"}
+    print(json.dumps(summary, indent=1))
     for r in res["rows"]:
-        if r["age"] in (60, 75, 90):
-            print(
-                f"  {r['sex']:6} {r['age']} {r['region']:24} ratio {r['meanRatioTo45']:.3f} "
-                f"vs {r['normativeRatioTo45']:.3f} ({100 * r['error']:+.1f} %) cv {r['cv']:.3f}"
-            )
+        print(
+            f"  {r['sex']:6} {r['age']} {r['region']:24} ratio {r['meanRatioTo45']:.3f} "
+            f"vs {r['normativeRatioTo45']:.3f} ({100 * r['error']:+.1f} %) cv {r['cv']:.3f}"
+        )
+    for r in res["alzheimers"]["rows"]:
+        target = f" (target {r['target']:.2f})" if "target" in r else ""
+        print(
+            f"  AD sev. 1 {r['sex']:6} {r['age']} {r['region']:24} x{r['meanRatio']:.3f} "
+            f"[{r['minRatio']:.3f}-{r['maxRatio']:.3f}]{target}"
+        )
     if args.write:
         path = args.model / "manifest.json"
         man = json.loads(path.read_text())
+        # the Alzheimer's rows are few (sex x age x region): kept; the age rows are not
         man.setdefault("metrics", {})["anatomy"] = {k: v for k, v in res.items() if k != "rows"}
         path.write_text(json.dumps(man, indent=1) + "\n")
 

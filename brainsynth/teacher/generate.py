@@ -36,10 +36,17 @@ from brainsynth.anatomy import icv_scale, region_volumes, template_points, veloc
 from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels
 from brainsynth.folding import apply_folding, indices_of
-from brainsynth.horns import apply_horns, horn_factor
-from brainsynth.model_io import gains_for, grid_from_json, latents, load_model, read_volume
+from brainsynth.model_io import (
+    gains_for,
+    grid_from_json,
+    latents,
+    load_model,
+    read_volume,
+    size_latent,
+)
 from brainsynth.pathologies import ModelAssets, Plan, Scene
 from brainsynth.schema import CONTRASTS, validate_sidecar
+from brainsynth.sizing import apply_sizing, sizing_params
 from brainsynth.teacher import accel
 from brainsynth.teacher.render import anisotropic, render
 
@@ -220,15 +227,16 @@ def stage_folding(
     return indices_of(folded, ld.assets.model.label_values), frac
 
 
-def stage_horns(
-    ld: _Loaded, cond: dict[str, Any], idx: NDArray[np.int32]
+def stage_sizing(
+    ld: _Loaded, cond: dict[str, Any], idx: NDArray[np.int32], z_size: float = 0.0
 ) -> tuple[NDArray[np.int32], dict[str, Any] | None]:
-    """Step 7c (brainsynth/horns.py): the temporal horns sized for age, sex and Alzheimer's
-    disease, on label indices; unchanged when the model has no `horns`."""
-    params = ld.assets.manifest.get("horns")
-    if not params:
+    """Step 7c (brainsynth/sizing.py): the small structures (hippocampus, amygdala, 3rd/4th
+    ventricles, temporal horns) sized for age, sex and Alzheimer's disease, on label indices;
+    unchanged when the model has no `sizing` (nor the legacy `horns`)."""
+    params = sizing_params(ld.assets.manifest)
+    if params is None:
         return idx, None
-    values, info = apply_horns(ld.assets.model.label_values[idx], horn_factor(params, cond))
+    values, info = apply_sizing(ld.assets.model.label_values[idx], params, cond, z_size)
     return indices_of(values, ld.assets.model.label_values), info
 
 
@@ -311,9 +319,11 @@ def generate(
     deformed = patho.deform(plan, scene.x)
     xm = scene.x if deformed is None else deformed
     idx, scene.template_flat = stage_anatomy(ld, scene, template, xm, dev)
-    # individual folding (step 7b), temporal horns (step 7c)
+    # individual folding (step 7b), label-level sizing of the small structures (step 7c)
     idx, csf_fraction = stage_folding(ld, scene, idx)
-    idx, _horns = stage_horns(ld, cond, idx)
+    # the individual's size latent (none for explicit latents: the mean individual)
+    z_size = 0.0 if explicit_latents is not None else size_latent(man, seed)
+    idx, _sizing = stage_sizing(ld, cond, idx, z_size)
     report(0.4, "pathology")
     # pathology (§4)
     idx, drawn = patho.draw(scene, plan, idx)
@@ -349,7 +359,11 @@ def generate(
         "dims": list(grid.shape),
         "affine": [[float(v) for v in row] for row in grid.affine],
         "units": {"spacing": "mm", "volumes": "mL"},
-        "latents": {"z": [round(float(v), 6) for v in z], "zIcv": round(z_icv, 6)},
+        "latents": {
+            "z": [round(float(v), 6) for v in z],
+            "zIcv": round(z_icv, 6),
+            "zSize": round(z_size, 6),
+        },
         "regionalVolumesMl": volumes,
         "pathology": info,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -19,6 +19,8 @@ FORBIDDEN: dict[str, set[str]] = {
     "anatomy": {"pathologies", "model_io", "teacher", "pipeline", "distill", "qa", "server"},
     "folding": {"anatomy", "pathologies", "model_io", "teacher", "pipeline", "distill", "qa",
                 "server"},
+    "sizing": {"anatomy", "pathologies", "model_io", "teacher", "pipeline", "distill", "qa",
+               "server"},
     "pathologies": {"teacher", "pipeline", "distill", "qa", "fixtures", "bench", "server"},
     "teacher": {"pipeline", "distill", "qa", "fixtures", "bench", "server"},
     "pipeline": {"teacher", "distill", "qa", "fixtures", "bench", "server"},

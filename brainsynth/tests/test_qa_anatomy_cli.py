@@ -16,6 +16,8 @@ from brainsynth.qa import anatomy
         (["--seeds", "1"], "--seeds must be at least 2"),
         (["--ages", "40,x"], "--ages must be comma-separated whole years"),
         (["--ages", "10,45"], "--ages must lie within the model's 20-90 years"),
+        (["--ad-ages", "75,y"], "--ad-ages must be comma-separated whole years"),
+        (["--ad-ages", "95"], "--ad-ages must lie within the model's 20-90 years"),
     ],
 )
 def test_anatomy_refuses_bad_arguments(argv: list[str], message: str) -> None:

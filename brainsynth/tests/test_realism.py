@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 from scipy import ndimage
 
+from brainsynth.common import tissue
 from brainsynth.pipeline import real_contrast
-from brainsynth.qa.realism import classify, stats, tissue
+from brainsynth.qa.realism import classify, stats
 from brainsynth.qa.realism.__main__ import main
 from brainsynth.qa.realism.data import quantise
 

@@ -8,11 +8,14 @@
  *    labelIndexSample, regionalVolumesMl}]} — every `stride`-th label index, x fastest.
  * 2. fixtures/tiny-model/: a model folder (manifest.json + arrays) plus expected_*.json files,
  *    each one case as above (`stride` defaults to 1; `labelIndex` is accepted for the full map).
- * `finalLabelCases` of layout 1: the 2 mm teacher's final label map (step 7b folding and §4
- * lesions included) as per-value voxel counts and every `stride`-th value; pass: identical.
+ * `finalLabelCases` of layout 1: the 2 mm teacher's final label map (step 7b folding, step 7c
+ * sizing and §4 lesions included) as per-value voxel counts, every `stride`-th value and every
+ * voxel of the labels step 7c sizes (`sizedRuns`); pass: identical.
  * Pass: ≥ 99.5 % of compared voxels agree and regional volumes agree within 1 % (or 0.05 mL).
  * `pathologyCases` of layout 1 come from the 2 mm teacher (§4 lesions): every pathology voxel as
  * runs [start, length, value]; pass: Dice ≥ 0.99 per pathology label and the same lesion count.
+ * `sizingCases` of layout 1: step 7c alone (brainsynth.sizing) on random toy label maps; pass:
+ * every voxel identical.
  * `imageCases` of layout 1 are the 2 mm teacher's contrast images (§5, the numpy reference):
  * every `stride`-th voxel intensity and robust stats (mean, p1, p50, p99) per contrast; pass:
  * IMAGE_TOLERANCE below (measured, see there).
@@ -23,6 +26,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from './model/loadModel';
 import { sample, sampleAnatomy } from './sample';
 import { regionalVolumesMl } from './render/volumes';
+import { applySizing, type SizingParams } from './sampler/sizing';
+import type { Conditions } from './generated/conditions';
 import { useCpuBackend } from './testing/setupCpu';
 
 interface ParityCase {
@@ -116,6 +121,9 @@ interface FinalLabelCase {
   stride: number;
   labelValueSample: number[];
   valueCounts: Record<string, number>;
+  /** The label values step 7c sizes, and all their voxels as runs [start, length, value]. */
+  sizedValues?: number[];
+  sizedRuns?: [number, number, number][];
 }
 
 /** The whole final label map (folding + lesions) equals the teacher's, voxel for voxel. */
@@ -132,6 +140,46 @@ async function checkFinalLabelCase(model: Model, c: FinalLabelCase): Promise<voi
   );
   expect(agree).toBe(c.labelValueSample.length);
   expect(counts).toEqual(c.valueCounts);
+  if (c.sizedRuns && c.sizedValues) {
+    // step 7c: every voxel of the sized structures, exactly
+    const sized = new Set(c.sizedValues);
+    const expected = new Int16Array(v.labels.length);
+    for (const [start, length, value] of c.sizedRuns) expected.fill(value, start, start + length);
+    let differ = 0;
+    for (let i = 0; i < expected.length; i++) {
+      const mine = sized.has(v.labels[i]) ? v.labels[i] : 0;
+      if (mine !== expected[i]) differ++;
+    }
+    console.info(`parity step 7c seed=${c.seed}: ${differ} voxels of the sized labels differ`);
+    expect(differ).toBe(0);
+  }
+}
+
+interface SizingCase {
+  shape: [number, number, number];
+  labelValues: number[];
+  conditions: Record<string, unknown>;
+  sizing: SizingParams;
+  /** One base-36 character per voxel: its index in labelValues (x fastest). */
+  input: string;
+  /** The voxels step 7c changed: [flat index, new label value]. */
+  changes: [number, number][];
+}
+
+/** Step 7c alone on a toy label map: the engine's rule equals brainsynth.sizing's. */
+function checkSizingCase(c: SizingCase): void {
+  const model = {
+    manifest: { sizing: c.sizing },
+    grid: { shape: c.shape },
+    labels: { indexOfValue: new Map(c.labelValues.map((v, i) => [v, i])) },
+  } as unknown as Model;
+  const labels = Int32Array.from(c.input, (ch) => parseInt(ch, 36));
+  const expected = Int32Array.from(labels, (l) => c.labelValues[l]);
+  for (const [i, v] of c.changes) expected[i] = v;
+  applySizing(model, labels, c.conditions as unknown as Conditions);
+  let differ = 0;
+  for (let i = 0; i < labels.length; i++) if (c.labelValues[labels[i]] !== expected[i]) differ++;
+  expect(differ, `voxels differing (of ${labels.length}; ${c.changes.length} changed)`).toBe(0);
 }
 
 interface ImageCase {
@@ -203,6 +251,7 @@ const parity = existsSync(parityFile)
       pathologyCases?: PathologyCase[];
       imageCases?: ImageCase[];
       finalLabelCases?: FinalLabelCase[];
+      sizingCases?: SizingCase[];
     })
   : null;
 const parityModelDir = parity ? join(root, 'public/models', parity.modelId) : '';
@@ -232,6 +281,10 @@ describe.skipIf(!haveParity)('parity with the Python sampler: committed model', 
       await checkFinalLabelCase(model, c);
     },
     120_000,
+  );
+  it.each((parity?.sizingCases ?? []).map((c, i) => ({ ...c, i })))(
+    'step 7c on toy label map $i (brainsynth.sizing)',
+    (c) => checkSizingCase(c),
   );
   it.each(parity?.imageCases ?? [])(
     'image of the 2 mm teacher, $conditions.pathology $conditions.contrast seed=$seed',

@@ -21,7 +21,7 @@ import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesFromCounts } from './render/volumes';
 import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
-import { applyHorns, hasHorns } from './sampler/horns';
+import { applySizing, hasSizing } from './sampler/sizing';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
   drawLatents,
@@ -324,8 +324,9 @@ export async function sample(
     const csfFraction = hasFolding(model)
       ? applyFolding(model, await labelMap.labels(), await labelMap.templateIndex(), seed)
       : undefined;
-    // Step 7c: the temporal horns sized for age, sex and Alzheimer's disease (in place).
-    if (hasHorns(model)) applyHorns(model, await labelMap.labels(), c);
+    // Step 7c: the small structures (hippocampus, amygdala, 3rd/4th ventricles, temporal
+    // horns) sized for age, sex and Alzheimer's disease (in place).
+    if (hasSizing(model)) applySizing(model, await labelMap.labels(), c, latents.zSize ?? 0);
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);

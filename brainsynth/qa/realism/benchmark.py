@@ -201,7 +201,7 @@ def run(
     _, man = load_model(model_dir)
     summary: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
-        "label": "the model as it is now (baseline before the appearance work of issue 9)",
+        "label": "the model as it is now",
         "model": {"id": man["id"], "version": man["version"]},
         "softwareVersion": __version__,
         "gitCommit": _git_commit(),

@@ -18,36 +18,14 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from brainsynth.pipeline import real_contrast as rc
-from brainsynth.pipeline.real_contrast import Masks, image_of, ratios
-from brainsynth.qa.realism.data import MODEL_DIR, DataError, canonical, eroded
-from brainsynth.qa.realism.tissue import (
-    CORTEX,
-    SULCAL_CSF,
-    VENTRICLES,
-    WM,
-    classes_from_freesurfer,
+from brainsynth.pipeline.real_contrast import (
+    SYNTHETIC_CASES,
+    Masks,
+    image_of,
+    ratios,
+    synthetic_masks,
 )
-
-# synthetic lesion label -> the name used for the real lesions it stands for
-SYNTHETIC_LESIONS: dict[str, dict[str, tuple[int, ...]]] = {
-    "ms": {"ms-lesion": (701, 702)},
-    "glioma": {"necrotic-core": (711,), "enhancing": (712,), "oedema": (713,)},
-    "stroke": {"infarct": (721, 722)},  # the real mask holds the cavity and its gliotic rim
-}
-SYNTHETIC_CASES: dict[str, dict[str, Any]] = {
-    "healthy": {"age": 60, "sex": "female", "pathology": "none"},
-    "ms": {"age": 35, "sex": "female", "pathology": "ms", "msLesionLoadMl": 8},
-    "glioma": {"age": 45, "sex": "male", "pathology": "glioma"},
-    "stroke": {
-        "age": 65,
-        "sex": "male",
-        "pathology": "stroke",
-        "strokeTerritory": "MCA",
-        "strokeSide": "left",
-        "strokeSize": 0.4,
-    },
-}
-
+from brainsynth.qa.realism.data import MODEL_DIR, DataError, canonical
 
 Slices = dict[str, NDArray[np.float32]]  # "case contrast" -> axial display slice (WM units)
 
@@ -95,17 +73,7 @@ def synthetic_cases(
             contrasts=("T2w", "FLAIR"),
             device=device,
         )
-        cls = classes_from_freesurfer(vol.labels)
-        lesions = {
-            name: np.isin(vol.labels, v)
-            for name, v in SYNTHETIC_LESIONS.get(cond["pathology"], {}).items()
-        }
-        masks = Masks(
-            gm=cls == CORTEX,
-            wm=eroded(cls == WM),
-            csf=np.isin(cls, (VENTRICLES, SULCAL_CSF)),
-            lesions=lesions,
-        )
+        masks = synthetic_masks(vol.labels, cond["pathology"])
         for contrast, img in vol.images.items():
             if slices is not None:
                 slices[f"synthetic {case} {contrast}"] = display_slice(

@@ -22,15 +22,15 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from brainsynth.common.nifti import load_nifti
-from brainsynth.paths import DEFAULT_MODEL_DIR
-from brainsynth.qa.realism.tissue import (
+from brainsynth.common.tissue import (
     WM,
     classes_from_dlmuse,
     classes_from_freesurfer,
+    eroded,
 )
+from brainsynth.paths import DEFAULT_MODEL_DIR
 
 INDEX = "ixi-t1-2mm-index.csv"
 MODEL_DIR = DEFAULT_MODEL_DIR
@@ -63,12 +63,6 @@ class Scan:
 
     def normalised(self) -> NDArray[np.float32]:
         return (self.stored.astype(np.float32) / np.float32(self.wm_level)).astype(np.float32)
-
-
-def eroded(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
-    """Erosion by `iterations` voxels (6-connected); falls back to the mask if it would vanish."""
-    out = ndimage.binary_erosion(mask, iterations=iterations)
-    return out if out.any() else mask
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
+from brainsynth.common.tissue import brain_mask  # noqa: E402
 from brainsynth.qa.realism.benchmark import SET_LABELS, Results, ScanResult  # noqa: E402
 from brainsynth.qa.realism.data import canonical  # noqa: E402
 from brainsynth.qa.realism.stats import HIGH_BAND, LOW_BAND, SLOPE_BAND, spectrum_centres  # noqa: E402
-from brainsynth.qa.realism.tissue import brain_mask  # noqa: E402
 
 WINDOW = (0.0, 1.5)  # display window in WM units, the same for every panel
 COLOURS = {"real": "0.35", "synthetic-2mm": "tab:red", "synthetic-1mm": "tab:blue"}

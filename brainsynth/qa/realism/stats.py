@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.stats import wasserstein_distance
 
-from brainsynth.qa.realism.tissue import CORTEX, DEEP_GM, VENTRICLES, WM, brain_mask
+from brainsynth.common.tissue import CORTEX, DEEP_GM, VENTRICLES, WM, brain_mask
 
 MAD_TO_SD = 1.4826
 SLOPE_BAND = (0.15, 0.45)  # cycles/voxel, the spectrum fit

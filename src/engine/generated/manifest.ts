@@ -211,7 +211,7 @@ export type ManifestDocument = {
     /** template cortex deeper than this below the hull, beyond the lining and 2 mm from CSF/outside, becomes white matter (the gyral core); absent: no thinning */
     crownMm?: number;
   };
-  /** Step 7c (MODEL_FORMAT.md §3): the inferior lateral ventricles (temporal horns) resized per side by f(age, sex) * adFactor^adSeverity (Alzheimer's only), growing into / shrinking back to that side's cerebral WM layer by layer. */
+  /** Legacy form of step 7c (software 0.4.0, model 1.3.0), read as `sizing` with one structure: the inferior lateral ventricles (labels 5, 44) against that side's cerebral WM (2, 41), with this factor table and adFactor. Ignored when `sizing` is present; pipeline.sizing replaces it. */
   horns?: {
     /** ages (years, increasing) of the factor table's rows */
     ages: number[];
@@ -227,5 +227,39 @@ export type ManifestDocument = {
     sampledVoxels?: {
       [name: string]: unknown;
     };
+  };
+  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease times exp(individualLogSd(sex, age) z) with the individual's size latent z (the normal after z_icv), by moving its interface with its partner labels one 6-neighbour layer at a time (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
+  sizing?: {
+    /** ages (years, increasing) of every factor table's rows */
+    ages: number[];
+    /** in the order of step 7c */
+    structures: {
+      /** the region of `regions` (and of the normative table) the factor follows */
+      region: string;
+      /** in order: each label value and the label values it exchanges voxels with */
+      labels: {
+        /** the label value that is sized */
+        value: number;
+        /** what it grows into and shrinks back to; a shrinking voxel takes the label of its first partner neighbour in the order -x, +x, -y, +y, -z, +z */
+        partners: number[];
+      }[];
+      /** per sex, one factor per age of `ages`: the normative volume relative to 45 over the model's own (linear in age between rows, clamped) */
+      factor: {
+        female: number[];
+        male: number[];
+      };
+      /** A: the factor is multiplied by A^adSeverity under Alzheimer's disease; absent: 1 */
+      adFactor?: number;
+      /** optional, per sex, one log-sd per age of `ages`: the individual's size factor exp(s z) (z: the size latent, one for every structure that has this), the between-person spread the model's own individuals lack */
+      individualLogSd?: {
+        female: number[];
+        male: number[];
+      };
+      /** what the factors came from (provenance: the model's own ratio to 45 per knot, the spread, Alzheimer's change before sizing) */
+      fit?: {
+        [name: string]: unknown;
+      };
+    }[];
+    source?: string;
   };
 };

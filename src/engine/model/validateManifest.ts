@@ -86,6 +86,8 @@ function crossFieldProblems(m: ModelManifest): string[] {
     });
   }
 
+  p.push(...sizingProblems(m));
+
   // Each pathology module states what it needs from the model (gains, arrays, labels).
   for (const module of pathologyModules()) p.push(...(module.manifestProblems?.(m) ?? []));
   p.push(...studentProblems(m));
@@ -109,6 +111,33 @@ function crossFieldProblems(m: ModelManifest): string[] {
       );
     }
   }
+  return p;
+}
+
+/** Step 7c: every factor table has one row per age (and the ages increase). */
+function sizingProblems(m: ModelManifest): string[] {
+  const p: string[] = [];
+  const { sizing, horns } = m;
+  const sexes = ['female', 'male'] as const;
+  let name = 'sizing';
+  let ages: number[] = [];
+  const tables: [string, number[]][] = [];
+  if (sizing) {
+    ages = sizing.ages;
+    sizing.structures.forEach((s, i) => {
+      for (const sex of sexes)
+        tables.push([`sizing.structures[${i}].factor.${sex}`, s.factor[sex]]);
+    });
+  } else if (horns) {
+    name = 'horns';
+    ages = horns.ages;
+    for (const sex of sexes) tables.push([`horns.factor.${sex}`, horns.factor[sex]]);
+  }
+  for (let i = 1; i < ages.length; i++)
+    if (!(ages[i] > ages[i - 1])) p.push(`${name}.ages must be strictly increasing`);
+  for (const [table, rows] of tables)
+    if (rows.length !== ages.length)
+      p.push(`${table} has ${rows.length} entries, expected ${ages.length} (ages)`);
   return p;
 }
 

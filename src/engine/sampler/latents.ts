@@ -9,12 +9,14 @@ export interface Latents {
   z: Float64Array;
   /** ICV latent. */
   zIcv: number;
+  /** Size latent of step 7c (the ventricles' individual size); absent: 0 (the mean individual). */
+  zSize?: number;
 }
 
-/** z[0..K-1] then z_icv from stream `seed`. */
+/** z[0..K-1], z_icv, then the size latent z_size from stream `seed`. */
 export function drawLatents(seed: number, components: number): Latents {
-  const all = normals(seed, components + 1);
-  return { z: all.subarray(0, components), zIcv: all[components] };
+  const all = normals(seed, components + 2);
+  return { z: all.subarray(0, components), zIcv: all[components], zSize: all[components + 1] };
 }
 
 /** Linear interpolation of the per-age gain rows (clamped to the table's age range). */

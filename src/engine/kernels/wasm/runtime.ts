@@ -1,6 +1,6 @@
 /**
- * The WebAssembly kernels (kernels.wat.ts) behind plain typed-array functions: one module instance
- * per thread (the engine worker, the seed helper worker, Node), made on first use with a
+ * The WebAssembly kernels (kernels.wat, assembled by wabt into generated/kernels.wasm.ts) behind
+ * plain typed-array functions: one module instance per thread (the engine worker, the seed helper worker, Node), made on first use with a
  * synchronous compile (workers and Node allow it). Where WebAssembly or its SIMD instructions are
  * missing, or `setWasmKernels(false)`, `wasmKernels()` is null and the callers run their
  * TypedArray code instead: the same bits either way (wasm.test.ts).
@@ -10,8 +10,7 @@
  * array or object it was copied from, so a kept subject does not copy them again; everything
  * else is per-call scratch placed after the resident regions.
  */
-import { assemble } from './wat';
-import { KERNELS_WAT } from './kernels.wat';
+import { KERNELS_WASM_BASE64 } from '../../generated/kernels.wasm';
 
 export interface KernelExports {
   mem: WebAssembly.Memory;
@@ -90,8 +89,8 @@ export function wasmKernels(): KernelExports | null {
   if (!enabled) return null;
   if (instance === undefined) {
     try {
-      const bytes = assemble(KERNELS_WAT);
-      const module = new WebAssembly.Module(bytes as BufferSource);
+      const bytes = Uint8Array.from(atob(KERNELS_WASM_BASE64), (ch) => ch.charCodeAt(0));
+      const module = new WebAssembly.Module(bytes);
       instance = new WebAssembly.Instance(module).exports as unknown as KernelExports;
     } catch {
       instance = null; // no WebAssembly SIMD (or no sync compile on this thread)

@@ -1,21 +1,18 @@
-/**
- * The WebAssembly kernels of the CPU-side fast path, as WAT text (assembled at run time by
- * ./wat.ts). Each repeats its TypedArray kernel's float arithmetic operation by operation, so the
- * results are the same bits (kernels/wasm/wasm.test.ts):
- *
- * - `f(a op b)` on float32 values in JS is one float32 operation here (f32 / f32x4: the double
- *   result of one +, −, ×, ÷ or √ of two float32 values, rounded to float32, is the float32
- *   result);
- * - the blurs' `f(acc + src·w)` (the product exact in float64, one float64 add, then rounded to
- *   float32) is done in float64 lanes (f64x2), the accumulator rounded to float32 after each tap;
- * - the white-matter sum of the contrast stays a sequential float64 sum in voxel order.
- *
- * Pointers are byte offsets into the exported memory; every volume a SIMD loop writes or reads
- * has ≥ 16 bytes of padding after it: loops run in steps of 4 voxels and may compute up to 3
- * voxels past a row, which either lie in padding or are overwritten later by their own pass
- * (rows and planes are computed in ascending memory order).
- */
-export const KERNELS_WAT = String.raw`
+;; The WebAssembly kernels of the CPU-side fast path, as WAT text (assembled at build time by
+;; wabt: `npm run gen:wasm`). Each repeats its TypedArray kernel's float arithmetic operation
+;; by operation, so the results are the same bits (kernels/wasm/wasm.test.ts):
+;;
+;; - `f(a op b)` on float32 values in JS is one float32 operation here (f32 / f32x4: the double
+;; result of one +, −, ×, ÷ or √ of two float32 values, rounded to float32, is the float32
+;; result);
+;; - the blurs' `f(acc + src·w)` (the product exact in float64, one float64 add, then rounded to
+;; float32) is done in float64 lanes (f64x2), the accumulator rounded to float32 after each tap;
+;; - the white-matter sum of the contrast stays a sequential float64 sum in voxel order.
+;;
+;; Pointers are byte offsets into the exported memory; every volume a SIMD loop writes or reads
+;; has ≥ 16 bytes of padding after it: loops run in steps of 4 voxels and may compute up to 3
+;; voxels past a row, which either lie in padding or are overwritten later by their own pass
+;; (rows and planes are computed in ascending memory order).
 (module
   (memory (export "mem") 1)
 
@@ -426,4 +423,3 @@ export const KERNELS_WAT = String.raw`
       (br $lp)))
   )
 )
-`;

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy import ndimage
 
 OUTSIDE, CORTEX, WM, VENTRICLES, DEEP_GM, OTHER_BRAIN, SULCAL_CSF = range(7)
 CLASS_NAMES = ("outside", "cortex", "wm", "ventricles", "deep-gm", "other-brain", "sulcal-csf")
@@ -81,3 +82,9 @@ def classes_from_freesurfer(labels: NDArray[np.integer]) -> NDArray[np.int8]:
 
 def brain_mask(classes: NDArray[np.int8]) -> NDArray[np.bool_]:
     return np.isin(classes, BRAIN_CLASSES)
+
+
+def eroded(mask: NDArray[np.bool_], iterations: int = 1) -> NDArray[np.bool_]:
+    """Erosion by `iterations` voxels (6-connected); falls back to the mask if it would vanish."""
+    out = ndimage.binary_erosion(mask, iterations=iterations)
+    return out if out.any() else mask

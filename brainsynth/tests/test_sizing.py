@@ -1,0 +1,258 @@
+"""Step 7c, label-level sizing: the rule (brainsynth.sizing) and the committed model's small
+structures (hippocampus, amygdala, 3rd/4th ventricles, temporal horns)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from brainsynth.anatomy import icv_scale, sample_folded_indices
+from brainsynth.model_io import gains_for, latents, load_model, read_volume
+from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline.sizing import STRUCTURES, normative
+from brainsynth.sizing import (
+    apply_sizing,
+    apply_structure,
+    factor_at,
+    sizing_params,
+    structure_factor,
+)
+
+
+def _toy() -> np.ndarray:
+    """12 x 10 x 10: left WM (x 1-5), right WM (x 6-10), a small horn in each."""
+    v = np.zeros((12, 10, 10), np.int32)
+    v[1:6, 1:9, 1:9] = 2
+    v[6:11, 1:9, 1:9] = 41
+    v[3, 5, 5:7] = 5
+    v[8, 2, 1:9] = 44
+    return v
+
+
+HORNS = {"region": "inf-lat-ventricles", "labels": [
+    {"value": 5, "partners": [2]}, {"value": 44, "partners": [41]}]}  # fmt: skip
+
+
+def _params(*structures: dict[str, Any], f: float = 1.0) -> dict[str, Any]:
+    return {
+        "ages": [20, 90],
+        "structures": [{**s, "factor": {"female": [f, f], "male": [f, f]}} for s in structures],
+    }
+
+
+COND = {"age": 60, "sex": "female", "pathology": "none"}
+
+
+def test_grow_and_shrink_reach_the_target_exactly_against_their_own_partner() -> None:
+    out, info = apply_sizing(_toy(), _params(HORNS, f=3.0), COND)
+    assert (out == 5).sum() == 6 and (out == 44).sum() == 24
+    # every new horn voxel was WM of its side: the side's total is unchanged
+    assert ((out == 2) | (out == 5)).sum() == 320 and ((out == 41) | (out == 44)).sum() == 320
+    assert info["inf-lat-ventricles"]["labels"]["5"] == {"before": 2, "target": 6, "after": 6}
+    small, _ = apply_sizing(_toy(), _params(HORNS, f=0.5), COND)
+    assert (small == 5).sum() == 1 and (small == 44).sum() == 4
+    assert ((small == 2) | (small == 5)).sum() == 320
+
+
+def test_factor_one_is_the_identity() -> None:
+    toy = _toy()
+    same, info = apply_sizing(toy, _params(HORNS, f=1.0), COND)
+    assert np.array_equal(same, toy)
+    assert info["inf-lat-ventricles"]["labels"]["44"] == {"before": 8, "target": 8, "after": 8}
+    # n f rounds half up: 8 x 1.06 = 8.48 -> 8 (identity), 2 x 1.25 = 2.5 -> 3
+    same2, _ = apply_sizing(toy, _params(HORNS, f=1.06), COND)
+    assert (same2 == 44).sum() == 8
+    up, _ = apply_sizing(
+        toy, _params({"region": "x", "labels": [HORNS["labels"][0]]}, f=1.25), COND
+    )
+    assert (up == 5).sum() == 3
+
+
+def test_the_partial_layer_order_is_the_flat_index() -> None:
+    v = np.zeros((7, 5, 5), np.int32)
+    v[1:6, 1:4, 1:4] = 2
+    v[3, 2, 2] = 5  # one voxel: its layer is its 6 WM neighbours
+    grown, _ = apply_sizing(
+        v, _params({"region": "h", "labels": [HORNS["labels"][0]]}, f=3.0), COND
+    )
+    # the first two in increasing flat index (x fastest): (3, 2, 1) [z-1] then (3, 1, 2) [y-1]
+    new = {tuple(int(c) for c in p) for p in np.argwhere((grown == 5) & (v != 5))}
+    assert new == {(3, 2, 1), (3, 1, 2)}
+    # shrinking a 3-voxel bar to 1: the last two in flat index go back
+    w = np.full((5, 3, 3), 2, np.int32)
+    w[1:4, 1, 1] = 5
+    shrunk, _ = apply_sizing(
+        w, _params({"region": "h", "labels": [HORNS["labels"][0]]}, f=0.4), COND
+    )
+    assert [tuple(int(c) for c in p) for p in np.argwhere(shrunk == 5)] == [(1, 1, 1)]
+
+
+def test_a_shrinking_voxel_takes_its_first_partner_neighbour() -> None:
+    """Partners in the rule's neighbour order -x, +x, -y, +y, -z, +z; non-partners never."""
+    v = np.zeros((5, 5, 5), np.int32)
+    v[2, 2, 2] = 17  # a one-voxel structure
+    v[1, 2, 2] = 3  # -x: cortex, not a partner
+    v[3, 2, 2] = 5  # +x: horn
+    v[2, 1, 2] = 24  # -y: CSF
+    s = {"region": "hippocampus", "labels": [{"value": 17, "partners": [24, 5]}]}
+    out, info = apply_sizing(v, _params(s, f=0.0), COND)
+    assert out[2, 2, 2] == 5 and info["hippocampus"]["labels"]["17"]["after"] == 0
+    # only partners: a structure that touches none cannot shrink (the step stops)
+    lone = np.zeros((5, 5, 5), np.int32)
+    lone[2, 2, 2] = 17
+    kept, info = apply_sizing(lone, _params(s, f=0.0), COND)
+    assert kept[2, 2, 2] == 17 and info["hippocampus"]["labels"]["17"] == {
+        "before": 1,
+        "target": 0,
+        "after": 1,
+    }
+
+
+def test_growth_takes_only_partners_and_stops_when_none_is_left() -> None:
+    v = np.full((6, 6, 6), 3, np.int32)  # cortex everywhere
+    v[2:4, 2:4, 2:4] = 14
+    v[1, 2:4, 2:4] = 10  # 4 thalamus voxels on one side
+    s = {"region": "v3", "labels": [{"value": 14, "partners": [10, 49]}]}
+    out, info = apply_sizing(v, _params(s, f=2.0), COND)
+    assert info["v3"]["labels"]["14"] == {"before": 8, "target": 16, "after": 12}
+    assert (out == 10).sum() == 0 and (out == 3).sum() == (v == 3).sum()
+
+
+def test_structures_apply_in_order() -> None:
+    """The hippocampus gives voxels to the horn, then the horn is sized on what it has."""
+    v = np.zeros((8, 6, 6), np.int32)
+    v[1:7, 1:5, 1:5] = 2
+    v[2:6, 2:4, 2:4] = 17
+    v[6, 2:4, 2:4] = 5  # horn: 4 voxels, against the hippocampus's +x face
+    hip = {"region": "hippocampus", "labels": [{"value": 17, "partners": [24, 5]}]}
+    horn = {"region": "inf-lat-ventricles", "labels": [{"value": 5, "partners": [2]}]}
+    p = _params(hip, horn)
+    p["structures"][0]["factor"] = {"female": [0.75, 0.75], "male": [0.75, 0.75]}
+    p["structures"][1]["factor"] = {"female": [1.5, 1.5], "male": [1.5, 1.5]}
+    out, info = apply_sizing(v, p, COND)
+    # 16 -> 12 hippocampus voxels; the 4 lost (x = 5, the face against the horn) became horn;
+    # then the horn is sized on its 8: 12
+    assert (out == 17).sum() == 12 and (out == 5).sum() == 12
+    assert (out[5, 2:4, 2:4] == 5).all()
+    assert info["inf-lat-ventricles"]["labels"]["5"] == {"before": 8, "target": 12, "after": 12}
+    p["structures"].reverse()  # the other order: the horn is sized first, on its own 4
+    out2, _ = apply_sizing(v, p, COND)
+    assert (out2 == 17).sum() == 12 and (out2 == 5).sum() == 6 + 4
+
+
+def test_factor_interpolates_in_age_and_applies_alzheimers_only() -> None:
+    assert factor_at([1.0, 3.0], [20.0, 90.0], 55.0) == pytest.approx(2.0)
+    assert factor_at([1.0, 3.0], [20.0, 90.0], 10.0) == 1.0
+    p = {"ages": [20, 90]}
+    s = {"factor": {"female": [2.0, 2.0], "male": [1.0, 1.0]}, "adFactor": 2.0}
+    assert structure_factor(p, s, {"age": 60, "sex": "female", "pathology": "none"}) == 2.0
+    ad = {"age": 60, "sex": "male", "pathology": "alzheimers", "adSeverity": 0.5}
+    assert structure_factor(p, s, ad) == pytest.approx(np.sqrt(2.0))
+    assert structure_factor(p, {"factor": s["factor"]}, ad) == 1.0  # no adFactor: none
+
+
+def test_the_legacy_horns_block_reads_as_one_structure() -> None:
+    legacy = {"horns": {"ages": [20, 90], "factor": {"female": [3.0, 3.0], "male": [1, 1]},
+                        "adFactor": 2.0}}  # fmt: skip
+    p = sizing_params(legacy)
+    assert p is not None and [s["region"] for s in p["structures"]] == ["inf-lat-ventricles"]
+    out, _ = apply_sizing(_toy(), p, COND)
+    ref, _ = apply_sizing(_toy(), _params(HORNS, f=3.0), COND)
+    assert np.array_equal(out, ref)
+    assert sizing_params({}) is None
+    both = sizing_params({**legacy, "sizing": _params(HORNS)})
+    assert both is not None and both["structures"][0]["factor"]["female"] == [1.0, 1.0]
+
+
+def test_apply_structure_edits_in_place() -> None:
+    v = _toy()
+    apply_structure(v, {**HORNS, "factor": {}}, 2.0)
+    assert (v == 5).sum() == 4 and (v == 44).sum() == 16
+
+
+# ---- the committed model ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def model() -> tuple[Any, dict[str, Any], np.ndarray]:
+    m, man = load_model(DEFAULT_MODEL_DIR)
+    arr = man["arrays"]["corticalDepth"]
+    depth = read_volume(DEFAULT_MODEL_DIR, arr).astype(np.float64) * float(arr.get("scale", 1.0))
+    return m, man, depth
+
+
+def test_the_model_sizes_its_small_structures_in_the_pipelines_order(
+    model: tuple[Any, dict[str, Any], np.ndarray],
+) -> None:
+    _, man, _ = model
+    p = sizing_params(man)
+    assert p is not None and "horns" not in man
+    assert [s["region"] for s in p["structures"]] == [s[0] for s in STRUCTURES]
+    for s, (_, labels, target) in zip(p["structures"], STRUCTURES, strict=True):
+        assert [(x["value"], tuple(x["partners"])) for x in s["labels"]] == list(labels)
+        assert ("adFactor" in s) == (target is not None)
+        i45 = p["ages"].index(45)
+        assert s["factor"]["female"][i45] == s["factor"]["male"][i45] == 1.0
+
+
+def _volumes(
+    model: tuple[Any, dict[str, Any], np.ndarray], seed: int, cond: dict[str, Any]
+) -> dict[str, float]:
+    m, man, depth = model
+    z, z_icv = latents(man, seed)
+    k = icv_scale(man, str(cond["sex"]), z_icv)
+    idx = sample_folded_indices(m, man, depth, z, gains_for(man, cond), seed, k, cond)
+    values = m.label_values[idx]
+    return {
+        region: float(np.isin(values, [v for v, _ in labels]).sum()) * 0.008
+        for region, labels, _ in STRUCTURES
+    }
+
+
+def test_the_models_structures_follow_age_and_alzheimers_disease(
+    model: tuple[Any, dict[str, Any], np.ndarray],
+) -> None:
+    norm = normative(DEFAULT_MODEL_DIR)["female"]
+    for seed in (101, 202):
+        young = _volumes(model, seed, {"age": 45, "sex": "female", "pathology": "none"})
+        old = _volumes(model, seed, {"age": 85, "sex": "female", "pathology": "none"})
+        ad = _volumes(
+            model,
+            seed,
+            {"age": 85, "sex": "female", "pathology": "alzheimers", "adSeverity": 1.0},
+        )
+        # the normative change 45 -> 85 (horns about x4, 3rd/4th x1.7, hippocampus -15 %),
+        # within 25 % (horns, ventricles) or 8 % (hippocampus, amygdala) for one individual
+        for region, tol in (("inf-lat-ventricles", 0.25), ("third-fourth-ventricles", 0.25),
+                            ("hippocampus", 0.08), ("amygdala", 0.08)):  # fmt: skip
+            n = norm[85][region] / norm[45][region]
+            assert old[region] / young[region] == pytest.approx(n, rel=tol), region
+        # Alzheimer's at severity 1 vs the same person: horns x2 (>= 1.5), hippocampus -25 %,
+        # amygdala -20 % (model card), within a few points for one individual
+        assert ad["inf-lat-ventricles"] >= 1.5 * old["inf-lat-ventricles"]
+        assert ad["hippocampus"] / old["hippocampus"] == pytest.approx(0.75, abs=0.06)
+        assert ad["amygdala"] / old["amygdala"] == pytest.approx(0.80, abs=0.08)
+
+
+def test_the_individual_size_term() -> None:
+    """A structure with individualLogSd gets exp(s z) on top of its factor; z = 0 and
+    structures without it are unchanged; the size latent continues the seed's latent stream."""
+    from brainsynth.common.rng import normals
+    from brainsynth.model_io import size_latent
+
+    s = {
+        "region": "h",
+        "labels": [HORNS["labels"][0]],
+        "factor": {"female": [1.0, 1.0], "male": [1.0, 1.0]},
+        "individualLogSd": {"female": [0.2, 0.4], "male": [0.1, 0.1]},
+    }
+    p = {"ages": [20.0, 90.0], "structures": [s]}
+    cond = {"age": 55.0, "sex": "female", "pathology": "none"}
+    assert structure_factor(p, s, cond, 0.0) == 1.0
+    assert structure_factor(p, s, cond, 1.5) == pytest.approx(np.exp(0.3 * 1.5))
+    plain = {k: v for k, v in s.items() if k != "individualLogSd"}
+    assert structure_factor(p, plain, cond, 1.5) == 1.0
+    man = {"shapeModel": {"components": 8}}
+    assert size_latent(man, 42) == normals(42, 11)[9]

@@ -1,0 +1,249 @@
+/**
+ * Step 7c (MODEL_FORMAT.md §3): label-level sizing of the small structures (hippocampus,
+ * amygdala, 3rd/4th ventricles, temporal horns) for age, sex and Alzheimer's disease, on the
+ * label map, after the folding (7b).
+ *
+ * The 6 mm regional basis cannot steer these structures reliably for random individuals, so
+ * their size is set directly. Per structure of the manifest's `sizing` (in order), f = its
+ * factor row for the sex, linear in age, times adFactor^adSeverity under Alzheimer's disease
+ * (when it has one); per label of the structure (in order): n = its voxels, target
+ * m = floor(n·f + ½); the interface with its partner labels moves one 6-neighbour layer at a
+ * time — grow: partner voxels next to it become it; shrink: its voxels next to a partner take
+ * the label of their first partner neighbour in the order −x, +x, −y, +y, −z, +z; a partial
+ * last layer takes its first (grow) or last (shrink) voxels in flat order (x fastest), so ageing
+ * stays coherent from year to year; an empty layer ends it. A structure with `individualLogSd` s also gets exp(s·zSize),
+ * zSize the individual's size latent (latents.ts). The same rule as `brainsynth/sizing.py`, so labels agree
+ * voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
+ * structure: the temporal horns against each side's cerebral white matter.
+ */
+import type { Conditions } from '../generated/conditions';
+import type { Model } from '../model/loadModel';
+import type { ModelManifest } from '../model/manifest';
+import { interpAge } from './latents';
+
+/** The manifest's `sizing` parameters (type generated from manifest.schema.json). */
+export type SizingParams = NonNullable<ModelManifest['sizing']>;
+export type SizedStructure = SizingParams['structures'][number];
+
+/** The legacy `horns` block's structure: [horn, cerebral WM] per side (FreeSurfer). */
+const HORN_LABELS = [
+  { value: 5, partners: [2] },
+  { value: 44, partners: [41] },
+];
+
+/** `sizing`, or the legacy `horns` (software 0.4.0) as one structure; undefined: no step 7c. */
+export function sizingParams(manifest: ModelManifest): SizingParams | undefined {
+  if (manifest.sizing) return manifest.sizing;
+  const h = manifest.horns;
+  if (!h) return undefined;
+  return {
+    ages: h.ages,
+    structures: [
+      {
+        region: 'inf-lat-ventricles',
+        labels: HORN_LABELS.map((x) => ({ value: x.value, partners: [...x.partners] })),
+        factor: h.factor,
+        adFactor: h.adFactor,
+      },
+    ],
+  };
+}
+
+export function hasSizing(model: Model): boolean {
+  return sizingParams(model.manifest) !== undefined;
+}
+
+/**
+ * f(age, sex)·adFactor^severity (adFactor only under Alzheimer's disease, when given)
+ * ·exp(individualLogSd(age, sex)·zSize) (only for a structure with individualLogSd).
+ */
+export function structureFactor(
+  p: SizingParams,
+  s: SizedStructure,
+  c: Conditions,
+  zSize = 0,
+): number {
+  const table = s.factor[c.sex].map((v) => [v]);
+  let f = interpAge(p.ages, table, c.age)[0];
+  if (s.adFactor !== undefined && c.pathology === 'alzheimers')
+    f *= Math.pow(s.adFactor, c.adSeverity ?? 0);
+  if (s.individualLogSd !== undefined && zSize !== 0) {
+    const sd = interpAge(
+      p.ages,
+      s.individualLogSd[c.sex].map((v) => [v]),
+      c.age,
+    )[0];
+    f *= Math.exp(sd * zSize);
+  }
+  return f;
+}
+
+/** What step 7c did: per structure (region) its factor and, per label value, the counts. */
+export type SizingReport = Record<
+  string,
+  { factor: number; labels: Record<string, { before: number; target: number; after: number }> }
+>;
+
+/** Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of label index `label`. */
+function labelBox(
+  labels: Int32Array,
+  shape: readonly [number, number, number],
+  label: number,
+): { count: number; box: number[] } {
+  const [nx, ny, nz] = shape;
+  let count = 0;
+  const box = [nx, ny, nz, -1, -1, -1];
+  for (let z = 0, i = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      for (let x = 0; x < nx; x++, i++) {
+        if (labels[i] !== label) continue;
+        count++;
+        if (x < box[0]) box[0] = x;
+        if (y < box[1]) box[1] = y;
+        if (z < box[2]) box[2] = z;
+        if (x > box[3]) box[3] = x;
+        if (y > box[4]) box[4] = y;
+        if (z > box[5]) box[5] = z;
+      }
+    }
+  }
+  return { count, box };
+}
+
+/**
+ * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
+ * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `start` is its
+ * voxel count and bounding box now (labelBox). Returns the final count.
+ *
+ * The first layer comes from a scan of the box (grown by one voxel to grow); each later one from
+ * the 6-neighbours of the layer before, which was taken whole: a partner voxel next to the grown
+ * structure touches a voxel of that layer (one next to the structure before would have been in
+ * it), and a structure voxel next to a partner after a shrink touches one the layer turned into
+ * a partner. So the layers are those of the rule (MODEL_FORMAT.md §3, 7c), without rescanning.
+ */
+export function resizeLabel(
+  labels: Int32Array,
+  shape: readonly [number, number, number],
+  label: number,
+  isPartner: Uint8Array,
+  m: number,
+  start: { count: number; box: number[] } = labelBox(labels, shape, label),
+): number {
+  const [nx, ny, nz] = shape;
+  const sy = nx;
+  const sz = nx * ny;
+  let count = start.count;
+  if (count === m || count === 0) return count;
+  const grow = m > count;
+  const [x0, y0, z0, x1, y1, z1] = start.box;
+  // in-layer test of voxel i at (x, y, z), labels as before the layer; shrink: its target (the
+  // first partner neighbour in the order -x, +x, -y, +y, -z, +z) or -1
+  const growing = (i: number, x: number, y: number, z: number): boolean =>
+    isPartner[labels[i]] === 1 &&
+    ((x > 0 && labels[i - 1] === label) ||
+      (x < nx - 1 && labels[i + 1] === label) ||
+      (y > 0 && labels[i - sy] === label) ||
+      (y < ny - 1 && labels[i + sy] === label) ||
+      (z > 0 && labels[i - sz] === label) ||
+      (z < nz - 1 && labels[i + sz] === label));
+  const target = (i: number, x: number, y: number, z: number): number => {
+    if (labels[i] !== label) return -1;
+    if (x > 0 && isPartner[labels[i - 1]]) return labels[i - 1];
+    if (x < nx - 1 && isPartner[labels[i + 1]]) return labels[i + 1];
+    if (y > 0 && isPartner[labels[i - sy]]) return labels[i - sy];
+    if (y < ny - 1 && isPartner[labels[i + sy]]) return labels[i + sy];
+    if (z > 0 && isPartner[labels[i - sz]]) return labels[i - sz];
+    if (z < nz - 1 && isPartner[labels[i + sz]]) return labels[i + sz];
+    return -1;
+  };
+  let layer: number[] = [];
+  let targets: number[] = [];
+  const add = (i: number, x: number, y: number, z: number) => {
+    if (grow) {
+      if (growing(i, x, y, z)) layer.push(i);
+    } else {
+      const t = target(i, x, y, z);
+      if (t >= 0) {
+        layer.push(i);
+        targets.push(t);
+      }
+    }
+  };
+  // the first layer: the box (the growth front lies one voxel outside it)
+  const g = grow ? 1 : 0;
+  for (let z = Math.max(z0 - g, 0); z <= Math.min(z1 + g, nz - 1); z++)
+    for (let y = Math.max(y0 - g, 0); y <= Math.min(y1 + g, ny - 1); y++)
+      for (let x = Math.max(x0 - g, 0); x <= Math.min(x1 + g, nx - 1); x++)
+        add(x + nx * (y + ny * z), x, y, z);
+  const seen = new Set<number>();
+  while (layer.length > 0) {
+    if (grow) {
+      const take = Math.min(layer.length, m - count);
+      for (let k = 0; k < take; k++) labels[layer[k]] = label;
+      count += take;
+    } else {
+      const take = Math.min(layer.length, count - m);
+      for (let k = 0; k < take; k++) {
+        const j = layer.length - 1 - k;
+        labels[layer[j]] = targets[j];
+      }
+      count -= take;
+    }
+    if (count === m) break;
+    // the next layer: among the 6-neighbours of this one (taken whole), in flat order
+    seen.clear();
+    for (const i of layer) {
+      const x = i % nx;
+      const y = Math.floor(i / nx) % ny;
+      const z = Math.floor(i / sz);
+      if (x > 0) seen.add(i - 1);
+      if (x < nx - 1) seen.add(i + 1);
+      if (y > 0) seen.add(i - sy);
+      if (y < ny - 1) seen.add(i + sy);
+      if (z > 0) seen.add(i - sz);
+      if (z < nz - 1) seen.add(i + sz);
+    }
+    const candidates = Int32Array.from(seen).sort();
+    layer = [];
+    targets = [];
+    for (const i of candidates) add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
+  }
+  return count;
+}
+
+/**
+ * Step 7c on label *indices* (`labels`, x fastest), edited in place. Returns what was done.
+ * A model without `sizing` (or the legacy `horns`) is left unchanged.
+ */
+export function applySizing(
+  model: Model,
+  labels: Int32Array,
+  c: Conditions,
+  zSize = 0,
+): SizingReport {
+  const p = sizingParams(model.manifest);
+  const out: SizingReport = {};
+  if (!p) return out;
+  const nLabels = model.labels.indexOfValue.size;
+  const shape = model.grid.shape as [number, number, number];
+  for (const s of p.structures) {
+    const f = structureFactor(p, s, c, zSize);
+    const report: SizingReport[string] = { factor: f, labels: {} };
+    for (const entry of s.labels) {
+      const label = model.labels.indexOfValue.get(entry.value);
+      if (label === undefined) continue;
+      const isPartner = new Uint8Array(Math.max(nLabels, label + 1));
+      for (const v of entry.partners) {
+        const j = model.labels.indexOfValue.get(v);
+        if (j !== undefined && j !== label) isPartner[j] = 1;
+      }
+      const start = labelBox(labels, shape, label);
+      const n = start.count;
+      const m = Math.floor(n * f + 0.5);
+      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, start);
+      report.labels[String(entry.value)] = { before: n, target: m, after };
+    }
+    out[s.region] = report;
+  }
+  return out;
+}
