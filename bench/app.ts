@@ -76,20 +76,18 @@ interface TimelapseHook {
 
 /** The time-lapse state of the app's test hook (window.__brainsynth.teach.timelapse). */
 async function waitTimelapse(page: Page, predicate: string): Promise<TimelapseHook> {
+  // strings, not functions: tsx's transform would add helpers (__name) the page lacks
+  const state =
+    'window.__brainsynth && window.__brainsynth.teach && window.__brainsynth.teach.timelapse';
   await page.waitForFunction(
-    (src) => {
-      const t = (window as unknown as { __brainsynth?: { teach?: { timelapse?: unknown } } })
-        .__brainsynth?.teach?.timelapse;
-      return t ? Boolean(new Function('t', `return (${src});`)(t)) : false;
+    `(() => { const t = ${state}; return t ? Boolean(${predicate}) : false; })()`,
+    undefined,
+    {
+      timeout: 300_000,
+      polling: 100,
     },
-    predicate,
-    { timeout: 300_000, polling: 100 },
   );
-  return page.evaluate(
-    () =>
-      (window as unknown as { __brainsynth: { teach: { timelapse: TimelapseHook } } }).__brainsynth
-        .teach.timelapse,
-  );
+  return (await page.evaluate(`JSON.parse(JSON.stringify(${state}))`)) as TimelapseHook;
 }
 
 /**
@@ -112,15 +110,14 @@ async function benchTimelapse(page: Page, askedFps = 30, windowMs = 3000): Promi
   await waitTimelapse(page, 't.playing && t.pictures');
   const prepareS = (Date.now() - p0) / 1000;
   await waitTimelapse(page, 't.measuredFps !== null');
-  const fps = await page.evaluate(async (ms) => {
-    const hook = () =>
-      (window as unknown as { __brainsynth: { teach: { timelapse: { shown: number } } } })
-        .__brainsynth.teach.timelapse;
-    const n0 = hook().shown;
+  // a string, not a function: tsx's transform would add helpers (__name) the page lacks
+  const fps = (await page.evaluate(`(async () => {
+    const tl = () => window.__brainsynth.teach.timelapse;
+    const n0 = tl().shown;
     const start = performance.now();
-    await new Promise((r) => setTimeout(r, ms));
-    return ((hook().shown - n0) * 1000) / (performance.now() - start);
-  }, windowMs);
+    await new Promise((r) => setTimeout(r, ${windowMs}));
+    return ((tl().shown - n0) * 1000) / (performance.now() - start);
+  })()`)) as number;
   return {
     frames: ready.values.length,
     computeS,
