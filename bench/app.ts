@@ -46,6 +46,87 @@ export interface AppBenchResult {
   memoryCheckpoints: { samples: number; rssMB: number; jsHeapMB: number }[];
   /** Input → drawn split (fresh and kept together): worker sample, delivery, main thread, viewer. */
   split: { sampleMs: number[]; deliveryMs: number[]; mainMs: number[]; viewerMs: number[] };
+  /** Time-lapse of the subject ageing (age track, 5-year steps), or null when it failed. */
+  timelapse: TimelapseBench | null;
+}
+
+export interface TimelapseBench {
+  frames: number;
+  /** Open → every frame computed and cached, s; the app's mean time per frame, ms. */
+  computeS: number;
+  frameMs: number;
+  /** First Play → playback from the prepared pictures, s. */
+  prepareS: number;
+  /** Frames shown per second over `fpsWindowMs` of playback at the asked speed, counted in the page. */
+  fps: number;
+  askedFps: number;
+  fpsWindowMs: number;
+}
+
+interface TimelapseHook {
+  status: string;
+  error: string | null;
+  values: number[];
+  playing: boolean;
+  pictures: boolean;
+  measuredFps: number | null;
+  shown: number;
+  frameMs: number | null;
+}
+
+/** The time-lapse state of the app's test hook (window.__brainsynth.teach.timelapse). */
+async function waitTimelapse(page: Page, predicate: string): Promise<TimelapseHook> {
+  // strings, not functions: tsx's transform would add helpers (__name) the page lacks
+  const state =
+    'window.__brainsynth && window.__brainsynth.teach && window.__brainsynth.teach.timelapse';
+  await page.waitForFunction(
+    `(() => { const t = ${state}; return t ? Boolean(${predicate}) : false; })()`,
+    undefined,
+    {
+      timeout: 300_000,
+      polling: 100,
+    },
+  );
+  return (await page.evaluate(`JSON.parse(JSON.stringify(${state}))`)) as TimelapseHook;
+}
+
+/**
+ * The time-lapse workflow as a user runs it (the same steps as e2e/timelapse.spec.ts): open it
+ * (the subject's frames 20 → 90 y are computed in their own worker lane and cached), then Play at
+ * `askedFps` (the first Play draws each frame once into a picture; playback shows pictures);
+ * frames shown per second are counted in the page over `windowMs`.
+ */
+async function benchTimelapse(page: Page, askedFps = 30, windowMs = 3000): Promise<TimelapseBench> {
+  const controls = page.getByRole('complementary', { name: 'Controls' });
+  const t0 = Date.now();
+  await controls.getByRole('button', { name: 'Open time-lapse' }).click();
+  const ready = await waitTimelapse(page, "t.status === 'ready' || t.status === 'error'");
+  if (ready.status === 'error') throw new Error(`time-lapse: ${ready.error}`);
+  const computeS = (Date.now() - t0) / 1000;
+  const bar = page.getByRole('group', { name: 'Time-lapse' });
+  await bar.getByLabel('Speed (frames per second)').selectOption(String(askedFps));
+  const p0 = Date.now();
+  await bar.getByRole('button', { name: 'Play' }).click();
+  await waitTimelapse(page, 't.playing && t.pictures');
+  const prepareS = (Date.now() - p0) / 1000;
+  await waitTimelapse(page, 't.measuredFps !== null');
+  // a string, not a function: tsx's transform would add helpers (__name) the page lacks
+  const fps = (await page.evaluate(`(async () => {
+    const tl = () => window.__brainsynth.teach.timelapse;
+    const n0 = tl().shown;
+    const start = performance.now();
+    await new Promise((r) => setTimeout(r, ${windowMs}));
+    return ((tl().shown - n0) * 1000) / (performance.now() - start);
+  })()`)) as number;
+  return {
+    frames: ready.values.length,
+    computeS,
+    frameMs: ready.frameMs ?? NaN,
+    prepareS,
+    fps,
+    askedFps,
+    fpsWindowMs: windowMs,
+  };
 }
 
 declare global {
@@ -291,6 +372,7 @@ export async function runAppBench(opts: {
     memorySamples: opts.memorySamples,
     memoryCheckpoints: [],
     split: { sampleMs: [], deliveryMs: [], mainMs: [], viewerMs: [] },
+    timelapse: null,
   };
   const keepSplit = () => {
     if (!lastSplit) return;
@@ -347,6 +429,11 @@ export async function runAppBench(opts: {
             if ((k + 1) % every === 0 || k + 1 === opts.memorySamples) await checkpoint(k + 1);
           }
           r.rssAfterMB = r.memoryCheckpoints[r.memoryCheckpoints.length - 1].rssMB;
+        }
+        try {
+          r.timelapse = await benchTimelapse(page);
+        } catch (e) {
+          process.stderr.write(`time-lapse bench failed: ${String(e)}\n`);
         }
         await context.close();
       }

@@ -640,6 +640,16 @@ async function appMain(nodeResults: Result[]): Promise<void> {
           .join(' · '),
     );
   }
+  const tl = r.timelapse;
+  if (tl) {
+    console.log(
+      `\ntime-lapse of one subject ageing (${tl.frames} frames, 20 → 90 y): played at ` +
+        `${tl.fps.toFixed(1)} frames/s (asked ${tl.askedFps}; counted in the page over ` +
+        `${tl.fpsWindowMs / 1000} s; budget ≥ 10) → ${tl.fps >= 10 ? 'PASS' : 'OVER'}; ` +
+        `frames computed ahead in ${tl.computeS.toFixed(1)} s (${tl.frameMs.toFixed(0)} ms a frame), ` +
+        `pictures prepared on the first Play in ${tl.prepareS.toFixed(1)} s`,
+    );
+  } else console.log('\ntime-lapse: not measured (see the error above)');
   const all = (name: string, xs: number[]) => `${name}: ${xs.map((x) => x.toFixed(0)).join(', ')}`;
   console.log(
     [

@@ -16,11 +16,16 @@ const DOC_IMG = process.env.BRAINSYNTH_DOC_SHOTS
 
 /** PNG of the 3D tile as drawn now (a full scene drawn for the screenshot), plus its stats. */
 async function renderTile(page: Page, name: string) {
-  const s = (await appState(page)) as unknown as {
-    viewer: { view: { renderTile: Tile | null; brainOnly3D: boolean } };
-  };
+  type State = { viewer: { view: { renderTile: Tile | null; brainOnly3D: boolean } } };
+  const state = async () => (await appState(page)) as unknown as State;
+  // on software GL the 3D pane is drawn once the viewer is idle, after the slices
+  await expect
+    .poll(async () => (await state()).viewer.view.renderTile, {
+      message: 'the viewer has a 3D tile',
+    })
+    .not.toBeNull();
+  const s = await state();
   const tile = s.viewer.view.renderTile;
-  expect(tile, 'the viewer has a 3D tile').not.toBeNull();
   const res = await page.evaluate(async (t) => {
     const url = (
       window as unknown as { __brainsynth: { screenshot(): string } }

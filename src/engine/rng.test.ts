@@ -5,6 +5,7 @@ import {
   msStreamSeed,
   normals,
   normalsF32,
+  normalsF32Range,
   prefetchNormalsF32,
   prefetchedNormals,
   RandomStream,
@@ -89,5 +90,18 @@ describe('normals computed ahead of time (prefetchNormalsF32)', () => {
     expect(prefetchedNormals().map((p) => p.seed)).toEqual([7]);
     clearPrefetchedNormals();
     expect(prefetchedNormals()).toEqual([]);
+  });
+});
+
+describe('normalsF32Range (a stream drawn in pieces)', () => {
+  it('pieces give the bits of the whole stream, even and odd lengths', () => {
+    for (const n of [10, 11, 1001]) {
+      const whole = normalsF32(0xdeadbeef, n);
+      const pieces = new Float32Array(n);
+      const cut = [0, 2, 6, n - (n % 2 ? 1 : 2), n].filter((v, i, a) => i === 0 || v > a[i - 1]);
+      for (let i = 1; i < cut.length; i++) normalsF32Range(0xdeadbeef, pieces, cut[i - 1], cut[i]);
+      expect(new Uint32Array(pieces.buffer)).toEqual(new Uint32Array(whole.buffer));
+    }
+    expect(() => normalsF32Range(1, new Float32Array(8), 1, 4)).toThrow(/bad range/);
   });
 });

@@ -76,6 +76,25 @@ export function normalsF32(seed: number, n: number): Float32Array {
  * to `end` (rounded up to a whole pair), continuing where the last call stopped. The generator
  * is inlined (same integer steps as `mulberry32`), so the numbers are those of `normals`.
  */
+/**
+ * Values [start, end) of `normalsF32(seed, out.length)` written into out[start, end) (start
+ * even; end even or out.length): mulberry32's state after k draws is seed + k·0x6d2b79f5, so a
+ * stream can be filled in independent pieces (two threads share one, render/seedHelper.ts).
+ */
+export function normalsF32Range(
+  seed: number,
+  out: Float32Array,
+  start: number,
+  end: number,
+): Float32Array {
+  if (start % 2 !== 0 || start < 0 || end > out.length || (end % 2 !== 0 && end !== out.length))
+    throw new Error(`normalsF32Range: bad range [${start}, ${end}) of ${out.length}`);
+  const fill = new NormalsFill(seed, out);
+  fill.seek(start);
+  fill.fill(end);
+  return out;
+}
+
 class NormalsFill {
   private a: number;
   /** Next index to write (even). */
@@ -86,6 +105,12 @@ class NormalsFill {
     readonly out: Float64Array | Float32Array,
   ) {
     this.a = seed >>> 0;
+  }
+
+  /** Start at index i (even) instead of 0: the state after i draws (before any fill). */
+  seek(i: number): void {
+    this.a = (this.a + Math.imul(i, 0x6d2b79f5)) | 0;
+    this.done = i;
   }
 
   fill(end: number): void {

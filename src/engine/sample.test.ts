@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Model } from './model/loadModel';
 import { PATHOLOGY_LABELS } from './model/labelTable';
 import { territoryPerVoxel } from './pathologies/stroke';
-import { sample, sampleAnatomy } from './sample';
+import { clearLabelCache, labelCacheHits, sample, sampleAnatomy } from './sample';
 import { drawLatents, gainsFor, icvScale, velocityCoefficients } from './sampler/latents';
 import { sampleAnatomyTensors } from './sampler/anatomy';
 import { disposeModelTensors } from './sampler/modelTensors';
@@ -274,6 +274,37 @@ describe('pathology (MODEL_FORMAT §4)', () => {
       mild.metadata.regionalVolumesMl['lateral-ventricles'],
     );
   });
+});
+
+describe('a change of contrast alone (the label map reused)', () => {
+  it('gives the bits of a fresh sample, every pathology; other changes recompute', async () => {
+    const cases: Conditions[] = [
+      base,
+      { ...base, pathology: 'alzheimers', adSeverity: 0.8 },
+      { ...base, pathology: 'ms', msLesionLoadMl: 5 },
+      { ...base, pathology: 'glioma', gliomaRadiusMm: 12 },
+      { ...base, pathology: 'stroke', strokeSize: 0.4 },
+    ];
+    const bits = (a: Float32Array) => new Uint32Array(a.buffer, a.byteOffset, a.length);
+    for (const c of cases) {
+      clearLabelCache(model);
+      await sample(model, c, 21);
+      const hits = labelCacheHits();
+      const switched = await sample(model, { ...c, contrast: 'FLAIR' }, 21);
+      expect(labelCacheHits()).toBe(hits + 1);
+      clearLabelCache(model);
+      const fresh = await sample(model, { ...c, contrast: 'FLAIR' }, 21);
+      expect(labelCacheHits()).toBe(hits + 1);
+      expect(bits(switched.image)).toEqual(bits(fresh.image));
+      expect(switched.labels).toEqual(fresh.labels);
+      expect(switched.metadata.regionalVolumesMl).toEqual(fresh.metadata.regionalVolumesMl);
+      expect(switched.metadata.pathology).toEqual(fresh.metadata.pathology);
+      // another age or seed is not a contrast change
+      await sample(model, { ...c, contrast: 'T2w', age: c.age + 1 }, 21);
+      await sample(model, { ...c, contrast: 'T2w', age: c.age + 1 }, 22);
+      expect(labelCacheHits()).toBe(hits + 1);
+    }
+  }, 60_000);
 });
 
 describe('memory', () => {

@@ -15,6 +15,8 @@ import { pathologyModule } from './pathologies/registry';
 import type { PathologyPlan } from './pathologies/types';
 import { renderContrast, renderContrastArray } from './render/contrast';
 import { typedArrayKernelsActive } from './kernels/path';
+import { wasmKernels } from './kernels/wasm/runtime';
+import { labelValuesWasm } from './kernels/wasm/ops';
 import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesFromCounts } from './render/volumes';
 import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
@@ -164,6 +166,86 @@ export async function sampleAnatomy(
   }
 }
 
+/**
+ * The last fast-path sample's final label map per model, for a change of the contrast alone:
+ * steps 1–7c and the pathology's drawing do not read the contrast (MODEL_FORMAT.md §3–§4), so
+ * the same seed, sampler, plan and other conditions give the same labels and sulcal fraction,
+ * and only the contrast (§5) is rendered again.
+ */
+interface LabelCache {
+  key: string;
+  labels: Int32Array;
+  csfFraction?: Float32Array;
+  pathology: unknown;
+  labelValues: Int16Array;
+  counts: Float64Array;
+}
+const labelCaches = new WeakMap<Model, LabelCache>();
+let labelCacheHitCount = 0;
+
+/** Drop the cached label map of `model` (tests, benchmarks). */
+export function clearLabelCache(model: Model): void {
+  labelCaches.delete(model);
+}
+
+/** Samples that reused the cached label map (tests). */
+export function labelCacheHits(): number {
+  return labelCacheHitCount;
+}
+
+/** Label values (int16) per voxel and the voxel count of each label index. */
+function labelValuesAndCounts(
+  model: Model,
+  labels: Int32Array,
+): { labelValues: Int16Array; counts: Float64Array } {
+  const values = model.labels.values;
+  const ex = typedArrayKernelsActive() ? wasmKernels() : null;
+  if (ex) return labelValuesWasm(ex, labels, values);
+  const labelValues = new Int16Array(labels.length);
+  const counts = new Float64Array(model.labels.infos.length);
+  for (let i = 0; i < labels.length; i++) {
+    const l = labels[i];
+    labelValues[i] = values[l];
+    counts[l]++;
+  }
+  return { labelValues, counts };
+}
+
+function volumeOf(
+  model: Model,
+  c: Conditions,
+  seed: number,
+  sampler: SamplerName,
+  t0: number,
+  v: {
+    image: Float32Array;
+    labelValues: Int16Array;
+    counts: Float64Array;
+    pathology: SampledVolume['metadata']['pathology'];
+  },
+): SampledVolume {
+  const g = model.grid;
+  return {
+    image: v.image,
+    labels: v.labelValues,
+    dims: [g.shape[0], g.shape[1], g.shape[2]],
+    spacing: [g.spacing[0], g.spacing[1], g.spacing[2]],
+    affine: affineOf(g),
+    metadata: {
+      conditions: c,
+      seed,
+      modelId: model.manifest.id,
+      modelVersion: model.manifest.version,
+      softwareVersion: SOFTWARE_VERSION,
+      backend: tf.getBackend() as BackendName,
+      sampler,
+      sampleMs: performance.now() - t0,
+      regionalVolumesMl: regionalVolumesFromCounts(model, v.counts),
+      pathology: v.pathology,
+    },
+  };
+}
+
 export async function sample(
   model: Model,
   conditions: unknown,
@@ -190,7 +272,35 @@ export async function sample(
   // The seed-only work (fields, folding table) starts in the seed helper worker, if there is
   // one, while this worker runs the anatomy; awaited just before use (render/seedHelper.ts).
   const kernels = typedArrayKernelsActive();
-  const seedWork = kernels ? requestSeedWork(model, seed) : null;
+  const seedWork = kernels ? requestSeedWork(model, seed, { share: true }) : null;
+  // this thread's share of the seed work (part of the Rician noise) while the helper draws the
+  // rest; the helper's folding table is ready by the time folding needs it
+  seedWork?.own();
+  // a change of contrast alone for the last sample: its labels, fraction and pathology
+  const key =
+    kernels && !options.latents
+      ? JSON.stringify([tf.getBackend(), seed, sampler, { ...c, contrast: null }, plan])
+      : null;
+  const cached = key === null ? undefined : labelCaches.get(model);
+  if (cached && cached.key === key) {
+    labelCacheHitCount++;
+    if (seedWork) await seedWork.fields;
+    await checkpoint();
+    const image = renderContrastArray(
+      model,
+      cached.labels,
+      c.contrast,
+      c.age,
+      seed,
+      cached.csfFraction,
+    );
+    return volumeOf(model, c, seed, sampler, t0, {
+      image,
+      labelValues: cached.labelValues.slice(),
+      counts: cached.counts,
+      pathology: structuredClone(cached.pathology) as SampledVolume['metadata']['pathology'],
+    });
+  }
   const owned: tf.Tensor[] = [];
   const releases: (() => void)[] = [];
   let labelMap: LabelMap | undefined;
@@ -250,34 +360,23 @@ export async function sample(
     }
 
     // label values and the counts of the regional volumes in one pass
-    const values = model.labels.values;
-    const labelValues = new Int16Array(labels.length);
-    const counts = new Float64Array(model.labels.infos.length);
-    for (let i = 0; i < labels.length; i++) {
-      const l = labels[i];
-      labelValues[i] = values[l];
-      counts[l]++;
+    const { labelValues, counts } = labelValuesAndCounts(model, labels);
+    if (key !== null) {
+      labelCaches.set(model, {
+        key,
+        labels,
+        csfFraction,
+        pathology: structuredClone(pathology),
+        labelValues: labelValues.slice(),
+        counts,
+      });
     }
-    const g = model.grid;
-    return {
+    return volumeOf(model, c, seed, sampler, t0, {
       image: imageData,
-      labels: labelValues,
-      dims: [g.shape[0], g.shape[1], g.shape[2]],
-      spacing: [g.spacing[0], g.spacing[1], g.spacing[2]],
-      affine: affineOf(g),
-      metadata: {
-        conditions: c,
-        seed,
-        modelId: model.manifest.id,
-        modelVersion: model.manifest.version,
-        softwareVersion: SOFTWARE_VERSION,
-        backend: tf.getBackend() as BackendName,
-        sampler,
-        sampleMs: performance.now() - t0,
-        regionalVolumesMl: regionalVolumesFromCounts(model, counts),
-        pathology,
-      },
-    };
+      labelValues,
+      counts,
+      pathology,
+    });
   } finally {
     labelMap?.dispose();
     tf.dispose(owned);

@@ -9,10 +9,13 @@
  * - Window/level: NiiVue's default right-drag (DRAG_MODE.contrast).
  * - Software GL (SwiftShader, llvmpipe): a swap uploads only the layers whose voxels changed and
  *   skips what only the 3D pane needs (its ray-cast and the volume's gradient texture, ~0.25 s
- *   each); both follow once the viewer is idle.
+ *   each); both follow once the viewer is idle. NiiVue's per-layer orientation pass (a draw per
+ *   slice, 60–90 ms a layer there) is replaced by the same RGBA volume computed on the CPU
+ *   (cpuLayers.ts) and uploaded (`orientOnCpu`).
  */
 import { MULTIPLANAR_TYPE, NVImage, Niivue, SHOW_RENDER } from '@niivue/niivue';
 import type { LabelInfo, SampledVolume } from '../engine/types';
+import { imageLayerRgba, labelLayerRgba } from './cpuLayers';
 import { labelColormap, labelNames } from './labelColormap';
 import type { CursorInfo, UserVolume, Vec3, ViewState, ViewerLike } from './types';
 
@@ -65,6 +68,17 @@ function flatAffine(a: number[][]): number[] {
 
 function voxelSizes(a: number[][]): number[] {
   return [0, 1, 2].map((j) => Math.hypot(a[0][j], a[1][j], a[2][j]));
+}
+
+/** Whether a 4×4 matrix (NiiVue's toRAS, flat or nested) is the identity. */
+function isIdentity(m: ArrayLike<number> | number[][] | null | undefined): boolean {
+  if (!m) return false;
+  const flat =
+    Array.isArray(m) && Array.isArray(m[0])
+      ? (m as number[][]).flat()
+      : Array.from(m as ArrayLike<number>);
+  if (flat.length !== 16) return false;
+  return flat.every((v, i) => v === (i % 5 === 0 ? 1 : 0));
 }
 
 function sameGrid(img: NVImage, dims: number[], affine: number[][]): boolean {
@@ -122,6 +136,14 @@ export class Viewer implements ViewerLike {
   private extraCerebral: [number, number] | null = null;
   private pickCb: ((start: Vec3 | null, end: Vec3 | null) => void) | null = null;
   private pickStart: { x: number; y: number; mm: Vec3 | null } | null = null;
+  /** The layer NiiVue is refreshing (refreshLayers), for the orientation pass on the CPU. */
+  private refreshing: { item: NVImage; layer: number } | null = null;
+  /** The output texture of the current orientation pass, filled on the CPU (its draws skipped). */
+  private cpuFilled: WebGLTexture | null = null;
+  /** The orientation pass on the CPU where it applies (software GL; off: NiiVue's own pass). */
+  cpuOrientation = true;
+  /** Reused RGBA buffers of the CPU orientation pass, per layer. */
+  private rgba: Uint8Array[] = [];
   private readonly onPointerDown = (e: PointerEvent) => this.pointerDown(e);
   private readonly onPointerUp = (e: PointerEvent) => this.pointerUp(e);
 
@@ -140,7 +162,10 @@ export class Viewer implements ViewerLike {
       return draw3D(...args);
     };
     const gl = nv.gl as WebGL2RenderingContext | null;
-    if (this.softwareGl && gl) this.skipGradientPasses(gl);
+    if (this.softwareGl && gl) {
+      this.skipGradientPasses(gl);
+      this.orientOnCpu(gl);
+    }
   }
 
   /** The head image's opacity in the 3D render pass: 0 when the brain only is shown. */
@@ -199,6 +224,145 @@ export class Viewer implements ViewerLike {
     // a status query is a round trip to the GPU process; NiiVue asks once per slice
     gl.checkFramebufferStatus = (target: GLenum) =>
       skipping() ? gl.FRAMEBUFFER_COMPLETE : checkStatus(target);
+  }
+
+  /**
+   * NiiVue 0.69 makes each layer's RGBA volume with an orientation pass: one draw per slice into
+   * a 3-D texture (~60–90 ms per layer on a software rasteriser, most of a swap). For the layers
+   * this viewer shows — the float image and the int16 label map on the same RAS grid, with the
+   * shader's defaults — the same RGBA volume is computed on the CPU (cpuLayers.ts, a few ms) and
+   * uploaded into the pass's output texture, whose draws are then skipped. Anything else (another
+   * grid, a negative colormap, an outline, …) runs NiiVue's pass as before.
+   */
+  private orientOnCpu(gl: WebGL2RenderingContext): void {
+    const nv = this.nv as unknown as {
+      refreshLayers(item: NVImage, layer: number): void;
+      orientShaderF?: { program?: WebGLProgram };
+      orientShaderAtlasI?: { program?: WebGLProgram };
+    };
+    const imageProgram = nv.orientShaderF?.program;
+    const labelProgram = nv.orientShaderAtlasI?.program;
+    if (!imageProgram || !labelProgram) return;
+    const refresh = nv.refreshLayers.bind(nv);
+    nv.refreshLayers = (item: NVImage, layer: number) => {
+      this.refreshing = { item, layer };
+      try {
+        refresh(item, layer);
+      } finally {
+        this.refreshing = null;
+        this.cpuFilled = null;
+      }
+    };
+    let current: WebGLProgram | null = null;
+    const bindProgram = gl.useProgram.bind(gl);
+    const attachLayer = gl.framebufferTextureLayer.bind(gl);
+    const drawArrays = gl.drawArrays.bind(gl);
+    gl.useProgram = (program: WebGLProgram | null) => {
+      current = program;
+      bindProgram(program);
+    };
+    const inPass = () =>
+      this.refreshing !== null && (current === imageProgram || current === labelProgram);
+    gl.framebufferTextureLayer = (
+      target: GLenum,
+      attachment: GLenum,
+      texture: WebGLTexture | null,
+      level: GLint,
+      layer: GLint,
+    ) => {
+      if (inPass() && texture) {
+        if (this.cpuFilled === texture) return;
+        if (this.cpuFilled === null && this.fillOnCpu(gl, texture, current === labelProgram)) {
+          this.cpuFilled = texture;
+          return;
+        }
+      }
+      attachLayer(target, attachment, texture, level, layer);
+    };
+    gl.drawArrays = (mode: GLenum, first: GLint, count: GLsizei) => {
+      if (this.cpuFilled !== null && inPass()) return;
+      drawArrays(mode, first, count);
+    };
+  }
+
+  /** Compute the refreshing layer's RGBA volume and upload it into `texture`, if it qualifies. */
+  private fillOnCpu(gl: WebGL2RenderingContext, texture: WebGLTexture, labels: boolean): boolean {
+    const r = this.refreshing;
+    if (!r || !this.cpuOrientation) return false;
+    const { item, layer } = r;
+    const hdr = item.hdr;
+    const back = this.nv.volumes[0];
+    if (!hdr || !back?.hdr || !item.img) return false;
+    const d = hdr.dims;
+    const dims: [number, number, number] = [d[1], d[2], d[3]];
+    const bd = back.hdr.dims;
+    if (bd[1] !== dims[0] || bd[2] !== dims[1] || bd[3] !== dims[2]) return false;
+    if (!isIdentity(item.toRAS) || !isIdentity(back.toRAS)) return false;
+    const n = dims[0] * dims[1] * dims[2];
+    const out = (this.rgba[layer] =
+      this.rgba[layer]?.length === n * 4 ? this.rgba[layer] : new Uint8Array(n * 4));
+    const opacity = item.opacity ?? 1;
+    const opts = this.nv.opts as { atlasOutline?: number; atlasActiveIndex?: number };
+    if (labels) {
+      const lut = item.colormapLabel?.lut;
+      if (
+        layer < 1 ||
+        hdr.datatypeCode !== DT_INT16 ||
+        hdr.intent_code !== NIFTI_INTENT_LABEL ||
+        !lut ||
+        lut.length <= 7 ||
+        (opts.atlasOutline ?? 0) !== 0 ||
+        ((opts.atlasActiveIndex ?? 0) | 0) !== 0
+      )
+        return false;
+      labelLayerRgba(item.img as Int16Array, dims, lut, opacity, out);
+    } else {
+      const negative = (item as { colormapNegative?: string }).colormapNegative;
+      if (
+        layer !== 0 ||
+        hdr.datatypeCode !== DT_FLOAT32 ||
+        (item.colormapType ?? 0) !== 0 ||
+        (negative !== undefined && negative.length > 0) ||
+        (item as { modulationImage?: unknown }).modulationImage != null ||
+        item.cal_min === undefined ||
+        item.cal_max === undefined
+      )
+        return false;
+      const lut = this.nv.colormap(item.colormap, item.colormapInvert);
+      if (lut.length !== 1024) return false;
+      const slope = Number.isFinite(hdr.scl_slope) ? hdr.scl_slope : 1;
+      const inter = Number.isFinite(hdr.scl_inter) ? hdr.scl_inter : 0;
+      imageLayerRgba(
+        item.img as Float32Array,
+        item.cal_min,
+        item.cal_max,
+        lut,
+        opacity,
+        slope,
+        inter,
+        out,
+      );
+    }
+    // upload on a texture unit NiiVue does not use, then restore the active unit
+    const active = gl.getParameter(gl.ACTIVE_TEXTURE) as GLenum;
+    gl.activeTexture(gl.TEXTURE15);
+    gl.bindTexture(gl.TEXTURE_3D, texture);
+    gl.texSubImage3D(
+      gl.TEXTURE_3D,
+      0,
+      0,
+      0,
+      0,
+      dims[0],
+      dims[1],
+      dims[2],
+      gl.RGBA,
+      gl.UNSIGNED_BYTE,
+      out,
+    );
+    gl.bindTexture(gl.TEXTURE_3D, null);
+    gl.activeTexture(active);
+    return true;
   }
 
   static async create(canvas: HTMLCanvasElement, opts: ViewerOptions = {}): Promise<Viewer> {

@@ -4,8 +4,12 @@
  * three conv3d calls. Each output accumulates its taps in order −r…r into a float32 value, as the
  * tfjs CPU conv3d does, so the two agree bit for bit there (and within float32 rounding on other
  * backends). Whole rows are accumulated at a time (y and z passes), which keeps memory access
- * sequential.
+ * sequential. Where the WebAssembly kernels run (kernels/wasm), the same passes run there, with
+ * the same bits.
  */
+import { wasmKernels } from './wasm/runtime';
+import { blur3dWasm } from './wasm/ops';
+
 /** Taps i ∈ [−r, r], r = max(1, ceil(3σ)), w_i ∝ exp(−i²/2σ²), Σw = 1 (float32). */
 export function gaussianKernel(sigma: number): Float32Array {
   const r = Math.max(1, Math.ceil(3 * sigma));
@@ -56,6 +60,8 @@ export function blur3dInto(
     return dst;
   }
   const w = gaussianKernel(sigma);
+  const ex = wasmKernels();
+  if (ex) return blur3dWasm(ex, src, shape, w, dst);
   const [nx, ny, nz] = shape;
   blurLines(src, dst, w, nx, 1, 1, ny * nz, nx); // x: lines of nx, unit stride
   blurLines(dst, tmp, w, ny, nx, nx, nz, nx * ny); // y: lines of ny, stride nx, nx lines at a time

@@ -12,6 +12,8 @@
 import type { Grid } from '../model/grid';
 import type { Vec3 } from '../model/manifest';
 import { axisWeights } from './axisWeights';
+import { wasmKernels } from './wasm/runtime';
+import { warpInputOk, warpLatticeWasm } from './wasm/ops';
 
 const f = Math.fround;
 
@@ -90,6 +92,42 @@ export function warpLattice(
     const cell = b % vz;
     return cell >= cellLo && cell <= cellHi;
   };
+  const n = grid.count;
+  const [nx, ny, nz] = grid.shape;
+  if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
+  const plane = my * mx;
+  // the slab's own arrays, or its slices of the whole-volume arrays `out`
+  const count = (k1 - k0) * plane;
+  if (out && (out.labelIndex.length !== n || out.templateIndex.length !== n))
+    throw new Error('warpLattice: out must hold the whole volume');
+  const labelIndex = out ? out.labelIndex : new Int32Array(count);
+  const templateIndex = out ? out.templateIndex : new Int32Array(count);
+  const first = out ? 0 : k0;
+  const ex = wasmKernels();
+  if (ex && warpInputOk(u)) {
+    // the same passes on the WebAssembly kernels (same bits; kernels/wasm)
+    const c = nearestConsts(grid);
+    warpLatticeWasm(ex, {
+      u,
+      vshape: vgrid.shape,
+      shape: grid.shape,
+      axes,
+      templatePadded,
+      wx,
+      wy,
+      wz,
+      k0,
+      k1,
+      cellLo,
+      cellHi,
+      origin: [c.ox, c.oy, c.oz],
+      spacing: [c.sx, c.sy, c.sz],
+      labelIndex,
+      templateIndex,
+      at: (k0 - first) * plane,
+    });
+    return { labelIndex, templateIndex };
+  }
   // Pass x: [3·vz·vy, vx] → [3·vz·vy, mx].
   const rowsX = 3 * vz * vy;
   const ax = scratch(0, rowsX * mx);
@@ -119,18 +157,7 @@ export function warpLattice(
     }
   }
   // Pass z fused with p = x' + d and the nearest-label pull.
-  const n = grid.count;
-  const [nx, ny, nz] = grid.shape;
-  if (mx !== nx || my !== ny || mz !== nz) throw new Error('warpLattice: axes do not match grid');
   const { ox, oy, oz, sx, sy, sz } = nearestConsts(grid);
-  const plane = my * mx;
-  // the slab's own arrays, or its slices of the whole-volume arrays `out`
-  const count = (k1 - k0) * plane;
-  if (out && (out.labelIndex.length !== n || out.templateIndex.length !== n))
-    throw new Error('warpLattice: out must hold the whole volume');
-  const labelIndex = out ? out.labelIndex : new Int32Array(count);
-  const templateIndex = out ? out.templateIndex : new Int32Array(count);
-  const first = out ? 0 : k0;
   // g1 − g0 of every z cell (float32, as each voxel's lerp computes it): once per cell instead
   // of once per output voxel (~3 voxels per cell along z)
   const dz1 = scratch(2, ay.length);

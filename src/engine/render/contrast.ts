@@ -21,6 +21,8 @@ import { normalsF32, streamSeed } from '../rng';
 import type { Contrast } from '../types';
 import { typedArrayKernelsActive } from '../kernels/path';
 import { blur3dInto, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
+import { wasmKernels } from '../kernels/wasm/runtime';
+import { renderContrastWasm } from '../kernels/wasm/ops';
 import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
 
@@ -199,6 +201,27 @@ export function renderContrastArray(
   const means = labelMeans(model, contrast, age);
   const sds = Float32Array.from(contrastTable(model, contrast).sd);
   const fields = seedFields(model, seed);
+  const fallback = Math.max(...means);
+  const ex = wasmKernels();
+  if (ex) {
+    // the same four steps on the WebAssembly kernels (same bits; kernels/wasm)
+    const sigma = app.partialVolumeSigmaVoxels;
+    return renderContrastWasm(ex, {
+      labels,
+      shape: model.grid.shape,
+      means,
+      sds,
+      csfMean: csfMean(model, means),
+      csfFraction,
+      pvKernel: sigma > 0 ? gaussianKernel(sigma) : null,
+      wmMask: groupMask(model.labels, 'wm'),
+      fields,
+      sigmaN: (wmSum, wmCount) => {
+        const wmMean = wmCount > 0 ? f(f(wmSum) / wmCount) : f(fallback);
+        return f(wmMean / app.snr);
+      },
+    });
+  }
   // 1. Texture.
   const textured = new Float32Array(n);
   const tex = fields.texture;
@@ -239,7 +262,6 @@ export function renderContrastArray(
       wmSum += b;
     }
   }
-  const fallback = Math.max(...means);
   const wmMean = wmCount > 0 ? f(f(wmSum) / wmCount) : f(fallback);
   const sigmaN = f(wmMean / app.snr);
   // 4. Rician noise (into `textured`, no longer needed).

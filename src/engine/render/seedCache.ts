@@ -9,7 +9,7 @@
  */
 import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
-import { normalsF32, streamSeed } from '../rng';
+import { normalsF32, normalsF32Range, streamSeed } from '../rng';
 import { blur3dArray, smoothedNoiseStd } from '../kernels/blur';
 import { biasPlanesOf } from './bias';
 
@@ -209,6 +209,44 @@ export function computeSeedFields(spec: SeedFieldSpec, seed: number): SeedFields
     texture,
     bias: biasGain(spec, seed),
     noiseReal: normalsF32(streamSeed(seed, 3), n),
+    noiseImag: normalsF32(streamSeed(seed, 4), n),
+  };
+}
+
+/**
+ * Where a seed's fields are computed by two threads (render/seedHelper.ts), the Rician noise is
+ * shared: the helper draws noiseReal[0, realFrom), the sample's own thread noiseReal[realFrom, n)
+ * and all of noiseImag. `realFrom` is even.
+ */
+export function noiseSplit(n: number, engineShareOfReal: number): number {
+  return Math.max(0, Math.min(n, 2 * Math.round((n * (1 - engineShareOfReal)) / 2)));
+}
+
+/** The helper's part: texture, bias and noiseReal[0, realFrom); noiseImag left empty. */
+export function computeSeedFieldsHelperPart(
+  spec: SeedFieldSpec,
+  seed: number,
+  realFrom: number,
+): SeedFields {
+  const [nx, ny, nz] = spec.shape;
+  const n = nx * ny * nz;
+  return {
+    seed,
+    texture: textureFieldOf(spec, seed),
+    bias: biasGain(spec, seed),
+    noiseReal: normalsF32Range(streamSeed(seed, 3), new Float32Array(n), 0, realFrom),
+    noiseImag: new Float32Array(0),
+  };
+}
+
+/** The sample thread's part: noiseReal[realFrom, n) (in a full-size array) and noiseImag. */
+export function computeSeedFieldsOwnPart(
+  n: number,
+  seed: number,
+  realFrom: number,
+): { noiseReal: Float32Array; noiseImag: Float32Array } {
+  return {
+    noiseReal: normalsF32Range(streamSeed(seed, 3), new Float32Array(n), realFrom, n),
     noiseImag: normalsF32(streamSeed(seed, 4), n),
   };
 }

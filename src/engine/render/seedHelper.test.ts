@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { loadModel, type Model } from '../model/loadModel';
-import { sample, sampleAnatomy } from '../sample';
+import { clearLabelCache, sample, sampleAnatomy } from '../sample';
 import {
   applyFolding,
   cachedFoldingSeeds,
@@ -23,6 +23,7 @@ import {
   runHelperRequest,
   seedJobsInFlight,
   setSeedHelper,
+  setSeedJobSharing,
   type HelperRequest,
   type SeedJobResponse,
   type SeedWorkerLike,
@@ -68,6 +69,7 @@ function reset(model: Model): void {
   setSeedHelper(null);
   clearSeedFields(model);
   clearFoldingCache(model);
+  clearLabelCache(model); // every sample below does the whole work
 }
 
 describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)', () => {
@@ -100,6 +102,33 @@ describe.skipIf(!hasReal)('seed helper worker and per-seed caches (real model)',
     setWarpSplit(false);
     expect(kept.labels).toEqual(plainKept.labels);
     expect(kept.image).toEqual(plainKept.image);
+  }, 120_000);
+
+  it('a shared job (the sample draws part of the Rician noise) and an unshared one: the same bits', async () => {
+    reset(model);
+    const plain = await sample(model, C, 35);
+    for (const [share, part] of [
+      [true, 0.25],
+      [true, 0],
+      [true, 1],
+      [false, 0.25],
+    ] as [boolean, number][]) {
+      reset(model);
+      setSeedJobSharing(share, part);
+      const fake = new FakeWorker();
+      setSeedHelper(() => fake);
+      try {
+        const v = await sample(model, C, 35);
+        const req = fake.jobs[0] as { realFrom?: number };
+        expect(req.realFrom !== undefined).toBe(share);
+        expect(seedJobsInFlight()).toBe(0);
+        expect(cachedSeeds(model)).toEqual([35]);
+        expect(new Uint32Array(v.image.buffer)).toEqual(new Uint32Array(plain.image.buffer));
+        expect(v.labels).toEqual(plain.labels);
+      } finally {
+        setSeedJobSharing(true);
+      }
+    }
   }, 120_000);
 
   it('a broken helper falls back to computing in place (same volume)', async () => {

@@ -23,7 +23,10 @@ import {
 } from '../sampler/folding';
 import {
   computeSeedFields,
+  computeSeedFieldsHelperPart,
+  computeSeedFieldsOwnPart,
   hasSeedFields,
+  noiseSplit,
   insertSeedFields,
   seedFieldSpec,
   type SeedFieldSpec,
@@ -36,6 +39,11 @@ export interface SeedJobRequest {
   seed: number;
   spec: SeedFieldSpec;
   folding?: FoldingParams;
+  /**
+   * A shared job: the helper draws noiseReal[0, realFrom) only and no noiseImag (the sample's
+   * thread draws the rest meanwhile: `SeedWork.own`).
+   */
+  realFrom?: number;
 }
 
 /** A model's constants for warp slabs, sent once per model (`key`) before its first slab. */
@@ -106,7 +114,10 @@ export function runSeedJob(
       const table = cubeTable(req.seed, req.folding);
       post({ id: req.id, kind: 'table', table }, [table.buffer]);
     }
-    const fields = computeSeedFields(req.spec, req.seed);
+    const fields =
+      req.realFrom === undefined
+        ? computeSeedFields(req.spec, req.seed)
+        : computeSeedFieldsHelperPart(req.spec, req.seed, req.realFrom);
     post({ id: req.id, kind: 'fields', fields }, [
       fields.texture.buffer,
       fields.bias.buffer,
@@ -122,6 +133,11 @@ export function runSeedJob(
 export interface SeedWork {
   table: Promise<void>;
   fields: Promise<void>;
+  /**
+   * This thread's share of a shared job (part of the Rician noise), computed now; a no-op for a
+   * job the helper does alone. Call it before awaiting `fields`.
+   */
+  own(): void;
 }
 
 /** The minimal Worker surface the client uses (a real Worker, or a fake in tests). */
@@ -139,6 +155,26 @@ interface Job {
   work: SeedWork;
   resolveTable: () => void;
   resolveFields: () => void;
+  /** A shared job: where the helper's noiseReal stops. */
+  realFrom?: number;
+  /** This thread's share, once computed. */
+  own?: { noiseReal: Float32Array; noiseImag: Float32Array };
+}
+
+/**
+ * The fraction of noiseReal a shared job leaves to the sample's thread (besides all of
+ * noiseImag): the two threads' work for a new subject is then about equal (measured in Node:
+ * the helper's table + texture + bias ≈ 110 ms, the sample's warp + folding + horns ≈ 85 ms,
+ * one noise volume ≈ 50 ms).
+ */
+let ownShareOfReal = 0.25;
+/** Whether a sample's job is shared with its thread (default) or done by the helper alone. */
+let shareJobs = true;
+
+/** Tune the shared job (tests, A/B): share or not, and the sample thread's part of noiseReal. */
+export function setSeedJobSharing(share: boolean, shareOfReal = 0.25): void {
+  shareJobs = share;
+  ownShareOfReal = shareOfReal;
 }
 
 let makeWorker: (() => SeedWorkerLike) | null = null;
@@ -244,7 +280,20 @@ function onMessage(e: MessageEvent<SeedJobResponse>): void {
       job.resolveTable();
       return;
     }
-    if (msg.kind === 'fields') insertSeedFields(job.model, msg.fields);
+    if (msg.kind === 'fields') {
+      if (job.realFrom === undefined) insertSeedFields(job.model, msg.fields);
+      else if (job.own) {
+        // the helper's part of noiseReal into this thread's array, which has the rest
+        const real = job.own.noiseReal;
+        real.set(msg.fields.noiseReal.subarray(0, job.realFrom));
+        insertSeedFields(job.model, {
+          ...msg.fields,
+          noiseReal: real,
+          noiseImag: job.own.noiseImag,
+        });
+      }
+      // (a shared job whose sample never took its share: dropped, computed again when needed)
+    }
   } catch {
     // a wrong-sized result: ignored, the sample computes it in place
   }
@@ -287,7 +336,11 @@ export function startSeedHelper(): void {
  * Start (or join) the helper's job for `seed` unless its results are cached already. Returns
  * null when there is nothing to wait for (no helper, or everything cached).
  */
-export function requestSeedWork(model: Model, seed: number): SeedWork | null {
+export function requestSeedWork(
+  model: Model,
+  seed: number,
+  options: { share?: boolean } = {},
+): SeedWork | null {
   const folding =
     model.manifest.folding && model.arrays.corticalDepth ? model.manifest.folding : undefined;
   const needTable = folding !== undefined && !hasFoldingTable(model, seed);
@@ -299,25 +352,33 @@ export function requestSeedWork(model: Model, seed: number): SeedWork | null {
   if (!w) return null;
   let resolveTable = () => {};
   let resolveFields = () => {};
-  const work: SeedWork = {
-    table: new Promise<void>((r) => (resolveTable = r)),
-    fields: new Promise<void>((r) => (resolveFields = r)),
-  };
+  const n = model.grid.count;
+  const realFrom =
+    options.share && shareJobs && needFields ? noiseSplit(n, ownShareOfReal) : undefined;
   const job: Job = {
     model,
     seed,
     folding: needTable ? folding : undefined,
-    work,
-    resolveTable,
-    resolveFields,
+    work: {
+      table: new Promise<void>((r) => (resolveTable = r)),
+      fields: new Promise<void>((r) => (resolveFields = r)),
+      own: () => {
+        if (job.realFrom !== undefined && !job.own)
+          job.own = computeSeedFieldsOwnPart(n, seed, job.realFrom);
+      },
+    },
+    resolveTable: () => resolveTable(),
+    resolveFields: () => resolveFields(),
+    realFrom,
   };
+  const work = job.work;
   if (!needTable) resolveTable();
   const id = nextId++;
   jobs.set(id, job);
   let m = bySeed.get(model);
   if (!m) bySeed.set(model, (m = new Map()));
   m.set(seed, job);
-  w.postMessage({ id, seed, spec: seedFieldSpec(model), folding: job.folding });
+  w.postMessage({ id, seed, spec: seedFieldSpec(model), folding: job.folding, realFrom });
   return work;
 }
 
