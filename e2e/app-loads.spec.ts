@@ -40,13 +40,40 @@ test('?sampler=exact: the exact sampler makes the same brain as the distilled st
   expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
 });
 
-test('runs on WebGPU in this Chromium when asked', async ({ page }) => {
+test('runs on WebGPU in this Chromium when asked, making the same brain as the CPU', async ({
+  page,
+}) => {
   test.slow(); // software WebGPU (SwiftShader) is slow
-  const state = await openApp(page, '?backend=webgpu&seed=1');
+  type Summary = {
+    labelsChecksum: string;
+    regionalVolumesMl: Record<string, number>;
+    labelCentroidsMm: Record<string, number[]>;
+  };
+  const state = await openApp(page, '?backend=webgpu&seed=1&age=70&pathology=ms');
   expect(state.backend).toBe('webgpu');
   await expect(page.getByTestId('backend')).toHaveText('WebGPU');
   const png = await canvasShot(page, 'app-webgpu');
   expect(await nonBlackFraction(page, png)).toBeGreaterThan(0.05);
+  // parity of the GPU path (tfjs ops on WebGPU) with the CPU path, same recipe
+  const gpu = state.volume as unknown as Summary;
+  const cpuState = await openApp(page, '?backend=cpu&seed=1&age=70&pathology=ms');
+  expect(cpuState.backend).toBe('cpu');
+  const cpu = cpuState.volume as unknown as Summary;
+  console.log(
+    `WebGPU vs CPU: labels checksum ${gpu.labelsChecksum} vs ${cpu.labelsChecksum}; ` +
+      Object.keys(cpu.regionalVolumesMl)
+        .map(
+          (r) =>
+            `${r} ${gpu.regionalVolumesMl[r]?.toFixed(2)}/${cpu.regionalVolumesMl[r].toFixed(2)}`,
+        )
+        .join(', '),
+  );
+  expect(Object.keys(gpu.labelCentroidsMm).sort()).toEqual(
+    Object.keys(cpu.labelCentroidsMm).sort(),
+  );
+  for (const [region, ml] of Object.entries(cpu.regionalVolumesMl))
+    expect(gpu.regionalVolumesMl[region], region).toBeCloseTo(ml, 0);
+  expect(gpu.labelsChecksum).toBe(cpu.labelsChecksum);
 });
 
 test("'auto' picks a backend and says why (hover)", async ({ page }) => {
