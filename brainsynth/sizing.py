@@ -25,6 +25,11 @@ then per label in the structure's order:
   (A partial layer in flat order keeps ageing coherent: from one year to the next the same
   voxels are taken first. Spread evenly over the interface instead, a year's change of a few
   per cent flipped a quarter of the lateral ventricles' rim — flicker in a time-lapse.)
+  A structure with `partialLayer: "scattered"` (the cerebral WM and cortex, whose interfaces
+  span the brain: in flat order a part-layer would be a band of the lowest slices) takes the
+  min(layer, |m - count|) voxels of the partial layer with the lowest priority instead, for
+  growing and shrinking alike; the priority is a fixed hash of the voxel's flat index in the
+  grid (`priority`), so the same voxels still come first from one year to the next.
   So the interface between the structure and its partners moves one voxel layer at a time:
   what a structure loses goes to the tissue or CSF it borders, what it gains comes from them.
 
@@ -148,9 +153,37 @@ def _flat_order(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
     return np.flatnonzero(mask.ravel(order="F"))
 
 
-def resize_label(out: NDArray[np.int32], value: int, partners: list[int], m: int) -> int:
+def priority(flat: NDArray[np.integer[Any]]) -> NDArray[np.uint32]:
+    """The scattered order's priority of flat grid indices (x fastest): an integer hash
+    (xor-shift / multiply rounds, a bijection of uint32, so no two voxels tie) that decorrelates
+    neighbouring voxels. Same arithmetic as the engine's (sizing.ts)."""
+    x = np.asarray(flat).astype(np.uint32)
+    x ^= x >> np.uint32(16)
+    x *= np.uint32(0x7FEB352D)
+    x ^= x >> np.uint32(15)
+    x *= np.uint32(0x846CA68B)
+    x ^= x >> np.uint32(16)
+    return x
+
+
+def _scattered(
+    idx: NDArray[np.int64], k: int, box: tuple[slice, ...], shape: tuple[int, ...]
+) -> NDArray[np.int64]:
+    """The k of box-relative flat indices `idx` with the lowest priority of their grid index."""
+    sub_shape = tuple(b.stop - b.start for b in box)
+    local = np.unravel_index(idx, sub_shape, order="F")
+    grid = np.ravel_multi_index(
+        tuple(c + b.start for c, b in zip(local, box, strict=True)), shape, order="F"
+    )
+    return idx[np.argsort(priority(grid), kind="stable")[:k]]
+
+
+def resize_label(
+    out: NDArray[np.int32], value: int, partners: list[int], m: int, scattered: bool = False
+) -> int:
     """Grow or shrink label `value` of `out` [x, y, z] (in place) against `partners` until it
-    has m voxels or no layer is left; returns the final count."""
+    has m voxels or no layer is left (a partial layer in flat order, or `scattered` by
+    priority); returns the final count."""
     count = int((out == value).sum())
     part = np.asarray([p for p in partners if p != value], np.int32)
     while count != m:
@@ -165,14 +198,18 @@ def resize_label(out: NDArray[np.int32], value: int, partners: list[int], m: int
             idx = _flat_order(is_partner & _neighbour_any(s))
             if idx.size == 0:
                 break
-            take = idx[: m - count]
+            k = m - count
+            take = _scattered(idx, k, box, out.shape) if scattered and k < idx.size else idx[:k]
             sub[np.unravel_index(take, sub.shape, order="F")] = value
             count += int(take.size)
         else:
             idx = _flat_order(s & _neighbour_any(is_partner))
             if idx.size == 0:
                 break
-            take = idx[::-1][: count - m]
+            k = count - m
+            take = (
+                _scattered(idx, k, box, out.shape) if scattered and k < idx.size else idx[::-1][:k]
+            )
             target = np.full(sub.shape, -1, np.int32)
             for axis, step in _DIRECTIONS:
                 nb = _neighbour(sub, axis, step)
@@ -193,7 +230,9 @@ def apply_structure(
         value = int(entry["value"])
         n = int((out == value).sum())
         m = int(np.floor(n * f + 0.5))  # half up, as the engine
-        after = n if m == n else resize_label(out, value, [int(p) for p in entry["partners"]], m)
+        partners = [int(p) for p in entry["partners"]]
+        scattered = structure.get("partialLayer") == "scattered"
+        after = n if m == n else resize_label(out, value, partners, m, scattered)
         info[str(value)] = {"before": n, "target": m, "after": after}
     return info
 

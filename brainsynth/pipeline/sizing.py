@@ -30,8 +30,15 @@ growing one takes; MODEL_FORMAT.md §3, 7c):
   the brainstem (16, its floor) and the cerebellum's white matter and cortex (7 / 46, 8 / 47,
   its roof). Ventricles widen as the tissue around them shrinks;
 - inferior lateral ventricles (temporal horns): each side against its cerebral white matter
-  (2 / 41), as in model 1.3.0. Last, so that the horns end at their normative size after the
-  hippocampus and amygdala have given voxels to them.
+  (2 / 41), as in model 1.3.0. After the hippocampus and amygdala, so that the horns end at
+  their normative size after those have given voxels to them;
+- cerebral white matter: each side against its cortex (3 / 42). The ventricles grow into the
+  WM as they enlarge with age and with the individual's size, and random individuals lose more
+  WM with age than the mean one the gains were calibrated on (model 1.4.0: -7 % at 90 against
+  the normative ratio to 45); the WM/GM boundary moves by part of a voxel layer, scattered
+  over the whole interface (`partialLayer`);
+- cerebral cortex: each side against CSF (24): last, it takes back what the WM took from it
+  (or gives up what it has too much of) at the sulcal and outer CSF, scattered likewise.
 Individual size (`individualLogSd`, with `--data`): people of one age differ far more in
 ventricle size than the shape model's individuals do (lateral ventricles at 60: normative
 25th-75th centile 0.72-1.39 x the median, the model's 0.93-1.07). For the ventricles
@@ -56,7 +63,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth.anatomy import icv_scale, sample_folded_indices
-from brainsynth.model_io import cortical_depth_mm, gains_for, latents, load_model
+from brainsynth.model_io import cortical_depth_mm, gains_for, latents, load_model, size_latent
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.normative import spread_log_sd
 from brainsynth.schema import validate_manifest
@@ -71,13 +78,16 @@ AD_AGE = 75
 AD_SEX = "female"
 
 # (normative region, [(label value, exchange partners)], Alzheimer's change at severity 1 or
-# None); the order is the order of step 7c
-STRUCTURES: tuple[tuple[str, tuple[tuple[int, tuple[int, ...]], ...], float | None], ...] = (
-    ("lateral-ventricles", ((4, (2,)), (43, (41,))), None),
-    ("hippocampus", ((17, (24, 5)), (53, (24, 44))), 0.75),
-    ("amygdala", ((18, (24, 5)), (54, (24, 44))), 0.80),
-    ("third-fourth-ventricles", ((14, (10, 49, 28, 60)), (15, (16, 7, 46, 8, 47))), None),
-    ("inf-lat-ventricles", ((5, (2,)), (44, (41,))), 2.0),
+# None, scattered partial layer); the order is the order of step 7c
+Structure = tuple[str, tuple[tuple[int, tuple[int, ...]], ...], float | None, bool]
+STRUCTURES: tuple[Structure, ...] = (
+    ("lateral-ventricles", ((4, (2,)), (43, (41,))), None, False),
+    ("hippocampus", ((17, (24, 5)), (53, (24, 44))), 0.75, False),
+    ("amygdala", ((18, (24, 5)), (54, (24, 44))), 0.80, False),
+    ("third-fourth-ventricles", ((14, (10, 49, 28, 60)), (15, (16, 7, 46, 8, 47))), None, False),
+    ("inf-lat-ventricles", ((5, (2,)), (44, (41,))), 2.0, False),
+    ("cerebral-wm", ((2, (3,)), (41, (42,))), None, True),
+    ("cortex", ((3, (24,)), (42, (24,))), None, True),
 )
 
 
@@ -94,13 +104,16 @@ def normative(model_dir: Path) -> dict[str, dict[int, dict[str, float]]]:
 
 def structure_entries() -> list[dict[str, Any]]:
     """STRUCTURES as the manifest's structure entries (without factors)."""
-    return [
-        {
+    out: list[dict[str, Any]] = []
+    for region, labels, _, scattered in STRUCTURES:
+        entry: dict[str, Any] = {
             "region": region,
             "labels": [{"value": v, "partners": list(p)} for v, p in labels],
         }
-        for region, labels, _ in STRUCTURES
-    ]
+        if scattered:
+            entry["partialLayer"] = "scattered"
+        out.append(entry)
+    return out
 
 
 class _Sampler:
@@ -148,6 +161,8 @@ def sizing_parameters(
     spread = spread_log_sd(data) if data is not None else None
     norm = normative(model_dir)
     seeds = [-1, *(int(s) for s in np.random.default_rng(SEED).integers(1, 2**31, individuals))]
+    # each individual's size latent (the mean individual: 0)
+    z_size = [0.0 if s < 0 else size_latent(sampler.man, s) for s in seeds]
     entries = structure_entries()
     knots = [45, *(a for a in KNOTS if a != 45)]  # 45 first: every ratio is to it
     trend: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
@@ -176,8 +191,15 @@ def sizing_parameters(
                 # this structure sized as the engine will at this knot (f(45) = 1: identity)
                 n_ratio = norm[sex][knot][region] / norm[sex][45][region]
                 f = round(n_ratio / float(np.exp(np.log(trend[region][sex][knot]))), 4)
-                for v in maps:
-                    apply_structure(v, e, f)
+                # with the individual's size as the engine applies it (individualLogSd at a
+                # knot: the normative spread less the model's own there), so the structures
+                # after it (the WM) are fitted to what they will border
+                s_ind = 0.0
+                if spread is not None and region in spread[sex]:
+                    t = float(spread[sex][region][AGES.index(knot)])
+                    s_ind = float(np.sqrt(max(t * t - own_sd[region][sex][knot] ** 2, 0.0)))
+                for v, zs in zip(maps, z_size, strict=True):
+                    apply_structure(v, e, f * float(np.exp(s_ind * zs)))
             log(f"  {sex} {knot}: {time.time() - t0:.0f} s")
     ages = np.asarray(AGES, np.float64)
     knot_ages = np.asarray(KNOTS, np.float64)
@@ -219,8 +241,12 @@ def sizing_parameters(
     h_maps = [sampler.values(healthy, s) for s in seeds]
     a_maps = [sampler.values(ad, s) for s in seeds]
     i_age = AGES.index(AD_AGE)
-    for e, (_, _, target) in zip(entries, STRUCTURES, strict=True):
+    for e, (_, _, target, _) in zip(entries, STRUCTURES, strict=True):
         f = e["factor"][AD_SEX][i_age]
+        if "individualLogSd" in e:
+            ind = [float(np.exp(e["individualLogSd"][AD_SEX][i_age] * zs)) for zs in z_size]
+        else:
+            ind = [1.0] * len(seeds)
         change = _geomean_ratio([_count(v, e) for v in a_maps], [_count(v, e) for v in h_maps])
         e["fit"]["adChangeBeforeSizing"] = round(change, 4)
         fa = f
@@ -229,10 +255,10 @@ def sizing_parameters(
             e["fit"]["adTarget"] = target
             fa = f * e["adFactor"]
             log(f"  {e['region']}: Alzheimer's change {change:.3f} -> A = {e['adFactor']}")
-        for v in h_maps:
-            apply_structure(v, e, f)
-        for v in a_maps:
-            apply_structure(v, e, fa)
+        for v, g in zip(h_maps, ind, strict=True):
+            apply_structure(v, e, f * g)
+        for v, g in zip(a_maps, ind, strict=True):
+            apply_structure(v, e, fa * g)
     return {
         "ages": AGES,
         "structures": entries,

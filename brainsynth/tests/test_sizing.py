@@ -16,6 +16,7 @@ from brainsynth.sizing import (
     apply_sizing,
     apply_structure,
     factor_at,
+    priority,
     sizing_params,
     structure_factor,
 )
@@ -87,6 +88,62 @@ def test_the_partial_layer_order_is_the_flat_index() -> None:
         w, _params({"region": "h", "labels": [HORNS["labels"][0]]}, f=0.4), COND
     )
     assert [tuple(int(c) for c in p) for p in np.argwhere(shrunk == 5)] == [(1, 1, 1)]
+
+
+def _slab() -> np.ndarray:
+    """20 x 20 x 16: WM (2) below z = 8, cortex (3) above: a flat interface of 400 voxels."""
+    v = np.full((20, 20, 16), 3, np.int32)
+    v[:, :, :8] = 2
+    return v
+
+
+WM = {"region": "cerebral-wm", "labels": [{"value": 2, "partners": [3]}]}
+
+
+def test_the_scattered_partial_layer_takes_the_lowest_priorities_over_the_whole_interface() -> None:
+    v = _slab()
+    # 3200 WM voxels x 1.03 = 3296: 96 of the 400 interface voxels of the cortex become WM
+    grown, _ = apply_sizing(v, _params({**WM, "partialLayer": "scattered"}, f=1.03), COND)
+    new = np.argwhere(grown != v)
+    assert len(new) == 96 and set(new[:, 2].tolist()) == {8}
+    layer = np.ravel_multi_index((*np.mgrid[0:20, 0:20].reshape(2, -1), np.full(400, 8)),
+                                 v.shape, order="F")  # fmt: skip
+    chosen = np.sort(np.ravel_multi_index(tuple(new.T), v.shape, order="F"))
+    assert np.array_equal(chosen, np.sort(layer[np.argsort(priority(layer))[:96]]))
+    # spread over the interface, not a band: every quarter of it gets some
+    assert all(((new[:, 0] < 10) == a).any() and ((new[:, 1] < 10) == b).any()
+               for a in (True, False) for b in (True, False))  # fmt: skip
+    # flat order instead: the first 96 in flat index, the lowest rows of y
+    flat, _ = apply_sizing(v, _params(WM, f=1.03), COND)
+    assert set(np.argwhere(flat != v)[:, 1].tolist()) == set(range(5))
+    # shrinking picks the lowest priorities of its layer too
+    shrunk, _ = apply_sizing(v, _params({**WM, "partialLayer": "scattered"}, f=0.97), COND)
+    gone = np.argwhere(shrunk != v)
+    assert len(gone) == 96 and set(gone[:, 2].tolist()) == {7}
+    assert (shrunk[tuple(gone.T)] == 3).all()
+
+
+def test_the_scattered_order_is_coherent_from_one_year_to_the_next() -> None:
+    """A larger target keeps every voxel a smaller one moved (no flicker in a time-lapse)."""
+    v = _slab()
+    s = {**WM, "partialLayer": "scattered"}
+    previous = np.zeros(v.shape, bool)
+    for f in (1.01, 1.02, 1.05, 1.1, 1.2):
+        moved = apply_sizing(v, _params(s, f=f), COND)[0] != v
+        assert (moved | ~previous).all()
+        previous = moved
+
+
+def test_priority_is_a_bijective_hash_of_the_flat_index() -> None:
+    p = priority(np.arange(1 << 16))
+    assert len(np.unique(p)) == 1 << 16 and p.dtype == np.uint32
+    # fixed values, the engine's parity (sizing.test.ts has the same)
+    assert [int(x) for x in priority(np.array([0, 1, 2, 123456]))] == [
+        0,
+        1753845952,
+        3507691905,
+        3173061056,
+    ]
 
 
 def test_a_shrinking_voxel_takes_its_first_partner_neighbour() -> None:
@@ -190,9 +247,10 @@ def test_the_model_sizes_its_small_structures_in_the_pipelines_order(
     p = sizing_params(man)
     assert p is not None and "horns" not in man
     assert [s["region"] for s in p["structures"]] == [s[0] for s in STRUCTURES]
-    for s, (_, labels, target) in zip(p["structures"], STRUCTURES, strict=True):
+    for s, (_, labels, target, scattered) in zip(p["structures"], STRUCTURES, strict=True):
         assert [(x["value"], tuple(x["partners"])) for x in s["labels"]] == list(labels)
         assert ("adFactor" in s) == (target is not None)
+        assert (s.get("partialLayer") == "scattered") == scattered
         i45 = p["ages"].index(45)
         assert s["factor"]["female"][i45] == s["factor"]["male"][i45] == 1.0
 
@@ -207,7 +265,7 @@ def _volumes(
     values = m.label_values[idx]
     return {
         region: float(np.isin(values, [v for v, _ in labels]).sum()) * 0.008
-        for region, labels, _ in STRUCTURES
+        for region, labels, _, _ in STRUCTURES
     }
 
 

@@ -4,7 +4,7 @@ import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
 import { normals } from '../rng';
 import { drawLatents } from './latents';
-import { applySizing, sizingParams, structureFactor, type SizingParams } from './sizing';
+import { applySizing, priority, sizingParams, structureFactor, type SizingParams } from './sizing';
 
 /** Label values of the toy models; a label's index is its position here. */
 const VALUES = [0, 2, 3, 5, 10, 14, 17, 24, 41, 44, 49];
@@ -32,7 +32,11 @@ function volume(shape: Shape, value: (x: number, y: number, z: number) => number
 const at = (shape: Shape, x: number, y: number, z: number) => x + shape[0] * (y + shape[1] * z);
 const count = (labels: Int32Array, v: number) => labels.filter((l) => l === index(v)).length;
 
-type Structure = { region: string; labels: { value: number; partners: number[] }[] };
+type Structure = {
+  region: string;
+  labels: { value: number; partners: number[] }[];
+  partialLayer?: 'flat' | 'scattered';
+};
 const HORNS: Structure = {
   region: 'inf-lat-ventricles',
   labels: [
@@ -104,6 +108,44 @@ describe('step 7c: label-level sizing', () => {
     const w = volume(bar, (x, y, z) => (y === 1 && z === 1 && x >= 1 && x <= 3 ? 5 : 2));
     applySizing(toyModel(bar, { sizing: params([one], [0.4]) }), w, cond());
     expect([...w.keys()].filter((i) => w[i] === index(5))).toEqual([at(bar, 1, 1, 1)]);
+  });
+
+  it('takes a scattered partial layer by priority, over the whole interface, coherently', () => {
+    // 20×20×16: WM (2) below z = 8, cortex (3) above; 3200 WM voxels × 1.03 → 96 of the 400
+    const slab: Shape = [20, 20, 16];
+    const fresh = () => volume(slab, (_x, _y, z) => (z < 8 ? 2 : 3));
+    const wm: Structure = {
+      region: 'cerebral-wm',
+      labels: [{ value: 2, partners: [3] }],
+      partialLayer: 'scattered',
+    };
+    const moved = (f: number) => {
+      const v = fresh();
+      const before = fresh();
+      applySizing(toyModel(slab, { sizing: params([wm], [f]) }), v, cond());
+      return [...v.keys()].filter((i) => v[i] !== before[i]);
+    };
+    const grown = moved(1.03);
+    const layer = Array.from({ length: 400 }, (_, j) => at(slab, j % 20, Math.floor(j / 20), 8));
+    const lowest = [...layer].sort((a, b) => priority(a) - priority(b)).slice(0, 96);
+    expect(grown).toEqual(lowest.sort((a, b) => a - b));
+    const quadrants = new Set(grown.map((i) => `${i % 20 < 10}${Math.floor(i / 20) % 20 < 10}`));
+    expect(quadrants.size).toBe(4);
+    // a larger factor keeps every voxel a smaller one moved (no flicker from year to year)
+    let previous = new Set<number>();
+    for (const f of [1.01, 1.02, 1.05, 1.1, 1.2]) {
+      const now = new Set(moved(f));
+      for (const i of previous) expect(now.has(i)).toBe(true);
+      previous = now;
+    }
+    // shrinking: 96 WM voxels of the top WM layer become cortex
+    const shrunk = moved(0.97);
+    expect(shrunk.length).toBe(96);
+    expect(shrunk.every((i) => Math.floor(i / 400) === 7)).toBe(true);
+  });
+
+  it('priority is the same hash as the teacher (brainsynth.sizing.priority)', () => {
+    expect([0, 1, 2, 123456].map(priority)).toEqual([0, 1753845952, 3507691905, 3173061056]);
   });
 
   it('gives a shrinking voxel its first partner neighbour (−x, +x, −y, …) and never a non-partner', () => {

@@ -11,9 +11,12 @@
  * time — grow: partner voxels next to it become it; shrink: its voxels next to a partner take
  * the label of their first partner neighbour in the order −x, +x, −y, +y, −z, +z; a partial
  * last layer takes its first (grow) or last (shrink) voxels in flat order (x fastest), so ageing
- * stays coherent from year to year; an empty layer ends it. A structure with `individualLogSd` s also gets exp(s·zSize),
- * zSize the individual's size latent (latents.ts). The same rule as `brainsynth/sizing.py`, so labels agree
- * voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
+ * stays coherent from year to year; an empty layer ends it. A structure with
+ * `partialLayer: 'scattered'` (cerebral WM, cortex: interfaces that span the brain) moves the
+ * voxels of a partial layer with the lowest `priority` (a fixed hash of the flat index) instead,
+ * spread over the interface and still the same ones first from year to year. A structure with
+ * `individualLogSd` s also gets exp(s·zSize), zSize the individual's size latent (latents.ts).
+ * The same rule as `brainsynth/sizing.py`, so labels agree voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
  * structure: the temporal horns against each side's cerebral white matter.
  */
 import type { Conditions } from '../generated/conditions';
@@ -84,36 +87,95 @@ export type SizingReport = Record<
   { factor: number; labels: Record<string, { before: number; target: number; after: number }> }
 >;
 
-/** Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of label index `label`. */
-function labelBox(
-  labels: Int32Array,
-  shape: readonly [number, number, number],
-  label: number,
-): { count: number; box: number[] } {
-  const [nx, ny, nz] = shape;
-  let count = 0;
-  const box = [nx, ny, nz, -1, -1, -1];
-  for (let z = 0, i = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      for (let x = 0; x < nx; x++, i++) {
-        if (labels[i] !== label) continue;
-        count++;
-        if (x < box[0]) box[0] = x;
-        if (y < box[1]) box[1] = y;
-        if (z < box[2]) box[2] = z;
-        if (x > box[3]) box[3] = x;
-        if (y > box[4]) box[4] = y;
-        if (z > box[5]) box[5] = z;
+/**
+ * The scattered order's priority of a flat grid index: an integer hash (xor-shift / multiply
+ * rounds; a bijection of uint32, so no ties) that decorrelates neighbouring voxels. The same
+ * arithmetic as `brainsynth.sizing.priority`.
+ */
+export function priority(i: number): number {
+  let x = i >>> 0;
+  x ^= x >>> 16;
+  x = Math.imul(x, 0x7feb352d) >>> 0;
+  x ^= x >>> 15;
+  x = Math.imul(x, 0x846ca68b) >>> 0;
+  x ^= x >>> 16;
+  return x >>> 0;
+}
+
+/** 2^21: positions in a layer (< 2^21 voxels) packed under a priority (< 2^32) stay exact. */
+const POS = 2097152;
+
+/** Positions in `layer` of its k entries of lowest priority (k < layer.length). */
+function lowestPriority(layer: number[], k: number): Uint32Array {
+  // priority·2^21 + position < 2^53: one native numeric sort, no comparator
+  const keys = Float64Array.from(layer, (i, j) => priority(i) * POS + j);
+  keys.sort();
+  const out = new Uint32Array(k);
+  for (let j = 0; j < k; j++) out[j] = keys[j] % POS;
+  return out;
+}
+
+/**
+ * Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of every label index, from one scan of
+ * the label map, kept up to date as step 7c moves voxels (`move`). A box only grows: after a
+ * shrink it may be larger than its label, which costs a little scanning and changes nothing
+ * (the first layer is looked for inside it, in increasing flat index either way).
+ */
+class LabelStats {
+  readonly count: Int32Array;
+  readonly box: Int32Array;
+  constructor(
+    labels: Int32Array,
+    private readonly shape: readonly [number, number, number],
+    nLabels: number,
+  ) {
+    const [nx, ny, nz] = shape;
+    const count = new Int32Array(nLabels);
+    const box = new Int32Array(6 * nLabels);
+    for (let l = 0; l < nLabels; l++) box.set([nx, ny, nz, -1, -1, -1], 6 * l);
+    for (let z = 0, i = 0; z < nz; z++) {
+      for (let y = 0; y < ny; y++) {
+        for (let x = 0; x < nx; x++, i++) {
+          const l = labels[i];
+          const b = 6 * l;
+          count[l]++;
+          if (x < box[b]) box[b] = x;
+          if (x > box[b + 3]) box[b + 3] = x;
+          if (y < box[b + 1]) box[b + 1] = y;
+          if (y > box[b + 4]) box[b + 4] = y;
+          if (z < box[b + 2]) box[b + 2] = z;
+          if (z > box[b + 5]) box[b + 5] = z;
+        }
       }
     }
+    this.count = count;
+    this.box = box;
   }
-  return { count, box };
+
+  /** Voxel `i` changed from label index `from` to `to`. */
+  move(i: number, from: number, to: number): void {
+    const [nx, ny] = this.shape;
+    this.count[from]--;
+    this.count[to]++;
+    const x = i % nx;
+    const y = Math.floor(i / nx) % ny;
+    const z = Math.floor(i / (nx * ny));
+    const b = 6 * to;
+    const box = this.box;
+    if (x < box[b]) box[b] = x;
+    if (x > box[b + 3]) box[b + 3] = x;
+    if (y < box[b + 1]) box[b + 1] = y;
+    if (y > box[b + 4]) box[b + 4] = y;
+    if (z < box[b + 2]) box[b + 2] = z;
+    if (z > box[b + 5]) box[b + 5] = z;
+  }
 }
 
 /**
  * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
- * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `start` is its
- * voxel count and bounding box now (labelBox). Returns the final count.
+ * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `stats` holds
+ * every label's voxel count and bounding box (kept up to date here); `scattered`: a partial
+ * layer by priority (else flat order). Returns the final count.
  *
  * The first layer comes from a scan of the box (grown by one voxel to grow); each later one from
  * the 6-neighbours of the layer before, which was taken whole: a partner voxel next to the grown
@@ -127,15 +189,16 @@ export function resizeLabel(
   label: number,
   isPartner: Uint8Array,
   m: number,
-  start: { count: number; box: number[] } = labelBox(labels, shape, label),
+  stats: LabelStats,
+  scattered = false,
 ): number {
   const [nx, ny, nz] = shape;
   const sy = nx;
   const sz = nx * ny;
-  let count = start.count;
+  let count = stats.count[label];
   if (count === m || count === 0) return count;
   const grow = m > count;
-  const [x0, y0, z0, x1, y1, z1] = start.box;
+  const [x0, y0, z0, x1, y1, z1] = stats.box.subarray(6 * label, 6 * label + 6);
   // in-layer test of voxel i at (x, y, z), labels as before the layer; shrink: its target (the
   // first partner neighbour in the order -x, +x, -y, +y, -z, +z) or -1
   const growing = (i: number, x: number, y: number, z: number): boolean =>
@@ -177,18 +240,21 @@ export function resizeLabel(
         add(x + nx * (y + ny * z), x, y, z);
   const seen = new Set<number>();
   while (layer.length > 0) {
-    if (grow) {
-      const take = Math.min(layer.length, m - count);
-      for (let k = 0; k < take; k++) labels[layer[k]] = label;
-      count += take;
+    const take = Math.min(layer.length, Math.abs(m - count));
+    const set = (j: number) => {
+      const i = layer[j];
+      const to = grow ? label : targets[j];
+      stats.move(i, labels[i], to);
+      labels[i] = to;
+    };
+    if (scattered && take < layer.length) {
+      for (const j of lowestPriority(layer, take)) set(j);
+    } else if (grow) {
+      for (let k = 0; k < take; k++) set(k);
     } else {
-      const take = Math.min(layer.length, count - m);
-      for (let k = 0; k < take; k++) {
-        const j = layer.length - 1 - k;
-        labels[layer[j]] = targets[j];
-      }
-      count -= take;
+      for (let k = 0; k < take; k++) set(layer.length - 1 - k);
     }
+    count += grow ? take : -take;
     if (count === m) break;
     // the next layer: among the 6-neighbours of this one (taken whole), in flat order
     seen.clear();
@@ -226,6 +292,7 @@ export function applySizing(
   if (!p) return out;
   const nLabels = model.labels.indexOfValue.size;
   const shape = model.grid.shape as [number, number, number];
+  const stats = new LabelStats(labels, shape, nLabels);
   for (const s of p.structures) {
     const f = structureFactor(p, s, c, zSize);
     const report: SizingReport[string] = { factor: f, labels: {} };
@@ -237,10 +304,10 @@ export function applySizing(
         const j = model.labels.indexOfValue.get(v);
         if (j !== undefined && j !== label) isPartner[j] = 1;
       }
-      const start = labelBox(labels, shape, label);
-      const n = start.count;
+      const n = stats.count[label];
       const m = Math.floor(n * f + 0.5);
-      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, start);
+      const scattered = s.partialLayer === 'scattered';
+      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, stats, scattered);
       report.labels[String(entry.value)] = { before: n, target: m, after };
     }
     out[s.region] = report;
