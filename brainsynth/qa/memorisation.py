@@ -155,8 +155,12 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
     g = gains_for(man, cond)
     k = man["shapeModel"]["components"]
     for i in range(n_samples):
-        z = normals(5000 + i, k + 1)[:k]
-        idx = sample_folded_indices(model, man, depth, z, g, 5000 + i, 1.0)
+        # the seed's shape latents and size latent (model_io.size_latent: after z_icv), its
+        # folding and step 7c as the product samples it; template space (no ICV scale), where
+        # the training subjects are aligned
+        lat = normals(5000 + i, k + 2)
+        z, z_size = lat[:k], float(lat[k + 1])
+        idx = sample_folded_indices(model, man, depth, z, g, 5000 + i, 1.0, cond, z_size)
         samples.append(group_map(values[idx]))
     closest = [max(mean_dice(smp, t) for t in train) for smp in samples]
     nearest_ids = {int(np.argmax([mean_dice(smp, t) for t in train])) for smp in samples}
@@ -169,8 +173,10 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
         "method": "mean Dice over cortex, WM, ventricles, deep GM, hippocampus, cerebellum in "
         "template space; training subjects affinely aligned; "
         "samples at age 60, female, z ~ N(0, I), each with its own folding (step 7b, seed "
-        "5000 + i); the mean-anatomy baseline is unfolded (z = 0, the template's own sulci)",
+        "5000 + i) and step 7c with its size latent, in template space (no ICV scale); the "
+        "mean-anatomy baseline is unfolded (z = 0, the template's own sulci)",
         "samples": n_samples,
+        "perSampleClosestTrainingDice": [round(float(c), 4) for c in closest],
         "trainingNearestNeighbourDice": {
             "median": float(np.median(nn_train)),
             "max": threshold,

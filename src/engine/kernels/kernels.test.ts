@@ -21,26 +21,12 @@ import { setKernelPath } from './path';
 import { blur3dArray } from './blur';
 import { blur3d } from '../render/contrast';
 import { cachedSeeds, MAX_SEEDS } from '../render/seedCache';
+import { PATHOLOGY_CASES } from '../testing/pathologyCases';
 
 const root = resolve(__dirname, '../../..');
 const realDir = join(root, 'public/models/brainsynth-shape-v1');
 
-const CASES: Conditions[] = [
-  { age: 60, sex: 'female', pathology: 'none', contrast: 'T1w' },
-  { age: 80, sex: 'male', pathology: 'alzheimers', adSeverity: 0.7, contrast: 'T2w' },
-  {
-    age: 50,
-    sex: 'female',
-    pathology: 'glioma',
-    gliomaRadiusMm: 14,
-    gliomaCenterXMm: 20,
-    gliomaCenterYMm: -10,
-    gliomaCenterZMm: 15,
-    contrast: 'T1c',
-  },
-  { age: 45, sex: 'male', pathology: 'ms', msLesionLoadMl: 6, contrast: 'FLAIR' },
-  { age: 70, sex: 'female', pathology: 'stroke', strokeSize: 0.5, contrast: 'T1w' },
-];
+const CASES = PATHOLOGY_CASES;
 
 async function both(
   model: Model,

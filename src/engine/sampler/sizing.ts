@@ -115,6 +115,16 @@ function lowestPriority(layer: number[], k: number): Uint32Array {
   return out;
 }
 
+/** Grow the box at `box[b..b+6]` ([x0, y0, z0, x1, y1, z1]) to include voxel (x, y, z). */
+function include(box: Int32Array, b: number, x: number, y: number, z: number): void {
+  if (x < box[b]) box[b] = x;
+  if (x > box[b + 3]) box[b + 3] = x;
+  if (y < box[b + 1]) box[b + 1] = y;
+  if (y > box[b + 4]) box[b + 4] = y;
+  if (z < box[b + 2]) box[b + 2] = z;
+  if (z > box[b + 5]) box[b + 5] = z;
+}
+
 /**
  * Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of every label index, from one scan of
  * the label map, kept up to date as step 7c moves voxels (`move`). A box only grows: after a
@@ -139,12 +149,7 @@ class LabelStats {
           const l = labels[i];
           const b = 6 * l;
           count[l]++;
-          if (x < box[b]) box[b] = x;
-          if (x > box[b + 3]) box[b + 3] = x;
-          if (y < box[b + 1]) box[b + 1] = y;
-          if (y > box[b + 4]) box[b + 4] = y;
-          if (z < box[b + 2]) box[b + 2] = z;
-          if (z > box[b + 5]) box[b + 5] = z;
+          include(box, b, x, y, z);
         }
       }
     }
@@ -160,14 +165,7 @@ class LabelStats {
     const x = i % nx;
     const y = Math.floor(i / nx) % ny;
     const z = Math.floor(i / (nx * ny));
-    const b = 6 * to;
-    const box = this.box;
-    if (x < box[b]) box[b] = x;
-    if (x > box[b + 3]) box[b + 3] = x;
-    if (y < box[b + 1]) box[b + 1] = y;
-    if (y > box[b + 4]) box[b + 4] = y;
-    if (z < box[b + 2]) box[b + 2] = z;
-    if (z > box[b + 5]) box[b + 5] = z;
+    include(this.box, 6 * to, x, y, z);
   }
 }
 
