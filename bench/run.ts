@@ -244,7 +244,7 @@ async function compareSamplers(
   profile: boolean,
 ): Promise<Record<string, SamplerTiming>> {
   const tf = await import('@tensorflow/tfjs-core');
-  const { sample, sampleAnatomy } = await import('../src/engine/sample');
+  const { sample, sampleAnatomy, clearLabelCache } = await import('../src/engine/sample');
   const { expVelocity, velocityField } = await import('../src/engine/sampler/anatomy');
   const { getModelTensors } = await import('../src/engine/sampler/modelTensors');
   const { drawLatents, gainsFor, velocityCoefficients } =
@@ -288,7 +288,11 @@ async function compareSamplers(
         2 ** 20
       : null;
     out[sampler] = {
-      sampleMs: await timeIt(() => sample(model, base, 11, { sampler })),
+      // the whole sample each time: the same conditions again would reuse the label map
+      sampleMs: await timeIt(() => {
+        clearLabelCache(model);
+        return sample(model, base, 11, { sampler });
+      }),
       anatomyMs: await timeIt(() => sampleAnatomy(model, base, 11, { sampler })),
       step4Ms: await timeIt(step4),
       peakMB: peak,
