@@ -35,10 +35,10 @@ growing one takes; MODEL_FORMAT.md §3, 7c):
 - cerebral white matter: each side against its cortex (3 / 42). The ventricles grow into the
   WM as they enlarge with age and with the individual's size, and random individuals lose more
   WM with age than the mean one the gains were calibrated on (model 1.4.0: -7 % at 90 against
-  the normative ratio to 45); the WM/GM boundary moves by part of a voxel layer, scattered
-  over the whole interface (`partialLayer`);
+  the normative ratio to 45); the WM/GM boundary moves by part of a voxel layer, spread over
+  the whole interface, pockets filled and protrusions removed first (`partialLayer: smooth`);
 - cerebral cortex: each side against CSF (24): last, it takes back what the WM took from it
-  (or gives up what it has too much of) at the sulcal and outer CSF, scattered likewise.
+  (or gives up what it has too much of) at the sulcal and outer CSF, in the same smooth order.
 Individual size (`individualLogSd`, with `--data`): people of one age differ far more in
 ventricle size than the shape model's individuals do (lateral ventricles at 60: normative
 25th-75th centile 0.72-1.39 x the median, the model's 0.93-1.07). For the ventricles
@@ -78,7 +78,7 @@ AD_AGE = 75
 AD_SEX = "female"
 
 # (normative region, [(label value, exchange partners)], Alzheimer's change at severity 1 or
-# None, scattered partial layer); the order is the order of step 7c
+# None, smooth partial layer); the order is the order of step 7c
 Structure = tuple[str, tuple[tuple[int, tuple[int, ...]], ...], float | None, bool]
 STRUCTURES: tuple[Structure, ...] = (
     ("lateral-ventricles", ((4, (2,)), (43, (41,))), None, False),
@@ -105,13 +105,13 @@ def normative(model_dir: Path) -> dict[str, dict[int, dict[str, float]]]:
 def structure_entries() -> list[dict[str, Any]]:
     """STRUCTURES as the manifest's structure entries (without factors)."""
     out: list[dict[str, Any]] = []
-    for region, labels, _, scattered in STRUCTURES:
+    for region, labels, _, smooth in STRUCTURES:
         entry: dict[str, Any] = {
             "region": region,
             "labels": [{"value": v, "partners": list(p)} for v, p in labels],
         }
-        if scattered:
-            entry["partialLayer"] = "scattered"
+        if smooth:
+            entry["partialLayer"] = "smooth"
         out.append(entry)
     return out
 

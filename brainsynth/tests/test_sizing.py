@@ -100,10 +100,10 @@ def _slab() -> np.ndarray:
 WM = {"region": "cerebral-wm", "labels": [{"value": 2, "partners": [3]}]}
 
 
-def test_the_scattered_partial_layer_takes_the_lowest_priorities_over_the_whole_interface() -> None:
+def test_the_smooth_partial_layer_on_a_flat_interface_takes_the_lowest_priorities_over_it() -> None:
     v = _slab()
     # 3200 WM voxels x 1.03 = 3296: 96 of the 400 interface voxels of the cortex become WM
-    grown, _ = apply_sizing(v, _params({**WM, "partialLayer": "scattered"}, f=1.03), COND)
+    grown, _ = apply_sizing(v, _params({**WM, "partialLayer": "smooth"}, f=1.03), COND)
     new = np.argwhere(grown != v)
     assert len(new) == 96 and set(new[:, 2].tolist()) == {8}
     layer = np.ravel_multi_index((*np.mgrid[0:20, 0:20].reshape(2, -1), np.full(400, 8)),
@@ -117,21 +117,34 @@ def test_the_scattered_partial_layer_takes_the_lowest_priorities_over_the_whole_
     flat, _ = apply_sizing(v, _params(WM, f=1.03), COND)
     assert set(np.argwhere(flat != v)[:, 1].tolist()) == set(range(5))
     # shrinking picks the lowest priorities of its layer too
-    shrunk, _ = apply_sizing(v, _params({**WM, "partialLayer": "scattered"}, f=0.97), COND)
+    shrunk, _ = apply_sizing(v, _params({**WM, "partialLayer": "smooth"}, f=0.97), COND)
     gone = np.argwhere(shrunk != v)
     assert len(gone) == 96 and set(gone[:, 2].tolist()) == {7}
     assert (shrunk[tuple(gone.T)] == 3).all()
 
 
-def test_the_scattered_order_is_coherent_from_one_year_to_the_next() -> None:
+def test_the_smooth_order_is_coherent_from_one_year_to_the_next() -> None:
     """A larger target keeps every voxel a smaller one moved (no flicker in a time-lapse)."""
     v = _slab()
-    s = {**WM, "partialLayer": "scattered"}
+    s = {**WM, "partialLayer": "smooth"}
     previous = np.zeros(v.shape, bool)
     for f in (1.01, 1.02, 1.05, 1.1, 1.2):
         moved = apply_sizing(v, _params(s, f=f), COND)[0] != v
         assert (moved | ~previous).all()
         previous = moved
+
+
+def test_the_smooth_partial_layer_fills_pockets_and_removes_protrusions_first() -> None:
+    v = _slab()
+    v[5, 5, 7] = 3  # a pocket: cortex with WM on five sides
+    v[12, 12, 8] = 2  # a protrusion: WM with cortex on five sides
+    smooth = {**WM, "partialLayer": "smooth"}
+    # grow by one voxel: the pocket (5 WM neighbours) before any flat-interface voxel (1)
+    grown, _ = apply_sizing(v, _params(smooth, f=1.0002), COND)
+    assert [tuple(int(c) for c in p) for p in np.argwhere(grown != v)] == [(5, 5, 7)]
+    # shrink by one voxel: the protrusion (5 cortex neighbours) goes first
+    shrunk, _ = apply_sizing(v, _params(smooth, f=0.9998), COND)
+    assert [tuple(int(c) for c in p) for p in np.argwhere(shrunk != v)] == [(12, 12, 8)]
 
 
 def test_priority_is_a_bijective_hash_of_the_flat_index() -> None:
@@ -247,10 +260,10 @@ def test_the_model_sizes_its_small_structures_in_the_pipelines_order(
     p = sizing_params(man)
     assert p is not None and "horns" not in man
     assert [s["region"] for s in p["structures"]] == [s[0] for s in STRUCTURES]
-    for s, (_, labels, target, scattered) in zip(p["structures"], STRUCTURES, strict=True):
+    for s, (_, labels, target, smooth) in zip(p["structures"], STRUCTURES, strict=True):
         assert [(x["value"], tuple(x["partners"])) for x in s["labels"]] == list(labels)
         assert ("adFactor" in s) == (target is not None)
-        assert (s.get("partialLayer") == "scattered") == scattered
+        assert (s.get("partialLayer") == "smooth") == smooth
         i45 = p["ages"].index(45)
         assert s["factor"]["female"][i45] == s["factor"]["male"][i45] == 1.0
 

@@ -255,8 +255,8 @@ export type ManifestDocument = {
         female: number[];
         male: number[];
       };
-      /** which voxels of a partial last layer move: 'flat' (absent: the default) the first (grow) or last (shrink) in flat order, x fastest; 'scattered' those of lowest priority, the priority a fixed hash of the voxel's flat index (MODEL_FORMAT.md §3, 7c) — for a structure whose interface spans the brain (cerebral WM, cortex), so a part-layer is spread over it, not a band of the lowest slices. Either way the same voxels come first from one year to the next */
-      partialLayer?: 'flat' | 'scattered';
+      /** which voxels of a partial last layer move: 'flat' (absent: the default) the first (grow) or last (shrink) in flat order, x fastest; 'smooth' those with the most 6-neighbours labelled the structure (grow; shrink: labelled a partner) first, ties by the lowest priority, a fixed hash of the voxel's flat index (MODEL_FORMAT.md §3, 7c) — for a structure whose interface spans the brain (cerebral WM, cortex): pockets fill and protrusions go first, so a part-layer smooths the interface, spread over it, not a band of the lowest slices. Either way the same voxels come first from one year to the next */
+      partialLayer?: 'flat' | 'smooth';
       /** what the factors came from (provenance: the model's own ratio to 45 per knot, the spread, Alzheimer's change before sizing) */
       fit?: {
         [name: string]: unknown;

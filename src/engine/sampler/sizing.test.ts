@@ -35,7 +35,7 @@ const count = (labels: Int32Array, v: number) => labels.filter((l) => l === inde
 type Structure = {
   region: string;
   labels: { value: number; partners: number[] }[];
-  partialLayer?: 'flat' | 'scattered';
+  partialLayer?: 'flat' | 'smooth';
 };
 const HORNS: Structure = {
   region: 'inf-lat-ventricles',
@@ -110,14 +110,14 @@ describe('step 7c: label-level sizing', () => {
     expect([...w.keys()].filter((i) => w[i] === index(5))).toEqual([at(bar, 1, 1, 1)]);
   });
 
-  it('takes a scattered partial layer by priority, over the whole interface, coherently', () => {
+  it('takes a smooth partial layer on a flat interface by priority, over all of it, coherently', () => {
     // 20×20×16: WM (2) below z = 8, cortex (3) above; 3200 WM voxels × 1.03 → 96 of the 400
     const slab: Shape = [20, 20, 16];
     const fresh = () => volume(slab, (_x, _y, z) => (z < 8 ? 2 : 3));
     const wm: Structure = {
       region: 'cerebral-wm',
       labels: [{ value: 2, partners: [3] }],
-      partialLayer: 'scattered',
+      partialLayer: 'smooth',
     };
     const moved = (f: number) => {
       const v = fresh();
@@ -142,6 +142,27 @@ describe('step 7c: label-level sizing', () => {
     const shrunk = moved(0.97);
     expect(shrunk.length).toBe(96);
     expect(shrunk.every((i) => Math.floor(i / 400) === 7)).toBe(true);
+  });
+
+  it('fills pockets and removes protrusions first in a smooth partial layer', () => {
+    const slab: Shape = [20, 20, 16];
+    const dented = () =>
+      volume(slab, (x, y, z) =>
+        x === 5 && y === 5 && z === 7 ? 3 : x === 12 && y === 12 && z === 8 ? 2 : z < 8 ? 2 : 3,
+      );
+    const wm: Structure = {
+      region: 'cerebral-wm',
+      labels: [{ value: 2, partners: [3] }],
+      partialLayer: 'smooth',
+    };
+    const moved = (f: number) => {
+      const v = dented();
+      const before = dented();
+      applySizing(toyModel(slab, { sizing: params([wm], [f]) }), v, cond());
+      return [...v.keys()].filter((i) => v[i] !== before[i]);
+    };
+    expect(moved(1.0002)).toEqual([at(slab, 5, 5, 7)]); // the pocket: 5 WM neighbours
+    expect(moved(0.9998)).toEqual([at(slab, 12, 12, 8)]); // the protrusion: 5 cortex neighbours
   });
 
   it('priority is the same hash as the teacher (brainsynth.sizing.priority)', () => {

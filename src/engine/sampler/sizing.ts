@@ -12,12 +12,15 @@
  * the label of their first partner neighbour in the order −x, +x, −y, +y, −z, +z; a partial
  * last layer takes its first (grow) or last (shrink) voxels in flat order (x fastest), so ageing
  * stays coherent from year to year; an empty layer ends it. A structure with
- * `partialLayer: 'scattered'` (cerebral WM, cortex: interfaces that span the brain) moves the
- * voxels of a partial layer with the lowest `priority` (a fixed hash of the flat index) instead,
- * spread over the interface and still the same ones first from year to year. A structure with
- * `individualLogSd` s also gets exp(s·zSize), zSize the individual's size latent (latents.ts).
- * The same rule as `brainsynth/sizing.py`, so labels agree voxel for voxel with the teacher. A manifest of software 0.4.0 (`horns` only) is read as one
- * structure: the temporal horns against each side's cerebral white matter.
+ * `partialLayer: 'smooth'` (cerebral WM, cortex: interfaces that span the brain) moves the
+ * voxels of a partial layer with the most 6-neighbours of the growing label (shrink: of a
+ * partner) first, ties by the lowest `priority` (a fixed hash of the flat index): pockets fill
+ * and protrusions go first, so the interface gets smoother, the part-layer is spread over it, and
+ * the same voxels still come first from year to year. A structure with `individualLogSd` s also
+ * gets exp(s·zSize), zSize the individual's size latent (latents.ts). The same rule as
+ * `brainsynth/sizing.py`, so labels agree voxel for voxel with the teacher. A manifest of
+ * software 0.4.0 (`horns` only) is read as one structure: the temporal horns against each
+ * side's cerebral white matter.
  */
 import type { Conditions } from '../generated/conditions';
 import type { Model } from '../model/loadModel';
@@ -88,7 +91,7 @@ export type SizingReport = Record<
 >;
 
 /**
- * The scattered order's priority of a flat grid index: an integer hash (xor-shift / multiply
+ * The smooth order's tie-break priority of a flat grid index: an integer hash (xor-shift / multiply
  * rounds; a bijection of uint32, so no ties) that decorrelates neighbouring voxels. The same
  * arithmetic as `brainsynth.sizing.priority`.
  */
@@ -102,17 +105,16 @@ export function priority(i: number): number {
   return x >>> 0;
 }
 
-/** 2^21: positions in a layer (< 2^21 voxels) packed under a priority (< 2^32) stay exact. */
-const POS = 2097152;
-
-/** Positions in `layer` of its k entries of lowest priority (k < layer.length). */
-function lowestPriority(layer: number[], k: number): Uint32Array {
-  // priority·2^21 + position < 2^53: one native numeric sort, no comparator
-  const keys = Float64Array.from(layer, (i, j) => priority(i) * POS + j);
-  keys.sort();
-  const out = new Uint32Array(k);
-  for (let j = 0; j < k; j++) out[j] = keys[j] % POS;
-  return out;
+/**
+ * Positions in `layer` of its first k entries (k < layer.length) in the smooth order: most
+ * `neighbours(i)` first, then lowest priority.
+ */
+function smoothFirst(layer: number[], k: number, neighbours: (i: number) => number): Uint32Array {
+  // (6 − neighbours)·2^32 + priority: distinct keys (the priority is a bijection), < 2^35
+  const keys = Float64Array.from(layer, (i) => (6 - neighbours(i)) * 4294967296 + priority(i));
+  const order = Uint32Array.from(layer.keys());
+  order.sort((a, b) => keys[a] - keys[b]);
+  return order.subarray(0, k);
 }
 
 /** Grow the box at `box[b..b+6]` ([x0, y0, z0, x1, y1, z1]) to include voxel (x, y, z). */
@@ -172,7 +174,7 @@ class LabelStats {
 /**
  * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
  * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `stats` holds
- * every label's voxel count and bounding box (kept up to date here); `scattered`: a partial
+ * every label's voxel count and bounding box (kept up to date here); `smooth`: a partial
  * layer by priority (else flat order). Returns the final count.
  *
  * The first layer comes from a scan of the box (grown by one voxel to grow); each later one from
@@ -188,7 +190,7 @@ export function resizeLabel(
   isPartner: Uint8Array,
   m: number,
   stats: LabelStats,
-  scattered = false,
+  smooth = false,
 ): number {
   const [nx, ny, nz] = shape;
   const sy = nx;
@@ -245,8 +247,25 @@ export function resizeLabel(
       stats.move(i, labels[i], to);
       labels[i] = to;
     };
-    if (scattered && take < layer.length) {
-      for (const j of lowestPriority(layer, take)) set(j);
+    if (smooth && take < layer.length) {
+      // grow: neighbours labelled `label`; shrink: neighbours labelled a partner
+      const hit = grow
+        ? (j: number) => labels[j] === label
+        : (j: number) => isPartner[labels[j]] === 1;
+      const neighbours = (i: number) => {
+        const x = i % nx;
+        const y = Math.floor(i / nx) % ny;
+        const z = Math.floor(i / sz);
+        return (
+          (x > 0 && hit(i - 1) ? 1 : 0) +
+          (x < nx - 1 && hit(i + 1) ? 1 : 0) +
+          (y > 0 && hit(i - sy) ? 1 : 0) +
+          (y < ny - 1 && hit(i + sy) ? 1 : 0) +
+          (z > 0 && hit(i - sz) ? 1 : 0) +
+          (z < nz - 1 && hit(i + sz) ? 1 : 0)
+        );
+      };
+      for (const j of smoothFirst(layer, take, neighbours)) set(j);
     } else if (grow) {
       for (let k = 0; k < take; k++) set(k);
     } else {
@@ -304,8 +323,8 @@ export function applySizing(
       }
       const n = stats.count[label];
       const m = Math.floor(n * f + 0.5);
-      const scattered = s.partialLayer === 'scattered';
-      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, stats, scattered);
+      const smooth = s.partialLayer === 'smooth';
+      const after = m === n ? n : resizeLabel(labels, shape, label, isPartner, m, stats, smooth);
       report.labels[String(entry.value)] = { before: n, target: m, after };
     }
     out[s.region] = report;
