@@ -220,4 +220,4 @@ def write_model(
         "metrics": metrics,
     }
     validate_manifest(manifest, f"the manifest for {out}")
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=1))
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1) + "\n")

@@ -206,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
         path = args.model / "manifest.json"
         man = json.loads(path.read_text())
         man["metrics"]["memorisation"] = res
-        path.write_text(json.dumps(man, indent=1))
+        path.write_text(json.dumps(man, indent=1) + "\n")
 
 
 if __name__ == "__main__":

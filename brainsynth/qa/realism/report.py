@@ -461,4 +461,4 @@ def update_manifest(model_dir: Path, summary: dict[str, Any]) -> None:
     p = model_dir / "manifest.json"
     man = json.loads(p.read_text())
     man.setdefault("metrics", {})["realism"] = headline(summary)
-    p.write_text(json.dumps(man, indent=1, default=_json_default))
+    p.write_text(json.dumps(man, indent=1, default=_json_default) + "\n")
