@@ -114,16 +114,7 @@ def structure_factor(
 
 def _neighbour_any(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
     """Voxels with a 6-neighbour in `mask` (outside the array counts as not in the mask)."""
-    out = np.zeros_like(mask)
-    for axis in range(3):
-        n = mask.shape[axis]
-        lo = [slice(None)] * 3
-        hi = [slice(None)] * 3
-        lo[axis] = slice(0, n - 1)
-        hi[axis] = slice(1, n)
-        out[tuple(lo)] |= mask[tuple(hi)]
-        out[tuple(hi)] |= mask[tuple(lo)]
-    return out
+    return _neighbour_count(mask) > 0
 
 
 def _neighbour(sub: NDArray[np.int32], axis: int, step: int) -> NDArray[np.int32]:
