@@ -112,11 +112,6 @@ def structure_factor(
     return f
 
 
-def _neighbour_any(mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
-    """Voxels with a 6-neighbour in `mask` (outside the array counts as not in the mask)."""
-    return _neighbour_count(mask) > 0
-
-
 def _neighbour(sub: NDArray[np.int32], axis: int, step: int) -> NDArray[np.int32]:
     """The label of each voxel's neighbour at `step` along `axis` (-1 outside the array)."""
     out = np.full_like(sub, -1)
@@ -162,7 +157,8 @@ def priority(flat: NDArray[np.integer[Any]]) -> NDArray[np.uint32]:
 
 
 def _neighbour_count(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """How many of each voxel's in-grid 6-neighbours are in `mask`."""
+    """How many of each voxel's in-grid 6-neighbours are in `mask` (outside the array counts as
+    not in the mask)."""
     out = np.zeros(mask.shape, np.int64)
     for axis in range(3):
         n = mask.shape[axis]
@@ -180,17 +176,16 @@ def _smooth(
     k: int,
     box: tuple[slice, ...],
     shape: tuple[int, ...],
-    neighbours: NDArray[np.bool_],
+    near: NDArray[np.int64],
 ) -> NDArray[np.int64]:
-    """The first k of box-relative flat indices `idx` by most 6-neighbours in `neighbours`
-    (the box's mask), then lowest priority of their grid index."""
+    """The first k of box-relative flat indices `idx` by most neighbours (`near`: the box's
+    neighbour counts), then lowest priority of their grid index."""
     sub_shape = tuple(b.stop - b.start for b in box)
     local = np.unravel_index(idx, sub_shape, order="F")
     grid = np.ravel_multi_index(
         tuple(c + b.start for c, b in zip(local, box, strict=True)), shape, order="F"
     )
-    count = _neighbour_count(neighbours)[local]
-    return idx[np.lexsort((priority(grid), -count))[:k]]
+    return idx[np.lexsort((priority(grid), -near[local]))[:k]]
 
 
 def resize_label(
@@ -210,22 +205,22 @@ def resize_label(
         s = mine[box]
         is_partner = np.isin(sub, part)
         if count < m:
-            idx = _flat_order(is_partner & _neighbour_any(s))
+            near = _neighbour_count(s)
+            idx = _flat_order(is_partner & (near > 0))
             if idx.size == 0:
                 break
             k = m - count
-            take = _smooth(idx, k, box, out.shape, s) if smooth and k < idx.size else idx[:k]
+            take = _smooth(idx, k, box, out.shape, near) if smooth and k < idx.size else idx[:k]
             sub[np.unravel_index(take, sub.shape, order="F")] = value
             count += int(take.size)
         else:
-            idx = _flat_order(s & _neighbour_any(is_partner))
+            near = _neighbour_count(is_partner)
+            idx = _flat_order(s & (near > 0))
             if idx.size == 0:
                 break
             k = count - m
             take = (
-                _smooth(idx, k, box, out.shape, is_partner)
-                if smooth and k < idx.size
-                else idx[::-1][:k]
+                _smooth(idx, k, box, out.shape, near) if smooth and k < idx.size else idx[::-1][:k]
             )
             target = np.full(sub.shape, -1, np.int32)
             for axis, step in _DIRECTIONS:

@@ -183,7 +183,7 @@ class LabelStats {
  * it), and a structure voxel next to a partner after a shrink touches one the layer turned into
  * a partner. So the layers are those of the rule (MODEL_FORMAT.md §3, 7c), without rescanning.
  */
-export function resizeLabel(
+function resizeLabel(
   labels: Int32Array,
   shape: readonly [number, number, number],
   label: number,
