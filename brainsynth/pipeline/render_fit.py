@@ -26,6 +26,13 @@ Measurements, identical for the real scans and for the 2 mm teacher's synthetic 
   patients, 2 glioma cases, the older-adult template) images, medians over cases, with tissue
   classes from 3-class k-means of the T1 (`real_contrast`); the twins' the same way (k-means of
   their T1w inside the brain), so partial volume enters both sides alike.
+- **Depth profile (T1w)**: the median of each depth layer (`DEPTH_GROUPS`; teacher/depth_layers:
+  cerebral WM by 6-neighbour distance from the cortex, cortex by distance from the WM, on the
+  tissue classes of `common.tissue`, as the realism benchmark's masks) over the eroded-WM
+  median. Real (42 scans, medians): WM 0.87, 1.01; cortex 0.74, 0.65, 0.54. The flat per-label
+  means rendered 0.96, 1.00 and 0.71, 0.65, 0.64: superficial WM too bright, outer cortex far
+  too bright - the real cortical ribbon's spread (and the GM/WM edge's width) comes from this
+  gradient, not from a blur of flat regions.
 - **FLAIR CSF**: pure ventricular CSF (the k-means CSF class eroded by one voxel, inside a box
   around the lateral ventricles in MNI space) over WM, on the 3 MS patients' FLAIR; the twins'
   eroded lateral-ventricle labels. The whole CSF class is mostly sulcal partial volume at 1 mm,
@@ -37,7 +44,9 @@ twice it) give a and k, hence the b that meets the real median; two secant steps
 latest two renders refine it (the bias is multiplicative, exp(b P), so the model is only
 approximate). Then the group means are updated by a fixed-point step
 `mean_g <- mean_g * real_g / synthetic_g` (three rounds, the synthetic ratios re-measured each
-round; sulcal CSF follows the ventricles); for T2w/FLAIR one GM scale for every grey-matter
+round; sulcal CSF follows the ventricles), and in the same rounds the depth layers' weights
+by `w <- w + (real - synthetic) / (mean_partner - mean_label)` (T1w means, WM units; the
+weights carry to T2w/FLAIR as the same mix); for T2w/FLAIR one GM scale for every grey-matter
 group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
 labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
 scans, fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMeans`
@@ -65,10 +74,18 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from brainsynth.common.nifti import load_nifti
+from brainsynth.common.tissue import (
+    CORTEX,
+    WM,
+    brain_mask,
+    classes_from_dlmuse,
+    classes_from_freesurfer,
+)
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline import real_contrast
 from brainsynth.pipeline.appearance import _muse_group
 from brainsynth.schema import validate_manifest
+from brainsynth.teacher.depth_layers import layers
 
 GROUPS = (
     "cortex",
@@ -86,7 +103,28 @@ CONTRASTS = ("T1w", "T2w", "FLAIR")  # T1w first: the IXI fit; then the T2w/FLAI
 FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another's scale
 TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
 MAD_TO_SD = 1.4826
-ROUNDS = 3
+ROUNDS = 4
+# Depth layers (teacher/depth_layers.py): cerebral WM by its distance from the cortex, cortex by
+# its distance from the WM; each layer's row mixes the label toward a partner (label values,
+# aligned with the group's labels): superficial WM toward cortex (its partial volume), cortex
+# next to WM toward WM, outer cortex toward sulcal CSF (24). Two WM layers: four (deep WM
+# brighter still) made the eroded WM's gradient and residual autocorrelation too high (+3.7 z,
+# +3.1 z in the realism benchmark), two keep both within 1 z.
+# The cortex also has surface rows: its voxels with a 6-neighbour outside the brain (sulcal
+# and outer CSF, background, head: NON_BRAIN) - real pial cortex at 2 mm is far darker than
+# cortex of the same depth away from it (0.65/0.58/0.49 vs 0.75/0.70/0.70); those mix toward CSF.
+NON_BRAIN = [0, 24, 30, 62, 502, 506, 507, 508, 509, 511, 512, 514, 515, 516, 530]
+DEPTH_GROUPS: tuple[dict[str, Any], ...] = (
+    {"name": "wm", "labels": [2, 41], "from": [3, 42], "toward": [[3, 42], [3, 42]]},
+    {
+        "name": "cortex",
+        "labels": [3, 42],
+        "from": [2, 41],
+        "toward": [[2, 41], [2, 41], [2, 41]],
+        "surface": NON_BRAIN,
+        "surfaceToward": [[24, 24], [24, 24], [24, 24]],
+    },
+)
 BIAS_ROUNDS = 2
 BASE_SEED = 20261206
 
@@ -123,6 +161,91 @@ def measure(
     return out
 
 
+def _row_keys(g: dict[str, Any]) -> list[tuple[str, list[int]]]:
+    """(measurement key, toward) of a depth group's rows, in the manifest's order."""
+    rows = [(f"depth:{g['name']}:{k}", t) for k, t in enumerate(g["toward"], start=1)]
+    if "surface" in g:
+        rows += [
+            (f"depth:{g['name']}:surface:{k}", t) for k, t in enumerate(g["surfaceToward"], start=1)
+        ]
+    return rows
+
+
+DEPTH_KEYS = tuple(key for g in DEPTH_GROUPS for key, _ in _row_keys(g))
+# Rows not fitted (weight 0: the label's own mean). Deep WM is the reference of every ratio
+# (eroded WM is almost all of it): raising its row raises the reference alike, so its ratio to
+# the reference cannot be fitted - the first fit drifted it by -0.06 a round and every other
+# group's ratio with it.
+FIXED_KEYS = frozenset({"depth:wm:2"})
+# T1w groups whose label mean is not scaled when the model has depth layers: every cortex voxel
+# renders through a depth row, so the rows carry the cortex's median (fitting both oscillated).
+DEPTH_OWNED_GROUPS = frozenset({"cortex"})
+
+
+def depth_profile(img: NDArray[np.floating[Any]], classes: NDArray[np.int8]) -> dict[str, float]:
+    """Median of each depth layer (DEPTH_GROUPS, counted on the tissue classes of
+    `common.tissue`, as the realism benchmark's masks) / the eroded-WM median:
+    `depth:wm:1`, `depth:wm:2`, `depth:cortex:1`, ..."""
+    x = np.asarray(img, np.float64)
+    wm, cortex = classes == WM, classes == CORTEX
+    ref = float(np.median(x[ndimage.binary_erosion(wm)]))
+    outside = ndimage.binary_dilation(~brain_mask(classes), ndimage.generate_binary_structure(3, 1))
+    out: dict[str, float] = {}
+    for g in DEPTH_GROUPS:
+        own, other = (wm, cortex) if g["name"] == "wm" else (cortex, wm)
+        lay = layers(own, other, len(g["toward"]))
+        surface = outside if "surface" in g else np.zeros(own.shape, bool)
+        for k in range(1, len(g["toward"]) + 1):
+            for flag, key in (
+                (False, f"depth:{g['name']}:{k}"),
+                (True, f"depth:{g['name']}:surface:{k}"),
+            ):
+                m = (lay == k) & (surface == flag)
+                if m.sum() >= 20 and (not flag or "surface" in g):
+                    out[key] = float(np.median(x[m])) / ref
+    return out
+
+
+def depth_spec(weights: dict[str, list[float]]) -> list[dict[str, Any]]:
+    """The manifest's `appearance.depthLayers` for the fitted weights."""
+    out = []
+    for g in DEPTH_GROUPS:
+        rows = [
+            {"toward": t, "weight": round(float(w), 4)}
+            for (_, t), w in zip(_row_keys(g), weights[g["name"]], strict=True)
+        ]
+        k = len(g["toward"])
+        entry: dict[str, Any] = {"labels": g["labels"], "from": g["from"], "layers": rows[:k]}
+        if "surface" in g:
+            entry["surface"] = {"labels": g["surface"], "layers": rows[k:]}
+        out.append(entry)
+    return out
+
+
+def depth_step(
+    weights: dict[str, list[float]],
+    t1_means: list[float],
+    index_of: dict[int, int],
+    target: dict[str, float],
+    syn: dict[str, float],
+) -> dict[str, list[float]]:
+    """One fixed-point step of the layer weights: a row's rendered median moves about one for
+    one with its mean, mean = l + w (p - l) in WM units, so w += (real - synthetic) / (p - l)."""
+    out: dict[str, list[float]] = {}
+    for g in DEPTH_GROUPS:
+        lab = t1_means[index_of[g["labels"][0]]]
+        ws = []
+        for (key, t), w in zip(_row_keys(g), weights[g["name"]], strict=True):
+            d = t1_means[index_of[t[0]]] - lab
+            if key in FIXED_KEYS:
+                w = 0.0
+            elif key in target and key in syn and abs(d) > 1e-3:
+                w += (target[key] - syn[key]) / d
+            ws.append(w)
+        out[g["name"]] = ws
+    return out
+
+
 def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
     keys = {k for r in rows for k in r}
     return {k: float(np.median([r[k] for r in rows if k in r])) for k in sorted(keys)}
@@ -147,7 +270,10 @@ def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
         img = np.asarray(load_nifti(data / row["t1_path"]).dataobj, np.float32)
         seg = np.asarray(load_nifti(data / row["dlmuse_seg_path"]).dataobj).astype(np.int64)
         groups = lut[np.clip(seg, 0, lut.size - 1)].astype(str)
-        out.append({"age": float(row["age"]), "sex": _sex(row["sex"]), **measure(img, groups)})
+        prof = depth_profile(img, classes_from_dlmuse(seg))
+        out.append(
+            {"age": float(row["age"]), "sex": _sex(row["sex"]), **measure(img, groups), **prof}
+        )
     log(f"  measured {len(out)} real scans")
     return out
 
@@ -188,6 +314,7 @@ def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -
         )
         groups = lut[np.clip(vol.labels.astype(np.int64), 0, lut.size - 1)].astype(str)
         row = measure(vol.images["T1w"], groups)
+        row |= depth_profile(vol.images["T1w"], classes_from_freesurfer(vol.labels))
         # tissue classes as the real MS/glioma images get theirs: 3-class k-means of the T1w
         # inside the brain (every brain label and the sulcal CSF)
         cl = real_contrast.kmeans3(vol.images["T1w"].astype(np.float64), groups != "")
@@ -258,12 +385,30 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     target |= real_t2_flair(data)
     log(
         "  real T2w/FLAIR: "
-        + ", ".join(f"{k} {v:.3f}" for k, v in target.items() if ":" in k and not k.endswith(":n"))
+        + ", ".join(
+            f"{k} {v:.3f}"
+            for k, v in target.items()
+            if ":" in k and not k.endswith(":n") and not k.startswith("depth:")
+        )
     )
     subjects = twins(real, n_twins)
     scales: dict[str, dict[str, float]] = {
         "T1w": {g: 1.0 for g in GROUPS},
         **{c: {"gm": 1.0, "csf": 1.0} for c in CONTRASTS[1:]},
+    }
+
+    index_of = {int(e["value"]): i for i, e in enumerate(man["labels"])}
+    # start from the previous fit's weights where its rows are these
+    start: dict[str, list[float]] = {}
+    for grp, spec in zip(DEPTH_GROUPS, app.get("depthLayers") or [], strict=False):
+        rows = spec["layers"] + spec.get("surface", {}).get("layers", [])
+        if len(rows) == len(_row_keys(grp)) and spec["labels"] == grp["labels"]:
+            start[grp["name"]] = [
+                0.0 if key in FIXED_KEYS else float(r["weight"])
+                for (key, _), r in zip(_row_keys(grp), rows, strict=True)
+            ]
+    weights = {
+        grp["name"]: start.get(grp["name"], [0.0] * len(_row_keys(grp))) for grp in DEPTH_GROUPS
     }
 
     def means(m: dict[str, Any], c: str) -> list[float]:
@@ -277,6 +422,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         def run(b: float) -> dict[str, float]:
             m = json.loads(json.dumps(man))
             m["appearance"]["biasFieldStrength"] = round(b, 4)
+            m["appearance"]["depthLayers"] = depth_spec(weights)
             for c in CONTRASTS:
                 m["appearance"]["contrasts"][c]["mean"] = means(m, c)
             (work / "manifest.json").write_text(json.dumps(m))
@@ -296,7 +442,10 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         syn = run(b)
         history = []
         for k in range(ROUNDS):
+            weights = depth_step(weights, means(man, "T1w"), index_of, target, syn)
             for g in GROUPS:
+                if g in DEPTH_OWNED_GROUPS:
+                    continue
                 if g in target and g in syn and syn[g] > 0:
                     scales["T1w"][g] *= target[g] / syn[g]
             for c in CONTRASTS[1:]:
@@ -307,12 +456,13 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
             syn = run(b)
             err = {
                 g: round(syn[g] / target[g] - 1, 4)
-                for g in (*GROUPS, "T2w:gmWm", "FLAIR:gmWm", "FLAIR:ventWm")
-                if g in syn and g in target
+                for g in (*GROUPS, *DEPTH_KEYS, "T2w:gmWm", "FLAIR:gmWm", "FLAIR:ventWm")
+                if g in syn and g in target and g not in FIXED_KEYS
             }
             history.append(err)
             log(f"  round {k + 1}: relative error {err}")
     app["biasFieldStrength"] = round(b, 4)
+    app["depthLayers"] = depth_spec(weights)
     for c in CONTRASTS:
         app["contrasts"][c]["mean"] = means(man, c)
     previous.pop("baseMean", None)

@@ -47,6 +47,8 @@ exp(s z) with the individual's size latent z (one for all ventricles: people wit
 ventricles have large horns and a wide 3rd ventricle) and s = sqrt(S^2 - m^2): S the normative
 log-sd at that age and sex (NiChart centiles), m the model's own log-sd of the structure's
 voxel count over the random individuals (ICV and shape), every 5 years, linear in between.
+Cortex level (`LEVEL_RATIO_TO`): the cortex's factor also carries a constant per sex that makes
+its volume ratio to the cerebral WM at 45 the normative one (the template's cortex is too thin).
 Re-running does not touch steps 1-7b, the gains or the student (the step acts on labels).
 """
 
@@ -89,6 +91,17 @@ STRUCTURES: tuple[Structure, ...] = (
     ("cerebral-wm", ((2, (3,)), (41, (42,))), None, True),
     ("cortex", ((3, (24,)), (42, (24,))), None, True),
 )
+
+# Absolute level (default none: f(45) = 1, the model keeps its own volume at 45). The cortex
+# is anchored to its ratio to the cerebral WM at 45: the template is a 20-subject average whose
+# majority vote thins the ribbon, and step 7b cuts it to ~3 mm, so the model's cortex/WM volume
+# ratio at 45 is ~0.88 where the normative (DLMUSE) one is ~1.02 - a cortex ~16 % too thin for
+# every age (realism benchmark: cortex fraction of the brain 0.369 vs the real IXI 0.408,
+# volume/boundary 2.2 vs 2.5 mm). With the level, f = L x [N(a)/N(45)] / [M(a)/M(45)],
+# L = [N_cortex(45) / N_wm(45)] / [M_cortex(45) / M_wm(45)] per sex (M: geometric mean over the
+# individuals, on the label map just before the cortex's sizing, the WM sized). Ratios to 45
+# (the conditioning targets) do not change.
+LEVEL_RATIO_TO: dict[str, str] = {"cortex": "cerebral-wm"}
 
 
 def normative(model_dir: Path) -> dict[str, dict[int, dict[str, float]]]:
@@ -168,6 +181,8 @@ def sizing_parameters(
     trend: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
     log_sd: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
     own_sd: dict[str, dict[str, dict[int, float]]] = {e["region"]: {} for e in entries}
+    level: dict[str, dict[str, float]] = {r: {} for r in LEVEL_RATIO_TO}
+    by_region = {e["region"]: e for e in entries}
     t0 = time.time()
     for sex in SEXES:
         at45: dict[str, list[int]] = {}
@@ -183,6 +198,11 @@ def sizing_parameters(
                 counts = [_count(v, e) for v in maps]
                 if knot == 45:
                     at45[region] = counts
+                    if region in LEVEL_RATIO_TO:
+                        other = LEVEL_RATIO_TO[region]
+                        ref = [_count(v, by_region[other]) for v in maps]
+                        n_ratio45 = norm[sex][45][region] / norm[sex][45][other]
+                        level[region][sex] = n_ratio45 / _geomean_ratio(counts, ref)
                 ratio = np.asarray(counts, float) / np.asarray(at45[region], float)
                 trend[region][sex][knot] = _geomean_ratio(counts, at45[region])
                 log_sd[region][sex][knot] = float(np.log(ratio).std())
@@ -190,7 +210,8 @@ def sizing_parameters(
                 own_sd[region][sex][knot] = float(np.log(np.asarray(counts[1:], float)).std())
                 # this structure sized as the engine will at this knot (f(45) = 1: identity)
                 n_ratio = norm[sex][knot][region] / norm[sex][45][region]
-                f = round(n_ratio / float(np.exp(np.log(trend[region][sex][knot]))), 4)
+                lvl = level.get(region, {}).get(sex, 1.0)
+                f = round(lvl * n_ratio / float(np.exp(np.log(trend[region][sex][knot]))), 4)
                 # with the individual's size as the engine applies it (individualLogSd at a
                 # knot: the normative spread less the model's own there), so the structures
                 # after it (the WM) are fitted to what they will border
@@ -214,10 +235,15 @@ def sizing_parameters(
             # linear in age between them
             per_year = np.exp(np.interp(ages, knot_ages, np.log(model_trend)))
             n45 = norm[sex][45][region]
+            lvl = level.get(region, {}).get(sex, 1.0)
             e["factor"][sex] = [
-                round((norm[sex][a][region] / n45) / float(per_year[i]), 4)
+                round(lvl * (norm[sex][a][region] / n45) / float(per_year[i]), 4)
                 for i, a in enumerate(AGES)
             ]
+            if region in level:
+                e["fit"].setdefault("level", {"ratioTo": LEVEL_RATIO_TO[region]})[sex] = round(
+                    lvl, 4
+                )
             e["fit"]["modelRatioTo45"][sex] = [round(float(x), 4) for x in model_trend]
             e["fit"]["logRatioSd"][sex] = [round(log_sd[region][sex][a], 4) for a in KNOTS]
             if spread is not None and region in spread[sex]:

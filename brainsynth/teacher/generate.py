@@ -269,6 +269,7 @@ def stage_contrast(
             device,
             csf_fraction,
             csf_index,
+            ld.assets.model.label_values,
         )
         if slice_thickness_mm:
             img = anisotropic(img, grid.spacing[2], slice_thickness_mm)

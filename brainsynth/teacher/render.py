@@ -12,6 +12,7 @@ from scipy import ndimage
 
 from brainsynth.common.rng import normals, normals_fast, stream_seed
 from brainsynth.common.upsample import coarse_shape, upsample2
+from brainsynth.teacher.depth_layers import appearance_rows, extend_own, extend_table
 
 
 def gaussian_kernel(sigma: float) -> NDArray[np.float64]:
@@ -161,6 +162,7 @@ def render(
     device: str = "numpy",
     csf_fraction: NDArray[np.float32] | None = None,
     csf_index: int = 0,
+    label_values: NDArray[np.integer[Any]] | None = None,
 ) -> NDArray[np.float32]:
     """Image for label indices idx [x, y, z]. `sigma_scale` converts the model's voxel-unit
     widths to this grid (2 at 1 mm): texture scales by the same millimetres; the PSF and the
@@ -169,10 +171,18 @@ def render(
     `csf_fraction` (step 7b's sulcal partial volume, [x, y, z]) mixes the CSF mean into the
     textured image before the partial-volume blur: img = img + f * (mean_csf - img), with
     mean_csf the mean of label index `csf_index`.
+    `label_values` (the label value of each index) enables the depth layers of
+    `app["depthLayers"]` (teacher/depth_layers.py): voxels are remapped to appended rows.
     `device` other than 'numpy' runs the same steps in PyTorch (teacher/accel.py)."""
     means = label_means(app, contrast, age)
     sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
     csf_mean = np.float32(means[csf_index]) if csf_fraction is not None else None
+    if app.get("depthLayers") and label_values is not None:
+        rows = appearance_rows(idx, label_values, app["depthLayers"], int(round(sigma_scale)))
+        idx = rows.index
+        means = extend_table(means, rows)
+        sds = extend_own(sds, rows).astype(np.float32)
+        is_wm = extend_own(is_wm, rows).astype(bool)
     if device != "numpy":
         from brainsynth.teacher import accel
 

@@ -11,7 +11,7 @@ import pytest
 from brainsynth.anatomy import icv_scale, sample_folded_indices
 from brainsynth.model_io import gains_for, latents, load_model, read_volume
 from brainsynth.paths import DEFAULT_MODEL_DIR
-from brainsynth.pipeline.sizing import STRUCTURES, normative
+from brainsynth.pipeline.sizing import LEVEL_RATIO_TO, STRUCTURES, normative
 from brainsynth.sizing import (
     apply_sizing,
     apply_structure,
@@ -265,7 +265,14 @@ def test_the_model_sizes_its_small_structures_in_the_pipelines_order(
         assert ("adFactor" in s) == (target is not None)
         assert (s.get("partialLayer") == "smooth") == smooth
         i45 = p["ages"].index(45)
-        assert s["factor"]["female"][i45] == s["factor"]["male"][i45] == 1.0
+        for sex in ("female", "male"):
+            # f(45) = 1 (the model's own volume at 45), except a structure with a level: the
+            # cortex, anchored to the normative cortex/WM ratio at 45 (a thicker cortex)
+            level = s["fit"]["level"][sex] if s["region"] in LEVEL_RATIO_TO else 1.0
+            assert s["factor"][sex][i45] == pytest.approx(level, abs=1e-4)
+            if s["region"] in LEVEL_RATIO_TO:
+                assert s["fit"]["level"]["ratioTo"] == LEVEL_RATIO_TO[s["region"]]
+                assert 1.05 < level < 1.35
 
 
 def _volumes(

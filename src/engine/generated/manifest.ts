@@ -190,6 +190,23 @@ export type ManifestDocument = {
       /** 2: the smooth part is drawn on the half-resolution grid (normals of stream s+5, sigma/2) and linearly interpolated back (MODEL_FORMAT.md §5) */
       coarseFactor?: 1 | 2;
     };
+    /** MODEL_FORMAT.md §5 step 0: depth layers. Voxels of a group of labels are numbered by 6-neighbour distance from the `from` labels (layer 1 touches them, the last layer takes the rest); each layer renders as an appended row whose mean is the label's mixed toward its partner (`toward`, aligned with `labels`): mean + weight·(mean_partner − mean), SD and WM flag the label's own. Fitted on the real T1s by pipeline.render_fit. */
+    depthLayers?: {
+      labels: number[];
+      from: number[];
+      layers: {
+        toward: number[];
+        weight: number;
+      }[];
+      /** group voxels with a 6-neighbour among these labels (e.g. the cortex's pial side) take these rows (one per layer, as many as `layers`) instead */
+      surface?: {
+        labels: number[];
+        layers: {
+          toward: number[];
+          weight: number;
+        }[];
+      };
+    }[];
   };
   /** Step 7b (MODEL_FORMAT.md §3): individual sulci as the zero set of a random-wave field on the sphere of directions around calibration.gridCentreMm; needs arrays.corticalDepth. */
   folding?: {

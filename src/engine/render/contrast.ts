@@ -25,6 +25,7 @@ import { wasmKernels } from '../kernels/wasm/runtime';
 import { renderContrastWasm } from '../kernels/wasm/ops';
 import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
+import { appearanceTables } from './depthLayers';
 
 export { gaussianKernel, smoothedNoiseStd };
 
@@ -112,8 +113,22 @@ export function renderContrast(
   const app = model.manifest.appearance;
   const n = model.grid.count;
   const shape5: [number, number, number, number, number] = [1, nz, ny, nx, 1];
-  const means = labelMeans(model, contrast, age);
-  const sds = Float32Array.from(contrastTable(model, contrast).sd);
+  const labelMeansTable = labelMeans(model, contrast, age);
+  // step 0, depth layers: the voxels' rows of the appended table (render/depthLayers.ts)
+  const depth = app.depthLayers?.length
+    ? appearanceTables(
+        model,
+        labelIndex.dataSync() as Int32Array,
+        labelMeansTable,
+        Float32Array.from(contrastTable(model, contrast).sd),
+        groupMask(model.labels, 'wm'),
+      )
+    : null;
+  const means = depth ? depth.means : labelMeansTable;
+  const sds = depth ? depth.sds : Float32Array.from(contrastTable(model, contrast).sd);
+  const wmTable = depth ? depth.wmMask : groupMask(model.labels, 'wm');
+  const depthIndex = depth ? tf.tensor1d(depth.index, 'int32') : null;
+  const tableIndex = depthIndex ?? labelIndex;
 
   // 1. Texture: unit-variance smoothed noise.
   const textured = tf.tidy(() => {
@@ -130,8 +145,8 @@ export function renderContrast(
         ? tf.add(tf.mul(noise, Math.fround(spec.white)), tf.mul(smoothed, Math.fround(spec.smooth)))
         : smoothed;
     }
-    const mean = tf.gather(tf.tensor1d(means), labelIndex);
-    const sd = tf.gather(tf.tensor1d(sds), labelIndex);
+    const mean = tf.gather(tf.tensor1d(means), tableIndex);
+    const sd = tf.gather(tf.tensor1d(sds), tableIndex);
     const img = tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex));
     if (!csfFraction) return img as tf.Tensor5D;
     const f = tf.tensor(csfFraction, shape5);
@@ -148,10 +163,7 @@ export function renderContrast(
     );
     pv.dispose();
     // 4. Rician noise, σ_n = mean_of_wm / snr (kept on the device: no sync).
-    const wm = tf.reshape(
-      tf.gather(tf.tensor1d(groupMask(model.labels, 'wm'), 'float32'), labelIndex),
-      [nz, ny, nx],
-    );
+    const wm = tf.reshape(tf.gather(tf.tensor1d(wmTable, 'float32'), tableIndex), [nz, ny, nx]);
     const wmCount = tf.sum(wm);
     const fallback = Math.max(...means);
     const wmMean = tf.where(
@@ -164,7 +176,9 @@ export function renderContrast(
     const n2 = tf.tensor3d(normalsF32(streamSeed(seed, 4), n), [nz, ny, nx]);
     const real = tf.add(biased, tf.mul(sigmaN, n1));
     const imag = tf.mul(sigmaN, n2);
-    return tf.sqrt(tf.add(tf.square(real), tf.square(imag))) as tf.Tensor3D;
+    const out = tf.sqrt(tf.add(tf.square(real), tf.square(imag))) as tf.Tensor3D;
+    depthIndex?.dispose();
+    return out;
   });
 }
 
@@ -187,7 +201,7 @@ function scratch(slot: number, n: number): Float32Array {
  */
 export function renderContrastArray(
   model: Model,
-  labels: Int32Array,
+  inputLabels: Int32Array,
   contrast: Contrast,
   age: number,
   seed: number,
@@ -195,11 +209,19 @@ export function renderContrastArray(
 ): Float32Array {
   const app = model.manifest.appearance;
   const n = model.grid.count;
-  if (labels.length !== n)
-    throw new Error(`renderContrast: ${labels.length} labels for ${n} voxels`);
+  if (inputLabels.length !== n)
+    throw new Error(`renderContrast: ${inputLabels.length} labels for ${n} voxels`);
   const f = Math.fround;
-  const means = labelMeans(model, contrast, age);
-  const sds = Float32Array.from(contrastTable(model, contrast).sd);
+  // step 0, depth layers: the voxels' rows of the appended table (render/depthLayers.ts)
+  const tables = appearanceTables(
+    model,
+    inputLabels,
+    labelMeans(model, contrast, age),
+    Float32Array.from(contrastTable(model, contrast).sd),
+    groupMask(model.labels, 'wm'),
+  );
+  const { means, sds, wmMask } = tables;
+  const labels = tables.index;
   const fields = seedFields(model, seed);
   const fallback = Math.max(...means);
   const ex = wasmKernels();
@@ -214,7 +236,7 @@ export function renderContrastArray(
       csfMean: csfMean(model, means),
       csfFraction,
       pvKernel: sigma > 0 ? gaussianKernel(sigma) : null,
-      wmMask: groupMask(model.labels, 'wm'),
+      wmMask,
       fields,
       sigmaN: (wmSum, wmCount) => {
         const wmMean = wmCount > 0 ? f(f(wmSum) / wmCount) : f(fallback);
@@ -251,7 +273,6 @@ export function renderContrastArray(
   );
   // 3. Bias field (in place) and the wm sums of step 4.
   const bias = fields.bias;
-  const wmMask = groupMask(model.labels, 'wm');
   let wmCount = 0;
   let wmSum = 0;
   for (let i = 0; i < n; i++) {
