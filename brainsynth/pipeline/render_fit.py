@@ -46,7 +46,9 @@ approximate). Then the group means are updated by a fixed-point step
 `mean_g <- mean_g * real_g / synthetic_g` (three rounds, the synthetic ratios re-measured each
 round; sulcal CSF follows the ventricles), and in the same rounds the depth layers' weights
 by `w <- w + (real - synthetic) / (mean_partner - mean_label)` (T1w means, WM units; the
-weights carry to T2w/FLAIR as the same mix); for T2w/FLAIR one GM scale for every grey-matter
+weights carry to T2w/FLAIR as the same mix) and their SD scales by `s <- s x real / synthetic`
+(robust SD of the layer; real outer cortex spreads 0.15-0.20 x WM, the label's SD rendered
+0.10); for T2w/FLAIR one GM scale for every grey-matter
 group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
 labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
 scans, fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMeans`
@@ -180,6 +182,7 @@ FIXED_KEYS = frozenset({"depth:wm:2"})
 # T1w groups whose label mean is not scaled when the model has depth layers: every cortex voxel
 # renders through a depth row, so the rows carry the cortex's median (fitting both oscillated).
 DEPTH_OWNED_GROUPS = frozenset({"cortex"})
+SD_SCALE_MAX = 4.0  # a row's SD at most 4x (at least 1/4 of) its label's
 
 
 def depth_profile(img: NDArray[np.floating[Any]], classes: NDArray[np.int8]) -> dict[str, float]:
@@ -202,17 +205,22 @@ def depth_profile(img: NDArray[np.floating[Any]], classes: NDArray[np.int8]) -> 
             ):
                 m = (lay == k) & (surface == flag)
                 if m.sum() >= 20 and (not flag or "surface" in g):
-                    out[key] = float(np.median(x[m])) / ref
+                    med = float(np.median(x[m]))
+                    out[key] = med / ref
+                    out[f"{key}:sd"] = MAD_TO_SD * float(np.median(np.abs(x[m] - med))) / ref
     return out
 
 
-def depth_spec(weights: dict[str, list[float]]) -> list[dict[str, Any]]:
-    """The manifest's `appearance.depthLayers` for the fitted weights."""
+def depth_spec(
+    weights: dict[str, list[float]], sd_scales: dict[str, list[float]] | None = None
+) -> list[dict[str, Any]]:
+    """The manifest's `appearance.depthLayers` for the fitted weights (and SD scales)."""
     out = []
     for g in DEPTH_GROUPS:
+        sd = sd_scales[g["name"]] if sd_scales else [1.0] * len(weights[g["name"]])
         rows = [
-            {"toward": t, "weight": round(float(w), 4)}
-            for (_, t), w in zip(_row_keys(g), weights[g["name"]], strict=True)
+            {"toward": t, "weight": round(float(w), 4), "sdScale": round(float(v), 4)}
+            for (_, t), w, v in zip(_row_keys(g), weights[g["name"]], sd, strict=True)
         ]
         k = len(g["toward"])
         entry: dict[str, Any] = {"labels": g["labels"], "from": g["from"], "layers": rows[:k]}
@@ -243,6 +251,26 @@ def depth_step(
                 w += (target[key] - syn[key]) / d
             ws.append(w)
         out[g["name"]] = ws
+    return out
+
+
+def sd_step(
+    sd_scales: dict[str, list[float]], target: dict[str, float], syn: dict[str, float]
+) -> dict[str, list[float]]:
+    """One fixed-point step of the rows' SD scales: s <- s x real / synthetic robust SD of the
+    layer (the bias field's share of both does not scale, so this under-corrects: monotone);
+    pinned rows stay 1."""
+    out: dict[str, list[float]] = {}
+    for g in DEPTH_GROUPS:
+        vals = []
+        for (key, _), v in zip(_row_keys(g), sd_scales[g["name"]], strict=True):
+            k = f"{key}:sd"
+            if key in FIXED_KEYS:
+                v = 1.0
+            elif k in target and k in syn and syn[k] > 0:
+                v = float(np.clip(v * target[k] / syn[k], 1.0 / SD_SCALE_MAX, SD_SCALE_MAX))
+            vals.append(v)
+        out[g["name"]] = vals
     return out
 
 
@@ -400,6 +428,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     index_of = {int(e["value"]): i for i, e in enumerate(man["labels"])}
     # start from the previous fit's weights where its rows are these
     start: dict[str, list[float]] = {}
+    start_sd: dict[str, list[float]] = {}
     for grp, spec in zip(DEPTH_GROUPS, app.get("depthLayers") or [], strict=False):
         rows = spec["layers"] + spec.get("surface", {}).get("layers", [])
         if len(rows) == len(_row_keys(grp)) and spec["labels"] == grp["labels"]:
@@ -407,8 +436,15 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
                 0.0 if key in FIXED_KEYS else float(r["weight"])
                 for (key, _), r in zip(_row_keys(grp), rows, strict=True)
             ]
+            start_sd[grp["name"]] = [
+                1.0 if key in FIXED_KEYS else float(r.get("sdScale", 1.0))
+                for (key, _), r in zip(_row_keys(grp), rows, strict=True)
+            ]
     weights = {
         grp["name"]: start.get(grp["name"], [0.0] * len(_row_keys(grp))) for grp in DEPTH_GROUPS
+    }
+    sd_scales = {
+        grp["name"]: start_sd.get(grp["name"], [1.0] * len(_row_keys(grp))) for grp in DEPTH_GROUPS
     }
 
     def means(m: dict[str, Any], c: str) -> list[float]:
@@ -422,7 +458,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         def run(b: float) -> dict[str, float]:
             m = json.loads(json.dumps(man))
             m["appearance"]["biasFieldStrength"] = round(b, 4)
-            m["appearance"]["depthLayers"] = depth_spec(weights)
+            m["appearance"]["depthLayers"] = depth_spec(weights, sd_scales)
             for c in CONTRASTS:
                 m["appearance"]["contrasts"][c]["mean"] = means(m, c)
             (work / "manifest.json").write_text(json.dumps(m))
@@ -441,8 +477,10 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         b = points[-1][0]
         syn = run(b)
         history = []
+        sd_history: list[dict[str, float]] = []
         for k in range(ROUNDS):
             weights = depth_step(weights, means(man, "T1w"), index_of, target, syn)
+            sd_scales = sd_step(sd_scales, target, syn)
             for g in GROUPS:
                 if g in DEPTH_OWNED_GROUPS:
                     continue
@@ -460,9 +498,15 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
                 if g in syn and g in target and g not in FIXED_KEYS
             }
             history.append(err)
-            log(f"  round {k + 1}: relative error {err}")
+            sd_err = {
+                f"{g}:sd": round(syn[f"{g}:sd"] / target[f"{g}:sd"] - 1, 4)
+                for g in DEPTH_KEYS
+                if g not in FIXED_KEYS and f"{g}:sd" in syn and f"{g}:sd" in target
+            }
+            sd_history.append(sd_err)
+            log(f"  round {k + 1}: relative error {err}; depth-row SDs {sd_err}")
     app["biasFieldStrength"] = round(b, 4)
-    app["depthLayers"] = depth_spec(weights)
+    app["depthLayers"] = depth_spec(weights, sd_scales)
     for c in CONTRASTS:
         app["contrasts"][c]["mean"] = means(man, c)
     previous.pop("baseMean", None)
@@ -478,6 +522,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         "biasRenders": [list(p) for p in points],
         "baseMeans": bases,
         "rounds": history,
+        "sdRounds": sd_history,
     }
     validate_manifest(man)
     path.write_text(json.dumps(man, indent=1) + "\n")

@@ -18,8 +18,10 @@ same depth away from it (0.65/0.58/0.49 vs 0.75/0.70/0.70 for layers 1-3).
 
 A row's mean in every contrast is a mix of the label's mean and its partner's (`toward`,
 aligned with `labels`): mean + weight·(mean_partner − mean), so one weight fitted on
-T1w carries to T2w and FLAIR as the partial-volume mix it stands for. Its SD and white-matter
-flag are the label's own. The renderer then sees "appearance rows" appended to the label table:
+T1w carries to T2w and FLAIR as the partial-volume mix it stands for. Its SD is the label's
+times the row's `sdScale` (default 1: real outer cortex varies more than inner, its partial
+volume differing voxel to voxel), its white-matter flag the label's own. The renderer then
+sees "appearance rows" appended to the label table:
 the voxel's index is remapped, nothing else in §5 changes.
 
 On a grid s = 2 mm / spacing times finer (the 1 mm teacher: s = 2), the layers are counted in
@@ -47,6 +49,7 @@ class AppearanceRows:
     label: NDArray[np.int32]
     partner: NDArray[np.int32]
     weight: NDArray[np.float32]
+    sd_scale: NDArray[np.float32]
 
 
 def layers(
@@ -81,6 +84,7 @@ def appearance_rows(
     label: list[int] = []
     partner: list[int] = []
     weight: list[float] = []
+    sd_scale: list[float] = []
     n = len(lv)
     s = max(1, int(scale))
     seen: set[int] = set()
@@ -115,11 +119,13 @@ def appearance_rows(
                     label.append(index_of[lab])
                     partner.append(index_of.get(toward, index_of[lab]))
                     weight.append(float(row["weight"]))
+                    sd_scale.append(float(row.get("sdScale", 1.0)))
     return AppearanceRows(
         out,
         np.asarray(label, np.int32),
         np.asarray(partner, np.int32),
         np.asarray(weight, np.float32),
+        np.asarray(sd_scale, np.float32),
     )
 
 
@@ -131,6 +137,14 @@ def extend_table(table: NDArray[np.float32], rows: AppearanceRows) -> NDArray[np
 
 
 def extend_own(table: NDArray[Any], rows: AppearanceRows) -> NDArray[Any]:
-    """A per-label table whose rows take their label's own entry (SDs, the WM flag)."""
+    """A per-label table whose rows take their label's own entry (the WM flag)."""
     t = np.asarray(table)
     return np.concatenate([t, t[rows.label]])
+
+
+def extend_sd(table: NDArray[np.float32], rows: AppearanceRows) -> NDArray[np.float32]:
+    """Per-label SDs with the rows' appended: the label's SD times the row's `sdScale`."""
+    t = np.asarray(table, np.float32)
+    return np.concatenate([t, (t[rows.label] * rows.sd_scale).astype(np.float32)]).astype(
+        np.float32
+    )

@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from brainsynth.common.rng import normals, normals_fast, stream_seed
 from brainsynth.common.upsample import coarse_shape, upsample2
-from brainsynth.teacher.depth_layers import appearance_rows, extend_own, extend_table
+from brainsynth.teacher.depth_layers import appearance_rows, extend_own, extend_sd, extend_table
 
 
 def gaussian_kernel(sigma: float) -> NDArray[np.float64]:
@@ -181,7 +181,7 @@ def render(
         rows = appearance_rows(idx, label_values, app["depthLayers"], int(round(sigma_scale)))
         idx = rows.index
         means = extend_table(means, rows)
-        sds = extend_own(sds, rows).astype(np.float32)
+        sds = extend_sd(sds, rows)
         is_wm = extend_own(is_wm, rows).astype(bool)
     if device != "numpy":
         from brainsynth.teacher import accel

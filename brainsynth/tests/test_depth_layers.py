@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainsynth.teacher.depth_layers import appearance_rows, extend_own, extend_table, layers
+from brainsynth.teacher.depth_layers import (
+    appearance_rows,
+    extend_own,
+    extend_sd,
+    extend_table,
+    layers,
+)
 
 
 def slab() -> np.ndarray:
@@ -34,7 +40,10 @@ def test_rows_mix_toward_the_partner_and_keep_the_label_sd() -> None:
         {
             "labels": [2],
             "from": [3],
-            "layers": [{"toward": [3], "weight": 0.5}, {"toward": [3], "weight": -0.25}],
+            "layers": [
+                {"toward": [3], "weight": 0.5, "sdScale": 2.0},
+                {"toward": [3], "weight": -0.25},
+            ],
         }
     ]
     rows = appearance_rows(idx, values, spec)
@@ -45,7 +54,8 @@ def test_rows_mix_toward_the_partner_and_keep_the_label_sd() -> None:
     assert ext.dtype == np.float32 and ext.shape == (6,)
     np.testing.assert_allclose(ext[4:], [1.0 + 0.5 * (0.6 - 1.0), 1.0 - 0.25 * (0.6 - 1.0)], 1e-6)
     sds = np.array([0, 0.05, 0.04, 0.02], np.float32)
-    np.testing.assert_array_equal(extend_own(sds, rows)[4:], sds[[2, 2]])
+    # the row's SD: the label's times sdScale (default 1), float32
+    np.testing.assert_array_equal(extend_sd(sds, rows)[4:], [np.float32(2) * sds[2], sds[2]])
     assert extend_own(np.array([0, 0, 1, 0], bool), rows)[4:].all()
 
 

@@ -139,7 +139,9 @@ def test_depth_profile_reads_each_layer_against_eroded_wm() -> None:
     assert [p[f"depth:cortex:{k}"] for k in (1, 2, 3)] == pytest.approx([0.75, 0.65, 0.70])
     assert p["depth:cortex:surface:3"] == pytest.approx(0.5)
     # no pial voxels in layers 1-2 here: not reported
-    assert set(p) == set(rf.DEPTH_KEYS) - {"depth:cortex:surface:1", "depth:cortex:surface:2"}
+    present = set(rf.DEPTH_KEYS) - {"depth:cortex:surface:1", "depth:cortex:surface:2"}
+    assert set(p) == present | {f"{k}:sd" for k in present}
+    assert p["depth:cortex:1:sd"] == 0.0  # a flat layer has no spread
 
 
 def test_depth_step_moves_each_weight_toward_the_real_layer() -> None:
@@ -182,11 +184,25 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
     man = json.loads((DEFAULT_MODEL_DIR / "manifest.json").read_text())
     fit = man["appearance"]["measured"]["renderFit"]
     spec = man["appearance"]["depthLayers"]
-    weights = {
-        g["name"]: [r["weight"] for r in s["layers"] + s.get("surface", {}).get("layers", [])]
+    rows = {
+        g["name"]: s["layers"] + s.get("surface", {}).get("layers", [])
         for g, s in zip(rf.DEPTH_GROUPS, spec, strict=True)
     }
-    assert spec == rf.depth_spec(weights)
+    weights = {k: [r["weight"] for r in v] for k, v in rows.items()}
+    sds = {k: [r["sdScale"] for r in v] for k, v in rows.items()}
+    assert spec == rf.depth_spec(weights, sds)
+    # outer cortex varies more than the label's SD (partial volume voxel to voxel)
+    assert sds["cortex"][-1] > 1.2
+    # the rows' robust SDs end within 10 % of the real ones, or the row's scale is at its
+    # bound (4: the outermost pial row, whose real spread 0.20 x WM a correlated texture only
+    # approaches)
+    scale_of = {
+        key: v
+        for g in rf.DEPTH_GROUPS
+        for (key, _), v in zip(rf._row_keys(g), sds[g["name"]], strict=True)
+    }
+    for k, err in fit["sdRounds"][-1].items():
+        assert abs(err) < 0.1 or scale_of[k.removesuffix(":sd")] == rf.SD_SCALE_MAX, k
     # the final round's layer medians are within 1 % of the real ones (the pinned deep-WM row
     # is not fitted, not reported)
     for k in rf.DEPTH_KEYS:
@@ -194,3 +210,16 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
             assert k not in fit["rounds"][-1]
         else:
             assert abs(fit["rounds"][-1][k]) < 0.01, k
+
+
+def test_sd_step_scales_toward_the_real_spread_and_keeps_pinned_rows() -> None:
+    sd = {g["name"]: [1.0] * len(rf._row_keys(g)) for g in rf.DEPTH_GROUPS}
+    target = {f"{k}:sd": 0.15 for k in rf.DEPTH_KEYS}
+    syn = {f"{k}:sd": 0.10 for k in rf.DEPTH_KEYS}
+    out = rf.sd_step(sd, target, syn)
+    for g in rf.DEPTH_GROUPS:
+        for (key, _), v in zip(rf._row_keys(g), out[g["name"]], strict=True):
+            assert v == (1.0 if key in rf.FIXED_KEYS else pytest.approx(1.5)), key
+    assert rf.depth_spec({k: [0.0] * len(v) for k, v in out.items()}, out)[1]["layers"][0][
+        "sdScale"
+    ] == pytest.approx(1.5)

@@ -197,6 +197,8 @@ export type ManifestDocument = {
       layers: {
         toward: number[];
         weight: number;
+        /** the row's SD over its label's (default 1) */
+        sdScale?: number;
       }[];
       /** group voxels with a 6-neighbour among these labels (e.g. the cortex's pial side) take these rows (one per layer, as many as `layers`) instead */
       surface?: {
@@ -204,6 +206,8 @@ export type ManifestDocument = {
         layers: {
           toward: number[];
           weight: number;
+          /** the row's SD over its label's (default 1) */
+          sdScale?: number;
         }[];
       };
     }[];

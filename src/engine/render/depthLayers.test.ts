@@ -70,7 +70,7 @@ describe('depth layers', () => {
           labels: [2],
           from: [3],
           layers: [
-            { toward: [3], weight: 0.5 },
+            { toward: [3], weight: 0.5, sdScale: 2 },
             { toward: [3], weight: -0.25 },
           ],
         },
@@ -84,7 +84,8 @@ describe('depth layers', () => {
     expect(Array.from(t.means.slice(0, 4))).toEqual(Array.from(means));
     expect(t.means[4]).toBeCloseTo(1.0 + 0.5 * (0.6 - 1.0), 6);
     expect(t.means[5]).toBeCloseTo(1.0 - 0.25 * (0.6 - 1.0), 6);
-    expect(Array.from(t.sds.slice(4))).toEqual([sds[2], sds[2]]);
+    // the row's SD: the label's times sdScale (default 1)
+    expect(Array.from(t.sds.slice(4))).toEqual([Math.fround(2 * sds[2]), sds[2]]);
     expect(Array.from(t.wmMask.slice(4))).toEqual([1, 1]);
     // x = 1 touches the cortex: row 4; deeper WM: row 5; cortex and background keep theirs
     expect(t.index[1]).toBe(4);

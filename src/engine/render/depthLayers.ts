@@ -6,9 +6,11 @@
  * cortex next to WM brighter than cortex at the pial surface. Each entry numbers the voxels of a
  * group of labels by 6-neighbour distance from its `from` labels (layer 1 touches them, layer k
  * touches layer k−1, the last layer takes every remaining group voxel) and renders each layer as
- * a row appended to the label table: mean + weight·(mean_partner − mean), the label's own SD and
- * WM flag. With `surface`, a group voxel with a 6-neighbour among the surface labels (the
- * cortex's pial side) takes the surface row of its layer instead. The renderer's four steps are unchanged: only the voxels' table index is remapped.
+ * a row appended to the label table: mean + weight·(mean_partner − mean), the label's SD times
+ * the row's `sdScale` (default 1), the label's WM flag. With `surface`, a group voxel with a
+ * 6-neighbour among the surface labels (the cortex's pial side) takes the surface row of its
+ * layer instead. The renderer's four steps are unchanged: only the voxels' table index is
+ * remapped.
  * Row order: per entry, per label of the entry (labels absent from the table are skipped), its
  * layers then its surface layers — as the teacher's.
  */
@@ -160,6 +162,7 @@ export function appearanceTables(
   const rowLabel: number[] = [];
   const rowPartner: number[] = [];
   const rowWeight: number[] = [];
+  const rowSd: number[] = [];
   // one pass collects every group's voxels
   const groupOf = new Uint8Array(nLabels);
   spec.forEach((group, g) => {
@@ -198,6 +201,7 @@ export function appearanceTables(
         rowLabel.push(l);
         rowPartner.push(model.labels.indexOfValue.get(row.toward[li]) ?? l);
         rowWeight.push(row.weight);
+        rowSd.push(row.sdScale ?? 1);
       }
     });
     const onSurface = surface ? flags(model, surface.labels) : null;
@@ -218,7 +222,7 @@ export function appearanceTables(
   rowLabel.forEach((l, r) => {
     const p = rowPartner[r];
     m[nLabels + r] = f(means[l] + f(f(rowWeight[r]) * f(means[p] - means[l])));
-    s[nLabels + r] = sds[l];
+    s[nLabels + r] = f(sds[l] * f(rowSd[r]));
     w[nLabels + r] = wmMask[l];
   });
   return { index, means: m, sds: s, wmMask: w };
