@@ -44,9 +44,10 @@ function touches(
   nz: number,
 ): boolean {
   const plane = nx * ny;
-  const x = i % nx;
-  const y = ((i - x) / nx) % ny;
-  const z = (i - x - y * nx) / plane;
+  const yz = (i / nx) | 0;
+  const x = i - yz * nx;
+  const z = (yz / ny) | 0;
+  const y = yz - z * ny;
   return (
     (x > 0 && flagged[labels[i - 1]] === 1) ||
     (x < nx - 1 && flagged[labels[i + 1]] === 1) ||
@@ -57,18 +58,26 @@ function touches(
   );
 }
 
+/** A flat-index buffer reused by every call (the voxels of all groups; never escapes). */
+let scratchIndices = new Int32Array(0);
+
 /**
  * The voxels of each group, in flat order, from one pass over the volume: `groupOf[l]` is the
  * group (1-based) of label index l, 0 for none.
  */
 function groupMembers(labels: Int32Array, groupOf: Uint8Array, nGroups: number): Int32Array[] {
+  if (scratchIndices.length < labels.length) scratchIndices = new Int32Array(labels.length);
+  const all = scratchIndices;
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (groupOf[labels[i]] !== 0) all[n++] = i;
   const counts = new Int32Array(nGroups + 1);
-  for (let i = 0; i < labels.length; i++) counts[groupOf[labels[i]]]++;
+  for (let k = 0; k < n; k++) counts[groupOf[labels[all[k]]]]++;
   const out = Array.from({ length: nGroups + 1 }, (_, g) => new Int32Array(counts[g]));
   const at = new Int32Array(nGroups + 1);
-  for (let i = 0; i < labels.length; i++) {
+  for (let k = 0; k < n; k++) {
+    const i = all[k];
     const g = groupOf[labels[i]];
-    if (g !== 0) out[g][at[g]++] = i;
+    out[g][at[g]++] = i;
   }
   return out.slice(1);
 }
