@@ -26,13 +26,13 @@ Measurements, identical for the real scans and for the 2 mm teacher's synthetic 
   patients, 2 glioma cases, the older-adult template) images, medians over cases, with tissue
   classes from 3-class k-means of the T1 (`real_contrast`); the twins' the same way (k-means of
   their T1w inside the brain), so partial volume enters both sides alike.
-- **Depth profile (T1w)**: the median of each depth layer (`DEPTH_GROUPS`; teacher/depth_layers:
-  cerebral WM by 6-neighbour distance from the cortex, cortex by distance from the WM, on the
-  tissue classes of `common.tissue`, as the realism benchmark's masks) over the eroded-WM
-  median. Real (42 scans, medians): WM 0.87, 1.01; cortex 0.74, 0.65, 0.54. The flat per-label
-  means rendered 0.96, 1.00 and 0.71, 0.65, 0.64: superficial WM too bright, outer cortex far
-  too bright - the real cortical ribbon's spread (and the GM/WM edge's width) comes from this
-  gradient, not from a blur of flat regions.
+- **Depth profile (T1w)**: the median and robust SD of each depth layer (`DEPTH_GROUPS`;
+  brainsynth/depth_layers.py: cerebral WM by 6-neighbour distance from the cortex, cortex by
+  distance from the WM and split by the pial side; on the tissue classes of `common.tissue`, as
+  the realism benchmark's masks) over the eroded-WM median. Real (42 scans, medians): WM next to
+  the cortex 0.87; cortex 0.75, 0.71, 0.70 away from the pial surface and 0.65, 0.58, 0.48 on
+  it. The flat per-label means rendered 0.96 and ~0.64-0.73: the real cortical ribbon's spread
+  (and the GM/WM edge's width) comes from this gradient, not from a blur of flat regions.
 - **FLAIR CSF**: pure ventricular CSF (the k-means CSF class eroded by one voxel, inside a box
   around the lateral ventricles in MNI space) over WM, on the 3 MS patients' FLAIR; the twins'
   eroded lateral-ventricle labels. The whole CSF class is mostly sulcal partial volume at 1 mm,
@@ -83,11 +83,11 @@ from brainsynth.common.tissue import (
     classes_from_dlmuse,
     classes_from_freesurfer,
 )
+from brainsynth.depth_layers import layers
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline import real_contrast
 from brainsynth.pipeline.appearance import _muse_group
 from brainsynth.schema import validate_manifest
-from brainsynth.teacher.depth_layers import layers
 
 GROUPS = (
     "cortex",
@@ -106,8 +106,8 @@ FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another'
 TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
 MAD_TO_SD = 1.4826
 ROUNDS = 4
-# Depth layers (teacher/depth_layers.py): cerebral WM by its distance from the cortex, cortex by
-# its distance from the WM; each layer's row mixes the label toward a partner (label values,
+# Depth layers (brainsynth/depth_layers.py): cerebral WM by its distance from the cortex, cortex
+# by its distance from the WM; each layer's row mixes the label toward a partner (label values,
 # aligned with the group's labels): superficial WM toward cortex (its partial volume), cortex
 # next to WM toward WM, outer cortex toward sulcal CSF (24). Two WM layers: four (deep WM
 # brighter still) made the eroded WM's gradient and residual autocorrelation too high (+3.7 z,

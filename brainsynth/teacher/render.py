@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from brainsynth.common.rng import normals, normals_fast, stream_seed
 from brainsynth.common.upsample import coarse_shape, upsample2
-from brainsynth.teacher.depth_layers import appearance_rows, extend_own, extend_sd, extend_table
+from brainsynth.depth_layers import appearance_rows, extend_own, extend_sd, extend_table
 
 
 def gaussian_kernel(sigma: float) -> NDArray[np.float64]:
@@ -172,7 +172,7 @@ def render(
     textured image before the partial-volume blur: img = img + f * (mean_csf - img), with
     mean_csf the mean of label index `csf_index`.
     `label_values` (the label value of each index) enables the depth layers of
-    `app["depthLayers"]` (teacher/depth_layers.py): voxels are remapped to appended rows.
+    `app["depthLayers"]` (brainsynth/depth_layers.py): voxels are remapped to appended rows.
     `device` other than 'numpy' runs the same steps in PyTorch (teacher/accel.py)."""
     means = label_means(app, contrast, age)
     sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)

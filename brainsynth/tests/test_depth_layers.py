@@ -1,4 +1,4 @@
-"""Depth layers (teacher/depth_layers.py): layer numbers on a hand-made grid (the same grid as
+"""Depth layers (brainsynth/depth_layers.py): layer numbers on a hand-made grid (the same grid as
 src/engine/render/depthLayers.test.ts), the appended rows, the 1 mm mapping, and the renderer
 using them only when the manifest has them."""
 
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from brainsynth.teacher.depth_layers import (
+from brainsynth.depth_layers import (
     appearance_rows,
     extend_own,
     extend_sd,

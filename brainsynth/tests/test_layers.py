@@ -21,6 +21,8 @@ FORBIDDEN: dict[str, set[str]] = {
                 "server"},
     "sizing": {"anatomy", "pathologies", "model_io", "teacher", "pipeline", "distill", "qa",
                "server"},
+    "depth_layers": {"anatomy", "pathologies", "model_io", "teacher", "pipeline", "distill",
+                     "qa", "server"},
     "pathologies": {"teacher", "pipeline", "distill", "qa", "fixtures", "bench", "server"},
     "teacher": {"pipeline", "distill", "qa", "fixtures", "bench", "server"},
     "pipeline": {"teacher", "distill", "qa", "fixtures", "bench", "server"},

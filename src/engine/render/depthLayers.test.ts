@@ -1,7 +1,7 @@
 /**
  * Depth layers (render/depthLayers.ts): layer numbers by 6-neighbour distance on a hand-made
  * grid, the appended rows' mixed means, and a model without `depthLayers` left unchanged.
- * The teacher's twin (brainsynth/teacher/depth_layers.py) renders the same images: the image
+ * The teacher's twin (brainsynth/depth_layers.py) renders the same images: the image
  * cases of the parity fixture (parity.test.ts) are rendered with the real model's layers.
  */
 import { describe, expect, it } from 'vitest';

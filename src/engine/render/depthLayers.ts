@@ -1,6 +1,6 @@
 /**
  * Depth layers of the appearance (MODEL_FORMAT.md §5 step 0, manifest `appearance.depthLayers`),
- * the engine's twin of brainsynth/teacher/depth_layers.py.
+ * the engine's twin of brainsynth/depth_layers.py.
  *
  * Real 2 mm T1s are not flat inside a tissue: WM next to the cortex is darker than deep WM,
  * cortex next to WM brighter than cortex at the pial surface. Each entry numbers the voxels of a
