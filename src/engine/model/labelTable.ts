@@ -50,3 +50,14 @@ export function groupMask(table: LabelTable, ...groups: string[]): Uint8Array {
   });
   return mask;
 }
+
+/** 1 for the label indices of the label values `values` (values absent from the table are
+ * ignored), else 0 (lookup table for masks). */
+export function valueMask(table: LabelTable, values: readonly number[]): Uint8Array {
+  const mask = new Uint8Array(table.infos.length);
+  for (const v of values) {
+    const idx = table.indexOfValue.get(v);
+    if (idx !== undefined) mask[idx] = 1;
+  }
+  return mask;
+}

@@ -39,7 +39,7 @@
 import type { Grid } from '../model/grid';
 import type { Model } from '../model/loadModel';
 import type { Vec3 } from '../model/manifest';
-import { groupMask, PATHOLOGY_LABELS, requireLabelIndex } from '../model/labelTable';
+import { groupMask, PATHOLOGY_LABELS, requireLabelIndex, valueMask } from '../model/labelTable';
 import { msStreamSeed, mulberry32 } from '../rng';
 import { invertMapping, sampleWithGradient } from '../sampler/inverseMap';
 import type { Deformation, PathologyModule, PathologyPlan } from './types';
@@ -449,11 +449,7 @@ export function templateLocations(model: Model): Uint8Array {
 function ventricleVoxels(model: Model, template: ArrayLike<number>): Float64Array {
   const region = model.manifest.regions.find((r) => r.name === 'lateral-ventricles');
   const values = region ? region.labels : [4, 43]; // FreeSurfer Left/Right-Lateral-Ventricle
-  const isVent = new Uint8Array(model.labels.infos.length);
-  for (const v of values) {
-    const idx = model.labels.indexOfValue.get(v);
-    if (idx !== undefined) isVent[idx] = 1;
-  }
+  const isVent = valueMask(model.labels, values);
   const out: number[] = [];
   for (let v = 0; v < model.grid.count; v++) {
     if (isVent[template[v]]) out.push(...worldOf(model.grid, v));

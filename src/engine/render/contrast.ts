@@ -113,21 +113,17 @@ export function renderContrast(
   const app = model.manifest.appearance;
   const n = model.grid.count;
   const shape5: [number, number, number, number, number] = [1, nz, ny, nx, 1];
-  const labelMeansTable = labelMeans(model, contrast, age);
-  // step 0, depth layers: the voxels' rows of the appended table (render/depthLayers.ts)
-  const depth = app.depthLayers?.length
-    ? appearanceTables(
-        model,
-        labelIndex.dataSync() as Int32Array,
-        labelMeansTable,
-        Float32Array.from(contrastTable(model, contrast).sd),
-        groupMask(model.labels, 'wm'),
-      )
-    : null;
-  const means = depth ? depth.means : labelMeansTable;
-  const sds = depth ? depth.sds : Float32Array.from(contrastTable(model, contrast).sd);
-  const wmTable = depth ? depth.wmMask : groupMask(model.labels, 'wm');
-  const depthIndex = depth ? tf.tensor1d(depth.index, 'int32') : null;
+  let means: Float32Array = labelMeans(model, contrast, age);
+  let sds: Float32Array = Float32Array.from(contrastTable(model, contrast).sd);
+  let wmTable: Uint8Array = groupMask(model.labels, 'wm');
+  // step 0, depth layers: the voxels' rows of the appended table (render/depthLayers.ts); the
+  // labels are read back only for a model that has them
+  let depthIndex: tf.Tensor1D | null = null;
+  if (app.depthLayers?.length) {
+    const t = appearanceTables(model, labelIndex.dataSync() as Int32Array, means, sds, wmTable);
+    ({ means, sds, wmMask: wmTable } = t);
+    depthIndex = tf.tensor1d(t.index, 'int32');
+  }
   const tableIndex = depthIndex ?? labelIndex;
 
   // 1. Texture: unit-variance smoothed noise.

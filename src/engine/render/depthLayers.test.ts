@@ -27,7 +27,7 @@ function fakeModel(depthLayers: unknown, shape: number[]): Model {
   const indexOfValue = new Map<number, number>([...values].map((v, i) => [v, i]));
   return {
     grid: { shape },
-    labels: { values, indexOfValue },
+    labels: { values, indexOfValue, infos: [...values].map((value) => ({ value })) },
     manifest: { appearance: { depthLayers } },
   } as unknown as Model;
 }

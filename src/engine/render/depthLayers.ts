@@ -15,6 +15,7 @@
  * layers then its surface layers — as the teacher's.
  */
 import type { Model } from '../model/loadModel';
+import { valueMask } from '../model/labelTable';
 
 export interface AppearanceTables {
   /** table index of every voxel (label index, or n_labels + row) */
@@ -22,16 +23,6 @@ export interface AppearanceTables {
   means: Float32Array;
   sds: Float32Array;
   wmMask: Uint8Array;
-}
-
-/** Label-index → group flag for the label values `values` (absent values ignored). */
-function flags(model: Model, values: readonly number[]): Uint8Array {
-  const out = new Uint8Array(model.labels.values.length);
-  for (const v of values) {
-    const i = model.labels.indexOfValue.get(v);
-    if (i !== undefined) out[i] = 1;
-  }
-  return out;
 }
 
 /** Whether voxel i (at x, y, z) has a 6-neighbour inside the grid whose label is flagged. */
@@ -188,14 +179,14 @@ export function appearanceTables(
     const surface = group.surface;
     if (surface && surface.layers.length !== group.layers.length)
       throw new Error("a depth group's surface needs as many layers as the group");
-    const inGroup = flags(model, group.labels);
+    const inGroup = valueMask(model.labels, group.labels);
     const nRows = group.layers.length;
     numberLayers(
       labels,
       model.grid.shape,
       members[g],
       inGroup,
-      flags(model, group.from),
+      valueMask(model.labels, group.from),
       nRows,
       layer,
     );
@@ -213,7 +204,7 @@ export function appearanceTables(
         rowSd.push(row.sdScale ?? 1);
       }
     });
-    const onSurface = surface ? flags(model, surface.labels) : null;
+    const onSurface = surface ? valueMask(model.labels, surface.labels) : null;
     for (const i of members[g]) {
       const first = firstRow[labels[i]];
       if (first < 0) continue;

@@ -55,6 +55,21 @@ const params = (structures: Structure[], f: number[] = [1], ad?: number): Sizing
 const cond = (extra: Partial<Conditions> = {}) =>
   ({ age: 60, sex: 'female', pathology: 'none', contrast: 'T1w', ...extra }) as Conditions;
 
+/** 20×20×16 with WM (2) against cortex (3), the WM sized by f with a smooth partial layer. */
+const slab: Shape = [20, 20, 16];
+const SMOOTH_WM: Structure = {
+  region: 'cerebral-wm',
+  labels: [{ value: 2, partners: [3] }],
+  partialLayer: 'smooth',
+};
+/** The voxels whose label the smooth WM sizing by f changes in the slab labelled by `value`. */
+function movedBySmoothWm(value: (x: number, y: number, z: number) => number, f: number): number[] {
+  const v = volume(slab, value);
+  const before = volume(slab, value);
+  applySizing(toyModel(slab, { sizing: params([SMOOTH_WM], [f]) }), v, cond());
+  return [...v.keys()].filter((i) => v[i] !== before[i]);
+}
+
 /** 12×10×10: left WM (x 1-5), right WM (x 6-10), a 2-voxel left horn, an 8-voxel right one. */
 const TOY: Shape = [12, 10, 10];
 function toyHorns(): Int32Array {
@@ -112,19 +127,7 @@ describe('step 7c: label-level sizing', () => {
 
   it('takes a smooth partial layer on a flat interface by priority, over all of it, coherently', () => {
     // 20×20×16: WM (2) below z = 8, cortex (3) above; 3200 WM voxels × 1.03 → 96 of the 400
-    const slab: Shape = [20, 20, 16];
-    const fresh = () => volume(slab, (_x, _y, z) => (z < 8 ? 2 : 3));
-    const wm: Structure = {
-      region: 'cerebral-wm',
-      labels: [{ value: 2, partners: [3] }],
-      partialLayer: 'smooth',
-    };
-    const moved = (f: number) => {
-      const v = fresh();
-      const before = fresh();
-      applySizing(toyModel(slab, { sizing: params([wm], [f]) }), v, cond());
-      return [...v.keys()].filter((i) => v[i] !== before[i]);
-    };
+    const moved = (f: number) => movedBySmoothWm((_x, _y, z) => (z < 8 ? 2 : 3), f);
     const grown = moved(1.03);
     const layer = Array.from({ length: 400 }, (_, j) => at(slab, j % 20, Math.floor(j / 20), 8));
     const lowest = [...layer].sort((a, b) => priority(a) - priority(b)).slice(0, 96);
@@ -145,22 +148,12 @@ describe('step 7c: label-level sizing', () => {
   });
 
   it('fills pockets and removes protrusions first in a smooth partial layer', () => {
-    const slab: Shape = [20, 20, 16];
-    const dented = () =>
-      volume(slab, (x, y, z) =>
-        x === 5 && y === 5 && z === 7 ? 3 : x === 12 && y === 12 && z === 8 ? 2 : z < 8 ? 2 : 3,
+    const moved = (f: number) =>
+      movedBySmoothWm(
+        (x, y, z) =>
+          x === 5 && y === 5 && z === 7 ? 3 : x === 12 && y === 12 && z === 8 ? 2 : z < 8 ? 2 : 3,
+        f,
       );
-    const wm: Structure = {
-      region: 'cerebral-wm',
-      labels: [{ value: 2, partners: [3] }],
-      partialLayer: 'smooth',
-    };
-    const moved = (f: number) => {
-      const v = dented();
-      const before = dented();
-      applySizing(toyModel(slab, { sizing: params([wm], [f]) }), v, cond());
-      return [...v.keys()].filter((i) => v[i] !== before[i]);
-    };
     expect(moved(1.0002)).toEqual([at(slab, 5, 5, 7)]); // the pocket: 5 WM neighbours
     expect(moved(0.9998)).toEqual([at(slab, 12, 12, 8)]); // the protrusion: 5 cortex neighbours
   });
