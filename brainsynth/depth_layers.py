@@ -22,7 +22,11 @@ T1w carries to T2w and FLAIR as the partial-volume mix it stands for. Its SD is 
 times the row's `sdScale` (default 1: real outer cortex varies more than inner, its partial
 volume differing voxel to voxel), its white-matter flag the label's own. The renderer then
 sees "appearance rows" appended to the label table:
-the voxel's index is remapped, nothing else in §5 changes.
+the voxel's index is remapped, nothing else in §5 changes — except for rows with `mixSd` m > 0
+(model >= 1.8.0): at 2 mm a voxel of the cortex holds its own mix of grey matter with CSF or
+white matter, different from its neighbour's, so such a row adds `m (mean_partner - mean) v`
+to the textured image, v a unit normal per voxel (stream s + 6; `extend_mix`) — variation from
+voxel to voxel, where the texture field's is spatially correlated.
 
 On a grid s = 2 mm / spacing times finer (the 1 mm teacher: s = 2), the layers are counted in
 the finer voxels and layer j maps to model layer ceil(j / s), so a row keeps its millimetres.
@@ -50,6 +54,7 @@ class AppearanceRows:
     partner: NDArray[np.int32]
     weight: NDArray[np.float32]
     sd_scale: NDArray[np.float32]
+    mix_sd: NDArray[np.float32]
 
 
 def layers(
@@ -85,6 +90,7 @@ def appearance_rows(
     partner: list[int] = []
     weight: list[float] = []
     sd_scale: list[float] = []
+    mix_sd: list[float] = []
     n = len(lv)
     s = max(1, int(scale))
     seen: set[int] = set()
@@ -120,12 +126,14 @@ def appearance_rows(
                     partner.append(index_of.get(toward, index_of[lab]))
                     weight.append(float(row["weight"]))
                     sd_scale.append(float(row.get("sdScale", 1.0)))
+                    mix_sd.append(float(row.get("mixSd", 0.0)))
     return AppearanceRows(
         out,
         np.asarray(label, np.int32),
         np.asarray(partner, np.int32),
         np.asarray(weight, np.float32),
         np.asarray(sd_scale, np.float32),
+        np.asarray(mix_sd, np.float32),
     )
 
 
@@ -148,3 +156,17 @@ def extend_sd(table: NDArray[np.float32], rows: AppearanceRows) -> NDArray[np.fl
     return np.concatenate([t, (t[rows.label] * rows.sd_scale).astype(np.float32)]).astype(
         np.float32
     )
+
+
+def extend_mix(
+    table: NDArray[np.float32], rows: AppearanceRows, scale: int = 1
+) -> NDArray[np.float32]:
+    """The voxel mix's SD per table entry (MODEL_FORMAT §5 step 1): 0 for the labels, for a row
+    `mixSd * (mean_partner - mean_label)` on the per-label means `table` (float32, as the
+    engine), times scale^1.5 on a grid `scale` times finer (a voxel of 1/scale^3 the volume
+    holds a mix that varies scale^1.5 times as much)."""
+    t = np.asarray(table, np.float32)
+    vsd = (rows.mix_sd * (t[rows.partner] - t[rows.label])).astype(np.float32)
+    if scale != 1:
+        vsd = (vsd * np.float32(float(scale) ** 1.5)).astype(np.float32)
+    return np.concatenate([np.zeros(len(t), np.float32), vsd]).astype(np.float32)

@@ -14,15 +14,21 @@ Three measurements, each on the real scans, each written into the manifest's `ap
    skull are 2-3 voxels), so a voxel counts only where its depth below the head's surface in the
    template and in the scan (head = holes-filled intensity mask) agree within 2 mm: the layers
    correspond by depth, not only by position. Classes with under 50 such voxels are skipped.
-2. **Texture and PSF.** The white matter's fine texture: the residual of the eroded WM after
-   removing a Gaussian trend (sigma 4 voxels) — its SD and its autocorrelation at lags 1-6
-   voxels, averaged over axes and scans. The renderer's texture is `c0 n + c1 G_sigma * n / std`
-   (one unit-variance noise field n, white plus a smooth part), followed by the partial-volume
-   blur (the acquisition's PSF); c0, c1, sigma and the PSF's sigma are fitted by least squares
-   to the real autocorrelation, computing the model's autocorrelation through the same chain
-   (texture, PSF, detrending) numerically.
-   The WM texture SD becomes the WM label's SD; other brain tissues keep their measured ratio
-   of SD to the WM's.
+2. **Texture and PSF.** The white matter's fine texture: the residual of the *deep* WM (at
+   least TEXTURE_DEPTH 6-neighbour voxels from any other tissue) after removing a Gaussian
+   trend (sigma 4 voxels) — its SD and its autocorrelation at lags 1-6 voxels, averaged over
+   axes and scans. Nearer the cortex the real WM darkens by depth (0.87 next to the cortex,
+   0.98 one voxel further, flat beyond: MODEL_FORMAT §5 step 0, fitted by `render_fit`); a
+   residual taken there counts that profile as texture, and the renderer, which draws the
+   profile with its depth layers, would then draw it twice (model 1.6.0 measured on the one-
+   voxel-eroded WM: rendered deep WM was 1.3x too rough at the finest scale).
+   The renderer's texture is `c0 n + c1 G_sigma * n / std` (one unit-variance noise field n,
+   white plus a smooth part), followed by the partial-volume blur (the acquisition's PSF); c0,
+   c1, sigma and the PSF's sigma are fitted by least squares to the real autocorrelation,
+   computing the model's autocorrelation through the same chain (texture, PSF, detrending)
+   numerically. The WM texture SD becomes the WM label's SD; other brain tissues start from
+   their measured ratio of SD to the WM's (`render_fit` then fits the tissue groups' SDs
+   through the renderer).
 3. **Noise.** IXI's background air is almost all zeros: the Rician noise level is estimated
    from the air's second moment (E X^2 = 2 sigma^2 for Rayleigh air) in the 4 superior corners
    of the field of view, relative to the WM level: `snr` = 1 / that (capped at 1000).
@@ -41,6 +47,7 @@ from numpy.typing import NDArray
 from scipy import ndimage, optimize
 
 from brainsynth.common.nifti import load_nifti
+from brainsynth.common.tissue import eroded
 from brainsynth.common.upsample import coarse_shape, upsample2
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
@@ -48,6 +55,7 @@ from brainsynth.pipeline.subjects import align_masks
 from brainsynth.schema import validate_manifest
 
 DETREND_SIGMA = 4.0
+TEXTURE_DEPTH = 3  # voxels from any non-WM tissue (eroded twice, 6-connected): module docstring
 LAGS = (1, 2, 3, 4, 6)
 SIGMA_CHOICES = (1.0, 2.0, 3.0, 4.0)
 PV_CHOICES = (0.3, 0.45, 0.6)  # the acquisition's PSF (Gaussian sigma, voxels)
@@ -78,6 +86,12 @@ def residual_acf(
     var = float((r[mask] ** 2).mean())
     acf = [lag_product(r, r, mask, lag) / var for lag in LAGS]
     return np.asarray(acf), float(np.sqrt(var))
+
+
+def texture_mask(wm: NDArray[np.bool_]) -> NDArray[np.bool_]:
+    """The deep white matter where the texture is measured: WM voxels at least TEXTURE_DEPTH
+    6-neighbour steps from any non-WM voxel (module docstring, 2.)."""
+    return eroded(wm, TEXTURE_DEPTH - 1)
 
 
 def lag_product(
@@ -213,9 +227,10 @@ def measure(data: Path, model_dir: Path, log: Any = print) -> dict[str, Any]:
         stored = np.asarray(t1.dataobj.get_unscaled(), np.float64)  # type: ignore[attr-defined]
         seg = np.asarray(load_nifti(data / row["dlmuse_seg_path"]).dataobj).astype(np.int32)
         wm = _wm_reference(img, seg, wm_ids)
-        # texture: eroded WM residual
-        wm_mask = ndimage.binary_erosion(np.isin(seg, wm_ids))
-        acf, sd = residual_acf(img / wm, wm_mask)
+        # texture: deep WM residual (module docstring, 2.)
+        wm_all = np.isin(seg, wm_ids)
+        wm_mask = ndimage.binary_erosion(wm_all)
+        acf, sd = residual_acf(img / wm, texture_mask(wm_all))
         acfs.append(acf)
         sds.append(sd)
         # noise: air in the 4 superior corners, Rayleigh second moment, per stored WM level
@@ -265,6 +280,7 @@ def measure(data: Path, model_dir: Path, log: Any = print) -> dict[str, Any]:
         "airSigmaOverWm": float(np.median(air)),
         "lags": list(LAGS),
         "detrendSigmaVoxels": DETREND_SIGMA,
+        "textureMask": f"DLMUSE WM at >= {TEXTURE_DEPTH} voxels (6-neighbour) from other tissue",
         "scans": len(rows),
     }
 

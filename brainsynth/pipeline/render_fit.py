@@ -48,7 +48,10 @@ round; sulcal CSF follows the ventricles), and in the same rounds the depth laye
 by `w <- w + (real - synthetic) / (mean_partner - mean_label)` (T1w means, WM units; the
 weights carry to T2w/FLAIR as the same mix) and their SD scales by `s <- s x real / synthetic`
 (robust SD of the layer; real outer cortex spreads 0.15-0.20 x WM, the label's SD rendered
-0.10); for T2w/FLAIR one GM scale for every grey-matter
+0.10), and likewise the T1w SDs of the tissue groups without depth rows (`SD_GROUPS`: deep GM,
+hippocampus, amygdala, cerebellum, brainstem; robust SD of the group over the eroded-WM median)
+by `s <- s x real / synthetic` from `baseSd` (the SDs appearance_fit set: texture SD times the
+measured ratio to WM's); for T2w/FLAIR one GM scale for every grey-matter
 group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
 labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
 scans, fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMeans`
@@ -103,6 +106,11 @@ GM_LIKE = ("cortex", "deep-gm", "hippocampus", "amygdala", "cerebellum-gm")
 LATERAL_VENTRICLES = (4, 43)
 CONTRASTS = ("T1w", "T2w", "FLAIR")  # T1w first: the IXI fit; then the T2w/FLAIR calibration
 FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another's scale
+# T1w groups whose texture SD is fitted too (robust SD of the group over the eroded-WM median):
+# the tissue groups without depth rows. Not the cortex (its depth rows carry its SD), not the
+# ventricles (their spread is the partial volume of a thin space, not texture), not WM (the
+# texture fit's reference, appearance_fit).
+SD_GROUPS = ("deep-gm", "hippocampus", "amygdala", "cerebellum-gm", "cerebellum-wm", "brainstem")
 TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
 MAD_TO_SD = 1.4826
 ROUNDS = 4
@@ -154,7 +162,10 @@ def measure(
     for g in GROUPS:
         m = groups == g
         if m.sum() >= 20:
-            out[g] = float(np.median(x[m])) / ref
+            med = float(np.median(x[m]))
+            out[g] = med / ref
+            if g in SD_GROUPS:
+                out[f"{g}:sd"] = MAD_TO_SD * float(np.median(np.abs(x[m] - med))) / ref
     mf = wm.astype(np.float64)
     trend = ndimage.gaussian_filter(x * mf, TREND_SIGMA) / np.maximum(
         ndimage.gaussian_filter(mf, TREND_SIGMA), 1e-3
@@ -272,6 +283,39 @@ def sd_step(
             vals.append(v)
         out[g["name"]] = vals
     return out
+
+
+def group_sd_step(
+    scales: dict[str, float], target: dict[str, float], syn: dict[str, float]
+) -> dict[str, float]:
+    """One fixed-point step of the SD_GROUPS' SD scales, as `sd_step` for the depth rows."""
+    out = dict(scales)
+    for g in SD_GROUPS:
+        k = f"{g}:sd"
+        if k in target and k in syn and syn[k] > 0:
+            out[g] = float(np.clip(out[g] * target[k] / syn[k], 1.0 / SD_SCALE_MAX, SD_SCALE_MAX))
+    return out
+
+
+def update_sds(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
+    """T1w SDs: base[i] * scale[group] for brain labels of SD_GROUPS, others keep their base."""
+    out = []
+    for e, v in zip(man["labels"], base, strict=True):
+        s = scale.get(str(e["group"]), 1.0) if 0 < int(e["value"]) < 500 else 1.0
+        out.append(round(float(v) * s, 4))
+    return out
+
+
+def sd_base(man: dict[str, Any], previous: dict[str, Any]) -> list[float]:
+    """The T1w SDs before this step's scaling: the stored base when the manifest's SDs are still
+    the previous fit's (base x scale), else the manifest's own (appearance_fit set them anew)."""
+    cur = [float(v) for v in man["appearance"]["contrasts"]["T1w"]["sd"]]
+    base = previous.get("baseSd")
+    if base and len(base) == len(cur):
+        again = update_sds(man, previous.get("sdScale", {}), base)
+        if all(abs(a - b) <= 1e-4 for a, b in zip(again, cur, strict=True)):
+            return [float(v) for v in base]
+    return cur
 
 
 def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
@@ -408,6 +452,8 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     if previous.get("baseMean"):  # fitted before: start again from the unfitted means
         bases["T1w"] = list(previous["baseMean"])
     bases |= {c: list(v) for c, v in previous.get("baseMeans", {}).items()}
+    base_sd = sd_base(man, previous)
+    group_sd = {g: 1.0 for g in SD_GROUPS}
     real = real_rows(data, log)
     target = summarise([{k: v for k, v in r.items() if k not in ("age", "sex")} for r in real])
     target |= real_t2_flair(data)
@@ -416,7 +462,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         + ", ".join(
             f"{k} {v:.3f}"
             for k, v in target.items()
-            if ":" in k and not k.endswith(":n") and not k.startswith("depth:")
+            if ":" in k and not k.endswith((":n", ":sd")) and not k.startswith("depth:")
         )
     )
     subjects = twins(real, n_twins)
@@ -461,6 +507,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
             m["appearance"]["depthLayers"] = depth_spec(weights, sd_scales)
             for c in CONTRASTS:
                 m["appearance"]["contrasts"][c]["mean"] = means(m, c)
+            m["appearance"]["contrasts"]["T1w"]["sd"] = update_sds(m, group_sd, base_sd)
             (work / "manifest.json").write_text(json.dumps(m))
             return synthetic_summary(work, subjects)
 
@@ -481,6 +528,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         for k in range(ROUNDS):
             weights = depth_step(weights, means(man, "T1w"), index_of, target, syn)
             sd_scales = sd_step(sd_scales, target, syn)
+            group_sd = group_sd_step(group_sd, target, syn)
             for g in GROUPS:
                 if g in DEPTH_OWNED_GROUPS:
                     continue
@@ -500,15 +548,16 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
             history.append(err)
             sd_err = {
                 f"{g}:sd": round(syn[f"{g}:sd"] / target[f"{g}:sd"] - 1, 4)
-                for g in DEPTH_KEYS
+                for g in (*DEPTH_KEYS, *SD_GROUPS)
                 if g not in FIXED_KEYS and f"{g}:sd" in syn and f"{g}:sd" in target
             }
             sd_history.append(sd_err)
-            log(f"  round {k + 1}: relative error {err}; depth-row SDs {sd_err}")
+            log(f"  round {k + 1}: relative error {err}; SDs {sd_err}")
     app["biasFieldStrength"] = round(b, 4)
     app["depthLayers"] = depth_spec(weights, sd_scales)
     for c in CONTRASTS:
         app["contrasts"][c]["mean"] = means(man, c)
+    app["contrasts"]["T1w"]["sd"] = update_sds(man, group_sd, base_sd)
     previous.pop("baseMean", None)
     app.setdefault("measured", {})["renderFit"] = {
         "method": "pipeline.render_fit: tissue medians and WM trend CV (T1w, 42 IXI scans), "
@@ -521,6 +570,8 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         "startBias": b1,
         "biasRenders": [list(p) for p in points],
         "baseMeans": bases,
+        "baseSd": base_sd,
+        "sdScale": {g: round(v, 4) for g, v in group_sd.items()},
         "rounds": history,
         "sdRounds": sd_history,
     }

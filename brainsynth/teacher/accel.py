@@ -124,6 +124,7 @@ def render(
     sigma_scale: float,
     csf_fraction: NDArray[np.float32] | None = None,
     csf_mean: np.float32 | None = None,
+    mix: NDArray[np.float32] | None = None,
 ) -> NDArray[np.float32]:
     """Same steps as render.render (texture, partial volume, bias, Rician) on a torch device."""
     import torch
@@ -162,6 +163,8 @@ def render(
     img = torch.from_numpy(means).to(dev)[lab] + torch.from_numpy(sds).to(dev)[lab] * tex
     if csf_fraction is not None and csf_mean is not None:
         img = img + torch.from_numpy(csf_fraction).to(dev) * (float(csf_mean) - img)
+    if mix is not None:
+        img = img + torch.from_numpy(mix).to(dev)
     img = blur(img, psf)
     img = img * torch.exp(torch.from_numpy(bias).to(dev) * float(app["biasFieldStrength"]))
     wm = torch.from_numpy(is_wm).to(dev)[lab]

@@ -12,7 +12,13 @@ from scipy import ndimage
 
 from brainsynth.common.rng import normals, normals_fast, stream_seed
 from brainsynth.common.upsample import coarse_shape, upsample2
-from brainsynth.depth_layers import appearance_rows, extend_own, extend_sd, extend_table
+from brainsynth.depth_layers import (
+    appearance_rows,
+    extend_mix,
+    extend_own,
+    extend_sd,
+    extend_table,
+)
 
 
 def gaussian_kernel(sigma: float) -> NDArray[np.float64]:
@@ -177,9 +183,14 @@ def render(
     means = label_means(app, contrast, age)
     sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
     csf_mean = np.float32(means[csf_index]) if csf_fraction is not None else None
+    mix: NDArray[np.float32] | None = None
     if app.get("depthLayers") and label_values is not None:
-        rows = appearance_rows(idx, label_values, app["depthLayers"], int(round(sigma_scale)))
+        scale = int(round(sigma_scale))
+        rows = appearance_rows(idx, label_values, app["depthLayers"], scale)
         idx = rows.index
+        if rows.mix_sd.any():
+            vsd = extend_mix(means, rows, scale)[idx]
+            mix = (vsd * _noise(stream_seed(seed, 6), idx.shape)).astype(np.float32)
         means = extend_table(means, rows)
         sds = extend_sd(sds, rows)
         is_wm = extend_own(is_wm, rows).astype(bool)
@@ -188,13 +199,26 @@ def render(
 
         bias = bias_polynomial(idx.shape, seed)
         return accel.render(
-            device, idx, means, sds, app, seed, is_wm, bias, sigma_scale, csf_fraction, csf_mean
+            device,
+            idx,
+            means,
+            sds,
+            app,
+            seed,
+            is_wm,
+            bias,
+            sigma_scale,
+            csf_fraction,
+            csf_mean,
+            mix,
         )
     psf, white_gain = fine_grid_optics(float(app["partialVolumeSigmaVoxels"]), sigma_scale)
     tex = texture_field(app, seed, idx.shape, sigma_scale, white_gain)
     img = (means[idx] + sds[idx] * tex).astype(np.float32)
     if csf_fraction is not None and csf_mean is not None:
         img = (img + csf_fraction * (csf_mean - img)).astype(np.float32)
+    if mix is not None:  # the depth rows' voxel mix (after the sulcal CSF, before the PSF)
+        img = (img + mix).astype(np.float32)
     img = blur(img, psf)
     img = img * np.exp(bias_polynomial(idx.shape, seed) * app["biasFieldStrength"])
     wm = is_wm[idx]

@@ -8,6 +8,7 @@ import numpy as np
 
 from brainsynth.depth_layers import (
     appearance_rows,
+    extend_mix,
     extend_own,
     extend_sd,
     extend_table,
@@ -92,3 +93,54 @@ def test_surface_voxels_take_the_surface_row_of_their_layer() -> None:
         assert "as many layers" in str(exc)
     else:
         raise AssertionError("a surface with fewer layers must be refused")
+
+
+def test_a_mixing_row_adds_its_voxel_mix_to_the_render_and_nothing_else() -> None:
+    from brainsynth.common.rng import normals_fast, stream_seed
+    from brainsynth.teacher.render import render
+
+    idx = slab()
+    values = np.array([0, 3, 2, 24])
+
+    def spec(mix: float) -> list[dict[str, object]]:
+        return [
+            {
+                "labels": [2],
+                "from": [3],
+                "layers": [
+                    {"toward": [3], "weight": 0.5, "mixSd": mix},
+                    {"toward": [3], "weight": 0},
+                ],
+            }
+        ]
+
+    rows = appearance_rows(idx, values, spec(0.2))
+    means = np.array([0, 0.6, 1.0, 0.3], np.float32)
+    mix = extend_mix(means, rows)
+    np.testing.assert_array_equal(
+        mix, np.float32([0, 0, 0, 0, np.float32(0.2) * (np.float32(0.6) - np.float32(1.0)), 0])
+    )
+    # a grid twice as fine: a voxel an eighth the volume varies 2^1.5 times as much
+    np.testing.assert_allclose(extend_mix(means, rows, 2)[4], mix[4] * 2**1.5, rtol=1e-6)
+    # through the renderer (no PSF, no bias, no noise to speak of): the rendered difference is
+    # the mix's SD times the normals of stream s + 6, on the mixing row's voxels only
+    app = {
+        "contrasts": {"T1w": {"mean": means.tolist(), "sd": [0.0, 0.01, 0.01, 0.01]}},
+        "partialVolumeSigmaVoxels": 0.0,
+        "textureSigmaVoxels": 1.0,
+        "biasFieldStrength": 0.0,
+        "snr": 1e9,
+    }
+    seed = 77
+    is_wm = np.array([False, False, True, False])
+    plain = render(
+        idx, app | {"depthLayers": spec(0.0)}, "T1w", 45.0, seed, is_wm, label_values=values
+    )
+    mixed = render(
+        idx, app | {"depthLayers": spec(0.2)}, "T1w", 45.0, seed, is_wm, label_values=values
+    )
+    v = normals_fast(stream_seed(seed, 6), idx.size).reshape(idx.shape[::-1]).T
+    on = rows.index == 4
+    np.testing.assert_allclose(mixed[on] - plain[on], mix[4] * v[on], atol=1e-5)
+    # elsewhere the same (to the Rician noise, whose level follows the WM mean the mix moved)
+    np.testing.assert_allclose(mixed[~on], plain[~on], atol=1e-6)

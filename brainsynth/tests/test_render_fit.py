@@ -201,8 +201,14 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
         for g in rf.DEPTH_GROUPS
         for (key, _), v in zip(rf._row_keys(g), sds[g["name"]], strict=True)
     }
+    scale_of |= fit["sdScale"]  # the tissue groups' SD scales (SD_GROUPS)
+    assert set(fit["sdScale"]) == set(rf.SD_GROUPS)
     for k, err in fit["sdRounds"][-1].items():
         assert abs(err) < 0.1 or scale_of[k.removesuffix(":sd")] == rf.SD_SCALE_MAX, k
+    # and the T1w SDs are the stored base times the group's scale
+    assert man["appearance"]["contrasts"]["T1w"]["sd"] == rf.update_sds(
+        man, fit["sdScale"], fit["baseSd"]
+    )
     # the final round's layer medians are within 1 % of the real ones (the pinned deep-WM row
     # is not fitted, not reported)
     for k in rf.DEPTH_KEYS:
@@ -223,3 +229,36 @@ def test_sd_step_scales_toward_the_real_spread_and_keeps_pinned_rows() -> None:
     assert rf.depth_spec({k: [0.0] * len(v) for k, v in out.items()}, out)[1]["layers"][0][
         "sdScale"
     ] == pytest.approx(1.5)
+
+
+def test_group_sds_scale_toward_the_real_spread_from_a_base_that_survives_a_rerun() -> None:
+    man = {
+        "labels": [
+            {"value": 0, "group": "background"},
+            {"value": 2, "group": "wm"},
+            {"value": 10, "group": "deep-gm"},
+            {"value": 17, "group": "hippocampus"},
+            {"value": 507, "group": "muscle"},
+        ],
+        "appearance": {"contrasts": {"T1w": {"sd": [0.01, 0.06, 0.06, 0.06, 0.2]}}},
+    }
+    scales = {g: 1.0 for g in rf.SD_GROUPS}
+    target = {"deep-gm:sd": 0.09, "hippocampus:sd": 0.03}
+    syn = {"deep-gm:sd": 0.06, "hippocampus:sd": 0.06, "brainstem:sd": 0.05}
+    scales = rf.group_sd_step(scales, target, syn)
+    assert scales["deep-gm"] == pytest.approx(1.5) and scales["hippocampus"] == pytest.approx(0.5)
+    assert scales["brainstem"] == 1.0  # no real measurement: unchanged
+    # clipped like the depth rows
+    assert rf.group_sd_step(scales, {"deep-gm:sd": 10.0}, {"deep-gm:sd": 0.01})["deep-gm"] == (
+        rf.SD_SCALE_MAX
+    )
+    base = rf.sd_base(man, {})
+    assert base == [0.01, 0.06, 0.06, 0.06, 0.2]  # first run: the manifest's own SDs
+    sds = rf.update_sds(man, scales, base)
+    assert sds == [0.01, 0.06, 0.09, 0.03, 0.2]  # WM, head and background keep theirs
+    man["appearance"]["contrasts"]["T1w"]["sd"] = sds
+    previous = {"baseSd": base, "sdScale": scales}
+    assert rf.sd_base(man, previous) == base  # a rerun starts from the same base (idempotent)
+    man["appearance"]["contrasts"]["T1w"]["sd"] = [0.01, 0.05, 0.05, 0.05, 0.2]
+    # appearance_fit set new SDs since: they are the base now
+    assert rf.sd_base(man, previous) == [0.01, 0.05, 0.05, 0.05, 0.2]

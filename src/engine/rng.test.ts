@@ -6,6 +6,7 @@ import {
   normals,
   normalsF32,
   normalsF32Range,
+  normalF32At,
   prefetchNormalsF32,
   prefetchedNormals,
   RandomStream,
@@ -103,5 +104,12 @@ describe('normalsF32Range (a stream drawn in pieces)', () => {
       expect(new Uint32Array(pieces.buffer)).toEqual(new Uint32Array(whole.buffer));
     }
     expect(() => normalsF32Range(1, new Float32Array(8), 1, 4)).toThrow(/bad range/);
+  });
+
+  it('normalF32At(seed, i) is value i of the stream, drawn alone (even and odd i)', () => {
+    for (const seed of [0, 7, 0xdeadbeef, 0xffffffff]) {
+      const whole = normalsF32(seed, 1001);
+      for (const i of [0, 1, 2, 3, 500, 999, 1000]) expect(normalF32At(seed, i)).toBe(whole[i]);
+    }
   });
 });

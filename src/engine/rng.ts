@@ -138,6 +138,27 @@ class NormalsFill {
   }
 }
 
+/**
+ * The i-th value of `normalsF32(seed, n)` (any n > i) on its own: mulberry32's state jumps to
+ * the draw pair of i (the voxel mix draws only the voxels it needs).
+ */
+export function normalF32At(seed: number, i: number): number {
+  const pair = i - (i & 1);
+  let a = ((seed >>> 0) + Math.imul(pair, 0x6d2b79f5)) | 0;
+  a = (a + 0x6d2b79f5) | 0;
+  let t = Math.imul(a ^ (a >>> 15), 1 | a);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  const u1 = 1 - ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  a = (a + 0x6d2b79f5) | 0;
+  t = Math.imul(a ^ (a >>> 15), 1 | a);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  const u2 = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  const r = Math.sqrt(-2 * Math.log(u1));
+  return Math.fround(
+    (i & 1) === 0 ? r * Math.cos(2 * Math.PI * u2) : r * Math.sin(2 * Math.PI * u2),
+  );
+}
+
 function fillNormals(seed: number, out: Float64Array | Float32Array): void {
   new NormalsFill(seed, out).fill(out.length);
 }

@@ -199,6 +199,8 @@ export type ManifestDocument = {
         weight: number;
         /** the row's SD over its label's (default 1) */
         sdScale?: number;
+        /** SD of the voxel-to-voxel partial-volume fraction toward the row's partner (MODEL_FORMAT §5 step 1; default 0) */
+        mixSd?: number;
       }[];
       /** group voxels with a 6-neighbour among these labels (e.g. the cortex's pial side) take these rows (one per layer, as many as `layers`) instead */
       surface?: {
@@ -208,6 +210,8 @@ export type ManifestDocument = {
           weight: number;
           /** the row's SD over its label's (default 1) */
           sdScale?: number;
+          /** SD of the voxel-to-voxel partial-volume fraction toward the row's partner (MODEL_FORMAT §5 step 1; default 0) */
+          mixSd?: number;
         }[];
       };
     }[];

@@ -25,7 +25,7 @@ import { wasmKernels } from '../kernels/wasm/runtime';
 import { renderContrastWasm } from '../kernels/wasm/ops';
 import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
-import { appearanceTables } from './depthLayers';
+import { addVoxelMix, appearanceTables } from './depthLayers';
 
 export { gaussianKernel, smoothedNoiseStd };
 
@@ -119,10 +119,17 @@ export function renderContrast(
   // step 0, depth layers: the voxels' rows of the appended table (render/depthLayers.ts); the
   // labels are read back only for a model that has them
   let depthIndex: tf.Tensor1D | null = null;
+  let mixField: Float32Array | null = null;
   if (app.depthLayers?.length) {
     const t = appearanceTables(model, labelIndex.dataSync() as Int32Array, means, sds, wmTable);
     ({ means, sds, wmMask: wmTable } = t);
     depthIndex = tf.tensor1d(t.index, 'int32');
+    if (t.mix) {
+      // the voxel mix as an added field: f(0 + f(sd·v)) = f(sd·v), so the add below is the
+      // TypedArray path's f(t + f(sd·v))
+      mixField = new Float32Array(n);
+      addVoxelMix(mixField, t.index, t.mix, seed);
+    }
   }
   const tableIndex = depthIndex ?? labelIndex;
 
@@ -143,10 +150,12 @@ export function renderContrast(
     }
     const mean = tf.gather(tf.tensor1d(means), tableIndex);
     const sd = tf.gather(tf.tensor1d(sds), tableIndex);
-    const img = tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex));
-    if (!csfFraction) return img as tf.Tensor5D;
-    const f = tf.tensor(csfFraction, shape5);
-    return tf.add(img, tf.mul(f, tf.sub(tf.scalar(csfMean(model, means)), img))) as tf.Tensor5D;
+    let img = tf.add(tf.reshape(mean, shape5), tf.mul(tf.reshape(sd, shape5), tex));
+    if (csfFraction) {
+      const f = tf.tensor(csfFraction, shape5);
+      img = tf.add(img, tf.mul(f, tf.sub(tf.scalar(csfMean(model, means)), img)));
+    }
+    return (mixField ? tf.add(img, tf.tensor(mixField, shape5)) : img) as tf.Tensor5D;
   });
   // 2. Partial volume.
   const pv = blur3d(textured, app.partialVolumeSigmaVoxels);
@@ -216,7 +225,7 @@ export function renderContrastArray(
     Float32Array.from(contrastTable(model, contrast).sd),
     groupMask(model.labels, 'wm'),
   );
-  const { means, sds, wmMask } = tables;
+  const { means, sds, wmMask, mix } = tables;
   const labels = tables.index;
   const fields = seedFields(model, seed);
   const fallback = Math.max(...means);
@@ -238,6 +247,7 @@ export function renderContrastArray(
         const wmMean = wmCount > 0 ? f(f(wmSum) / wmCount) : f(fallback);
         return f(wmMean / app.snr);
       },
+      afterTexture: mix ? (t) => addVoxelMix(t, labels, mix, seed) : undefined,
     });
   }
   // 1. Texture.
@@ -259,6 +269,8 @@ export function renderContrastArray(
       textured[i] = means[l] + f(sds[l] * tex[i]);
     }
   }
+  // the depth rows' voxel mix (step 1, after the sulcal CSF)
+  if (mix) addVoxelMix(textured, labels, mix, seed);
   // 2. Partial volume.
   const biased = blur3dInto(
     textured,

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Model } from '../model/loadModel';
-import { appearanceTables, depthLayerNumbers } from './depthLayers';
+import { normalsF32, streamSeed } from '../rng';
+import { addVoxelMix, appearanceTables, depthLayerNumbers } from './depthLayers';
 
 /** A 7×3×3 grid: x = 0 is the source (index 1), x = 1..6 the group (index 2), except x = 6 at
  * (y, z) = (1, 1), which is index 0 (outside both). */
@@ -139,5 +140,41 @@ describe('depth layers', () => {
     );
     expect(t.index).toBe(labels);
     expect(t.means).toBe(means);
+    expect(t.mix).toBeNull();
+  });
+
+  it("adds a row's voxel mix, mixSd·(partner − label)·normal of stream s + 6, to its voxels only", () => {
+    const { labels, shape } = slab();
+    const rows = (mixSd: number) => [
+      { toward: [3], weight: 0.5, mixSd },
+      { toward: [3], weight: 0 },
+    ];
+    const means = new Float32Array([0, 0.6, 1.0, 0.3]);
+    const model = fakeModel([{ labels: [2], from: [3], layers: rows(0.2) }], shape);
+    const t = appearanceTables(model, labels, means, means, new Uint8Array(4));
+    // labels and the row without mixSd: 0; the mixing row: 0.2·(0.6 − 1.0)
+    expect(Array.from(t.mix!, (v) => v + 0)).toEqual([
+      0,
+      0,
+      0,
+      0,
+      Math.fround(0.2 * Math.fround(0.6 - 1.0)),
+      0,
+    ]);
+    const img = new Float32Array(labels.length).fill(1);
+    const seed = 77;
+    addVoxelMix(img, t.index, t.mix!, seed);
+    const v = normalsF32(streamSeed(seed, 6), labels.length);
+    let mixed = 0;
+    for (let i = 0; i < img.length; i++) {
+      if (t.index[i] === 4) {
+        mixed++;
+        expect(img[i]).toBe(Math.fround(1 + Math.fround(t.mix![4] * v[i])));
+      } else expect(img[i]).toBe(1);
+    }
+    expect(mixed).toBe(9); // the x = 1 plane: the WM next to the cortex
+    // no row mixes: no mix table (the renderer skips the step)
+    const none = fakeModel([{ labels: [2], from: [3], layers: rows(0) }], shape);
+    expect(appearanceTables(none, labels, means, means, new Uint8Array(4)).mix).toBeNull();
   });
 });

@@ -16,6 +16,7 @@
  */
 import type { Model } from '../model/loadModel';
 import { valueMask } from '../model/labelTable';
+import { normalF32At, streamSeed } from '../rng';
 
 export interface AppearanceTables {
   /** table index of every voxel (label index, or n_labels + row) */
@@ -23,6 +24,11 @@ export interface AppearanceTables {
   means: Float32Array;
   sds: Float32Array;
   wmMask: Uint8Array;
+  /**
+   * The voxel mix's SD per table entry (0 for labels; a row with `mixSd` m: m·(mean_partner −
+   * mean)), or null when no row mixes: MODEL_FORMAT.md §5 step 1, `addVoxelMix`.
+   */
+  mix: Float32Array | null;
 }
 
 /** Whether voxel i (at x, y, z) has a 6-neighbour inside the grid whose label is flagged. */
@@ -153,7 +159,7 @@ export function appearanceTables(
   wmMask: Uint8Array,
 ): AppearanceTables {
   const spec = model.manifest.appearance.depthLayers;
-  if (!spec || spec.length === 0) return { index: labels, means, sds, wmMask };
+  if (!spec || spec.length === 0) return { index: labels, means, sds, wmMask, mix: null };
   if (spec.length > 255) throw new Error('at most 255 depth groups');
   const f = Math.fround;
   const nLabels = means.length;
@@ -163,6 +169,7 @@ export function appearanceTables(
   const rowPartner: number[] = [];
   const rowWeight: number[] = [];
   const rowSd: number[] = [];
+  const rowMix: number[] = [];
   // one pass collects every group's voxels
   const groupOf = new Uint8Array(nLabels);
   spec.forEach((group, g) => {
@@ -202,6 +209,7 @@ export function appearanceTables(
         rowPartner.push(model.labels.indexOfValue.get(row.toward[li]) ?? l);
         rowWeight.push(row.weight);
         rowSd.push(row.sdScale ?? 1);
+        rowMix.push(row.mixSd ?? 0);
       }
     });
     const onSurface = surface ? valueMask(model.labels, surface.labels) : null;
@@ -216,6 +224,8 @@ export function appearanceTables(
   const m = new Float32Array(total);
   const s = new Float32Array(total);
   const w = new Uint8Array(total);
+  const mixes = rowMix.some((v) => v > 0);
+  const mix = mixes ? new Float32Array(total) : null;
   m.set(means);
   s.set(sds);
   w.set(wmMask);
@@ -224,6 +234,29 @@ export function appearanceTables(
     m[nLabels + r] = f(means[l] + f(f(rowWeight[r]) * f(means[p] - means[l])));
     s[nLabels + r] = f(sds[l] * f(rowSd[r]));
     w[nLabels + r] = wmMask[l];
+    if (mix) mix[nLabels + r] = f(f(rowMix[r]) * f(means[p] - means[l]));
   });
-  return { index, means: m, sds: s, wmMask: w };
+  return { index, means: m, sds: s, wmMask: w, mix };
+}
+
+/**
+ * The depth rows' voxel mix (MODEL_FORMAT.md §5 step 1, after the sulcal CSF mix, before the
+ * partial-volume blur), in place: a voxel whose table entry has a mix SD adds
+ * `mix[entry] · v_i`, v_i the i-th normal of stream s + 6 (`normalF32At`: only those voxels'
+ * normals are drawn). At 2 mm a cortex voxel holds its own mix of grey matter with CSF or white
+ * matter, unlike its neighbour's: variation from voxel to voxel, where the texture field's is
+ * spatially correlated.
+ */
+export function addVoxelMix(
+  img: Float32Array,
+  index: Int32Array,
+  mix: Float32Array,
+  seed: number,
+): void {
+  const f = Math.fround;
+  const stream = streamSeed(seed, 6);
+  for (let i = 0; i < img.length; i++) {
+    const sd = mix[index[i]];
+    if (sd !== 0) img[i] = f(img[i] + f(sd * normalF32At(stream, i)));
+  }
 }

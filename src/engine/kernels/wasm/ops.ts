@@ -193,6 +193,8 @@ export interface ContrastArgs {
   fields: ContrastFields;
   /** σ_n from the white-matter sum and count (renderContrastArray's float32 steps) */
   sigmaN: (wmSum: number, wmCount: number) => number;
+  /** step 1's last part, in place on the textured image (the depth rows' voxel mix), if any */
+  afterTexture?: (textured: Float32Array) => void;
 }
 
 /** `renderContrastArray`'s steps 1–4 on the wasm kernels; the image as a new array. */
@@ -231,6 +233,7 @@ export function renderContrastWasm(ex: KernelExports, a: ContrastArgs): Float32A
   new Uint8Array(ex.mem.buffer).set(a.wmMask, maskAt);
   // 1. texture (+ sulcal CSF)
   ex.combine(labelsAt, texAt, a.csfFraction ? csfAt : 0, meansAt, sdsAt, a.csfMean, tAt, n);
+  a.afterTexture?.(new Float32Array(ex.mem.buffer, tAt, n));
   // 2. partial volume
   let img = tAt;
   if (a.pvKernel) {
