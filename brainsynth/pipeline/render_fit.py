@@ -33,6 +33,9 @@ Measurements, identical for the real scans and for the 2 mm teacher's synthetic 
   the cortex 0.87; cortex 0.75, 0.71, 0.70 away from the pial surface and 0.65, 0.58, 0.48 on
   it. The flat per-label means rendered 0.96 and ~0.64-0.73: the real cortical ribbon's spread
   (and the GM/WM edge's width) comes from this gradient, not from a blur of flat regions.
+- **Cortex fine-scale RMS (T1w)**: the RMS over the cortex of the image minus its Gaussian blur
+  (sigma 0.7 voxels), over the eroded-WM median: fitted by the cortex's pial rows' voxel mix (`mixSd`,
+  one for its surface rows; `mix_step`), the rows' SD scales keeping each layer's spread.
 - **FLAIR CSF**: pure ventricular CSF (the k-means CSF class eroded by one voxel, inside a box
   around the lateral ventricles in MNI space) over WM, on the 3 MS patients' FLAIR; the twins'
   eroded lateral-ventricle labels. The whole CSF class is mostly sulcal partial volume at 1 mm,
@@ -194,6 +197,17 @@ FIXED_KEYS = frozenset({"depth:wm:2"})
 # renders through a depth row, so the rows carry the cortex's median (fitting both oscillated).
 DEPTH_OWNED_GROUPS = frozenset({"cortex"})
 SD_SCALE_MAX = 4.0  # a row's SD at most 4x (at least 1/4 of) its label's
+# The cortex's pial rows' voxel mix (MODEL_FORMAT §5 step 1, `mixSd`): one SD for the cortex's
+# surface rows (the pial side, mixing toward CSF), fitted to the cortex's fine-scale variation -
+# the RMS of the image minus its Gaussian blur (sigma HP_SIGMA voxels) over the cortex, over the
+# eroded-WM median. Real 2 mm cortex voxels on the pial side each hold their own share of
+# sub-voxel sulcal CSF: model 1.7.0 rendered 0.81-0.85x the real fine-scale RMS in the cortex
+# (its variation came only from the correlated texture field). The GM/WM side does not mix:
+# that interface is smooth at the millimetre scale, and mixing there too (tried: every cortex
+# row) sharpened the GM/WM edge further (edge width -2.0 z, was -1.6).
+MIX_GROUP = "cortex"
+HP_SIGMA = 0.7
+MIX_MAX = 1.0
 
 
 def depth_profile(img: NDArray[np.floating[Any]], classes: NDArray[np.int8]) -> dict[str, float]:
@@ -219,13 +233,50 @@ def depth_profile(img: NDArray[np.floating[Any]], classes: NDArray[np.int8]) -> 
                     med = float(np.median(x[m]))
                     out[key] = med / ref
                     out[f"{key}:sd"] = MAD_TO_SD * float(np.median(np.abs(x[m] - med))) / ref
+    hp = x - ndimage.gaussian_filter(x, HP_SIGMA)
+    out[f"depth:{MIX_GROUP}:hp"] = float(np.sqrt(np.mean(hp[cortex] ** 2))) / ref
     return out
 
 
+def hp_gain(psf_sigma: float, size: int = 40, seed: int = 0) -> float:
+    """Variance of white noise after the partial-volume blur and the high-pass (x minus its
+    HP_SIGMA blur), per unit input variance (numerically, on a noise cube's interior)."""
+    n = np.random.default_rng(seed).standard_normal((size,) * 3)
+    b = ndimage.gaussian_filter(n, psf_sigma) if psf_sigma > 0 else n
+    hp = b - ndimage.gaussian_filter(b, HP_SIGMA)
+    c = slice(8, -8)
+    return float(hp[c, c, c].var())
+
+
+def mix_step(
+    mix: float,
+    target: dict[str, float],
+    syn: dict[str, float],
+    t1_means: list[float],
+    index_of: dict[int, int],
+    psf_sigma: float,
+) -> float:
+    """One step of the cortex rows' mix SD m: the voxel mix adds about g m^2 D^2 to the
+    fine-scale variance (g = `hp_gain`, D^2 the mean over the rows of (partner - label)^2 in
+    WM units), so m^2 += (real^2 - synthetic^2) / (g D^2), within [0, MIX_MAX^2]."""
+    key = f"depth:{MIX_GROUP}:hp"
+    if key not in target or key not in syn:
+        return mix
+    g = next(x for x in DEPTH_GROUPS if x["name"] == MIX_GROUP)
+    lab = t1_means[index_of[g["labels"][0]]]
+    towards = g["surfaceToward"]
+    d2 = float(np.mean([(t1_means[index_of[t[0]]] - lab) ** 2 for t in towards]))
+    m2 = mix**2 + (target[key] ** 2 - syn[key] ** 2) / max(hp_gain(psf_sigma) * d2, 1e-9)
+    return float(np.sqrt(np.clip(m2, 0.0, MIX_MAX**2)))
+
+
 def depth_spec(
-    weights: dict[str, list[float]], sd_scales: dict[str, list[float]] | None = None
+    weights: dict[str, list[float]],
+    sd_scales: dict[str, list[float]] | None = None,
+    mix: float = 0.0,
 ) -> list[dict[str, Any]]:
-    """The manifest's `appearance.depthLayers` for the fitted weights (and SD scales)."""
+    """The manifest's `appearance.depthLayers` for the fitted weights (and SD scales, and the
+    MIX_GROUP rows' voxel mix SD when above 0)."""
     out = []
     for g in DEPTH_GROUPS:
         sd = sd_scales[g["name"]] if sd_scales else [1.0] * len(weights[g["name"]])
@@ -233,6 +284,9 @@ def depth_spec(
             {"toward": t, "weight": round(float(w), 4), "sdScale": round(float(v), 4)}
             for (_, t), w, v in zip(_row_keys(g), weights[g["name"]], sd, strict=True)
         ]
+        if g["name"] == MIX_GROUP and round(mix, 4) > 0:
+            for r in rows[len(g["toward"]) :]:  # the surface rows
+                r["mixSd"] = round(mix, 4)
         k = len(g["toward"])
         entry: dict[str, Any] = {"labels": g["labels"], "from": g["from"], "layers": rows[:k]}
         if "surface" in g:
@@ -489,6 +543,15 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     weights = {
         grp["name"]: start.get(grp["name"], [0.0] * len(_row_keys(grp))) for grp in DEPTH_GROUPS
     }
+    mix = next(
+        (
+            float(spec.get("surface", {"layers": [{}]})["layers"][0].get("mixSd", 0.0))
+            for grp, spec in zip(DEPTH_GROUPS, app.get("depthLayers") or [], strict=False)
+            if grp["name"] == MIX_GROUP and spec["labels"] == grp["labels"]
+        ),
+        0.0,
+    )
+    psf_sigma = float(app["partialVolumeSigmaVoxels"])
     sd_scales = {
         grp["name"]: start_sd.get(grp["name"], [1.0] * len(_row_keys(grp))) for grp in DEPTH_GROUPS
     }
@@ -504,7 +567,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         def run(b: float) -> dict[str, float]:
             m = json.loads(json.dumps(man))
             m["appearance"]["biasFieldStrength"] = round(b, 4)
-            m["appearance"]["depthLayers"] = depth_spec(weights, sd_scales)
+            m["appearance"]["depthLayers"] = depth_spec(weights, sd_scales, mix)
             for c in CONTRASTS:
                 m["appearance"]["contrasts"][c]["mean"] = means(m, c)
             m["appearance"]["contrasts"]["T1w"]["sd"] = update_sds(m, group_sd, base_sd)
@@ -529,6 +592,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
             weights = depth_step(weights, means(man, "T1w"), index_of, target, syn)
             sd_scales = sd_step(sd_scales, target, syn)
             group_sd = group_sd_step(group_sd, target, syn)
+            mix = mix_step(mix, target, syn, means(man, "T1w"), index_of, psf_sigma)
             for g in GROUPS:
                 if g in DEPTH_OWNED_GROUPS:
                     continue
@@ -551,10 +615,13 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
                 for g in (*DEPTH_KEYS, *SD_GROUPS)
                 if g not in FIXED_KEYS and f"{g}:sd" in syn and f"{g}:sd" in target
             }
+            hp = f"depth:{MIX_GROUP}:hp"
+            if hp in syn and hp in target:
+                sd_err[hp] = round(syn[hp] / target[hp] - 1, 4)
             sd_history.append(sd_err)
             log(f"  round {k + 1}: relative error {err}; SDs {sd_err}")
     app["biasFieldStrength"] = round(b, 4)
-    app["depthLayers"] = depth_spec(weights, sd_scales)
+    app["depthLayers"] = depth_spec(weights, sd_scales, mix)
     for c in CONTRASTS:
         app["contrasts"][c]["mean"] = means(man, c)
     app["contrasts"]["T1w"]["sd"] = update_sds(man, group_sd, base_sd)
@@ -572,6 +639,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         "baseMeans": bases,
         "baseSd": base_sd,
         "sdScale": {g: round(v, 4) for g, v in group_sd.items()},
+        "mixSd": round(mix, 4),
         "rounds": history,
         "sdRounds": sd_history,
     }

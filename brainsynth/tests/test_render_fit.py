@@ -140,8 +140,10 @@ def test_depth_profile_reads_each_layer_against_eroded_wm() -> None:
     assert p["depth:cortex:surface:3"] == pytest.approx(0.5)
     # no pial voxels in layers 1-2 here: not reported
     present = set(rf.DEPTH_KEYS) - {"depth:cortex:surface:1", "depth:cortex:surface:2"}
-    assert set(p) == present | {f"{k}:sd" for k in present}
+    assert set(p) == present | {f"{k}:sd" for k in present} | {"depth:cortex:hp"}
     assert p["depth:cortex:1:sd"] == 0.0  # a flat layer has no spread
+    # the cortex's fine-scale RMS: its layers' steps (no texture here), over the WM median
+    assert 0.01 < p["depth:cortex:hp"] < 0.2
 
 
 def test_depth_step_moves_each_weight_toward_the_real_layer() -> None:
@@ -190,7 +192,7 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
     }
     weights = {k: [r["weight"] for r in v] for k, v in rows.items()}
     sds = {k: [r["sdScale"] for r in v] for k, v in rows.items()}
-    assert spec == rf.depth_spec(weights, sds)
+    assert spec == rf.depth_spec(weights, sds, fit["mixSd"])
     # outer cortex varies more than the label's SD (partial volume voxel to voxel)
     assert sds["cortex"][-1] > 1.2
     # the rows' robust SDs end within 10 % of the real ones, or the row's scale is at its
@@ -204,7 +206,15 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
     scale_of |= fit["sdScale"]  # the tissue groups' SD scales (SD_GROUPS)
     assert set(fit["sdScale"]) == set(rf.SD_GROUPS)
     for k, err in fit["sdRounds"][-1].items():
+        if k == f"depth:{rf.MIX_GROUP}:hp":  # the cortex's fine-scale RMS, fitted by the mix
+            assert abs(err) < 0.05 or fit["mixSd"] == rf.MIX_MAX, k
+            continue
         assert abs(err) < 0.1 or scale_of[k.removesuffix(":sd")] == rf.SD_SCALE_MAX, k
+    # the cortex's pial rows carry the fitted voxel mix, its other rows none
+    cortex = next(s for g, s in zip(rf.DEPTH_GROUPS, spec, strict=True) if g["name"] == "cortex")
+    assert fit["mixSd"] > 0
+    assert [r.get("mixSd", 0.0) for r in cortex["surface"]["layers"]] == [fit["mixSd"]] * 3
+    assert all("mixSd" not in r for r in cortex["layers"])
     # and the T1w SDs are the stored base times the group's scale
     assert man["appearance"]["contrasts"]["T1w"]["sd"] == rf.update_sds(
         man, fit["sdScale"], fit["baseSd"]
@@ -262,3 +272,26 @@ def test_group_sds_scale_toward_the_real_spread_from_a_base_that_survives_a_reru
     man["appearance"]["contrasts"]["T1w"]["sd"] = [0.01, 0.05, 0.05, 0.05, 0.2]
     # appearance_fit set new SDs since: they are the base now
     assert rf.sd_base(man, previous) == [0.01, 0.05, 0.05, 0.05, 0.2]
+
+
+def test_mix_step_adds_the_missing_fine_scale_variance_and_stays_in_bounds() -> None:
+    # label indices: 0 background, 1 cortex (3, 42), 2 WM (2, 41), 3 CSF (24)
+    index_of = {3: 1, 42: 1, 2: 2, 41: 2, 24: 3}
+    means = [0.0, 0.7, 1.0, 0.3]
+    key = f"depth:{rf.MIX_GROUP}:hp"
+    g = rf.hp_gain(0.45)
+    assert 0.05 < g < 0.6  # white noise keeps part of its variance through PSF and high-pass
+    assert rf.hp_gain(0.0) > g  # without a PSF more of it
+    m = rf.mix_step(0.0, {key: 0.09}, {key: 0.08}, means, index_of, 0.45)
+    d2 = 0.4**2  # the surface rows mix toward CSF
+    assert m == pytest.approx(np.sqrt((0.09**2 - 0.08**2) / (g * d2)), rel=1e-6)
+    assert rf.mix_step(m, {key: 0.08}, {key: 0.08}, means, index_of, 0.45) == pytest.approx(m)
+    assert rf.mix_step(0.1, {key: 0.05}, {key: 0.09}, means, index_of, 0.45) == 0.0  # too rough
+    assert rf.mix_step(0.5, {key: 9.0}, {key: 0.09}, means, index_of, 0.45) == rf.MIX_MAX
+    assert rf.mix_step(0.3, {}, {key: 0.09}, means, index_of, 0.45) == 0.3  # nothing measured
+    w = {gr["name"]: [0.0] * len(rf._row_keys(gr)) for gr in rf.DEPTH_GROUPS}
+    spec = rf.depth_spec(w, None, 0.25)
+    assert all("mixSd" not in r for r in spec[0]["layers"])  # the WM rows do not mix
+    assert [r["mixSd"] for r in spec[1]["surface"]["layers"]] == [0.25] * 3
+    assert all("mixSd" not in r for r in spec[1]["layers"])  # the GM/WM side does not mix
+    assert all("mixSd" not in r for r in rf.depth_spec(w, None, 0.0)[1]["surface"]["layers"])

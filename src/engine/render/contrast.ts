@@ -128,7 +128,7 @@ export function renderContrast(
       // the voxel mix as an added field: f(0 + f(sd·v)) = f(sd·v), so the add below is the
       // TypedArray path's f(t + f(sd·v))
       mixField = new Float32Array(n);
-      addVoxelMix(mixField, t.index, t.mix, seed);
+      addVoxelMix(mixField, t, seed);
     }
   }
   const tableIndex = depthIndex ?? labelIndex;
@@ -225,7 +225,7 @@ export function renderContrastArray(
     Float32Array.from(contrastTable(model, contrast).sd),
     groupMask(model.labels, 'wm'),
   );
-  const { means, sds, wmMask, mix } = tables;
+  const { means, sds, wmMask } = tables;
   const labels = tables.index;
   const fields = seedFields(model, seed);
   const fallback = Math.max(...means);
@@ -247,7 +247,7 @@ export function renderContrastArray(
         const wmMean = wmCount > 0 ? f(f(wmSum) / wmCount) : f(fallback);
         return f(wmMean / app.snr);
       },
-      afterTexture: mix ? (t) => addVoxelMix(t, labels, mix, seed) : undefined,
+      afterTexture: tables.mix ? (t) => addVoxelMix(t, tables, seed) : undefined,
     });
   }
   // 1. Texture.
@@ -270,7 +270,7 @@ export function renderContrastArray(
     }
   }
   // the depth rows' voxel mix (step 1, after the sulcal CSF)
-  if (mix) addVoxelMix(textured, labels, mix, seed);
+  addVoxelMix(textured, tables, seed);
   // 2. Partial volume.
   const biased = blur3dInto(
     textured,

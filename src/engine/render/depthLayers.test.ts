@@ -163,7 +163,7 @@ describe('depth layers', () => {
     ]);
     const img = new Float32Array(labels.length).fill(1);
     const seed = 77;
-    addVoxelMix(img, t.index, t.mix!, seed);
+    addVoxelMix(img, t, seed);
     const v = normalsF32(streamSeed(seed, 6), labels.length);
     let mixed = 0;
     for (let i = 0; i < img.length; i++) {
@@ -173,6 +173,9 @@ describe('depth layers', () => {
       } else expect(img[i]).toBe(1);
     }
     expect(mixed).toBe(9); // the x = 1 plane: the WM next to the cortex
+    expect(Array.from(t.mixVoxels!)).toEqual(
+      Array.from(t.index.keys()).filter((i) => t.index[i] === 4),
+    );
     // no row mixes: no mix table (the renderer skips the step)
     const none = fakeModel([{ labels: [2], from: [3], layers: rows(0) }], shape);
     expect(appearanceTables(none, labels, means, means, new Uint8Array(4)).mix).toBeNull();

@@ -29,6 +29,8 @@ export interface AppearanceTables {
    * mean)), or null when no row mixes: MODEL_FORMAT.md §5 step 1, `addVoxelMix`.
    */
   mix: Float32Array | null;
+  /** the voxels (flat indices, ascending) whose entry has a mix SD ≠ 0; null with `mix` */
+  mixVoxels: Int32Array | null;
 }
 
 /** Whether voxel i (at x, y, z) has a 6-neighbour inside the grid whose label is flagged. */
@@ -159,7 +161,8 @@ export function appearanceTables(
   wmMask: Uint8Array,
 ): AppearanceTables {
   const spec = model.manifest.appearance.depthLayers;
-  if (!spec || spec.length === 0) return { index: labels, means, sds, wmMask, mix: null };
+  if (!spec || spec.length === 0)
+    return { index: labels, means, sds, wmMask, mix: null, mixVoxels: null };
   if (spec.length > 255) throw new Error('at most 255 depth groups');
   const f = Math.fround;
   const nLabels = means.length;
@@ -221,10 +224,10 @@ export function appearanceTables(
     }
   });
   const total = nLabels + rowLabel.length;
+  const mixes = rowMix.some((v) => v > 0);
   const m = new Float32Array(total);
   const s = new Float32Array(total);
   const w = new Uint8Array(total);
-  const mixes = rowMix.some((v) => v > 0);
   const mix = mixes ? new Float32Array(total) : null;
   m.set(means);
   s.set(sds);
@@ -236,7 +239,17 @@ export function appearanceTables(
     w[nLabels + r] = wmMask[l];
     if (mix) mix[nLabels + r] = f(f(rowMix[r]) * f(means[p] - means[l]));
   });
-  return { index, means: m, sds: s, wmMask: w, mix };
+  let mixVoxels: Int32Array | null = null;
+  if (mix) {
+    // the mixing voxels in flat order (one pass over the groups' members, then sorted)
+    let count = 0;
+    for (const g of members) for (const i of g) if (mix[index[i]] !== 0) count++;
+    mixVoxels = new Int32Array(count);
+    let k = 0;
+    for (const g of members) for (const i of g) if (mix[index[i]] !== 0) mixVoxels[k++] = i;
+    if (members.length > 1) mixVoxels.sort();
+  }
+  return { index, means: m, sds: s, wmMask: w, mix, mixVoxels };
 }
 
 /**
@@ -249,14 +262,12 @@ export function appearanceTables(
  */
 export function addVoxelMix(
   img: Float32Array,
-  index: Int32Array,
-  mix: Float32Array,
+  tables: Pick<AppearanceTables, 'index' | 'mix' | 'mixVoxels'>,
   seed: number,
 ): void {
+  const { index, mix, mixVoxels } = tables;
+  if (!mix || !mixVoxels) return;
   const f = Math.fround;
   const stream = streamSeed(seed, 6);
-  for (let i = 0; i < img.length; i++) {
-    const sd = mix[index[i]];
-    if (sd !== 0) img[i] = f(img[i] + f(sd * normalF32At(stream, i)));
-  }
+  for (const i of mixVoxels) img[i] = f(img[i] + f(mix[index[i]] * normalF32At(stream, i)));
 }
