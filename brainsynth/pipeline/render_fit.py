@@ -34,8 +34,9 @@ Measurements, identical for the real scans and for the 2 mm teacher's synthetic 
   it. The flat per-label means rendered 0.96 and ~0.64-0.73: the real cortical ribbon's spread
   (and the GM/WM edge's width) comes from this gradient, not from a blur of flat regions.
 - **Cortex fine-scale RMS (T1w)**: the RMS over the cortex of the image minus its Gaussian blur
-  (sigma 0.7 voxels), over the eroded-WM median: fitted by the cortex's pial rows' voxel mix (`mixSd`,
-  one for its surface rows; `mix_step`), the rows' SD scales keeping each layer's spread.
+  (sigma 0.7 voxels), over the eroded-WM median: fitted by the cortex's pial rows' voxel mix
+  (`mixSd`, one for its surface rows; `mix_step`), the rows' SD scales keeping each layer's
+  spread.
 - **FLAIR CSF**: pure ventricular CSF (the k-means CSF class eroded by one voxel, inside a box
   around the lateral ventricles in MNI space) over WM, on the 3 MS patients' FLAIR; the twins'
   eroded lateral-ventricle labels. The whole CSF class is mostly sulcal partial volume at 1 mm,

@@ -144,15 +144,9 @@ class NormalsFill {
  */
 export function normalF32At(seed: number, i: number): number {
   const pair = i - (i & 1);
-  let a = ((seed >>> 0) + Math.imul(pair, 0x6d2b79f5)) | 0;
-  a = (a + 0x6d2b79f5) | 0;
-  let t = Math.imul(a ^ (a >>> 15), 1 | a);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  const u1 = 1 - ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  a = (a + 0x6d2b79f5) | 0;
-  t = Math.imul(a ^ (a >>> 15), 1 | a);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  const u2 = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  const next = mulberry32(((seed >>> 0) + Math.imul(pair, 0x6d2b79f5)) | 0);
+  const u1 = 1 - next();
+  const u2 = next();
   const r = Math.sqrt(-2 * Math.log(u1));
   return Math.fround(
     (i & 1) === 0 ? r * Math.cos(2 * Math.PI * u2) : r * Math.sin(2 * Math.PI * u2),
