@@ -110,11 +110,26 @@ export function priority(i: number): number {
  * `neighbours(i)` first, then lowest priority.
  */
 function smoothFirst(layer: number[], k: number, neighbours: (i: number) => number): Uint32Array {
-  // (6 − neighbours)·2^32 + priority: distinct keys (the priority is a bijection), < 2^35
-  const keys = Float64Array.from(layer, (i) => (6 - neighbours(i)) * 4294967296 + priority(i));
-  const order = Uint32Array.from(layer.keys());
-  order.sort((a, b) => keys[a] - keys[b]);
-  return order.subarray(0, k);
+  // bucket by neighbour count (most first), then by priority: within a bucket each entry is
+  // priority·2^21 + position, exact in float64 (priority < 2^32, position < 2^21) and sorted
+  // by the typed array's native numeric sort (no comparator callback: the sizing step's hot
+  // spot). Priorities are distinct (a bijection), so the order is that of the rule.
+  if (layer.length >= 2 ** 21) throw new Error('smoothFirst: layer too large');
+  const nb = Uint8Array.from(layer, (i) => neighbours(i));
+  const sizes = new Int32Array(7);
+  for (const c of nb) sizes[c]++;
+  const out = new Uint32Array(k);
+  let at = 0;
+  for (let c = 6; c >= 0 && at < k; c--) {
+    if (sizes[c] === 0) continue;
+    const packed = new Float64Array(sizes[c]);
+    let n = 0;
+    for (let j = 0; j < layer.length; j++)
+      if (nb[j] === c) packed[n++] = priority(layer[j]) * 2097152 + j;
+    packed.sort();
+    for (let q = 0; q < n && at < k; q++) out[at++] = packed[q] % 2097152;
+  }
+  return out;
 }
 
 /** Grow the box at `box[b..b+6]` ([x0, y0, z0, x1, y1, z1]) to include voxel (x, y, z). */
@@ -145,13 +160,18 @@ class LabelStats {
     const count = new Int32Array(nLabels);
     const box = new Int32Array(6 * nLabels);
     for (let l = 0; l < nLabels; l++) box.set([nx, ny, nz, -1, -1, -1], 6 * l);
+    // by runs of one label along x: a run's two ends bound it in x, and y, z are the row's
     for (let z = 0, i = 0; z < nz; z++) {
-      for (let y = 0; y < ny; y++) {
-        for (let x = 0; x < nx; x++, i++) {
-          const l = labels[i];
-          const b = 6 * l;
-          count[l]++;
-          include(box, b, x, y, z);
+      for (let y = 0; y < ny; y++, i += nx) {
+        let x = 0;
+        while (x < nx) {
+          const l = labels[i + x];
+          let e = x + 1;
+          while (e < nx && labels[i + e] === l) e++;
+          count[l] += e - x;
+          include(box, 6 * l, x, y, z);
+          include(box, 6 * l, e - 1, y, z);
+          x = e;
         }
       }
     }
