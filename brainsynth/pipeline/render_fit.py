@@ -333,8 +333,8 @@ def sd_step(
             k = f"{key}:sd"
             if key in FIXED_KEYS:
                 v = 1.0
-            elif k in target and k in syn and syn[k] > 0:
-                v = float(np.clip(v * target[k] / syn[k], 1.0 / SD_SCALE_MAX, SD_SCALE_MAX))
+            else:
+                v = _sd_scaled(v, k, target, syn)
             vals.append(v)
         out[g["name"]] = vals
     return out
@@ -344,21 +344,17 @@ def group_sd_step(
     scales: dict[str, float], target: dict[str, float], syn: dict[str, float]
 ) -> dict[str, float]:
     """One fixed-point step of the SD_GROUPS' SD scales, as `sd_step` for the depth rows."""
-    out = dict(scales)
-    for g in SD_GROUPS:
-        k = f"{g}:sd"
-        if k in target and k in syn and syn[k] > 0:
-            out[g] = float(np.clip(out[g] * target[k] / syn[k], 1.0 / SD_SCALE_MAX, SD_SCALE_MAX))
-    return out
+    return {
+        g: _sd_scaled(v, f"{g}:sd", target, syn) if g in SD_GROUPS else v for g, v in scales.items()
+    }
 
 
-def update_sds(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
-    """T1w SDs: base[i] * scale[group] for brain labels of SD_GROUPS, others keep their base."""
-    out = []
-    for e, v in zip(man["labels"], base, strict=True):
-        s = scale.get(str(e["group"]), 1.0) if 0 < int(e["value"]) < 500 else 1.0
-        out.append(round(float(v) * s, 4))
-    return out
+def _sd_scaled(v: float, k: str, target: dict[str, float], syn: dict[str, float]) -> float:
+    """SD scale v moved by real / synthetic robust SD `k`, within [1/SD_SCALE_MAX, SD_SCALE_MAX]
+    (unchanged without both measurements)."""
+    if k in target and k in syn and syn[k] > 0:
+        return float(np.clip(v * target[k] / syn[k], 1.0 / SD_SCALE_MAX, SD_SCALE_MAX))
+    return v
 
 
 def sd_base(man: dict[str, Any], previous: dict[str, Any]) -> list[float]:
@@ -367,7 +363,7 @@ def sd_base(man: dict[str, Any], previous: dict[str, Any]) -> list[float]:
     cur = [float(v) for v in man["appearance"]["contrasts"]["T1w"]["sd"]]
     base = previous.get("baseSd")
     if base and len(base) == len(cur):
-        again = update_sds(man, previous.get("sdScale", {}), base)
+        again = update_means(man, previous.get("sdScale", {}), base)
         if all(abs(a - b) <= 1e-4 for a, b in zip(again, cur, strict=True)):
             return [float(v) for v in base]
     return cur
@@ -482,8 +478,8 @@ def solve_bias(b1: float, cv1: float, b2: float, cv2: float, target: float) -> f
 
 
 def update_means(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
-    """Means: base[i] * scale[group] (groups without a scale keep their base; only brain labels,
-    values 1-499, are scaled)."""
+    """Per-label means (or the T1w SDs): base[i] * scale[group] (groups without a scale keep
+    their base; only brain labels, values 1-499, are scaled)."""
     out = []
     for e, m in zip(man["labels"], base, strict=True):
         g = str(e["group"])
@@ -571,7 +567,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
             m["appearance"]["depthLayers"] = depth_spec(weights, sd_scales, mix)
             for c in CONTRASTS:
                 m["appearance"]["contrasts"][c]["mean"] = means(m, c)
-            m["appearance"]["contrasts"]["T1w"]["sd"] = update_sds(m, group_sd, base_sd)
+            m["appearance"]["contrasts"]["T1w"]["sd"] = update_means(m, group_sd, base_sd)
             (work / "manifest.json").write_text(json.dumps(m))
             return synthetic_summary(work, subjects)
 
@@ -625,7 +621,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     app["depthLayers"] = depth_spec(weights, sd_scales, mix)
     for c in CONTRASTS:
         app["contrasts"][c]["mean"] = means(man, c)
-    app["contrasts"]["T1w"]["sd"] = update_sds(man, group_sd, base_sd)
+    app["contrasts"]["T1w"]["sd"] = update_means(man, group_sd, base_sd)
     previous.pop("baseMean", None)
     app.setdefault("measured", {})["renderFit"] = {
         "method": "pipeline.render_fit: tissue medians and WM trend CV (T1w, 42 IXI scans), "

@@ -216,7 +216,7 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
     assert [r.get("mixSd", 0.0) for r in cortex["surface"]["layers"]] == [fit["mixSd"]] * 3
     assert all("mixSd" not in r for r in cortex["layers"])
     # and the T1w SDs are the stored base times the group's scale
-    assert man["appearance"]["contrasts"]["T1w"]["sd"] == rf.update_sds(
+    assert man["appearance"]["contrasts"]["T1w"]["sd"] == rf.update_means(
         man, fit["sdScale"], fit["baseSd"]
     )
     # the final round's layer medians are within 1 % of the real ones (the pinned deep-WM row
@@ -264,7 +264,7 @@ def test_group_sds_scale_toward_the_real_spread_from_a_base_that_survives_a_reru
     )
     base = rf.sd_base(man, {})
     assert base == [0.01, 0.06, 0.06, 0.06, 0.2]  # first run: the manifest's own SDs
-    sds = rf.update_sds(man, scales, base)
+    sds = rf.update_means(man, scales, base)
     assert sds == [0.01, 0.06, 0.09, 0.03, 0.2]  # WM, head and background keep theirs
     man["appearance"]["contrasts"]["T1w"]["sd"] = sds
     previous = {"baseSd": base, "sdScale": scales}

@@ -29,7 +29,7 @@ export interface AppearanceTables {
    * mean)), or null when no row mixes: MODEL_FORMAT.md §5 step 1, `addVoxelMix`.
    */
   mix: Float32Array | null;
-  /** the voxels (flat indices, ascending) whose entry has a mix SD ≠ 0; null with `mix` */
+  /** the voxels (flat indices, ascending) whose row has `mixSd` > 0; null with `mix` */
   mixVoxels: Int32Array | null;
 }
 
@@ -173,6 +173,7 @@ export function appearanceTables(
   const rowWeight: number[] = [];
   const rowSd: number[] = [];
   const rowMix: number[] = [];
+  const mixing: number[] = []; // voxels whose row has a voxel mix, group by group
   // one pass collects every group's voxels
   const groupOf = new Uint8Array(nLabels);
   spec.forEach((group, g) => {
@@ -221,6 +222,7 @@ export function appearanceTables(
       if (first < 0) continue;
       const lift = onSurface && touches(labels, onSurface, i, nx, ny, nz) ? nRows : 0;
       index[i] = first + layer[i] - 1 + lift;
+      if (rowMix[index[i] - nLabels] > 0) mixing.push(i);
     }
   });
   const total = nLabels + rowLabel.length;
@@ -239,16 +241,8 @@ export function appearanceTables(
     w[nLabels + r] = wmMask[l];
     if (mix) mix[nLabels + r] = f(f(rowMix[r]) * f(means[p] - means[l]));
   });
-  let mixVoxels: Int32Array | null = null;
-  if (mix) {
-    // the mixing voxels in flat order (one pass over the groups' members, then sorted)
-    let count = 0;
-    for (const g of members) for (const i of g) if (mix[index[i]] !== 0) count++;
-    mixVoxels = new Int32Array(count);
-    let k = 0;
-    for (const g of members) for (const i of g) if (mix[index[i]] !== 0) mixVoxels[k++] = i;
-    if (members.length > 1) mixVoxels.sort();
-  }
+  // flat order across the groups
+  const mixVoxels = mix ? Int32Array.from(mixing).sort() : null;
   return { index, means: m, sds: s, wmMask: w, mix, mixVoxels };
 }
 
