@@ -245,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"  {r['sex']:6} {r['age']} {r['region']:24} ratio {r['meanRatioTo45']:.3f} "
             f"vs {r['normativeRatioTo45']:.3f} ({100 * r['error']:+.1f} %) cv {r['cv']:.3f}"
+            + (f" in 25-75 band {r['fractionInBand']:.2f}" if "fractionInBand" in r else "")
         )
     for r in res["alzheimers"]["rows"]:
         target = f" (target {r['target']:.2f})" if "target" in r else ""

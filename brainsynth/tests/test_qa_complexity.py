@@ -46,6 +46,17 @@ def test_a_folded_boundary_has_more_area_and_a_thinner_proxy() -> None:
     assert b["cortexFractalDim"] > a["cortexFractalDim"]
 
 
+def test_the_2mm_view_is_the_same_map_on_every_other_voxel() -> None:
+    ball = _ball(12, 3)
+    got = cx.complexity(classes_from_freesurfer(ball), (1.0, 1.0, 1.0))
+    coarse = cx.complexity(classes_from_freesurfer(ball[::2, ::2, ::2]), (2.0, 2.0, 2.0))
+    assert got["boundaryAreaPerMl2mm"] == pytest.approx(coarse["boundaryAreaPerMl"])
+    assert got["cortexThicknessProxy2mm"] == pytest.approx(coarse["cortexThicknessProxy"])
+    # a smooth ball: about the same geometry at either spacing (faces per mL halve with the
+    # voxel's edge only for the size-free figures, not for a fixed brain)
+    assert got["boundaryAreaPerMl2mm"] == pytest.approx(got["boundaryAreaPerMl"], rel=0.25)
+
+
 def test_not_a_brain_is_refused() -> None:
     with pytest.raises(ValueError, match="not a brain"):
         cx.complexity(classes_from_freesurfer(np.zeros((8, 8, 8), np.int32)), (1.0, 1.0, 1.0))

@@ -69,6 +69,34 @@ def test_robust_cv_box_counting_and_faces() -> None:
     assert stats.label_faces(two, tissue.CORTEX, tissue.WM, (2.0, 2.0, 2.0)) == 5 * 6 * 4.0
 
 
+def test_isosurface_area_of_a_ball_and_of_a_folded_sheet() -> None:
+    # a ball of radius 12 voxels at 2 mm: 4 pi (24 mm)^2, within 4 % after the light smoothing
+    g = np.mgrid[:48, :48, :48].astype(np.float64)
+    r = np.sqrt(((g - 23.5) ** 2).sum(0))
+    ball = (r < 12).astype(np.float64)
+    everywhere = np.ones(ball.shape, bool)
+    area = stats.isosurface_area(ball, 0.5, everywhere, (2.0, 2.0, 2.0))
+    assert area == pytest.approx(4 * np.pi * 24.0**2, rel=0.04)
+    # only the surface inside the region (eroded by one voxel) counts: a sphere's zone has
+    # area in proportion to its height, here x <= 24.5 voxels of a ball centred at 23.5: 13/24
+    left = everywhere.copy()
+    left[26:] = False
+    assert stats.isosurface_area(ball, 0.5, left, (2.0, 2.0, 2.0)) == pytest.approx(
+        area * 13 / 24, rel=0.05
+    )
+    # a folded interface has more area than a flat one of the same extent
+    x, y = g[0], g[1]
+    flat = (g[2] < 24).astype(np.float64)
+    folded = (g[2] < 24 + 6 * np.sin(2 * np.pi * x / 16) * np.sin(2 * np.pi * y / 16)).astype(
+        np.float64
+    )
+    a_flat = stats.isosurface_area(flat, 0.5, everywhere, (1.0, 1.0, 1.0))
+    assert a_flat == pytest.approx(46.0 * 46.0, rel=0.03)  # the eroded region's cross-section
+    assert stats.isosurface_area(folded, 0.5, everywhere, (1.0, 1.0, 1.0)) > 1.3 * a_flat
+    # no level crossing: no surface
+    assert stats.isosurface_area(ball, 2.0, everywhere, (2.0, 2.0, 2.0)) == 0.0
+
+
 def test_spectrum_slope_separates_noise_from_smooth_texture() -> None:
     rng = np.random.default_rng(1)
     mask = np.ones((48, 48, 48), bool)

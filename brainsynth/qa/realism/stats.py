@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.stats import wasserstein_distance
+from skimage.measure import marching_cubes, mesh_surface_area
 
 from brainsynth.common.tissue import CORTEX, DEEP_GM, VENTRICLES, WM, brain_mask
 
@@ -22,6 +23,7 @@ HIGH_BAND = (0.25, 0.50)  # cycles/voxel, "high" power
 FFT_SIZE = 128  # every brain is zero-padded into the same cube, so the frequency bins agree
 SPECTRUM_BINS = np.linspace(0.0, 0.5, 51)
 BOX_SIZES = (1, 2, 4, 8)  # voxels, box counting of the cortical ribbon
+ISO_SMOOTH_VOXELS = 1.0  # Gaussian sigma before the image isosurface (voxel noise is not folding)
 
 # name -> (label, unit, group). group "appearance" (brain intensities) | "head" (outside the
 # brain) | "anatomy" (label-map shape). Order = table order.
@@ -53,6 +55,11 @@ STATISTICS: dict[str, tuple[str, str, str]] = {
     "cortexFractalDim": ("fractal dimension of the cortical ribbon (box counting)", "", "anatomy"),
     "cortexFraction": ("cortex volume / brain volume", "", "anatomy"),
     "cortexThicknessProxy": ("cortex volume / GM-WM boundary area", "mm", "anatomy"),
+    "isosurfaceAreaPerMl": (
+        "image GM/WM isosurface area in the cerebrum per brain volume",
+        "mm²/mL",
+        "anatomy",
+    ),
 }
 
 
@@ -128,6 +135,32 @@ def box_counting_dimension(mask: NDArray[np.bool_], sizes: tuple[int, ...] = BOX
         b = m.reshape(shape[0] // s, s, shape[1] // s, s, shape[2] // s, s).any(axis=(1, 3, 5))
         counts.append(int(b.sum()))
     return float(-np.polyfit(np.log(sizes), np.log(counts), 1)[0])
+
+
+def isosurface_area(
+    image: NDArray[np.floating],
+    level: float,
+    region: NDArray[np.bool_],
+    spacing: tuple[float, float, float],
+    sigma: float = ISO_SMOOTH_VOXELS,
+) -> float:
+    """Area (mm²) of the image's isosurface at `level` inside `region` (marching cubes on the
+    image smoothed by a Gaussian of `sigma` voxels; triangles whose centroid's voxel lies in the
+    region eroded by one voxel, so the region's own edge adds no surface). It sees the folding
+    as the image shows it, whatever a label map calls cortex (issue 10's "image isosurface
+    area"): the GM/WM level traces the white matter's gyral cores."""
+    img = np.asarray(image, np.float64)
+    if sigma > 0:
+        img = np.asarray(ndimage.gaussian_filter(img, sigma), np.float64)
+    vol = np.where(region, img, min(float(img.min()), level) - 1.0)
+    if not (vol >= level).any() or not (vol < level).any():
+        return 0.0
+    verts, faces, _, _ = marching_cubes(vol, level=level, spacing=spacing)
+    inner = ndimage.binary_erosion(region)
+    centre = verts[faces].mean(axis=1) / np.asarray(spacing)
+    k = np.clip(np.rint(centre).astype(np.int64), 0, np.asarray(region.shape) - 1)
+    keep = inner[k[:, 0], k[:, 1], k[:, 2]]
+    return float(mesh_surface_area(verts, faces[keep])) if keep.any() else 0.0
 
 
 def _masked_smooth(
@@ -207,6 +240,9 @@ def measure(
     brain_ml = float(brain.sum()) * voxel_ml
     area = label_faces(classes, CORTEX, WM, spacing)
     air = superior_corners(img, affine)
+    # the cerebrum (cortex and WM, one voxel wider) and the level halfway between GM and WM
+    cerebrum = ndimage.binary_dilation(cortex | wm)
+    iso = isosurface_area(img, 0.5 * (gm_med + wm_med), cerebrum, spacing)
     air_med = float(np.median(air))
     values = {
         "gmRobustCv": robust_cv(img[cortex]),
@@ -230,6 +266,7 @@ def measure(
         "cortexFractalDim": box_counting_dimension(cortex),
         "cortexFraction": float(cortex.sum()) * voxel_ml / brain_ml,
         "cortexThicknessProxy": float(cortex.sum()) * float(np.prod(spacing)) / area,
+        "isosurfaceAreaPerMl": iso / brain_ml,
     }
     return Measured(values, spec, np.sort(img[brain]).astype(np.float32))
 
