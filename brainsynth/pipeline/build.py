@@ -5,8 +5,8 @@
 Steps (each cached in --work so a rerun resumes): align the label maps to the MNI152 brain,
 groupwise diffeomorphic template, label template at 2 mm, PCA shape model, regional basis,
 normative table, calibration of age/sex gains, appearance, lesion priors, export, metrics,
-folding, label-level sizing (step 7c), the T1w appearance fit and the glioma/T1c calibration
-(pipeline/glioma_fit.py).
+folding, the head-size spread, label-level sizing (step 7c), the T1w appearance fit and the
+glioma/T1c calibration (pipeline/glioma_fit.py).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.regional import regional_basis
 from brainsynth.pipeline.render_fit import fit as fit_render
+from brainsynth.pipeline.size_spread import fit_model as fit_size_spread
 from brainsynth.pipeline.sizing import add_sizing
 from brainsynth.pipeline.subjects import Subject, align_subject, channel_fractions, load_label_map
 from brainsynth.pipeline.template import REG_GRID, build_groupwise, label_template
@@ -186,6 +187,9 @@ def main(argv: list[str] | None = None) -> None:
     # T1w appearance fitted to the real IXI scans: head, texture and noise; then tissue means
     # and bias strength through the renderer (it renders with the finished model)
     add_folding(args.out)
+    # step 5's head-size spread: the normative brain-volume spread less the model's own (its
+    # shape, folding and size latent; before the sizing, whose ventricle spread builds on it)
+    fit_size_spread(args.out, args.data, log=log)
     # step 7c: hippocampus, amygdala, 3rd/4th ventricles, temporal horns (in that order): their
     # age factors over random individuals and Alzheimer's factors (after the folding, whose
     # label map it acts on; before every fit that renders the model)

@@ -118,10 +118,13 @@ SPREAD_MAP: dict[str, list[str]] = {
 LOG_IQR_TO_SD = 2 * 0.6744897501960817  # the 25-75 range of a normal is 1.349 sd
 
 
-def spread_log_sd(data: Path) -> dict[str, dict[str, NDArray[np.float64]]]:
+def spread_log_sd(
+    data: Path, regions: dict[str, list[str]] | None = None
+) -> dict[str, dict[str, NDArray[np.float64]]]:
     """{sex: {region: sd of log volume between people of the same age, for AGES}} from the
     NiChart centiles (ln(c75 / c25) / 1.349 per DLMUSE component, averaged over the region's
-    components; ages below 40, where the centiles start, take the value at 40)."""
+    components; ages below 40, where the centiles start, take the value at 40). `regions`:
+    model region -> DLMUSE variables (default SPREAD_MAP)."""
     out: dict[str, dict[str, NDArray[np.float64]]] = {}
     for sex in SEXES:
         path = (
@@ -135,7 +138,7 @@ def spread_log_sd(data: Path) -> dict[str, dict[str, NDArray[np.float64]]]:
                     float(row["centile_75"]),
                 )
         out[sex] = {}
-        for region, muse in SPREAD_MAP.items():
+        for region, muse in (SPREAD_MAP if regions is None else regions).items():
             vals = np.empty(AGES.size)
             for i, a in enumerate(AGES):
                 age = min(max(int(a), 40), 90)

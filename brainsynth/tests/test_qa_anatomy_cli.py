@@ -31,3 +31,22 @@ def test_appearance_fit_refuses_a_missing_model(tmp_path: Path) -> None:
     (tmp_path / "manifest.json").write_text('{"appearance": {}}')
     with pytest.raises(SystemExit, match="no appearance fit to re-apply"):
         appearance_fit.main(["--reapply", "--model", str(tmp_path)])
+
+
+def test_population_fraction_replaces_the_samples_head_sizes_by_a_populations() -> None:
+    import numpy as np
+
+    sd = 0.07
+    band = (float(np.exp(-0.6745 * sd)), float(np.exp(0.6745 * sd)))  # a normal's 25-75 range
+    # subjects that differ only by head size: a population of them has half inside the band,
+    # whatever their own head sizes were (here a sample twice too spread out)
+    z = np.linspace(-2.0, 2.0, 9) * 2.0
+    assert anatomy.population_fraction(np.exp(sd * z), z, sd, band) == pytest.approx(
+        0.5, abs=0.01
+    )
+    # the raw share of that sample is far lower
+    rel = np.exp(sd * z) / np.median(np.exp(sd * z))
+    assert np.mean((rel >= band[0]) & (rel <= band[1])) < 0.3
+    # shapes that vary as well widen the population: fewer inside
+    shape = np.array([0.9, 1.1] * 4 + [1.0])
+    assert anatomy.population_fraction(shape * np.exp(sd * z), z, sd, band) < 0.4

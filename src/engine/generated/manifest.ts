@@ -85,6 +85,20 @@ export type ManifestDocument = {
       male: number;
     };
     icvLogSd: number;
+    /** What icvLogSd was fitted on (brainsynth.pipeline.size_spread; models >= 1.9.0): the normative brain-volume log-sd and the model's own without the head-size term */
+    icvLogSdFit?: {
+      source: string;
+      targetLogSd: {
+        [name: string]: number | undefined;
+      };
+      targetAges?: number[];
+      shapeLogSd: {
+        [name: string]: number | undefined;
+      };
+      shapeAges?: number[];
+      individuals: number;
+      previous?: number;
+    };
     templateIcvMl: number;
     gridCentreMm: [number, number, number];
   };
