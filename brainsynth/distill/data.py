@@ -121,17 +121,30 @@ class DataConfig:
         )
 
 
+# the calibration entries that change the displacement u (step 2's gains by age)
+U_CALIBRATION_KEYS = ("ages", "gains")
+
+
 def model_fingerprint(model_dir: Path) -> str:
     """sha256 over what determines u for given (z, conditions): the velocity arrays, the shape
-    model's sigma, calibration gains and the pathology gains."""
+    model's sigma, calibration gains and the pathology gains. Not the rest of `calibration`
+    (head size: step 5 scales the output grid, after u), so refitting the head-size spread
+    keeps the student."""
     man = json.loads((model_dir / "manifest.json").read_text())
     h = hashlib.sha256()
     for name in ("shapeComponents", "regionalBasis"):
         spec = man["arrays"][name]
         h.update((model_dir / spec["file"]).read_bytes())
         h.update(json.dumps(spec, sort_keys=True).encode())
+    cal = man["calibration"]
+    sections = {
+        "shapeModel": man["shapeModel"],
+        "calibration": {k: cal[k] for k in U_CALIBRATION_KEYS if k in cal},
+        "regions": man["regions"],
+        "velocityGrid": man["velocityGrid"],
+    }
     for key in ("shapeModel", "calibration", "regions", "velocityGrid"):
-        h.update(json.dumps(man[key], sort_keys=True).encode())
+        h.update(json.dumps(sections[key], sort_keys=True).encode())
     for pid, p in pathologies.REGISTRY.items():  # the sections whose gains change u
         if type(p).gains is not pathologies.Pathology.gains:
             section = man["pathology"].get(pid)

@@ -140,7 +140,9 @@ def test_ms_lesions_move_with_the_anatomy_not_jump() -> None:
     la, lb = np.isin(a.labels, MS_LABELS), np.isin(b.labels, MS_LABELS)
     dice = 2 * (la & lb).sum() / (la.sum() + lb.sum())
     assert dice > 0.9, dice  # measured 0.977
-    assert np.linalg.norm(_lesion_centroid_mm(a) - _lesion_centroid_mm(b)) < 0.5  # 0.21
+    # under half a 2 mm voxel (model 1.9.0, seeds 1-5 and 8: 0.17-0.56 mm; re-drawn lesions
+    # would move it by centimetres)
+    assert np.linalg.norm(_lesion_centroid_mm(a) - _lesion_centroid_mm(b)) < 1.0
     assert a.sidecar["pathology"]["maxInverseResidualMm"] < 1e-3
 
 
