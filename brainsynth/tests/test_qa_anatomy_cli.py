@@ -41,9 +41,7 @@ def test_population_fraction_replaces_the_samples_head_sizes_by_a_populations() 
     # subjects that differ only by head size: a population of them has half inside the band,
     # whatever their own head sizes were (here a sample twice too spread out)
     z = np.linspace(-2.0, 2.0, 9) * 2.0
-    assert anatomy.population_fraction(np.exp(sd * z), z, sd, band) == pytest.approx(
-        0.5, abs=0.01
-    )
+    assert anatomy.population_fraction(np.exp(sd * z), z, sd, band) == pytest.approx(0.5, abs=0.01)
     # the raw share of that sample is far lower
     rel = np.exp(sd * z) / np.median(np.exp(sd * z))
     assert np.mean((rel >= band[0]) & (rel <= band[1])) < 0.3
