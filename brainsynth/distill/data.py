@@ -136,15 +136,9 @@ def model_fingerprint(model_dir: Path) -> str:
         spec = man["arrays"][name]
         h.update((model_dir / spec["file"]).read_bytes())
         h.update(json.dumps(spec, sort_keys=True).encode())
-    cal = man["calibration"]
-    sections = {
-        "shapeModel": man["shapeModel"],
-        "calibration": {k: cal[k] for k in U_CALIBRATION_KEYS if k in cal},
-        "regions": man["regions"],
-        "velocityGrid": man["velocityGrid"],
-    }
-    for key in ("shapeModel", "calibration", "regions", "velocityGrid"):
-        h.update(json.dumps(sections[key], sort_keys=True).encode())
+    cal = {k: man["calibration"][k] for k in U_CALIBRATION_KEYS if k in man["calibration"]}
+    for section in (man["shapeModel"], cal, man["regions"], man["velocityGrid"]):
+        h.update(json.dumps(section, sort_keys=True).encode())
     for pid, p in pathologies.REGISTRY.items():  # the sections whose gains change u
         if type(p).gains is not pathologies.Pathology.gains:
             section = man["pathology"].get(pid)

@@ -134,18 +134,17 @@ def evaluate(
         ages = tuple(sorted({*ages, 45}))
     rows: list[dict[str, Any]] = []
     ad_rows: list[dict[str, Any]] = []
-    z_icvs: list[float] = []
+    # z, z_icv, the size latent (model_io.size_latent) of each seed, the same for both sexes
+    lats = [normals(7000 + s, k + 2) for s in range(n_seeds)]
+    z_icvs = [float(lat[k]) for lat in lats]
     for sex in ("female", "male"):
         vols: dict[int, list[dict[str, float]]] = {a: [] for a in ages}
         ad_vols: dict[int, list[tuple[dict[str, float], dict[str, float]]]] = {
             a: [] for a in ad_ages
         }
-        for s in range(n_seeds):
+        for s, lat in enumerate(lats):
             seed = 7000 + s
-            lat = normals(seed, k + 2)  # z, z_icv, the size latent (model_io.size_latent)
-            z, z_icv = lat[:k], float(lat[k])
-            if sex == "female":  # the same seeds, so the same head-size latents, per sex
-                z_icvs.append(z_icv)
+            z, z_icv = lat[:k], z_icvs[s]
             subject = (model, man, depth, z, seed, icv_scale(man, sex, z_icv), float(lat[k + 1]))
             healthy: dict[int, dict[str, float]] = {}
             for age in ages:
@@ -229,11 +228,11 @@ def evaluate(
         "maxAbsErrorByRegion": {k2: round(v, 4) for k2, v in by_region.items()},
         "target": 0.05,
         "medianFractionInNormativeBand": round(float(np.median(in_band)), 3) if in_band else None,
-        # the head-size latents of these seeds: their SD scales the volumes' spread (and so the
-        # share inside the band) by chance; a population has SD 1
         "medianFractionInNormativeBandPopulation": (
             round(float(np.median(in_band_pop)), 3) if in_band_pop else None
         ),
+        # the head-size latents of these seeds: their SD scales the volumes' spread (and so the
+        # share inside the band) by chance; a population has SD 1
         "zIcvSampleSd": round(float(np.std(z_icvs, ddof=1)), 3) if len(z_icvs) > 1 else None,
         "rows": rows,
         "alzheimers": alzheimers,

@@ -43,9 +43,9 @@ import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
 
-from brainsynth.common.tissue import CORTEX, WM, brain_mask, classes_from_freesurfer
+from brainsynth.common.tissue import CORTEX, WM, classes_from_freesurfer
 from brainsynth.paths import DEFAULT_MODEL_DIR
-from brainsynth.qa.realism.stats import box_counting_dimension, label_faces
+from brainsynth.qa.realism.stats import box_counting_dimension, label_geometry
 
 REAL_GLOB = "synthseg-label-maps/training_seg_*.nii.gz"
 STATISTICS: dict[str, str] = {
@@ -68,37 +68,32 @@ Log = Callable[[str], None]
 
 def complexity(classes: NDArray[np.int8], spacing: tuple[float, float, float]) -> dict[str, float]:
     """The STATISTICS of one label map's tissue classes."""
-    brain = brain_mask(classes)
     cortex = classes == CORTEX
     if not cortex.any() or not (classes == WM).any():
         raise ValueError("no cortex or no white matter: not a brain label map")
-    voxel = float(np.prod(spacing))
-    brain_ml = float(brain.sum()) * voxel / 1000.0
-    area = label_faces(classes, CORTEX, WM, spacing)
-    if area <= 0:
+    geo = label_geometry(classes, spacing)
+    if geo.boundary_mm2 <= 0:
         raise ValueError("the cortex and the white matter never touch: not a brain label map")
-    brain_mm3 = brain_ml * 1000.0
+    thickness = geo.cortex_mm3 / geo.boundary_mm2
     # the same map on a grid twice as coarse (every other voxel: nearest-neighbour sampling), the
     # label-face statistics of the 2 mm realism benchmark: how much of a 2 mm figure is the
     # segmentation's convention (DLMUSE labels the 2 mm scan itself, smoother) and not anatomy
-    coarse = classes[::2, ::2, ::2]
-    coarse_spacing = (2 * spacing[0], 2 * spacing[1], 2 * spacing[2])
-    coarse_voxel = voxel * 8
-    coarse_ml = float(brain_mask(coarse).sum()) * coarse_voxel / 1000.0
-    coarse_area = label_faces(coarse, CORTEX, WM, coarse_spacing)
+    coarse = label_geometry(
+        classes[::2, ::2, ::2], (2 * spacing[0], 2 * spacing[1], 2 * spacing[2])
+    )
     return {
-        "boundaryAreaPerMl": area / brain_ml,
+        "boundaryAreaPerMl": geo.boundary_mm2 / geo.brain_ml,
         "cortexFractalDim": box_counting_dimension(cortex),
-        "cortexFraction": float(cortex.sum()) * voxel / 1000.0 / brain_ml,
-        "cortexThicknessProxy": float(cortex.sum()) * voxel / area,
-        "boundaryAreaScaleFree": area / brain_mm3 ** (2.0 / 3.0),
-        "thicknessScaleFree": float(cortex.sum()) * voxel / area / brain_mm3 ** (1.0 / 3.0),
-        "brainMl": brain_ml,
-        "boundaryAreaPerMl2mm": coarse_area / coarse_ml if coarse_ml > 0 else float("nan"),
+        "cortexFraction": geo.cortex_mm3 / geo.brain_mm3,
+        "cortexThicknessProxy": thickness,
+        "boundaryAreaScaleFree": geo.boundary_mm2 / geo.brain_mm3 ** (2.0 / 3.0),
+        "thicknessScaleFree": thickness / geo.brain_mm3 ** (1.0 / 3.0),
+        "brainMl": geo.brain_ml,
+        "boundaryAreaPerMl2mm": (
+            coarse.boundary_mm2 / coarse.brain_ml if coarse.brain_mm3 > 0 else float("nan")
+        ),
         "cortexThicknessProxy2mm": (
-            float((coarse == CORTEX).sum()) * coarse_voxel / coarse_area
-            if coarse_area > 0
-            else float("nan")
+            coarse.cortex_mm3 / coarse.boundary_mm2 if coarse.boundary_mm2 > 0 else float("nan")
         ),
     }
 

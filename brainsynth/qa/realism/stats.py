@@ -126,6 +126,30 @@ def label_faces(
     return area
 
 
+@dataclass(frozen=True)
+class LabelGeometry:
+    """The volumes and the GM/WM interface a label map's anatomy statistics are made of."""
+
+    brain_mm3: float  # brain_mask(classes)
+    cortex_mm3: float
+    boundary_mm2: float  # cortex/WM voxel faces (label_faces)
+
+    @property
+    def brain_ml(self) -> float:
+        return self.brain_mm3 / 1000.0
+
+
+def label_geometry(classes: NDArray[np.int8], spacing: tuple[float, float, float]) -> LabelGeometry:
+    """Brain and cortex volume and GM/WM boundary area of one map of tissue classes (shared by
+    this benchmark and the 1 mm complexity QA, `brainsynth.qa.complexity`)."""
+    voxel = float(np.prod(spacing))
+    return LabelGeometry(
+        brain_mm3=float(brain_mask(classes).sum()) * voxel,
+        cortex_mm3=float((classes == CORTEX).sum()) * voxel,
+        boundary_mm2=label_faces(classes, CORTEX, WM, spacing),
+    )
+
+
 def box_counting_dimension(mask: NDArray[np.bool_], sizes: tuple[int, ...] = BOX_SIZES) -> float:
     counts = []
     for s in sizes:
@@ -236,9 +260,8 @@ def measure(
     near_gm = ndimage.binary_dilation(cortex) & wm
     edge = near_wm | near_gm
     spec = radial_spectrum(img, brain)
-    voxel_ml = float(np.prod(spacing)) / 1000.0
-    brain_ml = float(brain.sum()) * voxel_ml
-    area = label_faces(classes, CORTEX, WM, spacing)
+    geo = label_geometry(classes, spacing)
+    brain_ml = geo.brain_ml
     air = superior_corners(img, affine)
     # the cerebrum (cortex and WM, one voxel wider) and the level halfway between GM and WM
     cerebrum = ndimage.binary_dilation(cortex | wm)
@@ -262,10 +285,10 @@ def measure(
         "wmResidualAcf1": residual_acf1(img, wm_e),
         "backgroundMedian": air_med,
         "backgroundRobustSd": float(MAD_TO_SD * np.median(np.abs(air - air_med))),
-        "boundaryAreaPerMl": area / brain_ml,
+        "boundaryAreaPerMl": geo.boundary_mm2 / brain_ml,
         "cortexFractalDim": box_counting_dimension(cortex),
-        "cortexFraction": float(cortex.sum()) * voxel_ml / brain_ml,
-        "cortexThicknessProxy": float(cortex.sum()) * float(np.prod(spacing)) / area,
+        "cortexFraction": geo.cortex_mm3 / geo.brain_mm3,
+        "cortexThicknessProxy": geo.cortex_mm3 / geo.boundary_mm2,
         "isosurfaceAreaPerMl": iso / brain_ml,
     }
     return Measured(values, spec, np.sort(img[brain]).astype(np.float32))
