@@ -63,6 +63,9 @@ MIN_VOXELS = 50
 DEPTH_TOLERANCE_MM = 2.0
 HEAD_SD_CAP = 0.6
 HEAD_GROUPS_FIXED = {"background", "air", "vessel"}  # never re-measured: stay dark
+# air has no tissue and so no texture: its only signal is the acquisition noise (`snr`, fitted
+# on the real scans' air), so its SD is 0 in every contrast (IXI's air is ~80 % exact zeros)
+AIR_GROUPS = ("background", "air")
 # head classes too thin or small to survive the depth filter borrow a measured neighbour's
 # figures: the diploe lies inside the skull (one layer at 2 mm), orbit and soft tissue ~ muscle
 BORROW = {"516": "515", "508": "507", "512": "507", "530": "507"}
@@ -317,6 +320,10 @@ def apply(man: dict[str, Any], fit: dict[str, Any]) -> dict[str, Any]:
         "coarseFactor": 2,
     }
     app["snr"] = round(float(min(1.0 / max(fit["airSigmaOverWm"], 1e-3), 1000.0)), 1)
+    for table in app["contrasts"].values():
+        for i, e in enumerate(labels):
+            if e["group"] in AIR_GROUPS:
+                table["sd"][i] = 0.0
     app.setdefault("measured", {})["ixiFit"] = {**fit, "textureFit": tex, "baseSd": base_sd}
     return tex
 

@@ -28,8 +28,10 @@ from brainsynth.common.labels import LABEL_RANGES, in_range
 from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesion_shapes, lesions, normative, shape
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
+from brainsynth.pipeline.bias_fit import fit as fit_bias
 from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.glioma_fit import fit_model as fit_glioma
+from brainsynth.pipeline.head_fit import fit as fit_head
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.lesion_fit import fit as fit_lesions
 from brainsynth.pipeline.model_folder import write_model
@@ -197,10 +199,15 @@ def main(argv: list[str] | None = None) -> None:
     fit_appearance(args.out, args.data, log)
     # lesion shapes and locations (stroke frequency map, MS location shares, labels 702/722)
     lesion_shapes.update_model(args.out, args.data)
+    # the bias field's systematic part (the 3 T central brightening), then the render fit, which
+    # refits the random part's strength and the tissue means with it in place
+    fit_bias(args.out, args.data, log=log)
     fit_render(args.out, args.data, log=log)
     # MS lesion FLAIR and infarct T2w through the renderer to the real lesions (after the render
     # fit, which rewrites the T2w/FLAIR tables from its own base)
     fit_lesions(args.out, args.data, log=log)
+    # the head's layers over the vault (skull, scalp) through the renderer, with the bias in place
+    fit_head(args.out, args.data, log=log)
     # the glioma labels and the post-contrast T1 calibrated on the real glioma cases (last: T1c
     # is derived from the final T1w table, after the render fit)
     fit_glioma(args.out, args.data, log)

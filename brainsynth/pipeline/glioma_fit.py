@@ -177,7 +177,7 @@ def apply(man: dict[str, Any], measured: dict[str, Any]) -> dict[str, Any]:
             sd = min(ratios["T1c"].get(cls + "Sd", sd), SD_CAP * pre * (1 + u))
         uptake.append(round(u, 4))
         means.append(round(pre * (1 + u), 4))
-        sds.append(round(max(sd, 0.005), 4))
+        sds.append(round(max(sd, 0.005) if pre > 0 else sd, 4))  # air keeps its SD 0
     app["contrasts"]["T1c"] = {"mean": means, "sd": sds}
     slope = app.get("ageSlopePerDecade", {}).get("T1w", {}).get("mean")
     if slope:

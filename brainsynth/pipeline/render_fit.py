@@ -47,7 +47,7 @@ and texture plus an independent bias of amplitude b); two renders (at the curren
 twice it) give a and k, hence the b that meets the real median; two secant steps through the
 latest two renders refine it (the bias is multiplicative, exp(b P), so the model is only
 approximate). Then the group means are updated by a fixed-point step
-`mean_g <- mean_g * real_g / synthetic_g` (three rounds, the synthetic ratios re-measured each
+`mean_g <- mean_g * real_g / synthetic_g` (`ROUNDS` rounds, the synthetic ratios re-measured each
 round; sulcal CSF follows the ventricles), and in the same rounds the depth layers' weights
 by `w <- w + (real - synthetic) / (mean_partner - mean_label)` (T1w means, WM units; the
 weights carry to T2w/FLAIR as the same mix) and their SD scales by `s <- s x real / synthetic`
@@ -95,6 +95,7 @@ from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline import real_contrast
 from brainsynth.pipeline.appearance import _muse_group
 from brainsynth.schema import validate_manifest
+from brainsynth.teacher.render import systematic_bias
 
 GROUPS = (
     "cortex",
@@ -117,7 +118,7 @@ FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another'
 SD_GROUPS = ("deep-gm", "hippocampus", "amygdala", "cerebellum-gm", "cerebellum-wm", "brainstem")
 TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
 MAD_TO_SD = 1.4826
-ROUNDS = 4
+ROUNDS = 8  # 4 until 1.10.0: with the central brightening the pial rows' SDs converge slower
 # Depth layers (brainsynth/depth_layers.py): cerebral WM by its distance from the cortex, cortex
 # by its distance from the WM; each layer's row mixes the label toward a partner (label values,
 # aligned with the group's labels): superficial WM toward cortex (its partial volume), cortex
@@ -440,7 +441,13 @@ def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -
         row |= depth_profile(vol.images["T1w"], classes_from_freesurfer(vol.labels))
         # tissue classes as the real MS/glioma images get theirs: 3-class k-means of the T1w
         # inside the brain (every brain label and the sulcal CSF)
-        cl = real_contrast.kmeans3(vol.images["T1w"].astype(np.float64), groups != "")
+        # (on the T1w without the field's systematic part, the IXI 3 T central brightening:
+        # the real T2w/FLAIR cases' own T1s, from other scanners, do not carry it, and with it
+        # the k-means took superficial WM for GM and the fit raised the GM by 13 %)
+        t1 = vol.images["T1w"].astype(np.float64) / systematic_bias(
+            vol.images["T1w"].shape, man["appearance"]
+        )
+        cl = real_contrast.kmeans3(t1, groups != "")
         masks = real_contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={})
         for c in CONTRASTS[1:]:
             r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)

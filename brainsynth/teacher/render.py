@@ -100,8 +100,14 @@ def label_means(app: dict[str, Any], contrast: str, age: float) -> NDArray[np.fl
     return mean.astype(np.float32)
 
 
-def bias_polynomial(shape: tuple[int, int, int], seed: int) -> NDArray[np.float32]:
+def bias_polynomial(
+    shape: tuple[int, int, int], seed: int, mean: list[float] | None = None
+) -> NDArray[np.float32]:
+    """P on coordinates normalised to [-1, 1]: coefficients = the seed's normals / 3 plus
+    `mean` (`bias_mean`: the model's systematic part, if any; MODEL_FORMAT.md §5)."""
     c = normals(stream_seed(seed, 2), 10) / 3
+    if mean is not None:
+        c = c + np.asarray(mean, np.float64)
     nx, ny, nz = shape
     x = (np.arange(nx) * 2 / max(nx - 1, 1) - 1).reshape(nx, 1, 1)
     y = (np.arange(ny) * 2 / max(ny - 1, 1) - 1).reshape(1, ny, 1)
@@ -119,6 +125,35 @@ def bias_polynomial(shape: tuple[int, int, int], seed: int) -> NDArray[np.float3
         + c[9] * y * z
     )
     return np.broadcast_to(p, shape).astype(np.float32)
+
+
+def bias_mean(app: dict[str, Any]) -> list[float] | None:
+    """The systematic part of P's coefficients: `appearance.biasMean.coefficients` (log-field
+    units) over `biasFieldStrength`, so exp(strength P) = exp(strength P_seed + D); None without
+    a `biasMean` or at strength 0 (src/engine/render/bias.ts `biasMeanOf`)."""
+    spec = app.get("biasMean")
+    strength = float(app["biasFieldStrength"])
+    if spec is None or not strength > 0:
+        return None
+    return [float(v) / strength for v in spec["coefficients"]]
+
+
+def systematic_bias(shape: tuple[int, int, int], app: dict[str, Any]) -> NDArray[np.float64]:
+    """exp(D): the bias field's systematic part alone (`appearance.biasMean`; ones without), on
+    the same normalised coordinates as `bias_polynomial`. For measurements that must see the
+    tissue contrast without it (render_fit's k-means classes)."""
+    spec = app.get("biasMean")
+    if spec is None or not float(app["biasFieldStrength"]) > 0:
+        return np.ones(shape)
+    d = np.asarray(spec["coefficients"], np.float64)
+    nx, ny, nz = shape
+    x = (np.arange(nx) * 2 / max(nx - 1, 1) - 1).reshape(nx, 1, 1)
+    y = (np.arange(ny) * 2 / max(ny - 1, 1) - 1).reshape(1, ny, 1)
+    z = (np.arange(nz) * 2 / max(nz - 1, 1) - 1).reshape(1, 1, nz)
+    mono = (1.0, x, y, z, x**2, y**2, z**2, x * y, x * z, y * z)
+    return np.asarray(
+        np.exp(sum(c * m for c, m in zip(d, mono, strict=True))), np.float64
+    ) * np.ones(shape)
 
 
 def _noise(seed: int, shape: tuple[int, int, int]) -> NDArray[np.float32]:
@@ -197,7 +232,7 @@ def render(
     if device != "numpy":
         from brainsynth.teacher import accel
 
-        bias = bias_polynomial(idx.shape, seed)
+        bias = bias_polynomial(idx.shape, seed, bias_mean(app))
         return accel.render(
             device,
             idx,
@@ -220,7 +255,7 @@ def render(
     if mix is not None:  # the depth rows' voxel mix (after the sulcal CSF, before the PSF)
         img = (img + mix).astype(np.float32)
     img = blur(img, psf)
-    img = img * np.exp(bias_polynomial(idx.shape, seed) * app["biasFieldStrength"])
+    img = img * np.exp(bias_polynomial(idx.shape, seed, bias_mean(app)) * app["biasFieldStrength"])
     wm = is_wm[idx]
     wm_mean = float(img[wm].mean()) if wm.any() else float(means.max())
     sn = wm_mean / app["snr"]

@@ -170,6 +170,12 @@ def test_benchmark_smoke_on_four_real_and_four_synthetic(tmp_path: Path) -> None
         assert 120 < v["boundaryAreaPerMl"] < 200  # issue 10: 160 +/- 4 mm^2/mL
         assert 2.0 < v["cortexFractalDim"] < 3.0
         assert v["spectrumSlope"] < -1.0
+        # the head over the vault: a dark skull inside a brighter scalp (IXI keeps the head)
+        assert v["vaultDarkLayer"] < 0.35 < v["vaultBrightLayer"]
+        assert 0.0 < v["vaultBrightDepth"] < 1.0
+        # the 3 T field brightens the middle of the brain: superficial WM darker than deep WM
+        assert 0.7 < v["wmSuperficialDeepRatio"] < 0.95
+        assert r.measured.vault_profile.shape == (10,)
     for r in res.synthetic["synthetic-2mm"]:
         assert 0.5 < r.measured.values["gmWmRatio"] < 0.9
         assert r.scan.stored.dtype == np.uint8

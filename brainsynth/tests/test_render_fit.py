@@ -195,9 +195,10 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
     assert spec == rf.depth_spec(weights, sds, fit["mixSd"])
     # outer cortex varies more than the label's SD (partial volume voxel to voxel)
     assert sds["cortex"][-1] > 1.2
-    # the rows' robust SDs end within 10 % of the real ones, or the row's scale is at its
-    # bound (4: the outermost pial row, whose real spread 0.20 x WM a correlated texture only
-    # approaches)
+    # the rows' robust SDs end within 10 % of the real ones, or the scale is at a bound: 4 (the
+    # outermost pial row, whose real spread 0.20 x WM a correlated texture only approaches) or
+    # 1/4 (the brainstem since 1.10.0: the bias field's central bowl, extrapolated below the
+    # cerebrum, spreads it more than any texture scale can undo - MODEL.md, bias_fit)
     scale_of = {
         key: v
         for g in rf.DEPTH_GROUPS
@@ -209,7 +210,8 @@ def test_the_shipped_model_has_fitted_depth_layers() -> None:
         if k == f"depth:{rf.MIX_GROUP}:hp":  # the cortex's fine-scale RMS, fitted by the mix
             assert abs(err) < 0.05 or fit["mixSd"] == rf.MIX_MAX, k
             continue
-        assert abs(err) < 0.1 or scale_of[k.removesuffix(":sd")] == rf.SD_SCALE_MAX, k
+        bound = scale_of[k.removesuffix(":sd")] in (rf.SD_SCALE_MAX, 1.0 / rf.SD_SCALE_MAX)
+        assert abs(err) < 0.1 or bound, k
     # the cortex's pial rows carry the fitted voxel mix, its other rows none
     cortex = next(s for g, s in zip(rf.DEPTH_GROUPS, spec, strict=True) if g["name"] == "cortex")
     assert fit["mixSd"] > 0

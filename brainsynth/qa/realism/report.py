@@ -19,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
+from brainsynth.common.head_profile import N_BINS  # noqa: E402
 from brainsynth.common.tissue import brain_mask  # noqa: E402
 from brainsynth.qa.realism.benchmark import SET_LABELS, Results, ScanResult  # noqa: E402
 from brainsynth.qa.realism.data import canonical  # noqa: E402
@@ -292,9 +293,35 @@ def plot_contrast_mosaic(slices: dict[str, np.ndarray], path: Path) -> bool:
     return True
 
 
+def plot_vault_profiles(res: Results, path: Path) -> None:
+    """The head's layers above the brain: every scan's vault profile (thin) and each set's
+    median (thick), T1w over the eroded-WM median against normalised depth brain -> skin."""
+    t = (np.arange(N_BINS) + 0.5) / N_BINS
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for kind, scans in [("real", res.real), *res.synthetic.items()]:
+        profiles = np.array([r.measured.vault_profile for r in scans])
+        for p in profiles:
+            ax.plot(t, p, color=COLOURS[kind], lw=0.5, alpha=0.3)
+        ax.plot(
+            t,
+            np.nanmedian(profiles, axis=0),
+            color=COLOURS[kind],
+            lw=2.5,
+            label=f"{SET_LABELS.get(kind, kind)} (median of {len(scans)})",
+        )
+    ax.set_xlabel("normalised depth t above the brain (0 = brain surface, 1 = skin)")
+    ax.set_ylabel("T1w / eroded-WM median (bin median)")
+    ax.set_title("Head over the vault: CSF, skull, scalp layers (common.head_profile)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 FIGURES = {
     "histograms": "histograms.png",
     "spectra": "spectra.png",
+    "headProfile": "head-profile.png",
     "z": "z-scores.png",
     "mosaic": "mosaic-t1w.png",
     "mosaicT2Flair": "mosaic-t2-flair.png",
@@ -362,6 +389,7 @@ def write(res: Results, out: Path) -> dict[str, Path]:
     paths = {k: out / v for k, v in FIGURES.items()}
     plot_histograms(res, paths["histograms"])
     plot_spectra(res, paths["spectra"])
+    plot_vault_profiles(res, paths["headProfile"])
     plot_z(s, paths["z"])
     plot_mosaic(res, paths["mosaic"])
     if not plot_contrast_mosaic(res.contrast_slices, paths["mosaicT2Flair"]):

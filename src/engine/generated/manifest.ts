@@ -195,6 +195,14 @@ export type ManifestDocument = {
     partialVolumeSigmaVoxels: number;
     textureSigmaVoxels: number;
     biasFieldStrength: number;
+    /** The bias field's systematic part (model >= 1.10.0): D = sum_k coefficients_k m_k(u), the log-field's coefficients on the bias polynomial's monomials m = (1, x, y, z, x^2, y^2, z^2, xy, xz, yz) of grid coordinates u normalised to [-1, 1]. The field is exp(biasFieldStrength * P_seed + D), computed as one polynomial with coefficients normals/3 + coefficients/biasFieldStrength (ignored when biasFieldStrength is 0). Fitted by pipeline.bias_fit in brain-normalised coordinates v = (u - centre) / semiAxes (brainCoefficients, on the same monomials of v; centre and semi-axes the template brain's centroid and half-extents in u) and re-expressed in u. */
+    biasMean?: {
+      coefficients: number[];
+      centre?: [number, number, number];
+      semiAxes?: [number, number, number];
+      source?: string;
+      brainCoefficients?: number[];
+    };
     snr: number;
     /** MODEL_FORMAT.md §5 step 1: texture = white·n + smooth·(G_sigma ∗ n)/std (n: unit normals of stream s+1), fitted to the real WM texture; absent: (G_sigma ∗ n)/std with sigma = textureSigmaVoxels. */
     texture?: {

@@ -11,7 +11,7 @@ import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
 import { normalsF32, normalsF32Range, streamSeed } from '../rng';
 import { blur3dArray, smoothedNoiseStd } from '../kernels/blur';
-import { biasPlanesOf } from './bias';
+import { biasMeanOf, biasPlanesOf } from './bias';
 
 /**
  * What the seed-only fields depend on besides the seed, as plain (cloneable) data: the grid shape
@@ -22,7 +22,7 @@ export interface SeedFieldSpec {
   shape: [number, number, number];
   appearance: Pick<
     ModelManifest['appearance'],
-    'texture' | 'textureSigmaVoxels' | 'biasFieldStrength'
+    'texture' | 'textureSigmaVoxels' | 'biasFieldStrength' | 'biasMean'
   >;
 }
 
@@ -35,6 +35,7 @@ export function seedFieldSpec(model: Model): SeedFieldSpec {
       texture: app.texture,
       textureSigmaVoxels: app.textureSigmaVoxels,
       biasFieldStrength: app.biasFieldStrength,
+      biasMean: app.biasMean,
     },
   };
 }
@@ -255,7 +256,7 @@ export function computeSeedFieldsOwnPart(
 function biasGain(spec: SeedFieldSpec, seed: number): Float32Array {
   const [nx, ny, nz] = spec.shape;
   const f = Math.fround;
-  const { c, zs, A, B } = biasPlanesOf(spec.shape, seed);
+  const { c, zs, A, B } = biasPlanesOf(spec.shape, seed, biasMeanOf(spec.appearance));
   const c6 = f(c[6]);
   const plane = nx * ny;
   const strength = f(spec.appearance.biasFieldStrength);
