@@ -38,8 +38,6 @@ non-uniformity (that now includes the systematic part) and the tissue means.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import importlib
 import json
 import shutil
@@ -52,13 +50,16 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
 
-from brainsynth.common.nifti import load_nifti
 from brainsynth.common.tissue import BRAIN_CLASSES, classes_from_dlmuse, classes_from_freesurfer
 from brainsynth.common.wm_depth import depth_slope, wm_depth_bands
 from brainsynth.model_io import load_model
-from brainsynth.paths import DEFAULT_MODEL_DIR
-from brainsynth.pipeline.appearance import _muse_group
-from brainsynth.pipeline.render_fit import twins
+from brainsynth.pipeline.render_fit import (
+    ixi_scans,
+    muse_group_lut,
+    sex_of,
+    twin_fit_args,
+    twins,
+)
 from brainsynth.schema import validate_manifest
 
 TISSUES = ("wm", "deep-gm", "brainstem", "cerebellum-wm", "cerebellum-gm")  # "wm" eroded
@@ -151,23 +152,9 @@ def _spacing(affine: NDArray[np.floating[Any]]) -> tuple[float, float, float]:
 
 def real_fields(data: Path, log: Log = print) -> list[dict[str, Any]]:
     """Age, sex, field coefficients and WM depth slope of every real IXI T1 (2 mm, DLMUSE)."""
-    names: dict[int, str] = {}
-    with (data / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").open() as f:
-        for row in csv.DictReader(f):
-            names[int(row["Index"])] = row["Name"]
-    lut = np.full(1024, "", dtype=object)
-    for i, name in names.items():
-        if 0 < i < lut.size:
-            lut[i] = _muse_group(name)
-    index = data / "ixi-t1-2mm-index.csv"
-    with index.open() as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{index} lists no scans")
+    lut = muse_group_lut(data)
     out = []
-    for row in rows:
-        t1 = load_nifti(data / row["t1_path"])
-        seg = np.asarray(load_nifti(data / row["dlmuse_seg_path"]).dataobj).astype(np.int64)
+    for row, t1, seg in ixi_scans(data):
         img = np.asarray(t1.dataobj, np.float32)
         groups = lut[np.clip(seg, 0, lut.size - 1)].astype(str)
         affine = np.asarray(t1.affine, np.float64)
@@ -175,7 +162,7 @@ def real_fields(data: Path, log: Log = print) -> list[dict[str, Any]]:
         out.append(
             {
                 "age": float(row["age"]),
-                "sex": "female" if row["sex"].strip().lower() in ("f", "female", "2") else "male",
+                "sex": sex_of(row["sex"]),
                 "field": field_coefficients(img, groups, affine),
                 "slope": depth_slope(bands),
             }
@@ -280,17 +267,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
-    ap.add_argument("--twins", type=int, default=8, help="synthetic twins per render (>= 2)")
-    a = ap.parse_args(argv)
-    if a.twins < 2:
-        ap.error("--twins must be at least 2")
-    if not (a.data / "ixi-t1-2mm-index.csv").is_file():
-        ap.error(f"{a.data} has no ixi-t1-2mm-index.csv (is --data the shared data folder?)")
-    if not (a.model / "manifest.json").is_file():
-        ap.error(f"{a.model} has no manifest.json (build the model first)")
+    a = twin_fit_args(__doc__, argv)
     res = fit(a.model, a.data, a.twins)
     print(json.dumps({k: v for k, v in res.items() if k != "twins"}, indent=1))
 

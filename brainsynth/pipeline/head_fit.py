@@ -38,8 +38,6 @@ with the teacher, like `render_fit`.
 
 from __future__ import annotations
 
-import argparse
-import csv
 import importlib
 import json
 import shutil
@@ -53,11 +51,9 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from brainsynth.common.head_profile import N_BINS, profile, vault_bins
-from brainsynth.common.nifti import load_nifti
 from brainsynth.common.tissue import WM, classes_from_dlmuse, classes_from_freesurfer
-from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.appearance_fit import HEAD_SD_CAP
-from brainsynth.pipeline.render_fit import twins
+from brainsynth.pipeline.render_fit import ixi_scans, sex_of, twin_fit_args, twins
 from brainsynth.schema import validate_manifest
 
 FITTED = (515, 507, 511)  # skull, scalp soft tissue, scalp fat: the layers that fill the bins
@@ -77,22 +73,15 @@ def normalised(img: NDArray[np.floating[Any]], classes: NDArray[np.int8]) -> NDA
 
 def real_profiles(data: Path, log: Log = print) -> list[dict[str, Any]]:
     """Age, sex and vault profile of every real IXI T1 (2 mm, DLMUSE brain)."""
-    index = data / "ixi-t1-2mm-index.csv"
-    with index.open() as f:
-        rows = list(csv.DictReader(f))
-    if not rows:
-        raise ValueError(f"{index} lists no scans")
     out = []
-    for row in rows:
-        t1 = load_nifti(data / row["t1_path"])
-        seg = np.asarray(load_nifti(data / row["dlmuse_seg_path"]).dataobj).astype(np.int64)
+    for row, t1, seg in ixi_scans(data):
         classes = classes_from_dlmuse(seg)
         norm = normalised(np.asarray(t1.dataobj, np.float32), classes)
         bins = vault_bins(norm, classes, np.asarray(t1.affine, np.float64))
         out.append(
             {
                 "age": float(row["age"]),
-                "sex": "female" if row["sex"].strip().lower() in ("f", "female", "2") else "male",
+                "sex": sex_of(row["sex"]),
                 "profile": profile(norm, bins),
             }
         )
@@ -221,17 +210,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    ap.add_argument("--data", type=Path, default=Path("../shared/data"))
-    ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
-    ap.add_argument("--twins", type=int, default=8, help="synthetic twins per render (>= 2)")
-    a = ap.parse_args(argv)
-    if a.twins < 2:
-        ap.error("--twins must be at least 2")
-    if not (a.data / "ixi-t1-2mm-index.csv").is_file():
-        ap.error(f"{a.data} has no ixi-t1-2mm-index.csv (is --data the shared data folder?)")
-    if not (a.model / "manifest.json").is_file():
-        ap.error(f"{a.model} has no manifest.json (build the model first)")
+    a = twin_fit_args(__doc__, argv)
     res = fit(a.model, a.data, a.twins)
     print(json.dumps({k: res[k] for k in ("labels", "real", "synthetic")}, indent=1))
     print("T1w means:", res["rounds"][-1]["means"])

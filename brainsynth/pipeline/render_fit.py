@@ -74,10 +74,11 @@ import importlib
 import json
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import nibabel as nib
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
@@ -375,8 +376,8 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.median([r[k] for r in rows if k in r])) for k in sorted(keys)}
 
 
-def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
-    """One measurement per real IXI T1 (with its age and sex)."""
+def muse_group_lut(data: Path) -> NDArray[np.object_]:
+    """DLMUSE label value -> the model's tissue group name ('' for unnamed values)."""
     names: dict[int, str] = {}
     with (data / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").open() as f:
         for row in csv.DictReader(f):
@@ -385,24 +386,38 @@ def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
     for idx, name in names.items():
         if 0 < idx < lut.size:
             lut[idx] = _muse_group(name)
-    out: list[dict[str, Any]] = []
-    with (data / "ixi-t1-2mm-index.csv").open() as f:
+    return lut
+
+
+def ixi_scans(data: Path) -> Iterator[tuple[dict[str, str], nib.Nifti1Image, NDArray[np.int64]]]:
+    """Each real IXI T1 of the 2 mm index: (its index row, the T1 image, its DLMUSE labels)."""
+    index = data / "ixi-t1-2mm-index.csv"
+    with index.open() as f:
         rows = list(csv.DictReader(f))
     if not rows:
-        raise ValueError(f"{data / 'ixi-t1-2mm-index.csv'} lists no scans")
+        raise ValueError(f"{index} lists no scans")
     for row in rows:
-        img = np.asarray(load_nifti(data / row["t1_path"]).dataobj, np.float32)
         seg = np.asarray(load_nifti(data / row["dlmuse_seg_path"]).dataobj).astype(np.int64)
+        yield row, load_nifti(data / row["t1_path"]), seg
+
+
+def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
+    """One measurement per real IXI T1 (with its age and sex)."""
+    lut = muse_group_lut(data)
+    out: list[dict[str, Any]] = []
+    for row, t1, seg in ixi_scans(data):
+        img = np.asarray(t1.dataobj, np.float32)
         groups = lut[np.clip(seg, 0, lut.size - 1)].astype(str)
         prof = depth_profile(img, classes_from_dlmuse(seg))
         out.append(
-            {"age": float(row["age"]), "sex": _sex(row["sex"]), **measure(img, groups), **prof}
+            {"age": float(row["age"]), "sex": sex_of(row["sex"]), **measure(img, groups), **prof}
         )
     log(f"  measured {len(out)} real scans")
     return out
 
 
-def _sex(v: str) -> str:
+def sex_of(v: str) -> str:
+    """The index's sex column ("F"/"M", "female"/"male", "2"/"1") as the conditions' value."""
     s = v.strip().lower()
     return "female" if s in ("f", "female", "2") else "male"
 
@@ -652,8 +667,10 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     return dict(app["measured"]["renderFit"])
 
 
-def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def twin_fit_args(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+    """The command line of a fit through the renderer's twins (this module, `bias_fit`,
+    `head_fit`): --data, --model, --twins, checked."""
+    ap = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
     ap.add_argument("--twins", type=int, default=8, help="synthetic twins per render (>= 2)")
@@ -664,6 +681,11 @@ def main(argv: list[str] | None = None) -> None:
         ap.error(f"{a.data} has no ixi-t1-2mm-index.csv (is --data the shared data folder?)")
     if not (a.model / "manifest.json").is_file():
         ap.error(f"{a.model} has no manifest.json (build the model first)")
+    return a
+
+
+def main(argv: list[str] | None = None) -> None:
+    a = twin_fit_args(__doc__, argv)
     res = fit(a.model, a.data, a.twins)
     print(json.dumps({k: res[k] for k in ("real", "synthetic", "scale")}, indent=1))
     app = json.loads((a.model / "manifest.json").read_text())["appearance"]
