@@ -96,7 +96,6 @@ from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline import real_contrast
 from brainsynth.pipeline.appearance import _muse_group
 from brainsynth.schema import validate_manifest
-from brainsynth.teacher.render import systematic_bias
 
 GROUPS = (
     "cortex",
@@ -439,6 +438,7 @@ def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -
     the tissue classes the real images get (`real_contrast`: k-means of the T1w)."""
     # the module, not the function the package re-exports under the same name
     gen_mod = importlib.import_module("brainsynth.teacher.generate")
+    render_mod = importlib.import_module("brainsynth.teacher.render")
     gen_mod._load.cache_clear()
     man = json.loads((model_dir / "manifest.json").read_text())
     lut = np.full(1024, "", dtype=object)
@@ -459,7 +459,7 @@ def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -
         # (on the T1w without the field's systematic part, the IXI 3 T central brightening:
         # the real T2w/FLAIR cases' own T1s, from other scanners, do not carry it, and with it
         # the k-means took superficial WM for GM and the fit raised the GM by 13 %)
-        t1 = vol.images["T1w"].astype(np.float64) / systematic_bias(
+        t1 = vol.images["T1w"].astype(np.float64) / render_mod.systematic_bias(
             vol.images["T1w"].shape, man["appearance"]
         )
         cl = real_contrast.kmeans3(t1, groups != "")
