@@ -38,7 +38,6 @@ non-uniformity (that now includes the systematic part) and the tissue means.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import tempfile
@@ -58,6 +57,7 @@ from brainsynth.pipeline.render_fit import (
     muse_group_lut,
     sex_of,
     twin_fit_args,
+    twin_volumes,
     twins,
 )
 from brainsynth.schema import validate_manifest
@@ -190,14 +190,8 @@ def bowl(amplitude: float, at: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def synthetic_slope(model_dir: Path, subjects: list[tuple[float, str, int]]) -> float:
     """Median WM depth slope of the 2 mm teacher's healthy twins."""
-    gen_mod = importlib.import_module("brainsynth.teacher.generate")
-    gen_mod._load.cache_clear()  # the manifest changes between renders
     slopes = []
-    for age, sex, seed in subjects:
-        cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
-        vol = gen_mod.generate(
-            model_dir, cond, seed, resolution_mm=2.0, contrasts=("T1w",), device="numpy"
-        )
+    for vol in twin_volumes(model_dir, subjects):
         bands = wm_depth_bands(
             vol.images["T1w"], classes_from_freesurfer(vol.labels), _spacing(vol.affine)
         )

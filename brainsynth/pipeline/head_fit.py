@@ -38,7 +38,6 @@ with the teacher, like `render_fit`.
 
 from __future__ import annotations
 
-import importlib
 import json
 import shutil
 import tempfile
@@ -53,7 +52,13 @@ from scipy import ndimage
 from brainsynth.common.head_profile import N_BINS, profile, vault_bins
 from brainsynth.common.tissue import WM, classes_from_dlmuse, classes_from_freesurfer
 from brainsynth.pipeline.appearance_fit import HEAD_SD_CAP
-from brainsynth.pipeline.render_fit import ixi_scans, sex_of, twin_fit_args, twins
+from brainsynth.pipeline.render_fit import (
+    ixi_scans,
+    sex_of,
+    twin_fit_args,
+    twin_volumes,
+    twins,
+)
 from brainsynth.schema import validate_manifest
 
 FITTED = (515, 507, 511)  # skull, scalp soft tissue, scalp fat: the layers that fill the bins
@@ -93,14 +98,8 @@ def synthetic_profile(
     model_dir: Path, subjects: list[tuple[float, str, int]]
 ) -> NDArray[np.float64]:
     """The twins' median vault profile [N_BINS]."""
-    gen_mod = importlib.import_module("brainsynth.teacher.generate")
-    gen_mod._load.cache_clear()  # the manifest changes between renders
     profiles = []
-    for age, sex, seed in subjects:
-        cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
-        vol = gen_mod.generate(
-            model_dir, cond, seed, resolution_mm=2.0, contrasts=("T1w",), device="numpy"
-        )
+    for vol in twin_volumes(model_dir, subjects):
         classes = classes_from_freesurfer(vol.labels)
         norm = normalised(vol.images["T1w"], classes)
         bins = vault_bins(norm, classes, np.asarray(vol.affine, np.float64))

@@ -432,25 +432,34 @@ def twins(real: list[dict[str, Any]], n: int) -> list[tuple[float, str, int]]:
     ]
 
 
+def twin_volumes(
+    model_dir: Path, subjects: list[tuple[float, str, int]], contrasts: tuple[str, ...] = ("T1w",)
+) -> Iterator[Any]:
+    """The 2 mm teacher's healthy twins (`twins`: age, sex, seed) of the model in `model_dir`,
+    rendered in `contrasts`, one volume at a time (the teacher's cache cleared first: the fits
+    rewrite the manifest between renders). The fits here, `bias_fit` and `head_fit` use it."""
+    # the module, not the function the package re-exports under the same name
+    gen_mod = importlib.import_module("brainsynth.teacher.generate")
+    gen_mod._load.cache_clear()
+    for age, sex, seed in subjects:
+        cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
+        yield gen_mod.generate(
+            model_dir, cond, seed, resolution_mm=2.0, contrasts=contrasts, device="numpy"
+        )
+
+
 def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -> dict[str, float]:
     """The 2 mm teacher's twins measured like the real scans: T1w tissue ratios and WM trend CV
     (`measure`), and T2w/FLAIR GM/WM and CSF/WM (`CONTRAST:gmWm`, `CONTRAST:csfWm`) through
     the tissue classes the real images get (`real_contrast`: k-means of the T1w)."""
-    # the module, not the function the package re-exports under the same name
-    gen_mod = importlib.import_module("brainsynth.teacher.generate")
     render_mod = importlib.import_module("brainsynth.teacher.render")
-    gen_mod._load.cache_clear()
     man = json.loads((model_dir / "manifest.json").read_text())
     lut = np.full(1024, "", dtype=object)
     for e in man["labels"]:
         if 0 < int(e["value"]) < 500:
             lut[int(e["value"])] = str(e["group"])
     rows = []
-    for age, sex, seed in subjects:
-        cond = {"age": age, "sex": sex, "pathology": "none", "contrast": "T1w"}
-        vol = gen_mod.generate(
-            model_dir, cond, seed, resolution_mm=2.0, contrasts=CONTRASTS, device="numpy"
-        )
+    for vol in twin_volumes(model_dir, subjects, CONTRASTS):
         groups = lut[np.clip(vol.labels.astype(np.int64), 0, lut.size - 1)].astype(str)
         row = measure(vol.images["T1w"], groups)
         row |= depth_profile(vol.images["T1w"], classes_from_freesurfer(vol.labels))

@@ -108,11 +108,17 @@ def bias_polynomial(
     c = normals(stream_seed(seed, 2), 10) / 3
     if mean is not None:
         c = c + np.asarray(mean, np.float64)
+    return np.broadcast_to(_quadratic(shape, c), shape).astype(np.float32)
+
+
+def _quadratic(shape: tuple[int, int, int], c: NDArray[np.float64]) -> NDArray[np.float64]:
+    """sum_k c_k m_k on grid coordinates normalised to [-1, 1] (monomials 1, x, y, z, x^2, y^2,
+    z^2, xy, xz, yz; float64, broadcastable to `shape`): the bias polynomial's evaluation."""
     nx, ny, nz = shape
     x = (np.arange(nx) * 2 / max(nx - 1, 1) - 1).reshape(nx, 1, 1)
     y = (np.arange(ny) * 2 / max(ny - 1, 1) - 1).reshape(1, ny, 1)
     z = (np.arange(nz) * 2 / max(nz - 1, 1) - 1).reshape(1, 1, nz)
-    p = (
+    return np.asarray(
         c[0]
         + c[1] * x
         + c[2] * y
@@ -122,9 +128,9 @@ def bias_polynomial(
         + c[6] * z**2
         + c[7] * x * y
         + c[8] * x * z
-        + c[9] * y * z
+        + c[9] * y * z,
+        np.float64,
     )
-    return np.broadcast_to(p, shape).astype(np.float32)
 
 
 def bias_mean(app: dict[str, Any]) -> list[float] | None:
@@ -146,14 +152,7 @@ def systematic_bias(shape: tuple[int, int, int], app: dict[str, Any]) -> NDArray
     if spec is None or not float(app["biasFieldStrength"]) > 0:
         return np.ones(shape)
     d = np.asarray(spec["coefficients"], np.float64)
-    nx, ny, nz = shape
-    x = (np.arange(nx) * 2 / max(nx - 1, 1) - 1).reshape(nx, 1, 1)
-    y = (np.arange(ny) * 2 / max(ny - 1, 1) - 1).reshape(1, ny, 1)
-    z = (np.arange(nz) * 2 / max(nz - 1, 1) - 1).reshape(1, 1, nz)
-    mono = (1.0, x, y, z, x**2, y**2, z**2, x * y, x * z, y * z)
-    return np.asarray(
-        np.exp(sum(c * m for c, m in zip(d, mono, strict=True))), np.float64
-    ) * np.ones(shape)
+    return np.broadcast_to(np.exp(_quadratic(shape, d)), shape).astype(np.float64)
 
 
 def _noise(seed: int, shape: tuple[int, int, int]) -> NDArray[np.float32]:
