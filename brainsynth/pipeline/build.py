@@ -27,6 +27,7 @@ from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
 from brainsynth.common.labels import LABEL_RANGES, in_range
 from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesion_shapes, lesions, normative, shape
+from brainsynth.pipeline.age_fit import fit as fit_age
 from brainsynth.pipeline.appearance_fit import fit_model as fit_appearance
 from brainsynth.pipeline.bias_fit import fit as fit_bias
 from brainsynth.pipeline.folding import add_folding
@@ -42,6 +43,7 @@ from brainsynth.pipeline.size_spread import fit_model as fit_size_spread
 from brainsynth.pipeline.sizing import add_sizing
 from brainsynth.pipeline.subjects import Subject, align_subject, channel_fractions, load_label_map
 from brainsynth.pipeline.template import REG_GRID, build_groupwise, label_template
+from brainsynth.pipeline.texture_gain_fit import fit as fit_texture_gain
 
 T = TypeVar("T")
 MODEL_ID = DEFAULT_MODEL_ID
@@ -202,6 +204,10 @@ def main(argv: list[str] | None = None) -> None:
     # the bias field's systematic part (the 3 T central brightening), then the render fit, which
     # refits the random part's strength and the tissue means with it in place
     fit_bias(args.out, args.data, log=log)
+    # the T1w tissues' change with age through the renderer (the levels follow in the render fit)
+    fit_age(args.out, args.data, log=log)
+    # the texture's amplitude with age and between people (the render fit then fits the SDs)
+    fit_texture_gain(args.out, args.data, log=log)
     fit_render(args.out, args.data, log=log)
     # MS lesion FLAIR and infarct T2w through the renderer to the real lesions (after the render
     # fit, which rewrites the T2w/FLAIR tables from its own base)

@@ -12,7 +12,9 @@ Measurement, identical on both sides (`pipeline.real_contrast`): lesion median /
 - Real: every real case with a lesion of that name in that contrast (`real_cases`: the 3 MS
   patients' FLAIR, the stroke T2w); target = the median over cases.
 - Synthetic: the 2 mm teacher's stand-in case of that pathology (`SYNTHETIC_CASES`, its lesion
-  labels `SYNTHETIC_LESIONS`, masks `synthetic_masks`), `seeds` seeds, median over seeds.
+  labels `SYNTHETIC_LESIONS`), its WM the k-means class of its T1w as the real MS patients'
+  (`synthetic_t1_masks`; until model 1.11.0 the eroded WM label, which is darker than a
+  k-means WM class), `seeds` seeds, median over seeds.
 
 Fit: every label standing for that lesion, in that contrast, is scaled together (mean and SD):
 `scale <- scale * real / synthetic`, three rounds, the synthetic ratio re-rendered each round.
@@ -64,7 +66,9 @@ def synthetic_ratios(
 ) -> dict[tuple[str, str, str], float]:
     """The stand-in cases' lesion/WM, median over seeds, for every key."""
     gen_mod = importlib.import_module("brainsynth.teacher.generate")
+    render_mod = importlib.import_module("brainsynth.teacher.render")
     gen_mod._load.cache_clear()  # the model folder's manifest changes between renders
+    app = json.loads((model_dir / "manifest.json").read_text())["appearance"]
     out: dict[tuple[str, str, str], float] = {}
     for pathology in sorted({k[0] for k in keys}):
         contrasts = sorted({k[1] for k in keys if k[0] == pathology})
@@ -72,9 +76,18 @@ def synthetic_ratios(
         per_key: dict[tuple[str, str, str], list[float]] = {}
         for seed in seeds:
             vol = gen_mod.generate(
-                model_dir, cond, seed, resolution_mm=2.0, contrasts=contrasts, device="numpy"
+                model_dir,
+                cond,
+                seed,
+                resolution_mm=2.0,
+                contrasts=tuple(dict.fromkeys(("T1w", *contrasts))),
+                device="numpy",
             )
-            masks = real_contrast.synthetic_masks(vol.labels, pathology)
+            # tissue classes as the real MS patients get theirs: k-means of the T1w (without
+            # the field's systematic part, which their scanner's T1s do not have)
+            t1 = vol.images["T1w"].astype(np.float64)
+            t1 = t1 / render_mod.systematic_bias(t1.shape, app)
+            masks = real_contrast.synthetic_t1_masks(t1, vol.labels, pathology)
             for c in contrasts:
                 r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)
                 for name, v in r["lesions"].items():

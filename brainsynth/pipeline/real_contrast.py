@@ -166,6 +166,21 @@ def _t1_masks(
     return Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions=lesions)
 
 
+def synthetic_t1_masks(
+    t1: NDArray[np.float64], labels: NDArray[np.integer[Any]], pathology: str
+) -> Masks:
+    """Masks of a synthetic volume the way the real MS and glioma images get theirs: 3-class
+    k-means of its T1w (`t1`: the caller divides out the bias field's systematic part, which the
+    real cases' T1s from other scanners do not have) inside the brain and its CSF (label values
+    1-499), the lesions (dilated 2 voxels) excluded; lesions by their labels
+    (`SYNTHETIC_LESIONS`), as the real cases' lesion masks."""
+    lesions = {n: np.isin(labels, v) for n, v in SYNTHETIC_LESIONS.get(pathology, {}).items()}
+    lesion = np.zeros(labels.shape, bool)
+    for m in lesions.values():
+        lesion |= m
+    return _t1_masks(t1, (labels > 0) & (labels < 500), lesion, lesions)
+
+
 def real_cases(data: Path, keep_fn: KeepFn | None = None) -> list[dict[str, Any]]:
     """Every real case's ratios (module docstring), one entry per (case, contrast)."""
     out: list[dict[str, Any]] = []

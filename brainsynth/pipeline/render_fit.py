@@ -58,9 +58,9 @@ by `s <- s x real / synthetic` from `baseSd` (the SDs appearance_fit set: textur
 measured ratio to WM's); for T2w/FLAIR one GM scale for every grey-matter
 group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
 labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
-scans, fixed seeds. The raw figures are kept in `appearance.measured.renderFit`; `baseMeans`
-keeps the means before the first fit, so running the step again starts from the same place
-(idempotent).
+scans, fixed seeds, at the median subject's texture gain (`median_subject_gain`). The raw
+figures are kept in `appearance.measured.renderFit`; `baseMeans` keeps the means before the
+first fit, so running the step again starts from the same place (idempotent).
 
 This module renders with the teacher (`brainsynth.teacher`), which the rest of the pipeline
 does not import: it runs after the model folder exists (the build calls it last).
@@ -471,15 +471,14 @@ def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -
         t1 = vol.images["T1w"].astype(np.float64) / render_mod.systematic_bias(
             vol.images["T1w"].shape, man["appearance"]
         )
-        cl = real_contrast.kmeans3(t1, groups != "")
-        masks = real_contrast.Masks(gm=cl == 1, wm=cl == 2, csf=cl == 0, lesions={})
+        masks = real_contrast.synthetic_t1_masks(t1, vol.labels, "none")
         for c in CONTRASTS[1:]:
             r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)
             row[f"{c}:gmWm"], row[f"{c}:csfWm"] = r["gmWm"], r["csfWm"]
         # pure ventricular CSF: the lateral ventricles' labels eroded by one voxel
         vent = ndimage.binary_erosion(np.isin(vol.labels, LATERAL_VENTRICLES))
         flair = vol.images["FLAIR"]
-        row["FLAIR:ventWm"] = float(np.median(flair[vent])) / float(np.median(flair[cl == 2]))
+        row["FLAIR:ventWm"] = float(np.median(flair[vent])) / float(np.median(flair[masks.wm]))
         rows.append(row)
     return summarise(rows)
 
@@ -506,6 +505,16 @@ def solve_bias(b1: float, cv1: float, b2: float, cv2: float, target: float) -> f
     k2 = max((cv2**2 - cv1**2) / (b2**2 - b1**2), 1e-12)
     a2 = max(cv1**2 - k2 * b1**2, 0.0)
     return float(np.sqrt(max(target**2 - a2, 0.0) / k2))
+
+
+def median_subject_gain(man: dict[str, Any]) -> None:
+    """Render the twins at the median subject's texture gain (`appearance.textureGain` without
+    its random part, in place): the SD targets are medians over the real scans, and a handful of
+    twins' random gains bias them (the first 1.11.0 fit's 8 twins averaged 1.055, and the SDs
+    it fitted came out 5-18 % low for everyone else)."""
+    gain = man["appearance"].get("textureGain")
+    if gain:
+        gain["logSd"] = 0.0
 
 
 def update_means(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
@@ -599,6 +608,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
             for c in CONTRASTS:
                 m["appearance"]["contrasts"][c]["mean"] = means(m, c)
             m["appearance"]["contrasts"]["T1w"]["sd"] = update_means(m, group_sd, base_sd)
+            median_subject_gain(m)
             (work / "manifest.json").write_text(json.dumps(m))
             return synthetic_summary(work, subjects)
 
@@ -676,13 +686,17 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     return dict(app["measured"]["renderFit"])
 
 
-def twin_fit_args(doc: str | None, argv: list[str] | None) -> argparse.Namespace:
+def twin_fit_args(
+    doc: str | None, argv: list[str] | None, default_twins: int = 8
+) -> argparse.Namespace:
     """The command line of a fit through the renderer's twins (this module, `bias_fit`,
-    `head_fit`): --data, --model, --twins, checked."""
+    `age_fit`, `texture_gain_fit`, `head_fit`): --data, --model, --twins, checked."""
     ap = argparse.ArgumentParser(description=(doc or "").split("\n\n")[0])
     ap.add_argument("--data", type=Path, default=Path("../shared/data"))
     ap.add_argument("--model", type=Path, default=DEFAULT_MODEL_DIR)
-    ap.add_argument("--twins", type=int, default=8, help="synthetic twins per render (>= 2)")
+    ap.add_argument(
+        "--twins", type=int, default=default_twins, help="synthetic twins per render (>= 2)"
+    )
     a = ap.parse_args(argv)
     if a.twins < 2:
         ap.error("--twins must be at least 2")

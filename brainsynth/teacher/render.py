@@ -100,6 +100,25 @@ def label_means(app: dict[str, Any], contrast: str, age: float) -> NDArray[np.fl
     return mean.astype(np.float32)
 
 
+def texture_gain(app: dict[str, Any], age: float, seed: int) -> float:
+    """The subject's texture gain (MODEL_FORMAT.md §5 step 1, model >= 1.11.0):
+    exp(perDecade * (age - 45) / 10 + logSd * e + offset), e the first unit normal of stream
+    s + 7 (float64, summed in that order); 1 without `appearance.textureGain`
+    (src/engine/render/textureGain.ts)."""
+    spec = app.get("textureGain")
+    if not spec:
+        return 1.0
+    e = float(normals(stream_seed(seed, 7), 2)[0]) if spec["logSd"] > 0 else 0.0
+    return float(np.exp(spec["perDecade"] * (age - 45) / 10 + spec["logSd"] * e + spec["offset"]))
+
+
+def label_sds(app: dict[str, Any], contrast: str, age: float, seed: int) -> NDArray[np.float32]:
+    """Per-label SD times the subject's texture gain, each product rounded to float32."""
+    sd = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
+    g = texture_gain(app, age, seed)
+    return sd if g == 1.0 else (sd * np.float32(g)).astype(np.float32)
+
+
 def bias_polynomial(
     shape: tuple[int, int, int], seed: int, mean: list[float] | None = None
 ) -> NDArray[np.float32]:
@@ -215,7 +234,7 @@ def render(
     `app["depthLayers"]` (brainsynth/depth_layers.py): voxels are remapped to appended rows.
     `device` other than 'numpy' runs the same steps in PyTorch (teacher/accel.py)."""
     means = label_means(app, contrast, age)
-    sds = np.asarray(app["contrasts"][contrast]["sd"], np.float32)
+    sds = label_sds(app, contrast, age, seed)
     csf_mean = np.float32(means[csf_index]) if csf_fraction is not None else None
     mix: NDArray[np.float32] | None = None
     if app.get("depthLayers") and label_values is not None:

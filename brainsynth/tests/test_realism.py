@@ -144,6 +144,29 @@ def test_contrast_ratios_and_kmeans_order() -> None:
     assert r["lesions"]["x"]["lesionGm"] == pytest.approx(0.5)
 
 
+def test_synthetic_tissue_masks_are_segmented_like_the_real_cases() -> None:
+    """The benchmark's synthetic T2w/FLAIR masks come from k-means of the T1w (as the real MS and
+    glioma cases'), lesions from their labels and kept out of the tissue classes."""
+    labels = np.zeros((30, 30, 30), np.int16)
+    labels[2:28, 2:28, 2:10] = 24  # sulcal CSF
+    labels[2:28, 2:28, 10:18] = 3  # cortex
+    labels[2:28, 2:28, 18:28] = 2  # WM
+    labels[12:16, 12:16, 20:24] = 701  # an MS lesion in the WM
+    t1 = np.select(
+        [labels == 24, labels == 3, labels == 2, labels == 701], [0.3, 0.7, 1.0, 0.8], 0.0
+    )
+    t1 = t1 + 0.01 * np.random.default_rng(0).standard_normal(t1.shape)
+    m = real_contrast.synthetic_t1_masks(t1, labels, "ms")
+    assert m.csf.sum() == (labels == 24).sum() and np.all(labels[m.csf] == 24)
+    assert np.all(labels[m.gm] == 3) and m.gm.sum() == (labels == 3).sum()
+    # the lesion (and 2 voxels around it) is in no tissue class; it is its own mask
+    assert not (m.wm & (labels == 701)).any() and not (m.gm & (labels == 701)).any()
+    assert m.wm.sum() < (labels == 2).sum()
+    assert np.array_equal(m.lesions["ms-lesion"], labels == 701)
+    # outside the brain (label 0) is in no class
+    assert not (m.gm | m.wm | m.csf)[labels == 0].any()
+
+
 def test_cli_reports_a_missing_data_folder(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -75,6 +76,22 @@ def test_update_means_scales_by_group_and_keeps_wm_head_and_lesions() -> None:
     base = [0.0, 1.0, 0.65, 0.42, 0.42, 0.24, 1.2]
     out = rf.update_means(man, {"cortex": 1.1, "ventricle": 0.9}, base)
     assert out == pytest.approx([0.0, 1.0, 0.715, 0.378, 0.378, 0.24, 1.2])
+
+
+def test_the_twins_render_at_the_median_subjects_texture_gain() -> None:
+    from brainsynth.teacher.render import texture_gain
+
+    gain = {"perDecade": 0.08, "logSd": 0.11, "offset": -0.1}
+    man: dict[str, Any] = {"appearance": {"textureGain": gain}}
+    rf.median_subject_gain(man)
+    app = man["appearance"]
+    assert app["textureGain"] == {"perDecade": 0.08, "logSd": 0.0, "offset": -0.1}
+    # every seed of one age gets the same gain: the trend and the offset only
+    gains = [texture_gain(app, 65.0, s) for s in range(20)]
+    assert max(gains) == min(gains) == pytest.approx(np.exp(0.08 * 2 - 0.1))
+    plain: dict[str, Any] = {"appearance": {}}
+    rf.median_subject_gain(plain)  # a model without a gain is left as it is
+    assert plain == {"appearance": {}}
 
 
 def test_twins_spread_over_ages_with_fixed_seeds() -> None:

@@ -14,7 +14,7 @@ import type { CursorInfo, Vec3, ViewerLike } from '../viewer/types';
 import type { BackendFactory } from './backendApi';
 import { resolveBackendUrl, type BackendUrlChoice } from './backendUrl';
 import { fileName, saveBlob, type DownloadKind } from './downloads';
-import type { BackendChoice, EngineApi, EngineClientLike } from './engineApi';
+import type { BackendChoice, EngineApi, EngineClientLike, ModelManifest } from './engineApi';
 import { DatasetOrder } from './datasetOrder';
 import { BatchExport } from './batchExport';
 import { FullSizeController } from './fullSize';
@@ -42,7 +42,7 @@ import {
 } from './recipe';
 import { prepareUpload, type PreparedUpload } from './upload';
 import { readUrl, writeUrl } from './url';
-import { windowPresets, type WindowPreset } from './windowPresets';
+import { BRAIN_PRESET, windowPresets, type WindowPreset } from './windowPresets';
 import { MAIN_VIEW, ViewSession } from './view';
 
 /** Largest file accepted by "Open NIfTI…" (bytes). */
@@ -99,6 +99,34 @@ const NO_RANGE: [number, number] = [1, 0];
 
 const summaries = new WeakMap<SampledVolume, VolumeSummary>();
 const presetCache = new WeakMap<SampledVolume, WindowPreset[]>();
+
+/** A volume's window/level presets (windowPresets.ts), computed once per volume. */
+function presetsOf(volume: SampledVolume, manifest: ModelManifest): WindowPreset[] {
+  let p = presetCache.get(volume);
+  if (!p) {
+    const range = manifest.labelRanges.intracranial;
+    const contrast = String(volume.metadata.conditions.contrast ?? '');
+    p = windowPresets(volume.image, volume.labels, contrast, range);
+    presetCache.set(volume, p);
+  }
+  return p;
+}
+
+/**
+ * The window a generated volume opens with (a new contrast or grid; the viewer keeps the user's
+ * window otherwise): the brain's 1st-99th percentile (the "Brain" preset), as a radiologist
+ * windows a T1 - NiiVue's robust range over the whole field of view is set by the head and the
+ * background and saturates the bright central white matter. Lazy: computed only when used.
+ */
+function brainWindow(
+  volume: SampledVolume,
+  manifest: ModelManifest,
+): () => [number, number] | null {
+  return () => {
+    const p = presetsOf(volume, manifest).find((w) => w.name === BRAIN_PRESET);
+    return p ? [p.min, p.max] : null;
+  };
+}
 
 export function summarize(vol: SampledVolume): VolumeSummary {
   let s = summaries.get(vol);
@@ -409,7 +437,7 @@ export class AppController {
     const v = view.viewerInst;
     const manifest = view.engine.getState().manifest;
     if (!v || !manifest) return;
-    await v.showVolume(vol, manifest.labels);
+    await v.showVolume(vol, manifest.labels, brainWindow(vol, manifest));
     view.rendered++;
   }
 
@@ -525,7 +553,7 @@ export class AppController {
     try {
       this.applyBrainOnly(view, v);
       try {
-        await v.showVolume(vol, manifest.labels);
+        await v.showVolume(vol, manifest.labels, brainWindow(vol, manifest));
       } finally {
         publish?.();
       }
@@ -690,7 +718,7 @@ export class AppController {
     const v = view.viewerInst;
     const manifest = view.engine.getState().manifest;
     if (!v || !manifest) throw new Error('the viewer is not ready');
-    await v.showVolume(vol, manifest.labels);
+    await v.showVolume(vol, manifest.labels, brainWindow(vol, manifest));
     view.viewer.setState({ userFile: null });
     view.rendered++;
   }
@@ -712,15 +740,7 @@ export class AppController {
   /** Window/level presets (windowPresets.ts) for the view's generated volume and contrast. */
   windowPresets(view: ViewSession = this.main): WindowPreset[] {
     const { volume, manifest } = view.engine.getState();
-    if (!volume || !manifest) return [];
-    let p = presetCache.get(volume);
-    if (!p) {
-      const range = manifest.labelRanges.intracranial;
-      const contrast = String(volume.metadata.conditions.contrast ?? '');
-      p = windowPresets(volume.image, volume.labels, contrast, range);
-      presetCache.set(volume, p);
-    }
-    return p;
+    return volume && manifest ? presetsOf(volume, manifest) : [];
   }
 
   /** Apply a window/level preset by name to the view's generated volume. */

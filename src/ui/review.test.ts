@@ -59,3 +59,16 @@ describe('review mode', () => {
     expect(viewer.window).toEqual([full.min, full.max]);
   });
 });
+
+describe('opening window', () => {
+  it("a generated volume opens at the brain's window (the Brain preset), not NiiVue's", async () => {
+    const { controller, viewer } = setup('?seed=3&contrast=T1w');
+    controller.attachViewer({} as HTMLCanvasElement);
+    await controller.start();
+    await flush();
+    const brain = controller.windowPresets().find((p) => p.name === 'Brain');
+    expect(brain).toBeDefined();
+    expect(viewer.openingWindows).toEqual([[brain!.min, brain!.max]]);
+    expect(brain!.max).toBeGreaterThan(brain!.min);
+  });
+});

@@ -15,6 +15,9 @@ export interface WindowPreset {
   max: number;
 }
 
+/** The preset a generated volume opens with (controller.ts `brainWindow`). */
+export const BRAIN_PRESET = 'Brain';
+
 /** At most this many voxels are sorted for the percentiles (an even stride over the volume). */
 const MAX_SAMPLES = 200_000;
 
@@ -58,7 +61,7 @@ export function windowPresets(
   });
   const presets: WindowPreset[] = [];
   if (k > 0) {
-    presets.push(at('Brain', 1, 99));
+    presets.push(at(BRAIN_PRESET, 1, 99));
     if (contrast === 'FLAIR') presets.push(at('Lesions', 50, 99.9));
     if (contrast === 'T2w') presets.push(at('CSF', 10, 99.9));
     if (contrast === 'T1w') presets.push(at('Grey/white', 5, 95));

@@ -90,6 +90,13 @@ function sameGrid(img: NVImage, dims: number[], affine: number[][]): boolean {
   return true;
 }
 
+/** Set an image's display window when one is given (finite, max > min). */
+function applyWindow(image: NVImage, w: [number, number] | null | undefined): void {
+  if (!w || !Number.isFinite(w[0]) || !Number.isFinite(w[1]) || !(w[1] > w[0])) return;
+  image.cal_min = w[0];
+  image.cal_max = w[1];
+}
+
 async function imageFromArray(
   name: string,
   dims: number[],
@@ -401,7 +408,11 @@ export class Viewer implements ViewerLike {
     return next;
   }
 
-  showVolume(vol: SampledVolume, labels: LabelInfo[]): Promise<void> {
+  showVolume(
+    vol: SampledVolume,
+    labels: LabelInfo[],
+    window?: () => [number, number] | null,
+  ): Promise<void> {
     return this.queue(async () => {
       perfMark('viewer');
       const contrast = vol.metadata?.conditions?.contrast ?? null;
@@ -411,9 +422,9 @@ export class Viewer implements ViewerLike {
         this.names = labelNames(labels);
       }
       if (this.image && this.labels && sameGrid(this.image, vol.dims, vol.affine)) {
-        this.swapInPlace(vol, contrast !== this.contrast, newTable);
+        this.swapInPlace(vol, contrast !== this.contrast, newTable, window);
       } else {
-        await this.replaceAll(vol);
+        await this.replaceAll(vol, window);
       }
       this.contrast = contrast;
       this.applyOverlay();
@@ -434,14 +445,23 @@ export class Viewer implements ViewerLike {
     perf.draws.push(performance.now());
   }
 
-  private swapInPlace(vol: SampledVolume, newContrast: boolean, newTable: boolean): void {
+  private swapInPlace(
+    vol: SampledVolume,
+    newContrast: boolean,
+    newTable: boolean,
+    window?: () => [number, number] | null,
+  ): void {
     const image = this.image!;
     const labels = this.labels!;
     const keepWindow = !newContrast && image.cal_min !== undefined && image.cal_max !== undefined;
     image.img = Float32Array.from(vol.image);
     // Same contrast: the user's window/level is kept, so the display range is not recomputed
-    // (calMinMax scans and sorts the volume). A new contrast gets its own robust range.
-    if (!keepWindow) image.calMinMax();
+    // (calMinMax scans and sorts the volume). A new contrast gets the caller's window, or its
+    // own robust range.
+    if (!keepWindow) {
+      image.calMinMax();
+      applyWindow(image, window?.());
+    }
     const sameLabels = !newTable && sameVoxels(labels.img, vol.labels);
     if (!sameLabels) labels.img = Int16Array.from(vol.labels);
     if (this.labelTable && !sameLabels) labels.setColormapLabel(this.colormap(this.labelTable));
@@ -505,7 +525,10 @@ export class Viewer implements ViewerLike {
     }, delayMs);
   }
 
-  private async replaceAll(vol: SampledVolume): Promise<void> {
+  private async replaceAll(
+    vol: SampledVolume,
+    window?: () => [number, number] | null,
+  ): Promise<void> {
     const image = await imageFromArray(
       'brainsynth_image.nii',
       vol.dims,
@@ -522,6 +545,7 @@ export class Viewer implements ViewerLike {
       Int16Array.from(vol.labels),
       'gray',
     );
+    applyWindow(image, window?.());
     // NIFTI_INTENT_LABEL: NiiVue then uses its atlas shader (exact value → colour lookup)
     labels.hdr!.intent_code = NIFTI_INTENT_LABEL;
     if (this.labelTable) labels.setColormapLabel(this.colormap(this.labelTable));

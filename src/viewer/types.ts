@@ -40,8 +40,17 @@ export interface ViewState {
 }
 
 export interface ViewerLike {
-  /** Show a generated volume with its label overlay; swaps data in place when the grid matches. */
-  showVolume(vol: SampledVolume, labels: LabelInfo[]): Promise<void>;
+  /**
+   * Show a generated volume with its label overlay; swaps data in place when the grid matches.
+   * `window` gives the display window [min, max] to start from when the window is not kept (a
+   * new contrast or a new grid; the user's window/level is kept otherwise); absent or null:
+   * NiiVue's robust range.
+   */
+  showVolume(
+    vol: SampledVolume,
+    labels: LabelInfo[],
+    window?: () => [number, number] | null,
+  ): Promise<void>;
   /** Show a user's image (no label overlay). */
   showUserVolume(vol: UserVolume, name: string): Promise<void>;
   setOverlayVisible(on: boolean): void;

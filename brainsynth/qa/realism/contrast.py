@@ -4,8 +4,14 @@ Ratios are of medians: GM/WM, CSF/WM, lesion/WM, lesion/GM. The real images are 
 `brainsynth.pipeline.real_contrast` (the same code the T2w/FLAIR calibration uses; its
 docstring says how each real case gets its tissue masks).
 
-Synthetic (teacher, 2 mm): masks from its own labels - cortex, eroded cerebral WM, CSF =
-ventricles + sulcal CSF, lesions by their pathology labels.
+Synthetic (teacher, 2 mm): the same segmentation as the real MS and glioma cases (5 of the 7
+real images) - 3-class k-means of its T1w inside the brain and its CSF, lesions (dilated 2
+voxels) excluded (`real_contrast.synthetic_t1_masks`), on the T1w with the bias field's
+systematic part divided out (the real cases' T1s come from other scanners, without IXI's 3 T
+central brightening) - and lesions by their pathology labels. Until model 1.11.0 the synthetic
+tissue masks came from the labels (cortex, eroded WM, ventricles + sulcal CSF) while the real
+ones came from k-means: a label-masked cortex holds its pial partial volume, a k-means GM class
+does not, so the two sides measured different things (`labelMasks` keeps those ratios).
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from brainsynth.pipeline.real_contrast import (
     image_of,
     ratios,
     synthetic_masks,
+    synthetic_t1_masks,
 )
 from brainsynth.qa.realism.data import MODEL_DIR, DataError, canonical
 
@@ -61,8 +68,11 @@ def real_cases(data: Path, slices: Slices | None = None) -> list[dict[str, Any]]
 def synthetic_cases(
     model_dir: Path = MODEL_DIR, seed: int = 1, device: str = "numpy", slices: Slices | None = None
 ) -> list[dict[str, Any]]:
+    from brainsynth.model_io import load_model
     from brainsynth.teacher.generate import generate
+    from brainsynth.teacher.render import systematic_bias
 
+    _, man = load_model(model_dir)
     out: list[dict[str, Any]] = []
     for case, cond in SYNTHETIC_CASES.items():
         vol = generate(
@@ -70,11 +80,15 @@ def synthetic_cases(
             cond | {"contrast": "T2w"},
             seed,
             resolution_mm=2.0,
-            contrasts=("T2w", "FLAIR"),
+            contrasts=("T1w", "T2w", "FLAIR"),
             device=device,
         )
-        masks = synthetic_masks(vol.labels, cond["pathology"])
-        for contrast, img in vol.images.items():
+        t1 = vol.images["T1w"].astype(np.float64)
+        t1 = t1 / systematic_bias(t1.shape, man["appearance"])
+        masks = synthetic_t1_masks(t1, vol.labels, cond["pathology"])
+        by_label = synthetic_masks(vol.labels, cond["pathology"])
+        for contrast in ("T2w", "FLAIR"):
+            img = vol.images[contrast]
             if slices is not None:
                 slices[f"synthetic {case} {contrast}"] = display_slice(
                     img.astype(np.float64), np.asarray(vol.affine), masks
@@ -86,6 +100,7 @@ def synthetic_cases(
                     "contrast": contrast,
                     "seed": seed,
                     "conditions": cond,
+                    "labelMasks": ratios(img.astype(np.float64), by_label),
                 }
                 | ratios(img.astype(np.float64), masks)
             )

@@ -203,6 +203,16 @@ export type ManifestDocument = {
       source?: string;
       brainCoefficients?: number[];
     };
+    /** The subject's texture amplitude (model >= 1.11.0): every label's SD (every contrast, before the depth rows of step 0) is multiplied by g = exp(perDecade * (age - 45) / 10 + logSd * e + offset), e = the first of the unit normals of seed stream s + 7 (float64, summed in that order; the product rounded to float32 as sd * float32(g)). The real scans' fine-scale residual (image minus its Gaussian blur, sigma 1 voxel, over the WM median) grows with age and varies between scans beyond what anatomy and seed give the renderer; offset makes g average 1 over the real scans the label SDs were measured on. Fitted through the renderer by pipeline.texture_gain_fit. Absent: g = 1. */
+    textureGain?: {
+      /** log gain per decade of age from 45 */
+      perDecade: number;
+      /** SD of the log gain between subjects of one age */
+      logSd: number;
+      /** constant of the log gain: minus the log of the mean age term over the real scans, minus logSd^2 / 2 */
+      offset: number;
+      source?: string;
+    };
     snr: number;
     /** MODEL_FORMAT.md §5 step 1: texture = white·n + smooth·(G_sigma ∗ n)/std (n: unit normals of stream s+1), fitted to the real WM texture; absent: (G_sigma ∗ n)/std with sigma = textureSigmaVoxels. */
     texture?: {

@@ -1,8 +1,9 @@
 /**
  * Contrast rendering (MODEL_FORMAT.md §5) with tfjs ops on the [nz, ny, nx] volume:
  * per-label mean/sd with smoothed texture → partial-volume blur → multiplicative bias field →
- * Rician noise. Noise comes from the spec's mulberry32 streams (s+1, s+3, s+4; bias s+2), drawn
- * in JS and uploaded, so every backend renders the same image for the same seed.
+ * Rician noise. Noise comes from the spec's mulberry32 streams (s+1, s+3, s+4; bias s+2; the
+ * texture gain s+7), drawn in JS and uploaded, so every backend renders the same image for the
+ * same seed.
  *
  * Choices where the spec is open (documented for the Python teacher):
  * - Gaussian kernels: taps i ∈ [−r, r], r = max(1, ceil(3σ)), w_i ∝ exp(−i²/2σ²), Σw = 1,
@@ -26,6 +27,7 @@ import { renderContrastWasm } from '../kernels/wasm/ops';
 import { biasPlanes } from './bias';
 import { seedFields } from './seedCache';
 import { addVoxelMix, appearanceTables } from './depthLayers';
+import { scaledSds, textureGainOf } from './textureGain';
 
 export { gaussianKernel, smoothedNoiseStd };
 
@@ -60,6 +62,17 @@ export function labelMeans(model: Model, contrast: Contrast, age: number): Float
   const slope = app.ageSlopePerDecade?.[contrast]?.mean;
   if (slope) for (let i = 0; i < mean.length; i++) mean[i] += (slope[i] * (age - 45)) / 10;
   return mean;
+}
+
+/** Per-label SD for `contrast`, times the subject's texture gain (render/textureGain.ts). */
+export function labelSds(
+  model: Model,
+  contrast: Contrast,
+  age: number,
+  seed: number,
+): Float32Array {
+  const gain = textureGainOf(model.manifest.appearance, age, seed);
+  return scaledSds(contrastTable(model, contrast).sd, gain);
 }
 
 /**
@@ -114,7 +127,7 @@ export function renderContrast(
   const n = model.grid.count;
   const shape5: [number, number, number, number, number] = [1, nz, ny, nx, 1];
   let means: Float32Array = labelMeans(model, contrast, age);
-  let sds: Float32Array = Float32Array.from(contrastTable(model, contrast).sd);
+  let sds: Float32Array = labelSds(model, contrast, age, seed);
   let wmTable: Uint8Array = groupMask(model.labels, 'wm');
   // step 0, depth layers: the voxels' rows of the appended table (render/depthLayers.ts); the
   // labels are read back only for a model that has them
@@ -222,7 +235,7 @@ export function renderContrastArray(
     model,
     inputLabels,
     labelMeans(model, contrast, age),
-    Float32Array.from(contrastTable(model, contrast).sd),
+    labelSds(model, contrast, age, seed),
     groupMask(model.labels, 'wm'),
   );
   const { means, sds, wmMask } = tables;

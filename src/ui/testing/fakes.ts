@@ -279,8 +279,15 @@ export class FakeViewer implements ViewerLike {
   radiological = false;
   disposed = false;
   cursorCb: ((c: CursorInfo) => void) | null = null;
-  async showVolume(vol: SampledVolume): Promise<void> {
+  /** The window each shown volume would open with (showVolume's `window`, evaluated). */
+  openingWindows: ([number, number] | null)[] = [];
+  async showVolume(
+    vol: SampledVolume,
+    _labels?: unknown,
+    window?: () => [number, number] | null,
+  ): Promise<void> {
     this.shown.push(vol);
+    this.openingWindows.push(window ? window() : null);
   }
   async showUserVolume(_vol: UserVolume, name: string): Promise<void> {
     this.userShown.push(name);
