@@ -36,8 +36,6 @@ Idempotent: the fitted labels' slopes before the first fit are kept in
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -50,6 +48,7 @@ from brainsynth.pipeline.render_fit import (
     GROUPS,
     measure,
     real_rows,
+    scratch_model,
     twin_fit_args,
     twin_volumes,
 )
@@ -115,8 +114,10 @@ def follows(entry: dict[str, Any]) -> bool:
     return str(entry["group"]) in FOLLOW
 
 
-def subjects(n: int) -> list[tuple[str, int]]:
-    seeds = np.random.default_rng(BASE_SEED).integers(0, 2**31, size=n)
+def subjects(n: int, base_seed: int = BASE_SEED) -> list[tuple[str, int]]:
+    """(sex, seed) of n subjects to render at two ages: sexes alternating, fixed seeds (this
+    module's and `texture_gain_fit`'s paired twins)."""
+    seeds = np.random.default_rng(base_seed).integers(0, 2**31, size=n)
     return [("female" if i % 2 == 0 else "male", int(s)) for i, s in enumerate(seeds)]
 
 
@@ -153,9 +154,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 6, log: Log = print) -> dict
     )
     subj = subjects(n_twins)
     history: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / model_dir.name
-        shutil.copytree(model_dir, work)
+    with scratch_model(model_dir) as work:
 
         def render(s: NDArray[np.float64]) -> tuple[dict[str, float], dict[str, float]]:
             (work / "manifest.json").write_text(json.dumps(with_slopes(man, s)))

@@ -39,8 +39,6 @@ non-uniformity (that now includes the systematic part) and the tissue means.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -55,6 +53,7 @@ from brainsynth.model_io import load_model
 from brainsynth.pipeline.render_fit import (
     ixi_scans,
     muse_group_lut,
+    scratch_model,
     sex_of,
     twin_fit_args,
     twin_volumes,
@@ -215,9 +214,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     target = float(np.median([r["slope"] for r in real]))
     subjects = twins(real, n_twins)
     points: list[tuple[float, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / model_dir.name
-        shutil.copytree(model_dir, work)
+    with scratch_model(model_dir) as work:
 
         def render(amplitude: float) -> None:
             trial = json.loads(json.dumps(man))

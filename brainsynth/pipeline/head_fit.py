@@ -39,8 +39,6 @@ with the teacher, like `render_fit`.
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -54,6 +52,7 @@ from brainsynth.common.tissue import WM, classes_from_dlmuse, classes_from_frees
 from brainsynth.pipeline.appearance_fit import HEAD_SD_CAP
 from brainsynth.pipeline.render_fit import (
     ixi_scans,
+    scratch_model,
     sex_of,
     twin_fit_args,
     twin_volumes,
@@ -169,9 +168,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     subjects = twins(real, n_twins)
     means = np.array(base["mean"], np.float64)
     history = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / model_dir.name
-        shutil.copytree(model_dir, work)
+    with scratch_model(model_dir) as work:
 
         def render(m: NDArray[np.float64]) -> NDArray[np.float64]:
             (work / "manifest.json").write_text(json.dumps(with_means(man, base, idx, m)))

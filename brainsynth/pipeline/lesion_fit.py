@@ -30,8 +30,6 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -40,6 +38,7 @@ import numpy as np
 
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline import real_contrast
+from brainsynth.pipeline.render_fit import scratch_model
 from brainsynth.schema import validate_manifest
 
 FITTED_PATHOLOGIES = ("ms", "stroke")
@@ -139,9 +138,7 @@ def fit(model_dir: Path, data: Path, n_seeds: int = 3, log: Log = print) -> dict
     seeds = [BASE_SEED + k for k in range(n_seeds)]
     scales = {k: 1.0 for k in keys}
     history = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / model_dir.name
-        shutil.copytree(model_dir, work)
+    with scratch_model(model_dir) as work:
 
         def render() -> dict[tuple[str, str, str], float]:
             (work / "manifest.json").write_text(json.dumps(scaled(man, base, scales)))

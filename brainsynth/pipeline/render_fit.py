@@ -75,6 +75,7 @@ import json
 import shutil
 import tempfile
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -432,6 +433,17 @@ def twins(real: list[dict[str, Any]], n: int) -> list[tuple[float, str, int]]:
     ]
 
 
+@contextmanager
+def scratch_model(model_dir: Path) -> Iterator[Path]:
+    """A temporary copy of the model folder for a fit's trial renders (each trial rewrites its
+    manifest; the real folder is written once, at the end). Every fit through the renderer
+    (this module, `bias_fit`, `age_fit`, `texture_gain_fit`, `lesion_fit`, `head_fit`) uses it."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp) / model_dir.name
+        shutil.copytree(model_dir, work)
+        yield work
+
+
 def twin_volumes(
     model_dir: Path, subjects: list[tuple[float, str, int]], contrasts: tuple[str, ...] = ("T1w",)
 ) -> Iterator[Any]:
@@ -597,9 +609,7 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
         sc = scales[c] if c == "T1w" else contrast_scale(scales[c]["gm"], scales[c]["csf"])
         return update_means(m, sc, bases[c])
 
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / model_dir.name
-        shutil.copytree(model_dir, work)
+    with scratch_model(model_dir) as work:
 
         def run(b: float) -> dict[str, float]:
             m = json.loads(json.dumps(man))

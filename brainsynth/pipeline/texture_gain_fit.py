@@ -41,8 +41,6 @@ Runs before `render_fit`, which fits the tissues' SDs at its twins' ages with th
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -52,9 +50,11 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from brainsynth.common.tissue import WM, classes_from_dlmuse, classes_from_freesurfer
+from brainsynth.pipeline.age_fit import subjects as paired_subjects
 from brainsynth.pipeline.render_fit import (
     MAD_TO_SD,
     ixi_scans,
+    scratch_model,
     sex_of,
     twin_fit_args,
     twin_volumes,
@@ -159,13 +159,10 @@ def fit(model_dir: Path, data: Path, n_twins: int = 16, log: Log = print) -> dic
         f"{target['residualSd']:.4f}"
     )
     # the same subjects at two ages: their texture and noise cancel, so half as many suffice
-    seeds = np.random.default_rng(BASE_SEED).integers(0, 2**31, size=max(4, n_twins // 2))
-    pairs = [("female" if i % 2 == 0 else "male", int(s)) for i, s in enumerate(seeds)]
+    pairs = paired_subjects(max(4, n_twins // 2), BASE_SEED)
     spread_twins = twins(real, n_twins)
     history: list[dict[str, float]] = []
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp) / model_dir.name
-        shutil.copytree(model_dir, work)
+    with scratch_model(model_dir) as work:
 
         def paired_slope(per_decade: float) -> float:
             (work / "manifest.json").write_text(json.dumps(with_gain(man, per_decade, 0.0)))
