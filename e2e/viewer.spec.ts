@@ -1,7 +1,8 @@
 /**
  * Radiological review in the viewer: click to place the crosshair (the structure is named),
  * right-drag for window/level, and both survive a new sample; L/R convention and the label
- * overlay change what is on screen.
+ * overlay change what is on screen; a generated volume opens at the brain's window (the Brain
+ * preset), per contrast.
  */
 import { expect, test } from '@playwright/test';
 import { afterSample, appState, canvasShot, diffFraction, openApp, type AppState } from './helpers';
@@ -50,4 +51,33 @@ test('crosshair, window/level and display settings', async ({ page }) => {
   const plain = await canvasShot(page, 'viewer-no-overlay');
   expect(await diffFraction(page, radiological, plain), 'overlay hidden').toBeGreaterThan(0.01);
   await expect(page.getByLabel('Overlay opacity')).toBeDisabled();
+});
+
+test("a generated volume opens at the brain's window, and a new contrast at its own", async ({
+  page,
+}) => {
+  const start = await openApp(page, '?backend=cpu&seed=5&contrast=T1w');
+  const opened = view(start).window!;
+  expect(opened[1]).toBeGreaterThan(opened[0]);
+  const preset = page.getByLabel('Window preset');
+  // another preset moves the window; the Brain preset brings back exactly the opening window
+  await preset.selectOption('Full range');
+  await expect.poll(async () => view(await appState(page)).window?.join()).not.toBe(opened.join());
+  await preset.selectOption('Brain');
+  await expect.poll(async () => view(await appState(page)).window?.join()).toBe(opened.join());
+  // a new contrast opens at its own brain window (not the T1w's, not NiiVue's whole-field range)
+  const t2 = await afterSample(page, () =>
+    page
+      .getByLabel('Contrast', { exact: true })
+      .selectOption('T2w')
+      .then(() => undefined),
+  );
+  const t2Window = view(t2).window!;
+  expect(t2Window.join()).not.toBe(opened.join());
+  await preset.selectOption('Full range');
+  await expect
+    .poll(async () => view(await appState(page)).window?.join())
+    .not.toBe(t2Window.join());
+  await preset.selectOption('Brain');
+  await expect.poll(async () => view(await appState(page)).window?.join()).toBe(t2Window.join());
 });
