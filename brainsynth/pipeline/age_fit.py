@@ -46,6 +46,8 @@ from numpy.typing import NDArray
 from brainsynth.pipeline.render_fit import (
     FOLLOW,
     GROUPS,
+    group_lut,
+    groups_of,
     measure,
     real_rows,
     scratch_model,
@@ -153,24 +155,19 @@ def fit(model_dir: Path, data: Path, n_twins: int = 6, log: Log = print) -> dict
         + ", ".join(f"{g} {v['slope']:+.4f}" for g, v in target.items())
     )
     subj = subjects(n_twins)
+    lut = group_lut(labels)
     history: list[dict[str, Any]] = []
     with scratch_model(model_dir) as work:
 
         def render(s: NDArray[np.float64]) -> tuple[dict[str, float], dict[str, float]]:
             (work / "manifest.json").write_text(json.dumps(with_slopes(man, s)))
-            rows: dict[float, list[dict[str, float]]] = {}
-            for age in AGES:
-                lut = np.full(1024, "", dtype=object)
-                for e in labels:
-                    if 0 < int(e["value"]) < 500:
-                        lut[int(e["value"])] = str(e["group"])
-                rows[age] = [
-                    measure(
-                        vol.images["T1w"],
-                        lut[np.clip(vol.labels.astype(np.int64), 0, 1023)].astype(str),
-                    )
+            rows = {
+                age: [
+                    measure(vol.images["T1w"], groups_of(lut, vol.labels))
                     for vol in twin_volumes(work, [(age, sex, seed) for sex, seed in subj])
                 ]
+                for age in AGES
+            }
             both = rows[AGES[0]] + rows[AGES[1]]
             return paired_slopes(rows[AGES[0]], rows[AGES[1]]), mean_ratio(both)
 

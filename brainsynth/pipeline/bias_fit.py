@@ -51,6 +51,7 @@ from brainsynth.common.tissue import BRAIN_CLASSES, classes_from_dlmuse, classes
 from brainsynth.common.wm_depth import depth_slope, wm_depth_bands
 from brainsynth.model_io import load_model
 from brainsynth.pipeline.render_fit import (
+    groups_of,
     ixi_scans,
     muse_group_lut,
     scratch_model,
@@ -155,7 +156,7 @@ def real_fields(data: Path, log: Log = print) -> list[dict[str, Any]]:
     out = []
     for row, t1, seg in ixi_scans(data):
         img = np.asarray(t1.dataobj, np.float32)
-        groups = lut[np.clip(seg, 0, lut.size - 1)].astype(str)
+        groups = groups_of(lut, seg)
         affine = np.asarray(t1.affine, np.float64)
         bands = wm_depth_bands(img, classes_from_dlmuse(seg), _spacing(affine))
         out.append(

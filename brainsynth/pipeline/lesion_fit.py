@@ -65,7 +65,6 @@ def synthetic_ratios(
 ) -> dict[tuple[str, str, str], float]:
     """The stand-in cases' lesion/WM, median over seeds, for every key."""
     gen_mod = importlib.import_module("brainsynth.teacher.generate")
-    render_mod = importlib.import_module("brainsynth.teacher.render")
     gen_mod._load.cache_clear()  # the model folder's manifest changes between renders
     app = json.loads((model_dir / "manifest.json").read_text())["appearance"]
     out: dict[tuple[str, str, str], float] = {}
@@ -82,11 +81,8 @@ def synthetic_ratios(
                 contrasts=tuple(dict.fromkeys(("T1w", *contrasts))),
                 device="numpy",
             )
-            # tissue classes as the real MS patients get theirs: k-means of the T1w (without
-            # the field's systematic part, which their scanner's T1s do not have)
-            t1 = vol.images["T1w"].astype(np.float64)
-            t1 = t1 / render_mod.systematic_bias(t1.shape, app)
-            masks = real_contrast.synthetic_t1_masks(t1, vol.labels, pathology)
+            # tissue classes as the real MS patients get theirs: k-means of the T1w
+            masks = real_contrast.twin_t1_masks(vol, app, pathology)
             for c in contrasts:
                 r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)
                 for name, v in r["lesions"].items():

@@ -19,6 +19,7 @@ Used by `pipeline.render_fit` (T2w/FLAIR calibration) and by the realism benchma
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,19 @@ def synthetic_t1_masks(
     for m in lesions.values():
         lesion |= m
     return _t1_masks(t1, (labels > 0) & (labels < 500), lesion, lesions)
+
+
+def twin_t1_masks(vol: Any, app: dict[str, Any], pathology: str) -> Masks:
+    """`synthetic_t1_masks` of a teacher volume (`vol.images["T1w"]`, `vol.labels`), on its T1w
+    with the bias field's systematic part divided out: the real T2w/FLAIR cases' own T1s come
+    from other scanners, without IXI's 3 T central brightening, and with it k-means took
+    superficial WM for GM (the T2w/FLAIR fit raised the GM by 13 %). The render fit, the lesion
+    fit and the realism benchmark all segment their twins here."""
+    # the module, not a static import: the pipeline does not import the teacher (test_layers)
+    render_mod = importlib.import_module("brainsynth.teacher.render")
+    t1 = np.asarray(vol.images["T1w"], np.float64)
+    unbiased = t1 / render_mod.systematic_bias(t1.shape, app)
+    return synthetic_t1_masks(unbiased, vol.labels, pathology)
 
 
 def real_cases(data: Path, keep_fn: KeepFn | None = None) -> list[dict[str, Any]]:

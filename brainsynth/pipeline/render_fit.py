@@ -407,7 +407,7 @@ def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for row, t1, seg in ixi_scans(data):
         img = np.asarray(t1.dataobj, np.float32)
-        groups = lut[np.clip(seg, 0, lut.size - 1)].astype(str)
+        groups = groups_of(lut, seg)
         prof = depth_profile(img, classes_from_dlmuse(seg))
         out.append(
             {"age": float(row["age"]), "sex": sex_of(row["sex"]), **measure(img, groups), **prof}
@@ -460,30 +460,34 @@ def twin_volumes(
         )
 
 
+def group_lut(labels: list[dict[str, Any]]) -> NDArray[np.object_]:
+    """Label value -> the model's tissue group name, for the brain's labels (values 1-499; ''
+    elsewhere): `measure`'s groups for a twin's label map (`groups_of`)."""
+    lut = np.full(1024, "", dtype=object)
+    for e in labels:
+        if 0 < int(e["value"]) < 500:
+            lut[int(e["value"])] = str(e["group"])
+    return lut
+
+
+def groups_of(lut: NDArray[np.object_], labels: NDArray[np.integer[Any]]) -> NDArray[np.str_]:
+    """Each voxel's tissue group name through `lut` (`group_lut` or `muse_group_lut`)."""
+    return lut[np.clip(labels.astype(np.int64), 0, lut.size - 1)].astype(str)
+
+
 def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -> dict[str, float]:
     """The 2 mm teacher's twins measured like the real scans: T1w tissue ratios and WM trend CV
     (`measure`), and T2w/FLAIR GM/WM and CSF/WM (`CONTRAST:gmWm`, `CONTRAST:csfWm`) through
     the tissue classes the real images get (`real_contrast`: k-means of the T1w)."""
-    render_mod = importlib.import_module("brainsynth.teacher.render")
     man = json.loads((model_dir / "manifest.json").read_text())
-    lut = np.full(1024, "", dtype=object)
-    for e in man["labels"]:
-        if 0 < int(e["value"]) < 500:
-            lut[int(e["value"])] = str(e["group"])
+    lut = group_lut(man["labels"])
     rows = []
     for vol in twin_volumes(model_dir, subjects, CONTRASTS):
-        groups = lut[np.clip(vol.labels.astype(np.int64), 0, lut.size - 1)].astype(str)
-        row = measure(vol.images["T1w"], groups)
+        row = measure(vol.images["T1w"], groups_of(lut, vol.labels))
         row |= depth_profile(vol.images["T1w"], classes_from_freesurfer(vol.labels))
         # tissue classes as the real MS/glioma images get theirs: 3-class k-means of the T1w
         # inside the brain (every brain label and the sulcal CSF)
-        # (on the T1w without the field's systematic part, the IXI 3 T central brightening:
-        # the real T2w/FLAIR cases' own T1s, from other scanners, do not carry it, and with it
-        # the k-means took superficial WM for GM and the fit raised the GM by 13 %)
-        t1 = vol.images["T1w"].astype(np.float64) / render_mod.systematic_bias(
-            vol.images["T1w"].shape, man["appearance"]
-        )
-        masks = real_contrast.synthetic_t1_masks(t1, vol.labels, "none")
+        masks = real_contrast.twin_t1_masks(vol, man["appearance"], "none")
         for c in CONTRASTS[1:]:
             r = real_contrast.ratios(vol.images[c].astype(np.float64), masks)
             row[f"{c}:gmWm"], row[f"{c}:csfWm"] = r["gmWm"], r["csfWm"]

@@ -6,7 +6,7 @@ docstring says how each real case gets its tissue masks).
 
 Synthetic (teacher, 2 mm): the same segmentation as the real MS and glioma cases (5 of the 7
 real images) - 3-class k-means of its T1w inside the brain and its CSF, lesions (dilated 2
-voxels) excluded (`real_contrast.synthetic_t1_masks`), on the T1w with the bias field's
+voxels) excluded (`real_contrast.twin_t1_masks`), on the T1w with the bias field's
 systematic part divided out (the real cases' T1s come from other scanners, without IXI's 3 T
 central brightening) - and lesions by their pathology labels. Until model 1.11.0 the synthetic
 tissue masks came from the labels (cortex, eroded WM, ventricles + sulcal CSF) while the real
@@ -30,7 +30,7 @@ from brainsynth.pipeline.real_contrast import (
     image_of,
     ratios,
     synthetic_masks,
-    synthetic_t1_masks,
+    twin_t1_masks,
 )
 from brainsynth.qa.realism.data import MODEL_DIR, DataError, canonical
 
@@ -70,7 +70,6 @@ def synthetic_cases(
 ) -> list[dict[str, Any]]:
     from brainsynth.model_io import load_model
     from brainsynth.teacher.generate import generate
-    from brainsynth.teacher.render import systematic_bias
 
     _, man = load_model(model_dir)
     out: list[dict[str, Any]] = []
@@ -83,9 +82,7 @@ def synthetic_cases(
             contrasts=("T1w", "T2w", "FLAIR"),
             device=device,
         )
-        t1 = vol.images["T1w"].astype(np.float64)
-        t1 = t1 / systematic_bias(t1.shape, man["appearance"])
-        masks = synthetic_t1_masks(t1, vol.labels, cond["pathology"])
+        masks = twin_t1_masks(vol, man["appearance"], cond["pathology"])
         by_label = synthetic_masks(vol.labels, cond["pathology"])
         for contrast in ("T2w", "FLAIR"):
             img = vol.images[contrast]
