@@ -215,3 +215,33 @@ def test_benchmark_smoke_on_four_real_and_four_synthetic(tmp_path: Path) -> None
     saved = json.loads(paths["json"].read_text())
     assert set(saved["statistics"]) == set(stats.STATISTICS) | {"histogramW1"}
     assert "GM robust CV" in paths["md"].read_text()
+
+
+def test_trends_read_age_slopes_and_spreads_from_a_run() -> None:
+    from brainsynth.qa.realism.trends import age_slope, main, trends
+
+    ages = [20.0, 40.0, 60.0, 80.0]
+    summary = {
+        "scans": [{"age": a} for a in ages],
+        "statistics": {"x": {}, "flat": {}},
+        "perScan": {
+            # real: +1 per decade; synthetic: the same trend, half the spread about it
+            "real": [
+                {"x": a / 10 + d, "flat": 1.0} for a, d in zip(ages, [1, -1, -1, 1], strict=True)
+            ],
+            "synthetic-2mm": [
+                {"x": a / 10 + d, "flat": 1.0}
+                for a, d in zip(ages, [0.5, -0.5, -0.5, 0.5], strict=True)
+            ],
+        },
+    }
+    rows = trends(summary)
+    assert [r["statistic"] for r in rows] == ["x"]  # no real spread: no row
+    real_sd = float(np.std([3.0, 3.0, 5.0, 9.0], ddof=1))
+    assert rows[0]["realAgeSlope"] == pytest.approx(1.0 / real_sd)
+    assert rows[0]["synthetic-2mm"]["ageSlope"] == pytest.approx(1.0 / real_sd)
+    syn_sd = float(np.std([2.5, 3.5, 5.5, 8.5], ddof=1))
+    assert rows[0]["synthetic-2mm"]["sdRatio"] == pytest.approx(syn_sd / real_sd)
+    with pytest.raises(ValueError, match="at least 3"):
+        age_slope([1.0, 2.0], [1.0, 2.0], 1.0)
+    assert main(["/no/such/realism.json"]) == 2
