@@ -94,8 +94,23 @@ def latents(man: dict[str, Any], seed: int) -> tuple[NDArray[np.float64], float]
 def size_latent(man: dict[str, Any], seed: int) -> float:
     """The individual's size latent of step 7c (`individualLogSd`): the normal after z_icv in
     the seed's stream (normals(seed, K + 2)[K + 1]; the stream's prefix is the latents')."""
+    return size_latents(man, seed)[0]
+
+
+def size_latent_count(man: dict[str, Any]) -> int:
+    """How many size latents step 7c reads: 1 + the largest `latent` of its structures (1 with
+    none; the ventricles' latent is always drawn)."""
+    structures = (man.get("sizing") or {}).get("structures", [])
+    return 1 + max((int(s.get("latent", 0)) for s in structures), default=0)
+
+
+def size_latents(man: dict[str, Any], seed: int) -> list[float]:
+    """The individual's size latents of step 7c: latent j is normals(seed, K + 2 + j)[K + 1 + j]
+    (after z and z_icv; the stream's prefix is the latents'). 0: the ventricles' size, 1: the
+    skull's thickness, 2: the scalp's (MODEL_FORMAT.md §3, 7c)."""
     k = int(man["shapeModel"]["components"])
-    return float(normals(seed, k + 2)[k + 1])
+    n = size_latent_count(man)
+    return [float(v) for v in normals(seed, k + 1 + n)[k + 1 :]]
 
 
 def sample_anatomy(

@@ -12,8 +12,9 @@ then per label in the structure's order:
 
   f = the structure's factor row for the sex, linear in age (clamped), times adFactor^adSeverity
   under Alzheimer's disease (when the structure has an adFactor), times exp(s z) when the
-  structure has an `individualLogSd` row s (same interpolation) — z is the individual's size
-  latent (`model_io.size_latent`: the normal after z_icv in the seed's stream), float64;
+  structure has an `individualLogSd` row s (same interpolation) — z is the structure's size
+  latent (`latent` j, default 0; `model_io.size_latents`: latent j is the (j+1)-th normal after
+  z_icv in the seed's stream: 0 the ventricles', 1 the skull's, 2 the scalp's), float64;
   n = voxels labelled `value`, target m = floor(n f + 1/2); while the count differs from m:
   - grow (count < m): the layer = voxels labelled one of `partners` with an in-grid
     6-neighbour labelled `value` (labels as before the layer), in increasing flat index
@@ -52,6 +53,7 @@ structure (inferior lateral ventricles, each side against its own cerebral white
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -97,13 +99,26 @@ def factor_at(table: list[float], ages: list[float], age: float) -> float:
     return float(table[i] * (1 - t) + table[i + 1] * t)
 
 
+def latent_of(structure: dict[str, Any], z_size: float | Sequence[float]) -> float:
+    """The structure's size latent (`latent`, default 0) out of the individual's size latents
+    (`model_io.size_latents`); a single number is latent 0 (latents beyond it read 0)."""
+    zs = [float(z_size)] if isinstance(z_size, (int, float)) else [float(z) for z in z_size]
+    j = int(structure.get("latent", 0))
+    return zs[j] if j < len(zs) else 0.0
+
+
 def structure_factor(
-    params: dict[str, Any], structure: dict[str, Any], cond: dict[str, Any], z_size: float = 0.0
+    params: dict[str, Any],
+    structure: dict[str, Any],
+    cond: dict[str, Any],
+    z_size: float | Sequence[float] = 0.0,
 ) -> float:
-    """f(age, sex) * adFactor^severity (adFactor only under Alzheimer's) * exp(s(age, sex) *
-    z_size) for a structure with `individualLogSd` s: the individual's own size."""
+    """f(age, sex) * adFactor^severity (adFactor only under Alzheimer's) * exp(s(age, sex) * z)
+    for a structure with `individualLogSd` s, z its size latent (`latent_of`): the individual's
+    own size."""
     f = factor_at(structure["factor"][cond["sex"]], params["ages"], float(cond["age"]))
     sd = structure.get("individualLogSd")
+    z_size = latent_of(structure, z_size)
     if sd is not None and z_size != 0.0:
         f *= math.exp(factor_at(sd[cond["sex"]], params["ages"], float(cond["age"])) * z_size)
     ad = structure.get("adFactor")
@@ -253,11 +268,12 @@ def apply_sizing(
     values: NDArray[np.integer[Any]],
     params: dict[str, Any],
     cond: dict[str, Any],
-    z_size: float = 0.0,
+    z_size: float | Sequence[float] = 0.0,
 ) -> tuple[NDArray[np.int32], dict[str, Any]]:
-    """Step 7c on label values [x, y, z] for the conditions and the individual's size latent
-    `z_size` (`model_io.size_latent`): the resized label map and, per structure (its region
-    name), the factor and per label value what was done (voxels before, target, after)."""
+    """Step 7c on label values [x, y, z] for the conditions and the individual's size latents
+    `z_size` (`model_io.size_latents`; a number: latent 0 only): the resized label map and, per
+    structure (its region name), the factor and per label value what was done (voxels before,
+    target, after)."""
     out = np.asarray(values).astype(np.int32).copy()
     info: dict[str, Any] = {}
     for structure in params["structures"]:

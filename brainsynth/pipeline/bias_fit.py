@@ -32,6 +32,20 @@ intensities 1.35-1.6x the real ones. The centred bowl is the best of the three o
 benchmark; its one known cost: below the cerebrum its curvature spreads the brainstem's
 intensities ~1.75x the real ones (the render fit's SD scale for the brainstem sits at its
 lower bound). A real 3 T field flattens at the brain's edge; a quadratic cannot.
+
+Radial shape (model 1.12.0): the bowl is only the start. Both the real scans and the twins get a
+*radial profile* (`radial_profile`: the log intensity of the same flat tissues, each with its
+own offset, on one value per knot of the brain-normalised radius r = |v|, relative to r = 0.2).
+Real (median of 42): about linear in r out to r ~ 1 (-0.02, -0.06, -0.09, -0.13, -0.17, -0.21,
+-0.24 at r = 0.3 ... 0.9); the bowl's twins fell as r^2 (-0.40 at r = 0.9), so the brainstem,
+at r ~ 0.7-1.1 below the centroid, ran from dark at the medulla to bright at the midbrain. The
+systematic field becomes a table of knots (`biasMean.radial`, MODEL_FORMAT.md §5 step 3; the
+polynomial coefficients 0), started at the bowl's -a r^2 and moved knot by knot by
+real - synthetic (`radial_update`: the log-field adds to the log intensity, so this is a
+fixed-point step), `RADIAL_ROUNDS` rounds; knots beyond `RADIAL_FIT_MAX` (where the profile is
+edge partial volume rather than field) stay at the last fitted value, so the field flattens at
+the brain's edge. The round with the smallest profile error is kept; the WM depth slope it
+renders is recorded beside the real one.
 Runs before `render_fit`, which then refits the random part's strength to the real WM
 non-uniformity (that now includes the systematic part) and the tissue means.
 """
@@ -51,6 +65,7 @@ from brainsynth.common.tissue import BRAIN_CLASSES, classes_from_dlmuse, classes
 from brainsynth.common.wm_depth import depth_slope, wm_depth_bands
 from brainsynth.model_io import load_model
 from brainsynth.pipeline.render_fit import (
+    group_lut,
     groups_of,
     ixi_scans,
     muse_group_lut,
@@ -68,6 +83,13 @@ ROUNDS = 2
 AMPLITUDE_RANGE = (0.0, 1.5)
 TRIM = 2.5  # robust SDs
 MAD_TO_SD = 1.4826
+# the radial part (model >= 1.12.0): knots r = k * RADIAL_STEP, k < RADIAL_KNOTS, brain-normalised
+RADIAL_STEP = 0.1
+RADIAL_KNOTS = 15
+RADIAL_FIT_MAX = 1.0  # knots up to this radius are fitted; beyond, the field stays flat
+RADIAL_REFERENCE = 2  # profiles are relative to knot 2 (r = 0.2)
+RADIAL_ROUNDS = 3
+MIN_BIN_VOXELS = 200
 
 Log = Callable[[str], None]
 
@@ -120,6 +142,80 @@ def field_coefficients(
     return out
 
 
+def radial_profile(
+    image: NDArray[np.floating[Any]],
+    groups: NDArray[np.str_],
+    affine: NDArray[np.float64],
+    step: float = RADIAL_STEP,
+    knots: int = RADIAL_KNOTS,
+) -> NDArray[np.float64]:
+    """The scan's radial log-intensity profile: least squares of log intensity over the tissues
+    whose own intensity is flat (`TISSUES`, eroded WM and each other tissue with its own offset)
+    on one value per knot r = k * step of the brain-normalised radius (each voxel to its nearest
+    knot), relative to knot `RADIAL_REFERENCE`; NaN where a knot has under `MIN_BIN_VOXELS`
+    voxels. The field's radial shape as the scan shows it (tissue composition held apart by the
+    offsets), measured the same way on real scans and on twins."""
+    img = np.asarray(image, np.float64)
+    brain = groups != ""
+    if int(brain.sum()) < 1000:
+        raise ValueError("fewer than 1000 brain voxels: not a brain scan")
+    world = _world(img.shape, affine)
+    inb = world[brain.ravel()]
+    centre = inb.mean(axis=0)
+    semi = np.sqrt(5.0 * inb.var(axis=0))
+    masks = [ndimage.binary_erosion(groups == "wm")] + [groups == t for t in TISSUES[1:]]
+    sel = np.zeros(img.shape, bool)
+    for m in masks:
+        sel |= m
+    sel &= img > 0
+    flat = sel.ravel()
+    r = np.sqrt((((world[flat] - centre) / semi) ** 2).sum(axis=1))
+    knot = np.minimum(np.floor(r / step + 0.5).astype(np.int64), knots - 1)
+    counts = np.bincount(knot, minlength=knots)
+    x = np.zeros((knot.size, knots + len(masks) - 1))
+    x[np.arange(knot.size), knot] = 1.0
+    for k, m in enumerate(masks[1:]):
+        x[:, knots + k] = m.ravel()[flat]
+    y = np.log(img.ravel()[flat])
+    keep = np.ones(y.size, bool)
+    for _ in range(2):  # fit, trim at TRIM robust SDs, refit
+        coef = np.linalg.lstsq(x[keep], y[keep], rcond=None)[0]
+        res = y - x @ coef
+        mad = MAD_TO_SD * float(np.median(np.abs(res[keep] - np.median(res[keep]))))
+        keep = np.abs(res - np.median(res[keep])) < TRIM * max(mad, 1e-6)
+    prof = np.where(counts >= MIN_BIN_VOXELS, coef[:knots], np.nan)
+    if not np.isfinite(prof[RADIAL_REFERENCE]):
+        raise ValueError("too few voxels at the reference radius for a radial profile")
+    return np.asarray(prof - prof[RADIAL_REFERENCE], np.float64)
+
+
+def radial_update(
+    values: NDArray[np.float64],
+    real: NDArray[np.float64],
+    synthetic: NDArray[np.float64],
+    step: float = RADIAL_STEP,
+    fit_max: float = RADIAL_FIT_MAX,
+) -> NDArray[np.float64]:
+    """One fixed-point step of the radial log-field: each fitted knot (from the reference knot
+    to r <= fit_max, both profiles measured) moves by real - synthetic (the log-field adds to
+    log intensity); knots outside the fitted ones take the nearest fitted knot's value: flat
+    beyond the data (no extrapolated fall-off at the brain's edge) and flat inside the
+    reference radius (the innermost knot holds the deep grey matter around the ventricles,
+    where the real scans' periventricular partial volume, not the field, reads darker)."""
+    out = np.asarray(values, np.float64).copy()
+    r = np.arange(out.size) * step
+    ok = np.isfinite(real) & np.isfinite(synthetic) & (r <= fit_max + 1e-9)
+    ok &= np.arange(out.size) >= RADIAL_REFERENCE
+    if not ok.any():
+        raise ValueError("no radius where both radial profiles are measured")
+    out[ok] += (real - synthetic)[ok]
+    idx = np.flatnonzero(ok)
+    lo, hi = int(idx[0]), int(idx[-1])
+    out[:lo] = out[lo]
+    out[hi + 1 :] = out[hi]
+    return out
+
+
 def brain_geometry(model_dir: Path) -> tuple[list[float], list[float]]:
     """The template brain's centroid and half-extents (sqrt(5 var)) in grid coordinates
     normalised to [-1, 1] (the bias polynomial's)."""
@@ -165,6 +261,7 @@ def real_fields(data: Path, log: Log = print) -> list[dict[str, Any]]:
                 "sex": sex_of(row["sex"]),
                 "field": field_coefficients(img, groups, affine),
                 "slope": depth_slope(bands),
+                "radial": radial_profile(img, groups, affine),
             }
         )
     log(f"  field coefficients of {len(out)} real scans")
@@ -188,15 +285,33 @@ def bowl(amplitude: float, at: NDArray[np.float64]) -> NDArray[np.float64]:
     return out
 
 
-def synthetic_slope(model_dir: Path, subjects: list[tuple[float, str, int]]) -> float:
-    """Median WM depth slope of the 2 mm teacher's healthy twins."""
-    slopes = []
+def _json_profile(p: NDArray[np.float64]) -> list[float | None]:
+    """A profile for the manifest: rounded, NaN (unmeasured knot) as null."""
+    return [round(float(v), 4) if np.isfinite(v) else None for v in p]
+
+
+def _median_profile(profiles: list[NDArray[np.float64]]) -> NDArray[np.float64]:
+    """Median per knot over the profiles; NaN where no profile has the knot."""
+    p = np.asarray(profiles, np.float64)
+    out = np.full(p.shape[1], np.nan)
+    some = np.isfinite(p).any(axis=0)
+    out[some] = np.nanmedian(p[:, some], axis=0)
+    return out
+
+
+def synthetic_measures(
+    model_dir: Path, subjects: list[tuple[float, str, int]]
+) -> tuple[float, NDArray[np.float64]]:
+    """The 2 mm teacher's healthy twins' median WM depth slope and median radial profile."""
+    lut = group_lut(json.loads((model_dir / "manifest.json").read_text())["labels"])
+    slopes, profiles = [], []
     for vol in twin_volumes(model_dir, subjects):
-        bands = wm_depth_bands(
-            vol.images["T1w"], classes_from_freesurfer(vol.labels), _spacing(vol.affine)
-        )
+        img = vol.images["T1w"]
+        affine = np.asarray(vol.affine, np.float64)
+        bands = wm_depth_bands(img, classes_from_freesurfer(vol.labels), _spacing(affine))
         slopes.append(depth_slope(bands))
-    return float(np.median(slopes))
+        profiles.append(radial_profile(img, groups_of(lut, vol.labels), affine))
+    return float(np.median(slopes)), _median_profile(profiles)
 
 
 def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict[str, Any]:
@@ -213,44 +328,86 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
     # superficial WM's intensities 1.35-1.6x the real ones (module docstring)
     at = np.zeros(3)
     target = float(np.median([r["slope"] for r in real]))
+    real_radial = _median_profile([r["radial"] for r in real])
     subjects = twins(real, n_twins)
     points: list[tuple[float, float]] = []
+    radial_rounds: list[dict[str, Any]] = []
+    knots_r = np.arange(RADIAL_KNOTS) * RADIAL_STEP
     with scratch_model(model_dir) as work:
 
-        def render(amplitude: float) -> None:
+        def render(bias_mean: dict[str, Any]) -> tuple[float, NDArray[np.float64]]:
             trial = json.loads(json.dumps(man))
-            coef = grid_coefficients(bowl(amplitude, at), centre, semi)
-            trial["appearance"]["biasMean"] = {"coefficients": coef}
+            trial["appearance"]["biasMean"] = bias_mean
             (work / "manifest.json").write_text(json.dumps(trial))
-            s = synthetic_slope(work, subjects)
+            return synthetic_measures(work, subjects)
+
+        def render_bowl(amplitude: float) -> None:
+            coef = grid_coefficients(bowl(amplitude, at), centre, semi)
+            s, _ = render({"coefficients": coef})
             points.append((amplitude, s))
             log(f"  amplitude {amplitude:.3f}: WM depth slope {s:.5f}/mm (real {target:.5f})")
 
-        render(0.0)
-        render(PROBE)
+        # 1. the bowl's amplitude, to the WM depth slope
+        render_bowl(0.0)
+        render_bowl(PROBE)
         for _ in range(ROUNDS):
             (x0, y0), (x1, y1) = points[-2], points[-1]
             if y1 == y0:
                 break
-            render(float(np.clip(x1 + (target - y1) * (x1 - x0) / (y1 - y0), *AMPLITUDE_RANGE)))
-    amplitude, slope = points[-1]
+            render_bowl(
+                float(np.clip(x1 + (target - y1) * (x1 - x0) / (y1 - y0), *AMPLITUDE_RANGE))
+            )
+        amplitude, _ = points[-1]
+
+        # 2. its radial shape, to the real radial profile: start from the bowl (-a r^2, radial in
+        # v, so exactly the same field), fixed-point steps on the knots
+        def radial_mean(values: NDArray[np.float64]) -> dict[str, Any]:
+            return {
+                "coefficients": [0.0] * 10,
+                "centre": centre,
+                "semiAxes": semi,
+                "radial": {
+                    "step": RADIAL_STEP,
+                    "values": [round(float(v), 5) for v in values],
+                },
+            }
+
+        values = np.asarray(-amplitude * knots_r**2, np.float64)
+        for r in range(RADIAL_ROUNDS + 1):
+            slope, syn = render(radial_mean(values))
+            rms = float(np.sqrt(np.nanmean(((syn - real_radial)[knots_r <= RADIAL_FIT_MAX]) ** 2)))
+            radial_rounds.append(
+                {
+                    "values": [round(float(v), 5) for v in values],
+                    "profile": _json_profile(syn),
+                    "wmDepthSlopePerMm": round(slope, 6),
+                    "rms": round(rms, 4),
+                }
+            )
+            log(f"  radial round {r}: profile rms {rms:.4f}, WM depth slope {slope:.5f}/mm")
+            if r < RADIAL_ROUNDS:
+                values = radial_update(values, real_radial, syn)
+    best = min(radial_rounds, key=lambda x: x["rms"])
+    values = np.asarray(best["values"], np.float64)
     brain_coef = bowl(amplitude, at)
     app["biasMean"] = {
-        "coefficients": [round(v, 6) for v in grid_coefficients(brain_coef, centre, semi)],
-        "brainCoefficients": [round(float(v), 6) for v in brain_coef],
-        "centre": centre,
-        "semiAxes": semi,
-        "source": "pipeline.bias_fit: an isotropic bowl on the brain's centroid, its amplitude "
-        f"fitted to the WM depth slope of {len(real)} IXI T1s (3 T) through the 2 mm teacher's "
-        "twins",
+        **radial_mean(values),
+        "brainCoefficients": [0.0] * 10,
+        "source": "pipeline.bias_fit: a radial log-field in brain-normalised coordinates on the "
+        "brain's centroid, started from the isotropic bowl whose amplitude fits the WM depth "
+        f"slope of {len(real)} IXI T1s (3 T), then fitted knot by knot to their radial "
+        "log-intensity profile, both through the 2 mm teacher's twins",
     }
     app.setdefault("measured", {})["biasFit"] = {
         "realMeanCoefficients": [round(float(v), 6) for v in real_coef],
         "realMeanPeak": [round(float(v), 4) for v in peak(real_coef)],
         "amplitude": round(amplitude, 4),
+        "bowlBrainCoefficients": [round(float(v), 6) for v in brain_coef],
         "realWmDepthSlopePerMm": round(target, 6),
-        "syntheticWmDepthSlopePerMm": round(slope, 6),
+        "syntheticWmDepthSlopePerMm": best["wmDepthSlopePerMm"],
         "renders": [[round(a, 4), round(v, 6)] for a, v in points],
+        "realRadialProfile": _json_profile(real_radial),
+        "radialRounds": radial_rounds,
         "twins": [list(t) for t in subjects],
     }
     validate_manifest(man)

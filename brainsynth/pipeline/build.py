@@ -33,6 +33,7 @@ from brainsynth.pipeline.bias_fit import fit as fit_bias
 from brainsynth.pipeline.folding import add_folding
 from brainsynth.pipeline.glioma_fit import fit_model as fit_glioma
 from brainsynth.pipeline.head_fit import fit as fit_head
+from brainsynth.pipeline.head_layers import fit as fit_head_layers
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.lesion_fit import fit as fit_lesions
 from brainsynth.pipeline.model_folder import write_model
@@ -212,7 +213,9 @@ def main(argv: list[str] | None = None) -> None:
     # MS lesion FLAIR and infarct T2w through the renderer to the real lesions (after the render
     # fit, which rewrites the T2w/FLAIR tables from its own base)
     fit_lesions(args.out, args.data, log=log)
-    # the head's layers over the vault (skull, scalp) through the renderer, with the bias in place
+    # the head's layers over the vault: their thickness (step 7c's skull and scalp structures,
+    # with the skull's individual spread), then their intensities, both through the renderer
+    fit_head_layers(args.out, args.data, log=log)
     fit_head(args.out, args.data, log=log)
     # the glioma labels and the post-contrast T1 calibrated on the real glioma cases (last: T1c
     # is derived from the final T1w table, after the render fit)

@@ -305,6 +305,23 @@ def add_sizing(
     path = model_dir / "manifest.json"
     man = json.loads(path.read_text())
     man.pop("horns", None)  # replaced: the temporal horns are one of the structures
+    # structures this module does not own (the head's layers, `pipeline.head_layers`) stay at
+    # the end, their rows taken onto the new ages
+    old = man.get("sizing") or {}
+    mine = {e["region"] for e in params["structures"]}
+    for s in old.get("structures", []):
+        if s["region"] in mine:
+            continue
+        kept = json.loads(json.dumps(s))
+        for key in ("factor", "individualLogSd"):
+            if key in kept:
+                kept[key] = {
+                    sex: [round(float(v), 5) for v in np.interp(params["ages"], old["ages"], row)]
+                    for sex, row in kept[key].items()
+                }
+        params["structures"].append(kept)
+    if "headLayersFit" in old:
+        params["headLayersFit"] = old["headLayersFit"]
     man["sizing"] = params
     validate_manifest(man)
     path.write_text(json.dumps(man, indent=1) + "\n")

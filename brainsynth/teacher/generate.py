@@ -42,7 +42,8 @@ from brainsynth.model_io import (
     latents,
     load_model,
     read_volume,
-    size_latent,
+    size_latent_count,
+    size_latents,
 )
 from brainsynth.pathologies import ModelAssets, Plan, Scene
 from brainsynth.schema import CONTRASTS, validate_sidecar
@@ -228,10 +229,14 @@ def stage_folding(
 
 
 def stage_sizing(
-    ld: _Loaded, cond: dict[str, Any], idx: NDArray[np.int32], z_size: float = 0.0
+    ld: _Loaded,
+    cond: dict[str, Any],
+    idx: NDArray[np.int32],
+    z_size: float | list[float] = 0.0,
 ) -> tuple[NDArray[np.int32], dict[str, Any] | None]:
     """Step 7c (brainsynth/sizing.py): the small structures (hippocampus, amygdala, 3rd/4th
-    ventricles, temporal horns) sized for age, sex and Alzheimer's disease, on label indices;
+    ventricles, temporal horns) sized for age, sex and Alzheimer's disease, the head's layers
+    for the individual (`z_size`: the size latents, `model_io.size_latents`), on label indices;
     unchanged when the model has no `sizing` (nor the legacy `horns`)."""
     params = sizing_params(ld.assets.manifest)
     if params is None:
@@ -322,9 +327,11 @@ def generate(
     idx, scene.template_flat = stage_anatomy(ld, scene, template, xm, dev)
     # individual folding (step 7b), label-level sizing of the small structures (step 7c)
     idx, csf_fraction = stage_folding(ld, scene, idx)
-    # the individual's size latent (none for explicit latents: the mean individual)
-    z_size = 0.0 if explicit_latents is not None else size_latent(man, seed)
-    idx, _sizing = stage_sizing(ld, cond, idx, z_size)
+    # the individual's size latents (zeros for explicit latents: the mean individual)
+    z_sizes = (
+        [0.0] * size_latent_count(man) if explicit_latents is not None else size_latents(man, seed)
+    )
+    idx, _sizing = stage_sizing(ld, cond, idx, z_sizes)
     report(0.4, "pathology")
     # pathology (§4)
     idx, drawn = patho.draw(scene, plan, idx)
@@ -363,7 +370,8 @@ def generate(
         "latents": {
             "z": [round(float(v), 6) for v in z],
             "zIcv": round(z_icv, 6),
-            "zSize": round(z_size, 6),
+            "zSize": round(z_sizes[0], 6),
+            "sizeLatents": [round(v, 6) for v in z_sizes],
         },
         "regionalVolumesMl": volumes,
         "pathology": info,

@@ -163,15 +163,61 @@ def bias_mean(app: dict[str, Any]) -> list[float] | None:
     return [float(v) / strength for v in spec["coefficients"]]
 
 
+def radial_log_field(shape: tuple[int, int, int], spec: dict[str, Any]) -> NDArray[np.float64]:
+    """R(r) of `appearance.biasMean.radial` on the grid (float64, [x, y, z]): r the
+    brain-normalised radius |(u - centre) / semiAxes| (u: grid coordinates normalised to
+    [-1, 1], as the polynomial's; squares summed x, y, z), R linear between the knots
+    r = k * step, clamped outside them (MODEL_FORMAT.md §5 step 3)."""
+    radial = spec["radial"]
+    centre, semi = spec.get("centre"), spec.get("semiAxes")
+    if centre is None or semi is None:
+        raise ValueError("appearance.biasMean.radial needs biasMean.centre and biasMean.semiAxes")
+    vals = np.asarray(radial["values"], np.float64)
+    step = float(radial["step"])
+    if vals.size < 2 or not step > 0:
+        raise ValueError("appearance.biasMean.radial needs a positive step and two values")
+    axes = []
+    for a, n in enumerate(shape):
+        u = np.arange(n) * 2 / max(n - 1, 1) - 1
+        v = (u - float(centre[a])) / float(semi[a])
+        axes.append((v * v).reshape([-1 if b == a else 1 for b in range(3)]))
+    t = np.sqrt(axes[0] + axes[1] + axes[2]) / step
+    last = vals.size - 1
+    k = np.minimum(np.floor(t).astype(np.int64), last - 1)
+    w = t - k
+    r = vals[k] * (1.0 - w) + vals[k + 1] * w
+    return np.asarray(np.where(t >= last, vals[last], r), np.float64)
+
+
+def radial_term(shape: tuple[int, int, int], app: dict[str, Any]) -> NDArray[np.float32] | None:
+    """R / biasFieldStrength per voxel (float32), what the radial part adds to P; None without
+    `biasMean.radial` or at strength 0 (src/engine/render/bias.ts `radialTermOf`)."""
+    spec = app.get("biasMean")
+    strength = float(app["biasFieldStrength"])
+    if spec is None or "radial" not in spec or not strength > 0:
+        return None
+    return (radial_log_field(shape, spec) / strength).astype(np.float32)
+
+
+def bias_field(shape: tuple[int, int, int], seed: int, app: dict[str, Any]) -> NDArray[np.float32]:
+    """P of the render: the seed's polynomial with the systematic coefficients, plus the radial
+    term when the model has one (float32 sum); the field is exp(biasFieldStrength * P)."""
+    p = bias_polynomial(shape, seed, bias_mean(app))
+    r = radial_term(shape, app)
+    return p if r is None else (p + r).astype(np.float32)
+
+
 def systematic_bias(shape: tuple[int, int, int], app: dict[str, Any]) -> NDArray[np.float64]:
-    """exp(D): the bias field's systematic part alone (`appearance.biasMean`; ones without), on
-    the same normalised coordinates as `bias_polynomial`. For measurements that must see the
-    tissue contrast without it (render_fit's k-means classes)."""
+    """exp(D): the bias field's systematic part alone (`appearance.biasMean`: its polynomial and
+    radial parts; ones without), on the same normalised coordinates as `bias_polynomial`. For
+    measurements that must see the tissue contrast without it (render_fit's k-means classes)."""
     spec = app.get("biasMean")
     if spec is None or not float(app["biasFieldStrength"]) > 0:
         return np.ones(shape)
-    d = np.asarray(spec["coefficients"], np.float64)
-    return np.broadcast_to(np.exp(_quadratic(shape, d)), shape).astype(np.float64)
+    d = _quadratic(shape, np.asarray(spec["coefficients"], np.float64))
+    if "radial" in spec:
+        d = d + radial_log_field(shape, spec)
+    return np.broadcast_to(np.exp(d), shape).astype(np.float64)
 
 
 def _noise(seed: int, shape: tuple[int, int, int]) -> NDArray[np.float32]:
@@ -250,7 +296,7 @@ def render(
     if device != "numpy":
         from brainsynth.teacher import accel
 
-        bias = bias_polynomial(idx.shape, seed, bias_mean(app))
+        bias = bias_field(idx.shape, seed, app)
         return accel.render(
             device,
             idx,
@@ -273,7 +319,7 @@ def render(
     if mix is not None:  # the depth rows' voxel mix (after the sulcal CSF, before the PSF)
         img = (img + mix).astype(np.float32)
     img = blur(img, psf)
-    img = img * np.exp(bias_polynomial(idx.shape, seed, bias_mean(app)) * app["biasFieldStrength"])
+    img = img * np.exp(bias_field(idx.shape, seed, app) * app["biasFieldStrength"])
     wm = is_wm[idx]
     wm_mean = float(img[wm].mean()) if wm.any() else float(means.max())
     sn = wm_mean / app["snr"]

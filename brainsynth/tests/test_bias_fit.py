@@ -133,3 +133,71 @@ def test_the_bowl_peaks_where_the_real_mean_field_does() -> None:
         up = monomials((p + d)[None]) @ c
         down = monomials((p - d)[None]) @ c
         assert abs(float((up - down)[0]) / (2 * eps)) < 1e-6
+
+
+def test_a_radial_field_sampled_from_the_bowl_renders_the_bowl() -> None:
+    """The radial part (model >= 1.12.0): knots of -a r^2 render the bowl (up to linear
+    interpolation between knots), are flat beyond the last knot, and go through bias_field and
+    systematic_bias like the polynomial."""
+    from brainsynth.teacher.render import bias_field, radial_log_field, systematic_bias
+
+    shape = (21, 17, 13)
+    centre, semi = [0.1, -0.1, 0.0], [0.7, 0.8, 0.6]
+    d = coefficients(0.4, centre, semi)
+    step, knots = 0.05, 60
+    r = np.arange(knots) * step
+    radial = {"step": step, "values": (-0.4 * r**2).tolist()}
+    spec = {"coefficients": [0.0] * 10, "centre": centre, "semiAxes": semi, "radial": radial}
+    app_poly = {"biasFieldStrength": 0.3, "biasMean": {"coefficients": d}}
+    app_rad = {"biasFieldStrength": 0.3, "biasMean": spec}
+    log_poly = np.log(systematic_bias(shape, app_poly))
+    log_rad = np.log(systematic_bias(shape, app_rad))
+    # the polynomial dropped its constant (0.4 |centre / semi|^2): compare up to it
+    diff = log_rad - log_poly
+    assert np.ptp(diff) < 0.4 * step**2  # linear interpolation of r^2 between knots
+    # the render's P: the seed's polynomial plus R / strength
+    p = bias_field(shape, 5, app_rad).astype(np.float64)
+    p0 = bias_polynomial(shape, 5, [0.0] * 10).astype(np.float64)
+    assert np.allclose(0.3 * (p - p0), np.log(systematic_bias(shape, app_rad)), atol=1e-5)
+    # clamped beyond the last knot; linear between knots
+    flat = {**spec, "radial": {"step": 0.5, "values": [0.0, -0.2]}}
+    field = radial_log_field(shape, flat)
+    assert field.min() == pytest.approx(-0.2) and field.max() <= 0.0
+    with pytest.raises(ValueError, match="centre"):
+        radial_log_field(shape, {"radial": radial})
+    assert bias_field(shape, 5, {"biasFieldStrength": 0.3}).dtype == np.float32
+
+
+def test_radial_profile_and_update_recover_a_radial_field() -> None:
+    from brainsynth.pipeline.bias_fit import RADIAL_STEP, radial_profile, radial_update
+
+    n = 48
+    i, j, k = np.meshgrid(*(np.arange(n),) * 3, indexing="ij")
+    c = (n - 1) / 2
+    rr = np.sqrt((i - c) ** 2 + (j - c) ** 2 + (k - c) ** 2)
+    groups = np.where(rr <= 20, "wm", "").astype(object)
+    groups[(rr <= 8)] = "deep-gm"  # a darker tissue in the middle: its offset is held apart
+    affine = np.diag([2.0, 2.0, 2.0, 1.0])
+    # brain-normalised radius: semi-axis sqrt(5 var) of a solid ball of radius 20 is 20 voxels
+    field = -0.3 * (rr / 20.0)  # linear in r
+    img = np.exp(field) * np.where(groups == "deep-gm", 0.8, 1.0)
+    img = np.where(groups != "", img, 0.0)
+    prof = radial_profile(img, groups.astype(str), affine)
+    knots_r = np.arange(prof.size) * RADIAL_STEP
+    ok = np.isfinite(prof)
+    assert ok[2:9].all()
+    expected = -0.3 * (knots_r - 0.2)
+    assert np.abs(prof[ok & (knots_r <= 0.9)] - expected[ok & (knots_r <= 0.9)]).max() < 0.03
+    # one fixed-point step from a flat field moves the fitted knots onto the profile, flat
+    # beyond the fitted range
+    flat = np.zeros(prof.size)
+    step = radial_update(flat, prof, np.zeros(prof.size), fit_max=0.8)
+    assert np.allclose(step[ok & (knots_r <= 0.8)], prof[ok & (knots_r <= 0.8)])
+    assert (step[knots_r > 0.8] == step[knots_r <= 0.8 + 1e-9][-1]).all()
+    # flat inside the reference radius, even where both profiles are measured there
+    inner = radial_update(
+        np.zeros(4), np.array([-0.1, -0.05, 0.0, -0.02]), np.zeros(4), fit_max=1.0
+    )
+    assert inner.tolist() == pytest.approx([0.0, 0.0, 0.0, -0.02])
+    with pytest.raises(ValueError, match="both radial profiles"):
+        radial_update(flat, np.full(prof.size, np.nan), flat)

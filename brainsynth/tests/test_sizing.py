@@ -256,11 +256,21 @@ def model() -> tuple[Any, dict[str, Any], np.ndarray]:
 def test_the_model_sizes_its_small_structures_in_the_pipelines_order(
     model: tuple[Any, dict[str, Any], np.ndarray],
 ) -> None:
+    from brainsynth.pipeline.head_layers import REGIONS as HEAD_REGIONS
+
     _, man, _ = model
     p = sizing_params(man)
     assert p is not None and "horns" not in man
-    assert [s["region"] for s in p["structures"]] == [s[0] for s in STRUCTURES]
-    for s, (_, labels, target, smooth) in zip(p["structures"], STRUCTURES, strict=True):
+    # the brain's structures in the pipeline's order, then the head's layers
+    # (pipeline.head_layers), each with its own size latent
+    brain = [s for s in p["structures"] if s["region"] not in HEAD_REGIONS]
+    head = [s for s in p["structures"] if s["region"] in HEAD_REGIONS]
+    assert p["structures"] == brain + head
+    assert [s["region"] for s in head] in ([], list(HEAD_REGIONS))
+    assert all(s.get("latent", 0) >= 1 for s in head if "individualLogSd" in s)
+    assert any("individualLogSd" in s for s in head) or not head
+    assert [s["region"] for s in brain] == [s[0] for s in STRUCTURES]
+    for s, (_, labels, target, smooth) in zip(brain, STRUCTURES, strict=True):
         assert [(x["value"], tuple(x["partners"])) for x in s["labels"]] == list(labels)
         assert ("adFactor" in s) == (target is not None)
         assert (s.get("partialLayer") == "smooth") == smooth

@@ -230,3 +230,33 @@ def test_fine_grid_optics_make_a_1mm_render_average_to_the_2mm_texture() -> None
 
     assert avg.var() == pytest.approx(two.var(), rel=0.05)
     assert lag1(avg) == pytest.approx(lag1(two), abs=0.05)
+
+
+def test_each_individual_has_its_own_skull_thickness() -> None:
+    """Step 7c's skull structure (model >= 1.12.0) reads the individual's own size latent: the
+    sidecar lists every size latent, the skull's voxel count follows exp(s z_1), and the mean
+    individual (explicit latents) has them all 0."""
+    from brainsynth.model_io import size_latent_count, size_latents
+
+    man = json.loads((MODEL / "manifest.json").read_text())
+    skull = next((s for s in man["sizing"]["structures"] if s["region"] == "skull"), None)
+    if skull is None:
+        pytest.skip("model without the head's layer structures")
+    assert skull["latent"] == 1 and size_latent_count(man) >= 2
+    vols = {seed: generate(MODEL, HEALTHY, seed, 2.0) for seed in (21, 22, 23)}
+    for seed, v in vols.items():
+        assert v.sidecar["latents"]["sizeLatents"] == pytest.approx(
+            size_latents(man, seed), abs=1e-6
+        )
+        assert v.sidecar["latents"]["zSize"] == pytest.approx(size_latents(man, seed)[0], abs=1e-6)
+    z1 = {seed: size_latents(man, seed)[1] for seed in vols}
+    thin, thick = min(z1, key=z1.__getitem__), max(z1, key=z1.__getitem__)
+    count = {seed: int((v.labels == 515).sum()) for seed, v in vols.items()}
+    # the thicker skull's latent gives more skull voxels, by about exp(s dz) (the heads differ in
+    # size and shape as well, so within a margin)
+    s = skull["individualLogSd"]["female"][0]
+    assert count[thick] > count[thin]
+    ratio = count[thick] / count[thin]
+    assert ratio == pytest.approx(np.exp(s * (z1[thick] - z1[thin])), rel=0.15)
+    mean = generate(MODEL, HEALTHY, 21, 2.0, explicit_latents=_zero())
+    assert mean.sidecar["latents"]["sizeLatents"] == [0.0] * size_latent_count(man)

@@ -25,6 +25,7 @@ import { applySizing, hasSizing } from './sampler/sizing';
 import { installFastCpuGather } from './sampler/fastCpuGather';
 import {
   drawLatents,
+  sizeLatentCount,
   gainsFor,
   icvScale,
   velocityCoefficients,
@@ -133,7 +134,9 @@ export async function sampleAnatomy(
   const c = validated(model, conditions);
   const module = moduleFor(model, c);
   if (tf.getBackend() === 'cpu') installFastCpuGather();
-  const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);
+  const latents =
+    options.latents ??
+    drawLatents(seed, model.manifest.shapeModel.components, sizeLatentCount(model.manifest));
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
   const { sampler, displacement } = chooseSampler(model, c, latents, gains, options.sampler);
@@ -263,7 +266,9 @@ export async function sample(
   moduleFor(model, c);
   if (tf.getBackend() === 'cpu') installFastCpuGather();
 
-  const latents = options.latents ?? drawLatents(seed, model.manifest.shapeModel.components);
+  const latents =
+    options.latents ??
+    drawLatents(seed, model.manifest.shapeModel.components, sizeLatentCount(model.manifest));
   const gains = gainsFor(model.manifest, c);
   const scale = icvScale(model.manifest, c, latents.zIcv);
   const { module, plan } = planFor(model, c, seed, options.pathologyPlan);
@@ -326,7 +331,8 @@ export async function sample(
       : undefined;
     // Step 7c: the small structures (hippocampus, amygdala, 3rd/4th ventricles, temporal
     // horns) sized for age, sex and Alzheimer's disease (in place).
-    if (hasSizing(model)) applySizing(model, await labelMap.labels(), c, latents.zSize ?? 0);
+    if (hasSizing(model))
+      applySizing(model, await labelMap.labels(), c, latents.sizeLatents ?? latents.zSize ?? 0);
 
     // MODEL_FORMAT.md §4: the pathology's module draws its plan into the label map.
     const pathology = await module.draw(labelMap, plan);

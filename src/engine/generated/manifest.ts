@@ -195,13 +195,19 @@ export type ManifestDocument = {
     partialVolumeSigmaVoxels: number;
     textureSigmaVoxels: number;
     biasFieldStrength: number;
-    /** The bias field's systematic part (model >= 1.10.0): D = sum_k coefficients_k m_k(u), the log-field's coefficients on the bias polynomial's monomials m = (1, x, y, z, x^2, y^2, z^2, xy, xz, yz) of grid coordinates u normalised to [-1, 1]. The field is exp(biasFieldStrength * P_seed + D), computed as one polynomial with coefficients normals/3 + coefficients/biasFieldStrength (ignored when biasFieldStrength is 0). Fitted by pipeline.bias_fit in brain-normalised coordinates v = (u - centre) / semiAxes (brainCoefficients, on the same monomials of v; centre and semi-axes the template brain's centroid and half-extents in u) and re-expressed in u. */
+    /** The bias field's systematic part (model >= 1.10.0): D = sum_k coefficients_k m_k(u), the log-field's coefficients on the bias polynomial's monomials m = (1, x, y, z, x^2, y^2, z^2, xy, xz, yz) of grid coordinates u normalised to [-1, 1]. The field is exp(biasFieldStrength * P_seed + D), computed as one polynomial with coefficients normals/3 + coefficients/biasFieldStrength (ignored when biasFieldStrength is 0). Fitted by pipeline.bias_fit in brain-normalised coordinates v = (u - centre) / semiAxes (brainCoefficients, on the same monomials of v; centre and semi-axes the template brain's centroid and half-extents in u) and re-expressed in u. With `radial` (model >= 1.12.0, software >= 0.4.2) D also has a radial part R(r), r = |(u - centre) / semiAxes| (the brain-normalised radius; needs centre and semiAxes): linear interpolation of `radial.values` at knots r = k * radial.step (k = 0, 1, ...), clamped to the first and last value outside them; exp(biasFieldStrength * P_seed + D) then takes R / biasFieldStrength added to P (float32) after the polynomial. Fitted by pipeline.bias_fit to the real scans' radial log-intensity profile (the 3 T central brightening, which falls about linearly with the radius, not as a bowl). */
     biasMean?: {
       coefficients: number[];
       centre?: [number, number, number];
       semiAxes?: [number, number, number];
       source?: string;
       brainCoefficients?: number[];
+      radial?: {
+        /** knot spacing in brain-normalised radius */
+        step: number;
+        /** R at r = 0, step, 2 step, ... (log-field units) */
+        values: number[];
+      };
     };
     /** The subject's texture amplitude (model >= 1.11.0): every label's SD (every contrast, before the depth rows of step 0) is multiplied by g = exp(perDecade * (age - 45) / 10 + logSd * e + offset), e = the first of the unit normals of seed stream s + 7 (float64, summed in that order; the product rounded to float32 as sd * float32(g)). The real scans' fine-scale residual (image minus its Gaussian blur, sigma 1 voxel, over the WM median) grows with age and varies between scans beyond what anatomy and seed give the renderer; offset makes g average 1 over the real scans the label SDs were measured on. Fitted through the renderer by pipeline.texture_gain_fit. Absent: g = 1. */
     textureGain?: {
@@ -285,13 +291,13 @@ export type ManifestDocument = {
       [name: string]: unknown;
     };
   };
-  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease times exp(individualLogSd(sex, age) z) with the individual's size latent z (the normal after z_icv), by moving its interface with its partner labels one 6-neighbour layer at a time (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
+  /** Step 7c (MODEL_FORMAT.md §3): label-level sizing. For each structure in order, then each of its labels in order, the label's voxel count n is taken to floor(n f + 1/2), f = the structure's factor (sex, age) times adFactor^adSeverity under Alzheimer's disease times exp(individualLogSd(sex, age) z) with the structure's size latent z (`latent`: 0, the normal after z_icv, unless given), by moving its interface with its partner labels one 6-neighbour layer at a time (grow: partner voxels next to it become it; shrink: its voxels next to a partner become that partner). */
   sizing?: {
     /** ages (years, increasing) of every factor table's rows */
     ages: number[];
     /** in the order of step 7c */
     structures: {
-      /** the region of `regions` (and of the normative table) the factor follows */
+      /** the region of `regions` (and of the normative table) the factor follows; for a structure outside the brain (the head's layers: 'skull', 'scalp') a name of its own */
       region: string;
       /** in order: each label value and the label values it exchanges voxels with */
       labels: {
@@ -307,11 +313,13 @@ export type ManifestDocument = {
       };
       /** A: the factor is multiplied by A^adSeverity under Alzheimer's disease; absent: 1 */
       adFactor?: number;
-      /** optional, per sex, one log-sd per age of `ages`: the individual's size factor exp(s z) (z: the size latent, one for every structure that has this), the between-person spread the model's own individuals lack */
+      /** optional, per sex, one log-sd per age of `ages`: the individual's size factor exp(s z) (z: the structure's size latent, see `latent`), the between-person spread the model's own individuals lack */
       individualLogSd?: {
         female: number[];
         male: number[];
       };
+      /** which of the individual's size latents `individualLogSd` multiplies (absent: 0). Size latent j is normals(seed, K + 2 + j)[K + 1 + j] of the seed's stream (after z and z_icv): 0 is the ventricles' size (one latent for every ventricle), 1 the skull's thickness, 2 the scalp's; structures that share a latent grow or shrink together */
+      latent?: number;
       /** which voxels of a partial last layer move: 'flat' (absent: the default) the first (grow) or last (shrink) in flat order, x fastest; 'smooth' those with the most 6-neighbours labelled the structure (grow; shrink: labelled a partner) first, ties by the lowest priority, a fixed hash of the voxel's flat index (MODEL_FORMAT.md §3, 7c) — for a structure whose interface spans the brain (cerebral WM, cortex): pockets fill and protrusions go first, so a part-layer smooths the interface, spread over it, not a band of the lowest slices. Either way the same voxels come first from one year to the next */
       partialLayer?: 'flat' | 'smooth';
       /** what the factors came from (provenance: the model's own ratio to 45 per knot, the spread, Alzheimer's change before sizing) */
@@ -320,5 +328,9 @@ export type ManifestDocument = {
       };
     }[];
     source?: string;
+    /** provenance of the head's layer structures (`skull`, `scalp`): `python -m brainsynth.pipeline.head_layers` — the real and synthetic layer edges on the vault profile, the Newton rounds, the fitted factors and individual log-sds */
+    headLayersFit?: {
+      [name: string]: unknown;
+    };
   };
 };

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { normals, streamSeed } from '../rng';
-import { biasMeanOf, biasPlanesOf } from './bias';
+import { biasMeanOf, biasPlanesOf, radialTermOf } from './bias';
 
 const D = [0, 0.1, -0.2, 0.05, -0.5, -0.4, -0.6, 0, 0, 0];
 
@@ -36,5 +36,50 @@ describe('bias field mean', () => {
   it('is off without a mean or at strength 0', () => {
     expect(biasMeanOf({ biasFieldStrength: 0.2 })).toBeUndefined();
     expect(biasMeanOf({ biasFieldStrength: 0, biasMean: { coefficients: D } })).toBeUndefined();
+  });
+
+  it('adds the radial part R(r) / strength per voxel: linear between knots, flat beyond', () => {
+    const shape = [9, 7, 5];
+    const centre = [0.1, -0.1, 0];
+    const semiAxes = [0.7, 0.8, 0.6];
+    const step = 0.05;
+    const values = Array.from({ length: 80 }, (_, k) => -0.4 * (k * step) ** 2);
+    const app = {
+      biasFieldStrength: 0.3,
+      biasMean: { coefficients: D, centre, semiAxes, radial: { step, values } },
+    };
+    const r = radialTermOf(shape, app);
+    expect(r).toBeDefined();
+    // voxel (i, j, k), x fastest: the bowl -0.4 |v|^2 / strength, up to the knots' interpolation
+    const u = (i: number, n: number) => (2 * i) / (n - 1) - 1;
+    for (const [i, j, k] of [
+      [0, 0, 0],
+      [4, 3, 2],
+      [8, 6, 4],
+      [2, 5, 1],
+    ]) {
+      const v2 = [u(i, 9), u(j, 7), u(k, 5)].reduce(
+        (acc, x, a) => acc + ((x - centre[a]) / semiAxes[a]) ** 2,
+        0,
+      );
+      expect(r![i + 9 * (j + 7 * k)]).toBeCloseTo((-0.4 * v2) / 0.3, 2);
+    }
+    // memoised per spec and shape: the same array
+    expect(radialTermOf(shape, app)).toBe(r);
+    // two knots 0.5 apart: flat at the last value beyond r = 0.5
+    const flat = radialTermOf(shape, {
+      ...app,
+      biasMean: { ...app.biasMean, radial: { step: 0.5, values: [0, -0.2] } },
+    })!;
+    expect(Math.min(...flat)).toBeCloseTo(-0.2 / 0.3, 6);
+    expect(Math.max(...flat)).toBeLessThanOrEqual(0);
+    // absent, or strength 0: no term; a radial part without its geometry: a clear error
+    expect(
+      radialTermOf(shape, { biasFieldStrength: 0.3, biasMean: { coefficients: D } }),
+    ).toBeUndefined();
+    expect(radialTermOf(shape, { ...app, biasFieldStrength: 0 })).toBeUndefined();
+    expect(() =>
+      radialTermOf(shape, { biasFieldStrength: 0.3, biasMean: { radial: { step, values } } }),
+    ).toThrow(/centre/);
   });
 });

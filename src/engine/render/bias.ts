@@ -3,7 +3,9 @@
  * random normals / 3 plus the model's systematic part `appearance.biasMean.coefficients`, if
  * any) and the [ny, nx] planes A (terms without z) and B (the z-coefficient), on coordinates
  * normalised to [−1, 1], so P = A + z·B + c6·z². One definition for the tfjs path (contrast.ts
- * `biasPolynomial`) and the TypedArray path (seedCache.ts).
+ * `biasPolynomial`) and the TypedArray path (seedCache.ts). The systematic part's radial term
+ * (`radialTermOf`, model ≥ 1.12.0: the 3 T central brightening as a function of the
+ * brain-normalised radius) is added to P per voxel by both.
  */
 import type { Model } from '../model/loadModel';
 import { normals, streamSeed } from '../rng';
@@ -50,4 +52,67 @@ export function biasPlanesOf(shape: readonly number[], seed: number, mean?: read
     }
   }
   return { c, zs, A, B };
+}
+
+/** The radial part's spec: `appearance.biasMean` with `radial` (model ≥ 1.12.0). */
+type RadialSpec = {
+  coefficients?: number[];
+  centre?: number[];
+  semiAxes?: number[];
+  radial?: { step: number; values: number[] };
+};
+
+const radialCache = new WeakMap<object, Map<string, Float32Array>>();
+
+/**
+ * R / biasFieldStrength per voxel (float32, x fastest), what the systematic field's radial part
+ * adds to P (MODEL_FORMAT.md §5 step 3): r = |(u − centre) / semiAxes| on grid coordinates u
+ * normalised to [−1, 1] (float64; squares summed x, y, z), R linear between the knots
+ * r = k·step, clamped outside them. Undefined without `biasMean.radial` or at strength 0. The
+ * same arithmetic as brainsynth/teacher/render.py `radial_term`; memoised per spec and shape
+ * (it depends on neither the seed nor the contrast).
+ */
+export function radialTermOf(
+  shape: readonly number[],
+  app: { biasFieldStrength: number; biasMean?: RadialSpec },
+): Float32Array | undefined {
+  const spec = app.biasMean;
+  const radial = spec?.radial;
+  if (!spec || !radial || !(app.biasFieldStrength > 0)) return undefined;
+  const { centre, semiAxes } = spec;
+  if (!centre || !semiAxes)
+    throw new Error('appearance.biasMean.radial needs biasMean.centre and biasMean.semiAxes');
+  const values = radial.values;
+  if (values.length < 2 || !(radial.step > 0))
+    throw new Error('appearance.biasMean.radial needs a positive step and two values');
+  const key = `${shape.join('x')}@${app.biasFieldStrength}`;
+  let byShape = radialCache.get(spec);
+  const hit = byShape?.get(key);
+  if (hit) return hit;
+  const [nx, ny, nz] = shape;
+  const sq = (n: number, a: number) =>
+    Float64Array.from({ length: n }, (_, i) => {
+      const v = ((i * 2) / Math.max(n - 1, 1) - 1 - centre[a]) / semiAxes[a];
+      return v * v;
+    });
+  const [qx, qy, qz] = [sq(nx, 0), sq(ny, 1), sq(nz, 2)];
+  const last = values.length - 1;
+  const out = new Float32Array(nx * ny * nz);
+  let o = 0;
+  for (let k = 0; k < nz; k++)
+    for (let j = 0; j < ny; j++)
+      for (let i = 0; i < nx; i++) {
+        const t = Math.sqrt(qx[i] + qy[j] + qz[k]) / radial.step;
+        let r: number;
+        if (t >= last) r = values[last];
+        else {
+          const k0 = Math.floor(t);
+          const w = t - k0;
+          r = values[k0] * (1 - w) + values[k0 + 1] * w;
+        }
+        out[o++] = r / app.biasFieldStrength;
+      }
+  if (!byShape) radialCache.set(spec, (byShape = new Map()));
+  byShape.set(key, out);
+  return out;
 }

@@ -24,7 +24,7 @@ import { typedArrayKernelsActive } from '../kernels/path';
 import { blur3dInto, gaussianKernel, smoothedNoiseStd } from '../kernels/blur';
 import { wasmKernels } from '../kernels/wasm/runtime';
 import { renderContrastWasm } from '../kernels/wasm/ops';
-import { biasPlanes } from './bias';
+import { biasPlanes, radialTermOf } from './bias';
 import { seedFields } from './seedCache';
 import { addVoxelMix, appearanceTables } from './depthLayers';
 import { scaledSds, textureGainOf } from './textureGain';
@@ -76,7 +76,8 @@ export function labelSds(
 }
 
 /**
- * The bias polynomial P over the grid, [nz, ny, nx]. Written as
+ * The bias polynomial P over the grid, [nz, ny, nx], plus the systematic field's radial term
+ * when the model has one (bias.ts `radialTermOf`). Written as
  * P = A(x, y) + z·B(x, y) + c6·z² with A, B small [ny, nx] planes, so the full volume comes from
  * one [nz, 2] × [2, ny·nx] matMul plus a suffix-broadcast add (both fast on every backend).
  */
@@ -88,10 +89,13 @@ export function biasPolynomial(model: Model, seed: number): tf.Tensor3D {
     Z[2 * k] = zs[k];
     Z[2 * k + 1] = zs[k] * zs[k];
   }
+  const radial = radialTermOf(model.grid.shape, model.manifest.appearance);
   return tf.tidy(() => {
     const rows = tf.concat([tf.tensor2d(B, [1, ny * nx]), tf.fill([1, ny * nx], c[6])], 0);
     const zPart = tf.reshape(tf.matMul(tf.tensor2d(Z, [nz, 2]), rows), [nz, ny, nx]);
-    return tf.add(zPart, tf.tensor2d(A, [ny, nx])) as tf.Tensor3D;
+    const p = tf.add(zPart, tf.tensor2d(A, [ny, nx])) as tf.Tensor3D;
+    // the systematic field's radial part (model ≥ 1.12.0), x fastest = [nz, ny, nx]
+    return (radial ? tf.add(p, tf.tensor3d(radial, [nz, ny, nx])) : p) as tf.Tensor3D;
   });
 }
 

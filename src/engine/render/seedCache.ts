@@ -11,7 +11,7 @@ import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
 import { normalsF32, normalsF32Range, streamSeed } from '../rng';
 import { blur3dArray, smoothedNoiseStd } from '../kernels/blur';
-import { biasMeanOf, biasPlanesOf } from './bias';
+import { biasMeanOf, biasPlanesOf, radialTermOf } from './bias';
 
 /**
  * What the seed-only fields depend on besides the seed, as plain (cloneable) data: the grid shape
@@ -252,11 +252,15 @@ export function computeSeedFieldsOwnPart(
   };
 }
 
-/** exp(strength · P) with P the bias polynomial of `biasPolynomial` (same float32 steps). */
+/**
+ * exp(strength · P) with P the bias polynomial of `biasPolynomial` plus the radial term
+ * (`radialTermOf`), the same float32 steps.
+ */
 function biasGain(spec: SeedFieldSpec, seed: number): Float32Array {
   const [nx, ny, nz] = spec.shape;
   const f = Math.fround;
   const { c, zs, A, B } = biasPlanesOf(spec.shape, seed, biasMeanOf(spec.appearance));
+  const radial = radialTermOf(spec.shape, spec.appearance);
   const c6 = f(c[6]);
   const plane = nx * ny;
   const strength = f(spec.appearance.biasFieldStrength);
@@ -266,7 +270,8 @@ function biasGain(spec: SeedFieldSpec, seed: number): Float32Array {
     const z1 = f(zs[k] * zs[k]);
     const o = k * plane;
     for (let s = 0; s < plane; s++) {
-      const p = f(f(z0 * B[s] + z1 * c6) + A[s]);
+      let p = f(f(z0 * B[s] + z1 * c6) + A[s]);
+      if (radial) p = f(p + radial[o + s]);
       out[o + s] = Math.exp(f(p * strength));
     }
   }

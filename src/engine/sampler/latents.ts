@@ -11,12 +11,31 @@ export interface Latents {
   zIcv: number;
   /** Size latent of step 7c (the ventricles' individual size); absent: 0 (the mean individual). */
   zSize?: number;
+  /**
+   * Every size latent step 7c reads (MODEL_FORMAT.md §3, 7c: latent j is the (j+1)-th normal
+   * after z_icv; 0 = zSize, the ventricles', 1 the skull's thickness, 2 the scalp's); absent or
+   * shorter: the missing ones are 0.
+   */
+  sizeLatents?: Float64Array;
 }
 
-/** z[0..K-1], z_icv, then the size latent z_size from stream `seed`. */
-export function drawLatents(seed: number, components: number): Latents {
-  const all = normals(seed, components + 2);
-  return { z: all.subarray(0, components), zIcv: all[components], zSize: all[components + 1] };
+/** How many size latents step 7c reads: 1 + the largest `latent` of its structures. */
+export function sizeLatentCount(manifest: ModelManifest): number {
+  let n = 1;
+  for (const s of manifest.sizing?.structures ?? []) n = Math.max(n, (s.latent ?? 0) + 1);
+  return n;
+}
+
+/** z[0..K-1], z_icv, then the size latents (`sizeLatents` of them, at least 1) from `seed`. */
+export function drawLatents(seed: number, components: number, sizeLatents = 1): Latents {
+  const n = Math.max(1, sizeLatents);
+  const all = normals(seed, components + 1 + n);
+  return {
+    z: all.subarray(0, components),
+    zIcv: all[components],
+    zSize: all[components + 1],
+    sizeLatents: all.subarray(components + 1, components + 1 + n),
+  };
 }
 
 /** Linear interpolation of the per-age gain rows (clamped to the table's age range). */

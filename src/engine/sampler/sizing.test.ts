@@ -3,8 +3,15 @@ import type { Conditions } from '../generated/conditions';
 import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
 import { normals } from '../rng';
-import { drawLatents } from './latents';
-import { applySizing, priority, sizingParams, structureFactor, type SizingParams } from './sizing';
+import { drawLatents, sizeLatentCount } from './latents';
+import {
+  applySizing,
+  latentOf,
+  priority,
+  sizingParams,
+  structureFactor,
+  type SizingParams,
+} from './sizing';
 
 /** Label values of the toy models; a label's index is its position here. */
 const VALUES = [0, 2, 3, 5, 10, 14, 17, 24, 41, 44, 49];
@@ -238,6 +245,34 @@ describe('step 7c: label-level sizing', () => {
     const l = drawLatents(42, 8);
     expect(l.zSize).toBe(normals(42, 11)[9]);
     expect([...l.z, l.zIcv]).toEqual([...normals(42, 9)]);
+  });
+
+  it('reads each structure its own size latent (latent j: the (j+1)-th normal after z_icv)', () => {
+    const p = params([HORNS], [1.5]);
+    const sd = { female: [0.2, 0.2], male: [0.2, 0.2] };
+    const ventricles = { ...p.structures[0], individualLogSd: sd };
+    const skull = { ...p.structures[0], individualLogSd: sd, latent: 1 };
+    const zs = [0.5, -1.25];
+    expect(latentOf(ventricles, zs)).toBe(0.5);
+    expect(latentOf(skull, zs)).toBe(-1.25);
+    expect(latentOf(skull, 0.5)).toBe(0); // a single number is latent 0 only
+    expect(latentOf({ ...skull, latent: 2 }, zs)).toBe(0); // beyond the list: 0
+    expect(structureFactor(p, skull, cond({ age: 55 }), zs)).toBeCloseTo(
+      1.5 * Math.exp(0.2 * -1.25),
+      12,
+    );
+    expect(structureFactor(p, ventricles, cond({ age: 55 }), zs)).toBeCloseTo(
+      1.5 * Math.exp(0.2 * 0.5),
+      12,
+    );
+    // as many latents as the structures read, continuing the stream; latent 0 is zSize
+    const man = { sizing: { ages: [20, 90], structures: [ventricles, skull] } } as ModelManifest;
+    expect(sizeLatentCount(man)).toBe(2);
+    expect(sizeLatentCount({} as ModelManifest)).toBe(1);
+    const l = drawLatents(42, 8, 3);
+    expect([...(l.sizeLatents ?? [])]).toEqual([...normals(42, 12).subarray(9, 12)]);
+    expect(l.zSize).toBe(l.sizeLatents?.[0]);
+    expect([...l.z]).toEqual([...drawLatents(42, 8).z]);
   });
 
   it('reads the legacy horns block as one structure (and prefers sizing)', () => {

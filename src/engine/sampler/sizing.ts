@@ -17,7 +17,8 @@
  * partner) first, ties by the lowest `priority` (a fixed hash of the flat index): pockets fill
  * and protrusions go first, so the interface gets smoother, the part-layer is spread over it, and
  * the same voxels still come first from year to year. A structure with `individualLogSd` s also
- * gets exp(s·zSize), zSize the individual's size latent (latents.ts). The same rule as
+ * gets exp(s·z), z its size latent (`latent` j of the individual's size latents, latents.ts:
+ * 0 the ventricles', 1 the skull's thickness, 2 the scalp's). The same rule as
  * `brainsynth/sizing.py`, so labels agree voxel for voxel with the teacher. A manifest of
  * software 0.4.0 (`horns` only) is read as one structure: the temporal horns against each
  * side's cerebral white matter.
@@ -61,14 +62,16 @@ export function hasSizing(model: Model): boolean {
 
 /**
  * f(age, sex)·adFactor^severity (adFactor only under Alzheimer's disease, when given)
- * ·exp(individualLogSd(age, sex)·zSize) (only for a structure with individualLogSd).
+ * ·exp(individualLogSd(age, sex)·z) (only for a structure with individualLogSd; z = its size
+ * latent, `latentOf`).
  */
 export function structureFactor(
   p: SizingParams,
   s: SizedStructure,
   c: Conditions,
-  zSize = 0,
+  zSizes: ArrayLike<number> | number = 0,
 ): number {
+  const zSize = latentOf(s, zSizes);
   const table = s.factor[c.sex].map((v) => [v]);
   let f = interpAge(p.ages, table, c.age)[0];
   if (s.adFactor !== undefined && c.pathology === 'alzheimers')
@@ -82,6 +85,16 @@ export function structureFactor(
     f *= Math.exp(sd * zSize);
   }
   return f;
+}
+
+/**
+ * The structure's size latent (`latent`, default 0) out of the individual's size latents
+ * (latents.ts `sizeLatents`); a single number is latent 0, latents beyond the list read 0.
+ */
+export function latentOf(s: SizedStructure, zSizes: ArrayLike<number> | number): number {
+  const j = s.latent ?? 0;
+  if (typeof zSizes === 'number') return j === 0 ? zSizes : 0;
+  return j < zSizes.length ? zSizes[j] : 0;
 }
 
 /** What step 7c did: per structure (region) its factor and, per label value, the counts. */
@@ -130,6 +143,14 @@ function smoothFirst(layer: number[], k: number, neighbours: (i: number) => numb
     for (let q = 0; q < n && at < k; q++) out[at++] = packed[q] % 2097152;
   }
   return out;
+}
+
+let marks: Uint8Array | undefined;
+
+/** A zeroed byte per voxel, reused between calls (each use leaves it zeroed again). */
+function markBuffer(n: number): Uint8Array {
+  if (!marks || marks.length < n) marks = new Uint8Array(n);
+  return marks;
 }
 
 /** Grow the box at `box[b..b+6]` ([x0, y0, z0, x1, y1, z1]) to include voxel (x, y, z). */
@@ -258,7 +279,7 @@ function resizeLabel(
     for (let y = Math.max(y0 - g, 0); y <= Math.min(y1 + g, ny - 1); y++)
       for (let x = Math.max(x0 - g, 0); x <= Math.min(x1 + g, nx - 1); x++)
         add(x + nx * (y + ny * z), x, y, z);
-  const seen = new Set<number>();
+  const mark = markBuffer(nx * ny * nz);
   while (layer.length > 0) {
     const take = Math.min(layer.length, Math.abs(m - count));
     const set = (j: number) => {
@@ -293,23 +314,36 @@ function resizeLabel(
     }
     count += grow ? take : -take;
     if (count === m) break;
-    // the next layer: among the 6-neighbours of this one (taken whole), in flat order
-    seen.clear();
+    // the next layer: among the 6-neighbours of this one (taken whole), in flat order (each
+    // once: marked in a reusable byte per voxel, unmarked after; a Set was the hot spot for
+    // the head's large layers)
+    const cand = new Int32Array(6 * layer.length);
+    let nc = 0;
+    const visit = (j: number) => {
+      if (mark[j] === 0) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+    };
     for (const i of layer) {
       const x = i % nx;
       const y = Math.floor(i / nx) % ny;
       const z = Math.floor(i / sz);
-      if (x > 0) seen.add(i - 1);
-      if (x < nx - 1) seen.add(i + 1);
-      if (y > 0) seen.add(i - sy);
-      if (y < ny - 1) seen.add(i + sy);
-      if (z > 0) seen.add(i - sz);
-      if (z < nz - 1) seen.add(i + sz);
+      if (x > 0) visit(i - 1);
+      if (x < nx - 1) visit(i + 1);
+      if (y > 0) visit(i - sy);
+      if (y < ny - 1) visit(i + sy);
+      if (z > 0) visit(i - sz);
+      if (z < nz - 1) visit(i + sz);
     }
-    const candidates = Int32Array.from(seen).sort();
+    const candidates = cand.subarray(0, nc).sort();
+    for (let q = 0; q < nc; q++) mark[candidates[q]] = 0;
     layer = [];
     targets = [];
-    for (const i of candidates) add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
+    for (let q = 0; q < nc; q++) {
+      const i = candidates[q];
+      add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
+    }
   }
   return count;
 }
@@ -322,7 +356,7 @@ export function applySizing(
   model: Model,
   labels: Int32Array,
   c: Conditions,
-  zSize = 0,
+  zSizes: ArrayLike<number> | number = 0,
 ): SizingReport {
   const p = sizingParams(model.manifest);
   const out: SizingReport = {};
@@ -331,7 +365,7 @@ export function applySizing(
   const shape = model.grid.shape as [number, number, number];
   const stats = new LabelStats(labels, shape, nLabels);
   for (const s of p.structures) {
-    const f = structureFactor(p, s, c, zSize);
+    const f = structureFactor(p, s, c, zSizes);
     const report: SizingReport[string] = { factor: f, labels: {} };
     for (const entry of s.labels) {
       const label = model.labels.indexOfValue.get(entry.value);
