@@ -1,5 +1,7 @@
 """Label-level sizing (MODEL_FORMAT.md §3, step 7c): small structures sized for age, sex and
-Alzheimer's disease directly on the label map, after the template lookup and the folding.
+Alzheimer's disease directly on the label map, after the template lookup and the folding; the
+same rule also sizes the cerebral WM and cortex and (model >= 1.12.0) the head's skull and
+scalp layers (`pipeline.head_layers`).
 
 The regional basis lives on a 6 mm grid. For structures of a few millilitres (hippocampus,
 amygdala, 3rd/4th ventricles, the 1-2 mL temporal horns) the calibration of the gains at the

@@ -105,12 +105,14 @@ def _world(shape: tuple[int, ...], affine: NDArray[np.float64]) -> NDArray[np.fl
     return np.asarray(idx @ np.asarray(affine)[:3, :3].T + np.asarray(affine)[:3, 3])
 
 
-def field_coefficients(
+def _flat_tissues(
     image: NDArray[np.floating[Any]], groups: NDArray[np.str_], affine: NDArray[np.float64]
-) -> NDArray[np.float64]:
-    """The scan's log-field quadratic in brain-normalised coordinates (module docstring): ten
-    coefficients on `monomials`, the constant set to 0. `groups` names each voxel's tissue
-    group ('' outside the brain)."""
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """The voxels of the tissues whose own intensity is flat (`TISSUES`: eroded WM, then each
+    other tissue): their brain-normalised coordinates v [n, 3] (the brain's centroid and
+    half-extents sqrt(5 var)), their tissue offsets [n, len(TISSUES) - 1] (0/1, WM the
+    reference) and their log intensities [n]. `groups` names each voxel's tissue group (''
+    outside the brain)."""
     img = np.asarray(image, np.float64)
     brain = groups != ""
     if int(brain.sum()) < 1000:
@@ -129,14 +131,28 @@ def field_coefficients(
     flat = sel.ravel()
     v = (world[flat] - centre) / semi
     offsets = np.stack([m.ravel()[flat] for m in masks[1:]], 1).astype(np.float64)
-    x = np.hstack([monomials(v), offsets])
-    y = np.log(img.ravel()[flat])
+    return v, offsets, np.log(img.ravel()[flat])
+
+
+def _trimmed_lstsq(x: NDArray[np.float64], y: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Least squares of y on x, trimmed at TRIM robust SDs of the residual, refitted."""
     keep = np.ones(y.size, bool)
     for _ in range(2):  # fit, trim at TRIM robust SDs, refit
         coef = np.linalg.lstsq(x[keep], y[keep], rcond=None)[0]
         r = y - x @ coef
         mad = MAD_TO_SD * float(np.median(np.abs(r[keep] - np.median(r[keep]))))
         keep = np.abs(r - np.median(r[keep])) < TRIM * max(mad, 1e-6)
+    return np.asarray(coef, np.float64)
+
+
+def field_coefficients(
+    image: NDArray[np.floating[Any]], groups: NDArray[np.str_], affine: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """The scan's log-field quadratic in brain-normalised coordinates (module docstring): ten
+    coefficients on `monomials`, the constant set to 0. `groups` names each voxel's tissue
+    group ('' outside the brain)."""
+    v, offsets, y = _flat_tissues(image, groups, affine)
+    coef = _trimmed_lstsq(np.hstack([monomials(v), offsets]), y)
     out = np.asarray(coef[:10], np.float64)
     out[0] = 0.0
     return out
@@ -155,34 +171,13 @@ def radial_profile(
     knot), relative to knot `RADIAL_REFERENCE`; NaN where a knot has under `MIN_BIN_VOXELS`
     voxels. The field's radial shape as the scan shows it (tissue composition held apart by the
     offsets), measured the same way on real scans and on twins."""
-    img = np.asarray(image, np.float64)
-    brain = groups != ""
-    if int(brain.sum()) < 1000:
-        raise ValueError("fewer than 1000 brain voxels: not a brain scan")
-    world = _world(img.shape, affine)
-    inb = world[brain.ravel()]
-    centre = inb.mean(axis=0)
-    semi = np.sqrt(5.0 * inb.var(axis=0))
-    masks = [ndimage.binary_erosion(groups == "wm")] + [groups == t for t in TISSUES[1:]]
-    sel = np.zeros(img.shape, bool)
-    for m in masks:
-        sel |= m
-    sel &= img > 0
-    flat = sel.ravel()
-    r = np.sqrt((((world[flat] - centre) / semi) ** 2).sum(axis=1))
+    v, offsets, y = _flat_tissues(image, groups, affine)
+    r = np.sqrt((v**2).sum(axis=1))
     knot = np.minimum(np.floor(r / step + 0.5).astype(np.int64), knots - 1)
     counts = np.bincount(knot, minlength=knots)
-    x = np.zeros((knot.size, knots + len(masks) - 1))
+    x = np.zeros((knot.size, knots))
     x[np.arange(knot.size), knot] = 1.0
-    for k, m in enumerate(masks[1:]):
-        x[:, knots + k] = m.ravel()[flat]
-    y = np.log(img.ravel()[flat])
-    keep = np.ones(y.size, bool)
-    for _ in range(2):  # fit, trim at TRIM robust SDs, refit
-        coef = np.linalg.lstsq(x[keep], y[keep], rcond=None)[0]
-        res = y - x @ coef
-        mad = MAD_TO_SD * float(np.median(np.abs(res[keep] - np.median(res[keep]))))
-        keep = np.abs(res - np.median(res[keep])) < TRIM * max(mad, 1e-6)
+    coef = _trimmed_lstsq(np.hstack([x, offsets]), y)
     prof = np.where(counts >= MIN_BIN_VOXELS, coef[:knots], np.nan)
     if not np.isfinite(prof[RADIAL_REFERENCE]):
         raise ValueError("too few voxels at the reference radius for a radial profile")

@@ -64,8 +64,11 @@ describe('bias field mean', () => {
       );
       expect(r![i + 9 * (j + 7 * k)]).toBeCloseTo((-0.4 * v2) / 0.3, 2);
     }
-    // memoised per spec and shape: the same array
+    // memoised by content and shape: the same array, also for a copy of the spec (the seed
+    // helper receives one per request)
     expect(radialTermOf(shape, app)).toBe(r);
+    expect(radialTermOf(shape, structuredClone(app))).toBe(r);
+    expect(radialTermOf([9, 7, 6], app)).not.toBe(r);
     // two knots 0.5 apart: flat at the last value beyond r = 0.5
     const flat = radialTermOf(shape, {
       ...app,

@@ -62,15 +62,18 @@ type RadialSpec = {
   radial?: { step: number; values: number[] };
 };
 
-const radialCache = new WeakMap<object, Map<string, Float32Array>>();
+/** The last few radial terms, by content (the seed helper gets a fresh copy of the spec per
+ * request, so a cache by object identity would miss every time). */
+const radialCache = new Map<string, Float32Array>();
+const RADIAL_CACHE_SIZE = 2;
 
 /**
  * R / biasFieldStrength per voxel (float32, x fastest), what the systematic field's radial part
  * adds to P (MODEL_FORMAT.md §5 step 3): r = |(u − centre) / semiAxes| on grid coordinates u
  * normalised to [−1, 1] (float64; squares summed x, y, z), R linear between the knots
  * r = k·step, clamped outside them. Undefined without `biasMean.radial` or at strength 0. The
- * same arithmetic as brainsynth/teacher/render.py `radial_term`; memoised per spec and shape
- * (it depends on neither the seed nor the contrast).
+ * same arithmetic as brainsynth/teacher/render.py `radial_term`; memoised by the spec's content
+ * and the shape (it depends on neither the seed nor the contrast).
  */
 export function radialTermOf(
   shape: readonly number[],
@@ -85,9 +88,8 @@ export function radialTermOf(
   const values = radial.values;
   if (values.length < 2 || !(radial.step > 0))
     throw new Error('appearance.biasMean.radial needs a positive step and two values');
-  const key = `${shape.join('x')}@${app.biasFieldStrength}`;
-  let byShape = radialCache.get(spec);
-  const hit = byShape?.get(key);
+  const key = JSON.stringify([shape, app.biasFieldStrength, centre, semiAxes, radial]);
+  const hit = radialCache.get(key);
   if (hit) return hit;
   const [nx, ny, nz] = shape;
   const sq = (n: number, a: number) =>
@@ -112,7 +114,7 @@ export function radialTermOf(
         }
         out[o++] = r / app.biasFieldStrength;
       }
-  if (!byShape) radialCache.set(spec, (byShape = new Map()));
-  byShape.set(key, out);
+  if (radialCache.size >= RADIAL_CACHE_SIZE) radialCache.delete(radialCache.keys().next().value!);
+  radialCache.set(key, out);
   return out;
 }

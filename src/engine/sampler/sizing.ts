@@ -1,7 +1,8 @@
 /**
  * Step 7c (MODEL_FORMAT.md §3): label-level sizing of the small structures (hippocampus,
- * amygdala, 3rd/4th ventricles, temporal horns) for age, sex and Alzheimer's disease, on the
- * label map, after the folding (7b).
+ * amygdala, 3rd/4th ventricles, temporal horns) for age, sex and Alzheimer's disease, of the
+ * cerebral WM and cortex, and of the head's layers (skull and scalp thickness, model ≥ 1.12.0),
+ * on the label map, after the folding (7b).
  *
  * The 6 mm regional basis cannot steer these structures reliably for random individuals, so
  * their size is set directly. Per structure of the manifest's `sizing` (in order), f = its
@@ -120,15 +121,14 @@ export function priority(i: number): number {
 
 /**
  * Positions in `layer` of its first k entries (k < layer.length) in the smooth order: most
- * `neighbours(i)` first, then lowest priority.
+ * neighbours first (`nb[j]`: the count of layer entry j), then lowest priority.
  */
-function smoothFirst(layer: number[], k: number, neighbours: (i: number) => number): Uint32Array {
+function smoothFirst(layer: number[], k: number, nb: Uint8Array): Uint32Array {
   // bucket by neighbour count (most first), then by priority: within a bucket each entry is
   // priority·2^21 + position, exact in float64 (priority < 2^32, position < 2^21) and sorted
   // by the typed array's native numeric sort (no comparator callback: the sizing step's hot
   // spot). Priorities are distinct (a bijection), so the order is that of the rule.
   if (layer.length >= 2 ** 21) throw new Error('smoothFirst: layer too large');
-  const nb = Uint8Array.from(layer, (i) => neighbours(i));
   const sizes = new Int32Array(7);
   for (const c of nb) sizes[c]++;
   const out = new Uint32Array(k);
@@ -273,59 +273,27 @@ function resizeLabel(
       }
     }
   };
-  // the first layer: the box (the growth front lies one voxel outside it)
-  const g = grow ? 1 : 0;
-  for (let z = Math.max(z0 - g, 0); z <= Math.min(z1 + g, nz - 1); z++)
-    for (let y = Math.max(y0 - g, 0); y <= Math.min(y1 + g, ny - 1); y++)
-      for (let x = Math.max(x0 - g, 0); x <= Math.min(x1 + g, nx - 1); x++)
-        add(x + nx * (y + ny * z), x, y, z);
   const mark = markBuffer(nx * ny * nz);
-  while (layer.length > 0) {
-    const take = Math.min(layer.length, Math.abs(m - count));
-    const set = (j: number) => {
-      const i = layer[j];
-      const to = grow ? label : targets[j];
-      stats.move(i, labels[i], to);
-      labels[i] = to;
-    };
-    if (smooth && take < layer.length) {
-      // grow: neighbours labelled `label`; shrink: neighbours labelled a partner
-      const hit = grow
-        ? (j: number) => labels[j] === label
-        : (j: number) => isPartner[labels[j]] === 1;
-      const neighbours = (i: number) => {
-        const x = i % nx;
-        const y = Math.floor(i / nx) % ny;
-        const z = Math.floor(i / sz);
-        return (
-          (x > 0 && hit(i - 1) ? 1 : 0) +
-          (x < nx - 1 && hit(i + 1) ? 1 : 0) +
-          (y > 0 && hit(i - sy) ? 1 : 0) +
-          (y < ny - 1 && hit(i + sy) ? 1 : 0) +
-          (z > 0 && hit(i - sz) ? 1 : 0) +
-          (z < nz - 1 && hit(i + sz) ? 1 : 0)
-        );
-      };
-      for (const j of smoothFirst(layer, take, neighbours)) set(j);
-    } else if (grow) {
-      for (let k = 0; k < take; k++) set(k);
-    } else {
-      for (let k = 0; k < take; k++) set(layer.length - 1 - k);
-    }
-    count += grow ? take : -take;
-    if (count === m) break;
-    // the next layer: among the 6-neighbours of this one (taken whole), in flat order (each
-    // once: marked in a reusable byte per voxel, unmarked after; a Set was the hot spot for
-    // the head's large layers)
-    const cand = new Int32Array(6 * layer.length);
+  // the 6-neighbours of `from` (each once, increasing flat index), through `add`
+  const addNeighbours = (from: ArrayLike<number>, n: number) => {
+    const cand = new Int32Array(6 * n);
     let nc = 0;
-    const visit = (j: number) => {
-      if (mark[j] === 0) {
-        mark[j] = 1;
-        cand[nc++] = j;
-      }
-    };
-    for (const i of layer) {
+    // only voxels that can be in the layer (grow: a partner; shrink: the label) are kept
+    const visit = grow
+      ? (j: number) => {
+          if (mark[j] === 0 && isPartner[labels[j]] === 1) {
+            mark[j] = 1;
+            cand[nc++] = j;
+          }
+        }
+      : (j: number) => {
+          if (mark[j] === 0 && labels[j] === label) {
+            mark[j] = 1;
+            cand[nc++] = j;
+          }
+        };
+    for (let q = 0; q < n; q++) {
+      const i = from[q];
       const x = i % nx;
       const y = Math.floor(i / nx) % ny;
       const z = Math.floor(i / sz);
@@ -336,14 +304,71 @@ function resizeLabel(
       if (z > 0) visit(i - sz);
       if (z < nz - 1) visit(i + sz);
     }
-    const candidates = cand.subarray(0, nc).sort();
-    for (let q = 0; q < nc; q++) mark[candidates[q]] = 0;
-    layer = [];
-    targets = [];
+    const sorted = cand.subarray(0, nc).sort();
+    for (let q = 0; q < nc; q++) mark[sorted[q]] = 0;
     for (let q = 0; q < nc; q++) {
-      const i = candidates[q];
+      const i = sorted[q];
       add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
     }
+  };
+  // the first layer. Shrink: the label's voxels in the box (in flat order) next to a partner.
+  // Grow: the partner voxels next to the label — found as the label's neighbours, not by
+  // scanning the box grown by one (the same voxels in the same order; the head's partner, its
+  // soft tissue, fills most of the head's box, and testing each of its voxels was the hot spot)
+  // (the label's voxels in flat order: every one lies in its box, so searching the box's flat
+  // range with the native indexOf finds exactly them)
+  const own: number[] = [];
+  const last = x1 + nx * (y1 + ny * z1);
+  let at = labels.indexOf(label, x0 + nx * (y0 + ny * z0));
+  while (at !== -1 && at <= last) {
+    own.push(at);
+    at = labels.indexOf(label, at + 1);
+  }
+  if (grow) addNeighbours(own, own.length);
+  else for (const i of own) add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
+  while (layer.length > 0) {
+    const take = Math.min(layer.length, Math.abs(m - count));
+    const set = (j: number) => {
+      const i = layer[j];
+      const to = grow ? label : targets[j];
+      stats.move(i, labels[i], to);
+      labels[i] = to;
+    };
+    if (smooth && take < layer.length) {
+      // grow: neighbours labelled `label`; shrink: neighbours labelled a partner (one flag per
+      // label index, tested inline: closures per neighbour were a hot spot)
+      const hitOf = new Uint8Array(isPartner.length > label ? isPartner.length : label + 1);
+      if (grow) hitOf[label] = 1;
+      else hitOf.set(isPartner);
+      const nb = new Uint8Array(layer.length);
+      for (let j = 0; j < layer.length; j++) {
+        const i = layer[j];
+        const x = i % nx;
+        const y = Math.floor(i / nx) % ny;
+        const z = Math.floor(i / sz);
+        nb[j] =
+          (x > 0 ? hitOf[labels[i - 1]] : 0) +
+          (x < nx - 1 ? hitOf[labels[i + 1]] : 0) +
+          (y > 0 ? hitOf[labels[i - sy]] : 0) +
+          (y < ny - 1 ? hitOf[labels[i + sy]] : 0) +
+          (z > 0 ? hitOf[labels[i - sz]] : 0) +
+          (z < nz - 1 ? hitOf[labels[i + sz]] : 0);
+      }
+      for (const j of smoothFirst(layer, take, nb)) set(j);
+    } else if (grow) {
+      for (let k = 0; k < take; k++) set(k);
+    } else {
+      for (let k = 0; k < take; k++) set(layer.length - 1 - k);
+    }
+    count += grow ? take : -take;
+    if (count === m) break;
+    // the next layer: among the 6-neighbours of this one (taken whole), in flat order (each
+    // once: marked in a reusable byte per voxel, unmarked after; a Set was the hot spot for
+    // the head's large layers)
+    const prev = layer;
+    layer = [];
+    targets = [];
+    addNeighbours(prev, prev.length);
   }
   return count;
 }
