@@ -123,7 +123,7 @@ export function priority(i: number): number {
  * Positions in `layer` of its first k entries (k < layer.length) in the smooth order: most
  * neighbours first (`nb[j]`: the count of layer entry j), then lowest priority.
  */
-function smoothFirst(layer: number[], k: number, nb: Uint8Array): Uint32Array {
+function smoothFirst(layer: ArrayLike<number>, k: number, nb: Uint8Array): Uint32Array {
   // bucket by neighbour count (most first), then by priority: within a bucket each entry is
   // priority·2^21 + position, exact in float64 (priority < 2^32, position < 2^21) and sorted
   // by the typed array's native numeric sort (no comparator callback: the sizing step's hot
@@ -202,7 +202,8 @@ class LabelStats {
 
   /** Voxel `i` changed from label index `from` to `to`. */
   move(i: number, from: number, to: number): void {
-    const [nx, ny] = this.shape;
+    const nx = this.shape[0];
+    const ny = this.shape[1];
     this.count[from]--;
     this.count[to]++;
     const x = i % nx;
@@ -240,18 +241,13 @@ function resizeLabel(
   if (count === m || count === 0) return count;
   const grow = m > count;
   const [x0, y0, z0, x1, y1, z1] = stats.box.subarray(6 * label, 6 * label + 6);
-  // in-layer test of voxel i at (x, y, z), labels as before the layer; shrink: its target (the
-  // first partner neighbour in the order -x, +x, -y, +y, -z, +z) or -1
-  const growing = (i: number, x: number, y: number, z: number): boolean =>
-    isPartner[labels[i]] === 1 &&
-    ((x > 0 && labels[i - 1] === label) ||
-      (x < nx - 1 && labels[i + 1] === label) ||
-      (y > 0 && labels[i - sy] === label) ||
-      (y < ny - 1 && labels[i + sy] === label) ||
-      (z > 0 && labels[i - sz] === label) ||
-      (z < nz - 1 && labels[i + sz] === label));
-  const target = (i: number, x: number, y: number, z: number): number => {
-    if (labels[i] !== label) return -1;
+  const mark = markBuffer(nx * ny * nz);
+  // shrink: a voxel's target, the first partner neighbour in the order -x, +x, -y, +y, -z, +z
+  // (labels as before the layer), or -1
+  const target = (i: number): number => {
+    const x = i % nx;
+    const y = Math.floor(i / nx) % ny;
+    const z = Math.floor(i / sz);
     if (x > 0 && isPartner[labels[i - 1]]) return labels[i - 1];
     if (x < nx - 1 && isPartner[labels[i + 1]]) return labels[i + 1];
     if (y > 0 && isPartner[labels[i - sy]]) return labels[i - sy];
@@ -260,63 +256,58 @@ function resizeLabel(
     if (z < nz - 1 && isPartner[labels[i + sz]]) return labels[i + sz];
     return -1;
   };
-  let layer: number[] = [];
-  let targets: number[] = [];
-  const add = (i: number, x: number, y: number, z: number) => {
-    if (grow) {
-      if (growing(i, x, y, z)) layer.push(i);
-    } else {
-      const t = target(i, x, y, z);
-      if (t >= 0) {
-        layer.push(i);
-        targets.push(t);
-      }
-    }
-  };
-  const mark = markBuffer(nx * ny * nz);
-  // the 6-neighbours of `from` (each once, increasing flat index), through `add`
-  const addNeighbours = (from: ArrayLike<number>, n: number) => {
-    const cand = new Int32Array(6 * n);
+  // The 6-neighbours of `from` that can be in the next layer — grow: partner voxels (each is
+  // next to a voxel of the label: in the layer); shrink: voxels of the label (each is next to a
+  // voxel that became a partner: in the layer) — once each, in increasing flat index. Marked in
+  // a reusable byte per voxel (unmarked after); closures per neighbour and a Set were the hot
+  // spots for the head's whole-head layers.
+  const neighboursIn = (from: ArrayLike<number>): Int32Array => {
+    const cand = new Int32Array(6 * from.length);
     let nc = 0;
-    // only voxels that can be in the layer (grow: a partner; shrink: the label) are kept
-    const visit = grow
-      ? (j: number) => {
-          if (mark[j] === 0 && isPartner[labels[j]] === 1) {
-            mark[j] = 1;
-            cand[nc++] = j;
-          }
-        }
-      : (j: number) => {
-          if (mark[j] === 0 && labels[j] === label) {
-            mark[j] = 1;
-            cand[nc++] = j;
-          }
-        };
-    for (let q = 0; q < n; q++) {
+    const want = grow ? isPartner : undefined;
+    for (let q = 0; q < from.length; q++) {
       const i = from[q];
       const x = i % nx;
       const y = Math.floor(i / nx) % ny;
       const z = Math.floor(i / sz);
-      if (x > 0) visit(i - 1);
-      if (x < nx - 1) visit(i + 1);
-      if (y > 0) visit(i - sy);
-      if (y < ny - 1) visit(i + sy);
-      if (z > 0) visit(i - sz);
-      if (z < nz - 1) visit(i + sz);
+      for (let d = 0; d < 6; d++) {
+        let j: number;
+        if (d === 0) {
+          if (x === 0) continue;
+          j = i - 1;
+        } else if (d === 1) {
+          if (x === nx - 1) continue;
+          j = i + 1;
+        } else if (d === 2) {
+          if (y === 0) continue;
+          j = i - sy;
+        } else if (d === 3) {
+          if (y === ny - 1) continue;
+          j = i + sy;
+        } else if (d === 4) {
+          if (z === 0) continue;
+          j = i - sz;
+        } else {
+          if (z === nz - 1) continue;
+          j = i + sz;
+        }
+        if (mark[j] !== 0) continue;
+        if (want ? want[labels[j]] !== 1 : labels[j] !== label) continue;
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
     }
     const sorted = cand.subarray(0, nc).sort();
     for (let q = 0; q < nc; q++) mark[sorted[q]] = 0;
-    for (let q = 0; q < nc; q++) {
-      const i = sorted[q];
-      add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
-    }
+    return sorted;
   };
-  // the first layer. Shrink: the label's voxels in the box (in flat order) next to a partner.
-  // Grow: the partner voxels next to the label — found as the label's neighbours, not by
-  // scanning the box grown by one (the same voxels in the same order; the head's partner, its
-  // soft tissue, fills most of the head's box, and testing each of its voxels was the hot spot)
-  // (the label's voxels in flat order: every one lies in its box, so searching the box's flat
-  // range with the native indexOf finds exactly them)
+  let layer: Int32Array;
+  let targets = new Int32Array(0);
+  // The first layer. Shrink: the label's voxels next to a partner, in flat order (every voxel
+  // of the label lies in its box, so the native indexOf over the box's flat range finds exactly
+  // them). Grow: the partner voxels next to the label, as the label's neighbours (the same
+  // voxels in the same order as scanning the box grown by one; the head's partner, its soft
+  // tissue, fills most of the head's box).
   const own: number[] = [];
   const last = x1 + nx * (y1 + ny * z1);
   let at = labels.indexOf(label, x0 + nx * (y0 + ny * z0));
@@ -324,8 +315,20 @@ function resizeLabel(
     own.push(at);
     at = labels.indexOf(label, at + 1);
   }
-  if (grow) addNeighbours(own, own.length);
-  else for (const i of own) add(i, i % nx, Math.floor(i / nx) % ny, Math.floor(i / sz));
+  if (grow) layer = neighboursIn(own);
+  else {
+    const l: number[] = [];
+    const t: number[] = [];
+    for (const i of own) {
+      const to = target(i);
+      if (to >= 0) {
+        l.push(i);
+        t.push(to);
+      }
+    }
+    layer = Int32Array.from(l);
+    targets = Int32Array.from(t);
+  }
   while (layer.length > 0) {
     const take = Math.min(layer.length, Math.abs(m - count));
     const set = (j: number) => {
@@ -336,7 +339,7 @@ function resizeLabel(
     };
     if (smooth && take < layer.length) {
       // grow: neighbours labelled `label`; shrink: neighbours labelled a partner (one flag per
-      // label index, tested inline: closures per neighbour were a hot spot)
+      // label index, tested inline)
       const hitOf = new Uint8Array(isPartner.length > label ? isPartner.length : label + 1);
       if (grow) hitOf[label] = 1;
       else hitOf.set(isPartner);
@@ -362,13 +365,9 @@ function resizeLabel(
     }
     count += grow ? take : -take;
     if (count === m) break;
-    // the next layer: among the 6-neighbours of this one (taken whole), in flat order (each
-    // once: marked in a reusable byte per voxel, unmarked after; a Set was the hot spot for
-    // the head's large layers)
-    const prev = layer;
-    layer = [];
-    targets = [];
-    addNeighbours(prev, prev.length);
+    // the next layer: among the 6-neighbours of this one (taken whole), in flat order
+    layer = neighboursIn(layer);
+    if (!grow) targets = layer.map(target);
   }
   return count;
 }
