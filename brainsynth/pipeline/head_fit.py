@@ -93,17 +93,24 @@ def real_profiles(data: Path, log: Log = print) -> list[dict[str, Any]]:
     return out
 
 
-def synthetic_profile(
+def synthetic_profiles(
     model_dir: Path, subjects: list[tuple[float, str, int]]
-) -> NDArray[np.float64]:
-    """The twins' median vault profile [N_BINS]."""
+) -> list[NDArray[np.float64]]:
+    """Each twin's vault profile [N_BINS] (also `head_layers`' measurement)."""
     profiles = []
     for vol in twin_volumes(model_dir, subjects):
         classes = classes_from_freesurfer(vol.labels)
         norm = normalised(vol.images["T1w"], classes)
         bins = vault_bins(norm, classes, np.asarray(vol.affine, np.float64))
         profiles.append(profile(norm, bins))
-    return np.asarray(np.nanmedian(profiles, axis=0), np.float64)
+    return profiles
+
+
+def synthetic_profile(
+    model_dir: Path, subjects: list[tuple[float, str, int]]
+) -> NDArray[np.float64]:
+    """The twins' median vault profile [N_BINS]."""
+    return np.asarray(np.nanmedian(synthetic_profiles(model_dir, subjects), axis=0), np.float64)
 
 
 # each fitted label's layer, read off a profile by its *feature* rather than by fixed bins: the

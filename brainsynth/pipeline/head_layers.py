@@ -55,10 +55,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import optimize
 
-from brainsynth.common.head_profile import profile, vault_bins
-from brainsynth.common.tissue import classes_from_freesurfer
-from brainsynth.pipeline.head_fit import normalised, real_profiles
-from brainsynth.pipeline.render_fit import scratch_model, twin_fit_args, twin_volumes, twins
+from brainsynth.pipeline.head_fit import real_profiles, synthetic_profiles
+from brainsynth.pipeline.render_fit import scratch_model, twin_fit_args, twins
 from brainsynth.schema import validate_manifest
 
 # (region, label value, its partner, size latent): the structures this module owns
@@ -150,18 +148,6 @@ def with_layers(man: dict[str, Any], structures: list[dict[str, Any]]) -> dict[s
         raise ValueError("the model has no step 7c `sizing` (run pipeline.sizing first)")
     kept = [s for s in sizing["structures"] if s["region"] not in REGIONS]
     sizing["structures"] = kept + structures
-    return out
-
-
-def synthetic_profiles(
-    model_dir: Path, subjects: list[tuple[float, str, int]]
-) -> list[NDArray[np.float64]]:
-    """The twins' vault profiles."""
-    out = []
-    for vol in twin_volumes(model_dir, subjects):
-        classes = classes_from_freesurfer(vol.labels)
-        norm = normalised(vol.images["T1w"], classes)
-        out.append(profile(norm, vault_bins(norm, classes, np.asarray(vol.affine, np.float64))))
     return out
 
 
