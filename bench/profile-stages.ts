@@ -36,7 +36,8 @@ const { renderContrastArray } = await import('../src/engine/render/contrast');
 const { warpLattice } = await import('../src/engine/kernels/warp');
 const { scaledAxes } = await import('../src/engine/sampler/anatomy');
 const { getModelArrays } = await import('../src/engine/sampler/modelTensors');
-const { icvScale, drawLatents } = await import('../src/engine/sampler/latents');
+const { icvScale, drawLatents, sizeLatentCount } = await import('../src/engine/sampler/latents');
+const { applySizing } = await import('../src/engine/sampler/sizing');
 await initBackend(arg('backend', 'wasm') as 'wasm');
 const dir = join(root, 'public/models', arg('model', 'brainsynth-shape-v1'));
 const model = await loadModel(dir, async (url) => new Response(readFileSync(url)));
@@ -106,6 +107,19 @@ for (let r = 0; r < runs; r++) {
     add(
       'folding (kept seed: cached distances)',
       time(() => applyFolding(model, anatomy.labelIndex.slice(), anatomy.templateIndex, seed)),
+    );
+  }
+  if (model.manifest.sizing) {
+    const folded = anatomy.labelIndex.slice();
+    if (folding) applyFolding(model, folded, anatomy.templateIndex, seed);
+    const lat = drawLatents(
+      seed,
+      model.manifest.shapeModel.components,
+      sizeLatentCount(model.manifest),
+    );
+    add(
+      'step 7c sizing (every structure)',
+      time(() => applySizing(model, folded.slice(), base, lat.sizeLatents ?? 0)),
     );
   }
   add(

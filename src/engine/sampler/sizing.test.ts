@@ -289,3 +289,127 @@ describe('step 7c: label-level sizing', () => {
     expect(sizingParams({} as ModelManifest)).toBeUndefined();
   });
 });
+
+/**
+ * The rule of MODEL_FORMAT.md §3, 7c, written plainly: each layer found by scanning the whole
+ * grid (labels as before the layer), a partial layer by flat order or the smooth order. The
+ * engine's step 7c keeps per-label voxel lists and finds each layer from the one before; this
+ * is what it must equal, voxel for voxel.
+ */
+function referenceSizing(
+  shape: Shape,
+  labels: Int32Array,
+  structures: { labels: { value: number; partners: number[] }[]; smooth: boolean; f: number }[],
+): void {
+  const [nx, ny, nz] = shape;
+  const nbrs = (i: number): number[] => {
+    const x = i % nx;
+    const y = Math.floor(i / nx) % ny;
+    const z = Math.floor(i / (nx * ny));
+    const out: number[] = [];
+    if (x > 0) out.push(i - 1);
+    if (x < nx - 1) out.push(i + 1);
+    if (y > 0) out.push(i - nx);
+    if (y < ny - 1) out.push(i + nx);
+    if (z > 0) out.push(i - nx * ny);
+    if (z < nz - 1) out.push(i + nx * ny);
+    return out;
+  };
+  for (const s of structures) {
+    for (const e of s.labels) {
+      const l = index(e.value);
+      const partner = new Set(e.partners.map(index).filter((p) => p !== l));
+      const n = labels.filter((v) => v === l).length;
+      const m = Math.floor(n * s.f + 0.5);
+      let c = n;
+      if (n === 0 || m === n) continue;
+      const grow = m > n;
+      while (c !== m) {
+        const layer: number[] = [];
+        const to: number[] = [];
+        for (let i = 0; i < labels.length; i++) {
+          if (grow && partner.has(labels[i]) && nbrs(i).some((j) => labels[j] === l)) {
+            layer.push(i);
+            to.push(l);
+          }
+          if (!grow && labels[i] === l) {
+            const j = nbrs(i).find((q) => partner.has(labels[q]));
+            if (j !== undefined) {
+              layer.push(i);
+              to.push(labels[j]);
+            }
+          }
+        }
+        if (layer.length === 0) break;
+        const take = Math.min(layer.length, Math.abs(m - c));
+        let order = layer.map((_, k) => k);
+        if (take < layer.length) {
+          if (s.smooth) {
+            const hit = (q: number) => (grow ? labels[q] === l : partner.has(labels[q]));
+            const nb = layer.map((i) => nbrs(i).filter(hit).length);
+            order.sort((a, b) => nb[b] - nb[a] || priority(layer[a]) - priority(layer[b]));
+          } else if (!grow) order = order.reverse();
+        }
+        const chosen = order.slice(0, take);
+        for (const k of chosen) labels[layer[k]] = to[k];
+        c += grow ? take : -take;
+      }
+    }
+  }
+}
+
+describe('step 7c against the plain rule', () => {
+  it('equals the whole-grid-scan reference on random blobs, at the grid faces, across structures', () => {
+    const shape: Shape = [14, 12, 10];
+    // a seeded stream of uniforms
+    const u = normals(20261207, 4000).map((z) => 0.5 + 0.5 * Math.tanh(z));
+    let k = 0;
+    const next = () => u[k++ % u.length];
+    let changed = 0;
+    for (let trial = 0; trial < 12; trial++) {
+      // blobs of WM (2), cortex (3), horn (5), CSF (24), hippocampus (17) reaching the faces
+      const centres = Array.from({ length: 7 }, () => [next() * 14, next() * 12, next() * 10]);
+      const kinds = [2, 3, 3, 24, 5, 17, 2];
+      const labels = volume(shape, (x, y, z) => {
+        let best = 0;
+        let dBest = 9 + 6 * (trial % 3);
+        centres.forEach((c, j) => {
+          const d = (x - c[0]) ** 2 + (y - c[1]) ** 2 + 1.5 * (z - c[2]) ** 2;
+          if (d < dBest) {
+            dBest = d;
+            best = kinds[j];
+          }
+        });
+        return best;
+      });
+      const f = [0.6 + next(), 0.5 + 1.5 * next(), 0.7 + 0.6 * next(), 0.7 + 0.6 * next()];
+      const structures = [
+        { region: 'hippocampus', labels: [{ value: 17, partners: [24, 5] }], smooth: false },
+        { region: 'inf-lat-ventricles', labels: [{ value: 5, partners: [2] }], smooth: false },
+        { region: 'cerebral-wm', labels: [{ value: 2, partners: [3] }], smooth: true },
+        { region: 'cortex', labels: [{ value: 3, partners: [24] }], smooth: true },
+      ];
+      const model = toyModel(shape, {
+        sizing: params(
+          structures.map(({ smooth, ...s }) => ({
+            ...s,
+            ...(smooth ? { partialLayer: 'smooth' as const } : {}),
+          })),
+          f,
+        ),
+      });
+      const before = labels.slice();
+      const want = labels.slice();
+      referenceSizing(
+        shape,
+        want,
+        structures.map((s, j) => ({ ...s, f: f[j] })),
+      );
+      applySizing(model, labels, cond());
+      expect(labels).toEqual(want);
+      changed += labels.filter((l, i) => l !== before[i]).length;
+    }
+    // the trials move voxels (not a comparison of unchanged maps)
+    expect(changed).toBeGreaterThan(500);
+  });
+});

@@ -121,31 +121,49 @@ export function priority(i: number): number {
 
 /**
  * Positions in `layer` of its first k entries (k < layer.length) in the smooth order: most
- * neighbours first (`nb[j]`: the count of layer entry j), then lowest priority.
+ * neighbours first (`nb[j]`: the count of layer entry j), then lowest priority. Returned as a
+ * set (the order among them is not that of the rule; the caller moves each once, so the
+ * result is the same): the buckets taken whole are not sorted, and in the one taken in part the
+ * k-th lowest priority is found by the native numeric sort of the bucket's priorities (distinct:
+ * a bijection), the hot spot of the sizing step before.
  */
 function smoothFirst(layer: ArrayLike<number>, k: number, nb: Uint8Array): Uint32Array {
-  // bucket by neighbour count (most first), then by priority: within a bucket each entry is
-  // priority·2^21 + position, exact in float64 (priority < 2^32, position < 2^21) and sorted
-  // by the typed array's native numeric sort (no comparator callback: the sizing step's hot
-  // spot). Priorities are distinct (a bijection), so the order is that of the rule.
-  if (layer.length >= 2 ** 21) throw new Error('smoothFirst: layer too large');
   const sizes = new Int32Array(7);
-  for (const c of nb) sizes[c]++;
+  for (let j = 0; j < nb.length; j++) sizes[nb[j]]++;
   const out = new Uint32Array(k);
   let at = 0;
   for (let c = 6; c >= 0 && at < k; c--) {
     if (sizes[c] === 0) continue;
-    const packed = new Float64Array(sizes[c]);
-    let n = 0;
-    for (let j = 0; j < layer.length; j++)
-      if (nb[j] === c) packed[n++] = priority(layer[j]) * 2097152 + j;
-    packed.sort();
-    for (let q = 0; q < n && at < k; q++) out[at++] = packed[q] % 2097152;
+    if (at + sizes[c] <= k) {
+      for (let j = 0; j < layer.length; j++) if (nb[j] === c) out[at++] = j;
+      continue;
+    }
+    const pri = new Uint32Array(sizes[c]);
+    for (let j = 0, n = 0; j < layer.length; j++) if (nb[j] === c) pri[n++] = priority(layer[j]);
+    const limit = pri.slice().sort()[k - at - 1];
+    for (let j = 0, n = 0; j < layer.length; j++)
+      if (nb[j] === c && pri[n++] <= limit) out[at++] = j;
   }
   return out;
 }
 
 let marks: Uint8Array | undefined;
+let borders: { key: string; mask: Uint8Array } | undefined;
+
+/** 1 for the voxels on the grid's faces (a neighbour is missing), 0 inside; cached per shape. */
+function borderMask(shape: readonly [number, number, number]): Uint8Array {
+  const key = shape.join('x');
+  if (borders?.key === key) return borders.mask;
+  const [nx, ny, nz] = shape;
+  const mask = new Uint8Array(nx * ny * nz);
+  for (let z = 0, i = 0; z < nz; z++)
+    for (let y = 0; y < ny; y++)
+      for (let x = 0; x < nx; x++, i++)
+        if (x === 0 || y === 0 || z === 0 || x === nx - 1 || y === ny - 1 || z === nz - 1)
+          mask[i] = 1;
+  borders = { key, mask };
+  return mask;
+}
 
 /** A zeroed byte per voxel, reused between calls (each use leaves it zeroed again). */
 function markBuffer(n: number): Uint8Array {
@@ -153,73 +171,108 @@ function markBuffer(n: number): Uint8Array {
   return marks;
 }
 
-/** Grow the box at `box[b..b+6]` ([x0, y0, z0, x1, y1, z1]) to include voxel (x, y, z). */
-function include(box: Int32Array, b: number, x: number, y: number, z: number): void {
-  if (x < box[b]) box[b] = x;
-  if (x > box[b + 3]) box[b + 3] = x;
-  if (y < box[b + 1]) box[b + 1] = y;
-  if (y > box[b + 4]) box[b + 4] = y;
-  if (z < box[b + 2]) box[b + 2] = z;
-  if (z > box[b + 5]) box[b + 5] = z;
+let sizedBuffer: Int32Array | undefined;
+
+/** The flat indices of every voxel whose label index is flagged in `isSized`, in order. */
+function sizedVoxels(labels: Int32Array, isSized: Uint8Array): Int32Array {
+  if (!sizedBuffer || sizedBuffer.length < labels.length)
+    sizedBuffer = new Int32Array(labels.length);
+  const out = sizedBuffer;
+  let k = 0;
+  const n = labels.length;
+  for (let i = 0; i < n; i++) if (isSized[labels[i]] === 1) out[k++] = i;
+  return out.subarray(0, k);
 }
 
 /**
- * Voxel count and bounding box [x0, y0, z0, x1, y1, z1] of every label index, from one scan of
- * the label map, kept up to date as step 7c moves voxels (`move`). A box only grows: after a
- * shrink it may be larger than its label, which costs a little scanning and changes nothing
- * (the first layer is looked for inside it, in increasing flat index either way).
+ * Voxel counts and voxels (in flat order) of the labels that step 7c sizes, from one pass over
+ * the label map, kept up to date as step 7c moves voxels (`move`). A sized label's list is its
+ * voxels at the start, less those that left it, plus those that came in (`added`, merged in
+ * flat order when the list is next asked for), so finding a label's voxels costs its size rather
+ * than a scan of its extent. (Scanning each label's extent, by a bounding box from a run scan or
+ * by the native indexOf, and a histogram of every label cost more than the sizing itself for
+ * most structures.) The counts of labels that are not sized are not kept (`count` holds
+ * nothing meaningful for them).
  */
 class LabelStats {
   readonly count: Int32Array;
-  readonly box: Int32Array;
+  private readonly lists: (Int32Array | undefined)[];
+  private readonly added: (number[] | undefined)[];
   constructor(
-    labels: Int32Array,
-    private readonly shape: readonly [number, number, number],
+    private readonly labels: Int32Array,
     nLabels: number,
+    sized: readonly number[],
   ) {
-    const [nx, ny, nz] = shape;
+    const isSized = new Uint8Array(nLabels);
+    for (const l of sized) isSized[l] = 1;
+    // every voxel of a sized label, in flat order
+    const all = sizedVoxels(labels, isSized);
     const count = new Int32Array(nLabels);
-    const box = new Int32Array(6 * nLabels);
-    for (let l = 0; l < nLabels; l++) box.set([nx, ny, nz, -1, -1, -1], 6 * l);
-    // by runs of one label along x: a run's two ends bound it in x, and y, z are the row's
-    for (let z = 0, i = 0; z < nz; z++) {
-      for (let y = 0; y < ny; y++, i += nx) {
-        let x = 0;
-        while (x < nx) {
-          const l = labels[i + x];
-          let e = x + 1;
-          while (e < nx && labels[i + e] === l) e++;
-          count[l] += e - x;
-          include(box, 6 * l, x, y, z);
-          include(box, 6 * l, e - 1, y, z);
-          x = e;
-        }
-      }
-    }
+    for (let q = 0; q < all.length; q++) count[labels[all[q]]]++;
     this.count = count;
-    this.box = box;
+    // split by label (stable: each list stays in flat order)
+    const pos = new Int32Array(nLabels);
+    this.lists = new Array<Int32Array | undefined>(nLabels);
+    this.added = new Array<number[] | undefined>(nLabels);
+    const buf = new Int32Array(all.length);
+    for (let l = 0, at = 0; l < nLabels; l++) {
+      if (!isSized[l]) continue;
+      pos[l] = at;
+      this.lists[l] = buf.subarray(at, at + count[l]);
+      this.added[l] = [];
+      at += count[l];
+    }
+    for (let q = 0; q < all.length; q++) buf[pos[labels[all[q]]]++] = all[q];
+  }
+
+  /** The voxels of sized label `label` now, in increasing flat index. */
+  voxels(label: number): Int32Array {
+    const list = this.lists[label];
+    const added = this.added[label];
+    if (!list || !added) throw new Error(`step 7c: label index ${label} is not sized`);
+    const labels = this.labels;
+    // the list less the voxels that left (each voxel once, in order)
+    const kept = new Int32Array(this.count[label]);
+    let n = 0;
+    for (let q = 0; q < list.length; q++) if (labels[list[q]] === label) kept[n++] = list[q];
+    if (added.length > 0) {
+      // the voxels that came in and are still here, once each (a voxel that left and came back
+      // is in both lists), merged in flat order
+      const inc = Int32Array.from(added.filter((i) => labels[i] === label)).sort();
+      const merged = new Int32Array(this.count[label]);
+      let a = 0;
+      let b = 0;
+      let m = 0;
+      let prev = -1;
+      while (a < n || b < inc.length) {
+        const v = b >= inc.length || (a < n && kept[a] <= inc[b]) ? kept[a++] : inc[b++];
+        if (v !== prev) merged[m++] = v;
+        prev = v;
+      }
+      added.length = 0;
+      this.lists[label] = merged.subarray(0, m);
+      return this.lists[label];
+    }
+    this.lists[label] = kept.subarray(0, n);
+    return this.lists[label];
   }
 
   /** Voxel `i` changed from label index `from` to `to`. */
   move(i: number, from: number, to: number): void {
-    const nx = this.shape[0];
-    const ny = this.shape[1];
     this.count[from]--;
     this.count[to]++;
-    const x = i % nx;
-    const y = Math.floor(i / nx) % ny;
-    const z = Math.floor(i / (nx * ny));
-    include(this.box, 6 * to, x, y, z);
+    this.added[to]?.push(i);
   }
 }
 
 /**
  * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
  * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `stats` holds
- * every label's voxel count and bounding box (kept up to date here); `smooth`: a partial
+ * every label's voxel count and flat range (kept up to date here); `smooth`: a partial
  * layer by priority (else flat order). Returns the final count.
  *
- * The first layer comes from a scan of the box (grown by one voxel to grow); each later one from
+ * The first layer comes from the label's own voxels (shrink: those next to a partner; grow: their
+ * partner neighbours); each later one from
  * the 6-neighbours of the layer before, which was taken whole: a partner voxel next to the grown
  * structure touches a voxel of that layer (one next to the structure before would have been in
  * it), and a structure voxel next to a partner after a shrink touches one the layer turned into
@@ -240,11 +293,20 @@ function resizeLabel(
   let count = stats.count[label];
   if (count === m || count === 0) return count;
   const grow = m > count;
-  const [x0, y0, z0, x1, y1, z1] = stats.box.subarray(6 * label, 6 * label + 6);
   const mark = markBuffer(nx * ny * nz);
+  const border = borderMask(shape);
   // shrink: a voxel's target, the first partner neighbour in the order -x, +x, -y, +y, -z, +z
   // (labels as before the layer), or -1
   const target = (i: number): number => {
+    if (border[i] === 0) {
+      if (isPartner[labels[i - 1]]) return labels[i - 1];
+      if (isPartner[labels[i + 1]]) return labels[i + 1];
+      if (isPartner[labels[i - sy]]) return labels[i - sy];
+      if (isPartner[labels[i + sy]]) return labels[i + sy];
+      if (isPartner[labels[i - sz]]) return labels[i - sz];
+      if (isPartner[labels[i + sz]]) return labels[i + sz];
+      return -1;
+    }
     const x = i % nx;
     const y = Math.floor(i / nx) % ny;
     const z = Math.floor(i / sz);
@@ -261,12 +323,31 @@ function resizeLabel(
   // voxel that became a partner: in the layer) — once each, in increasing flat index. Marked in
   // a reusable byte per voxel (unmarked after); closures per neighbour and a Set were the hot
   // spots for the head's whole-head layers.
+  // 1 for the label indices a candidate may have: grow, a partner; shrink, the label itself
+  const wanted = new Uint8Array(Math.max(isPartner.length, label + 1));
+  if (grow) wanted.set(isPartner);
+  else wanted[label] = 1;
   const neighboursIn = (from: ArrayLike<number>): Int32Array => {
     const cand = new Int32Array(6 * from.length);
     let nc = 0;
-    const want = grow ? isPartner : undefined;
+    const consider = (j: number): void => {
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+    };
     for (let q = 0; q < from.length; q++) {
       const i = from[q];
+      if (border[i] === 0) {
+        // inside the grid: all six neighbours exist (no coordinates needed)
+        consider(i - 1);
+        consider(i + 1);
+        consider(i - sy);
+        consider(i + sy);
+        consider(i - sz);
+        consider(i + sz);
+        continue;
+      }
       const x = i % nx;
       const y = Math.floor(i / nx) % ny;
       const z = Math.floor(i / sz);
@@ -291,10 +372,7 @@ function resizeLabel(
           if (z === nz - 1) continue;
           j = i + sz;
         }
-        if (mark[j] !== 0) continue;
-        if (want ? want[labels[j]] !== 1 : labels[j] !== label) continue;
-        mark[j] = 1;
-        cand[nc++] = j;
+        consider(j);
       }
     }
     const sorted = cand.subarray(0, nc).sort();
@@ -303,31 +381,23 @@ function resizeLabel(
   };
   let layer: Int32Array;
   let targets = new Int32Array(0);
-  // The first layer. Shrink: the label's voxels next to a partner, in flat order (every voxel
-  // of the label lies in its box, so the native indexOf over the box's flat range finds exactly
-  // them). Grow: the partner voxels next to the label, as the label's neighbours (the same
-  // voxels in the same order as scanning the box grown by one; the head's partner, its soft
-  // tissue, fills most of the head's box).
-  const own: number[] = [];
-  const last = x1 + nx * (y1 + ny * z1);
-  let at = labels.indexOf(label, x0 + nx * (y0 + ny * z0));
-  while (at !== -1 && at <= last) {
-    own.push(at);
-    at = labels.indexOf(label, at + 1);
-  }
+  // The first layer. Shrink: the label's voxels next to a partner, in flat order. Grow: the
+  // partner voxels next to the label, as the label's neighbours, in flat order.
+  const own = stats.voxels(label);
   if (grow) layer = neighboursIn(own);
   else {
-    const l: number[] = [];
-    const t: number[] = [];
-    for (const i of own) {
-      const to = target(i);
+    const l = new Int32Array(own.length);
+    const t = new Int32Array(own.length);
+    let k = 0;
+    for (let q = 0; q < own.length; q++) {
+      const to = target(own[q]);
       if (to >= 0) {
-        l.push(i);
-        t.push(to);
+        l[k] = own[q];
+        t[k++] = to;
       }
     }
-    layer = Int32Array.from(l);
-    targets = Int32Array.from(t);
+    layer = l.subarray(0, k);
+    targets = t.subarray(0, k);
   }
   while (layer.length > 0) {
     const take = Math.min(layer.length, Math.abs(m - count));
@@ -346,6 +416,16 @@ function resizeLabel(
       const nb = new Uint8Array(layer.length);
       for (let j = 0; j < layer.length; j++) {
         const i = layer[j];
+        if (border[i] === 0) {
+          nb[j] =
+            hitOf[labels[i - 1]] +
+            hitOf[labels[i + 1]] +
+            hitOf[labels[i - sy]] +
+            hitOf[labels[i + sy]] +
+            hitOf[labels[i - sz]] +
+            hitOf[labels[i + sz]];
+          continue;
+        }
         const x = i % nx;
         const y = Math.floor(i / nx) % ny;
         const z = Math.floor(i / sz);
@@ -387,7 +467,13 @@ export function applySizing(
   if (!p) return out;
   const nLabels = model.labels.indexOfValue.size;
   const shape = model.grid.shape as [number, number, number];
-  const stats = new LabelStats(labels, shape, nLabels);
+  const sized: number[] = [];
+  for (const s of p.structures)
+    for (const entry of s.labels) {
+      const label = model.labels.indexOfValue.get(entry.value);
+      if (label !== undefined) sized.push(label);
+    }
+  const stats = new LabelStats(labels, nLabels, sized);
   for (const s of p.structures) {
     const f = structureFactor(p, s, c, zSizes);
     const report: SizingReport[string] = { factor: f, labels: {} };
