@@ -265,6 +265,101 @@ class LabelStats {
   }
 }
 
+let candidates = new Int32Array(0);
+
+/**
+ * The 6-neighbours of `from` whose label index is flagged in `wanted`, once each, in increasing
+ * flat index — the next layer (grow: partner voxels, each next to a voxel of the label, so in
+ * the layer; shrink: voxels of the label, each next to a voxel that became a partner). Marked in
+ * `mark` (a zeroed byte per voxel, zeroed again after). A module-level function with the six
+ * neighbours written out and a reused candidate buffer: closures per voxel, a Set and captured
+ * counters were the hot spots of the head's whole-head layers.
+ */
+function neighbourLayer(
+  from: Int32Array,
+  labels: Int32Array,
+  wanted: Uint8Array,
+  mark: Uint8Array,
+  border: Uint8Array,
+  shape: readonly [number, number, number],
+): Int32Array {
+  const [nx, ny, nz] = shape;
+  const sy = nx;
+  const sz = nx * ny;
+  if (candidates.length < 6 * from.length) candidates = new Int32Array(6 * from.length);
+  const cand = candidates;
+  let nc = 0;
+  for (let q = 0; q < from.length; q++) {
+    const i = from[q];
+    if (border[i] === 0) {
+      // inside the grid: all six neighbours exist (no coordinates needed)
+      let j = i - 1;
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+      j = i + 1;
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+      j = i - sy;
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+      j = i + sy;
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+      j = i - sz;
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+      j = i + sz;
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+      continue;
+    }
+    const x = i % nx;
+    const y = Math.floor(i / nx) % ny;
+    const z = Math.floor(i / sz);
+    for (let d = 0; d < 6; d++) {
+      let j: number;
+      if (d === 0) {
+        if (x === 0) continue;
+        j = i - 1;
+      } else if (d === 1) {
+        if (x === nx - 1) continue;
+        j = i + 1;
+      } else if (d === 2) {
+        if (y === 0) continue;
+        j = i - sy;
+      } else if (d === 3) {
+        if (y === ny - 1) continue;
+        j = i + sy;
+      } else if (d === 4) {
+        if (z === 0) continue;
+        j = i - sz;
+      } else {
+        if (z === nz - 1) continue;
+        j = i + sz;
+      }
+      if (mark[j] === 0 && wanted[labels[j]] === 1) {
+        mark[j] = 1;
+        cand[nc++] = j;
+      }
+    }
+  }
+  const sorted = cand.slice(0, nc).sort();
+  for (let q = 0; q < nc; q++) mark[sorted[q]] = 0;
+  return sorted;
+}
+
 /**
  * Grow or shrink label index `label` of `labels` (x fastest, in place) against the partner
  * label indices (`isPartner[index]`) until it has m voxels or no layer is left. `stats` holds
@@ -318,67 +413,13 @@ function resizeLabel(
     if (z < nz - 1 && isPartner[labels[i + sz]]) return labels[i + sz];
     return -1;
   };
-  // The 6-neighbours of `from` that can be in the next layer — grow: partner voxels (each is
-  // next to a voxel of the label: in the layer); shrink: voxels of the label (each is next to a
-  // voxel that became a partner: in the layer) — once each, in increasing flat index. Marked in
-  // a reusable byte per voxel (unmarked after); closures per neighbour and a Set were the hot
-  // spots for the head's whole-head layers.
-  // 1 for the label indices a candidate may have: grow, a partner; shrink, the label itself
+  // 1 for the label indices a candidate of the next layer may have: grow, a partner; shrink,
+  // the label itself
   const wanted = new Uint8Array(Math.max(isPartner.length, label + 1));
   if (grow) wanted.set(isPartner);
   else wanted[label] = 1;
-  const neighboursIn = (from: ArrayLike<number>): Int32Array => {
-    const cand = new Int32Array(6 * from.length);
-    let nc = 0;
-    const consider = (j: number): void => {
-      if (mark[j] === 0 && wanted[labels[j]] === 1) {
-        mark[j] = 1;
-        cand[nc++] = j;
-      }
-    };
-    for (let q = 0; q < from.length; q++) {
-      const i = from[q];
-      if (border[i] === 0) {
-        // inside the grid: all six neighbours exist (no coordinates needed)
-        consider(i - 1);
-        consider(i + 1);
-        consider(i - sy);
-        consider(i + sy);
-        consider(i - sz);
-        consider(i + sz);
-        continue;
-      }
-      const x = i % nx;
-      const y = Math.floor(i / nx) % ny;
-      const z = Math.floor(i / sz);
-      for (let d = 0; d < 6; d++) {
-        let j: number;
-        if (d === 0) {
-          if (x === 0) continue;
-          j = i - 1;
-        } else if (d === 1) {
-          if (x === nx - 1) continue;
-          j = i + 1;
-        } else if (d === 2) {
-          if (y === 0) continue;
-          j = i - sy;
-        } else if (d === 3) {
-          if (y === ny - 1) continue;
-          j = i + sy;
-        } else if (d === 4) {
-          if (z === 0) continue;
-          j = i - sz;
-        } else {
-          if (z === nz - 1) continue;
-          j = i + sz;
-        }
-        consider(j);
-      }
-    }
-    const sorted = cand.subarray(0, nc).sort();
-    for (let q = 0; q < nc; q++) mark[sorted[q]] = 0;
-    return sorted;
-  };
+  const neighboursIn = (from: Int32Array): Int32Array =>
+    neighbourLayer(from, labels, wanted, mark, border, shape);
   let layer: Int32Array;
   let targets = new Int32Array(0);
   // The first layer. Shrink: the label's voxels next to a partner, in flat order. Grow: the
