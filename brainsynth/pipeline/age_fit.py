@@ -44,6 +44,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth.pipeline.render_fit import (
+    DEEP_STRUCTURES,
     FOLLOW,
     GROUPS,
     group_lut,
@@ -63,13 +64,16 @@ BASE_SEED = 20261207
 SLOPE_RANGE = (-0.05, 0.05)  # per decade, WM units: a guard against a degenerate measurement
 
 Log = Callable[[str], None]
+# render_fit's groups with the deep grey nuclei together (their slopes are one, as the label
+# table's group; `measure` reports the nuclei's union as "deep-gm" on either side)
+AGE_GROUPS = (*(g for g in GROUPS if g not in DEEP_STRUCTURES), "deep-gm")
 
 
 def real_slopes(rows: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
     """Per group: the least-squares slope of its ratio on age, per decade, and its standard
     error, over the real scans that have the group."""
     out: dict[str, dict[str, float]] = {}
-    for g in GROUPS:
+    for g in AGE_GROUPS:
         pts = [(float(r["age"]), float(r[g])) for r in rows if g in r and np.isfinite(r[g])]
         if len(pts) < 3:
             continue
@@ -93,7 +97,7 @@ def paired_slopes(
         raise ValueError("need the same subjects at both ages")
     decades = (ages[1] - ages[0]) / 10.0
     out: dict[str, float] = {}
-    for g in GROUPS:
+    for g in AGE_GROUPS:
         d = [(o[g] - y[g]) / decades for y, o in zip(young, old, strict=True) if g in y and g in o]
         if d:
             out[g] = float(np.mean(d))
@@ -101,14 +105,14 @@ def paired_slopes(
 
 
 def mean_ratio(rows: list[dict[str, float]]) -> dict[str, float]:
-    return {g: float(np.mean([r[g] for r in rows if g in r])) for g in GROUPS}
+    return {g: float(np.mean([r[g] for r in rows if g in r])) for g in AGE_GROUPS}
 
 
 def group_of(entry: dict[str, Any]) -> str | None:
     """The fitted group a label's slope belongs to (None: not fitted)."""
     v, g = int(entry["value"]), str(entry["group"])
     g = FOLLOW.get(g, g)
-    return g if 0 < v < 500 and g in GROUPS else None
+    return g if 0 < v < 500 and g in AGE_GROUPS else None
 
 
 def follows(entry: dict[str, Any]) -> bool:

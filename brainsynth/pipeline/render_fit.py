@@ -13,11 +13,15 @@ their white matter varies over large distances far more than the renderer's defa
 
 Measurements, identical for the real scans and for the 2 mm teacher's synthetic twins:
 
-- **Tissue ratios**: per scan, the median intensity of each tissue group (cortex, deep GM,
-  hippocampus, amygdala, cerebellar GM/WM, brainstem, ventricles) divided by the median of the
-  eroded (one voxel) cerebral white matter. Real groups from the DLMUSE ROI names
-  (`appearance._muse_group`), synthetic from the label table's groups. Target: the median over
-  the real scans.
+- **Tissue ratios**: per scan, the median intensity of each tissue group (cortex, each deep
+  grey nucleus — thalamus, caudate, putamen, pallidum, accumbens, ventral DC —, hippocampus,
+  amygdala, cerebellar GM/WM, brainstem, ventricles) divided by the median of the eroded (one
+  voxel) cerebral white matter. Real groups from the DLMUSE ROI names
+  (`appearance._muse_group`, the nuclei by `MUSE_DEEP`), synthetic from the label table's
+  groups (the nuclei by their FreeSurfer values, `DEEP_STRUCTURES`). Target: the median over
+  the real scans. (Until model 1.13.0 the nuclei were one "deep GM" group with one mean and
+  one SD, while on the real T1s they span 1.00 (caudate) to 1.20 (ventral DC) x WM, each far
+  more uniform inside than the group: the one SD had stood in for the differences.)
 - **White-matter non-uniformity**: the large-scale part of the eroded WM's intensity, i.e. the
   Gaussian trend (sigma 4 voxels, normalised masked smoothing — the complement of the texture
   residual that `appearance_fit` fits) divided by the WM median, its robust CV
@@ -52,10 +56,10 @@ round; sulcal CSF follows the ventricles), and in the same rounds the depth laye
 by `w <- w + (real - synthetic) / (mean_partner - mean_label)` (T1w means, WM units; the
 weights carry to T2w/FLAIR as the same mix) and their SD scales by `s <- s x real / synthetic`
 (robust SD of the layer; real outer cortex spreads 0.15-0.20 x WM, the label's SD rendered
-0.10), and likewise the T1w SDs of the tissue groups without depth rows (`SD_GROUPS`: deep GM,
-hippocampus, amygdala, cerebellum, brainstem; robust SD of the group over the eroded-WM median)
-by `s <- s x real / synthetic` from `baseSd` (the SDs appearance_fit set: texture SD times the
-measured ratio to WM's); for T2w/FLAIR one GM scale for every grey-matter
+0.10), and likewise the T1w SDs of the tissue groups without depth rows (`SD_GROUPS`: each
+deep grey nucleus, hippocampus, amygdala, cerebellum, brainstem; robust SD of the group over
+the eroded-WM median) by `s <- s x real / synthetic` from `baseSd` (the SDs appearance_fit
+set: texture SD times the measured ratio to WM's); for T2w/FLAIR one GM scale for every grey-matter
 group and (FLAIR) one CSF scale. White matter stays at 1 (the reference); lesion and head
 labels keep their values. Twins: healthy, ages and sexes of an age-spread subset of the real
 scans, fixed seeds, at the median subject's texture gain (`median_subject_gain`). The raw
@@ -98,9 +102,29 @@ from brainsynth.pipeline import real_contrast
 from brainsynth.pipeline.appearance import _muse_group
 from brainsynth.schema import validate_manifest
 
+# The deep grey nuclei differ on real T1w (medians over eroded WM, 8 IXI scans, ad hoc: ventral
+# DC 1.22, thalamus 1.13, putamen 1.05, caudate 1.00), so their means are fitted per structure
+# (the label table's group stays "deep-gm" for everything else: stroke territories, bias_fit,
+# age_fit). Real side from the DLMUSE names, synthetic from the FreeSurfer values.
+DEEP_STRUCTURES: dict[str, tuple[int, ...]] = {
+    "thalamus": (10, 49),
+    "caudate": (11, 50),
+    "putamen": (12, 51),
+    "pallidum": (13, 52),
+    "accumbens": (26, 58),
+    "ventral-dc": (28, 60),
+}
+MUSE_DEEP = (
+    ("Thalamus", "thalamus"),
+    ("Caudate", "caudate"),
+    ("Putamen", "putamen"),
+    ("Pallidum", "pallidum"),
+    ("Accumbens", "accumbens"),
+    ("VentralDC", "ventral-dc"),
+)
 GROUPS = (
     "cortex",
-    "deep-gm",
+    *DEEP_STRUCTURES,
     "hippocampus",
     "amygdala",
     "cerebellum-gm",
@@ -108,7 +132,7 @@ GROUPS = (
     "brainstem",
     "ventricle",
 )
-GM_LIKE = ("cortex", "deep-gm", "hippocampus", "amygdala", "cerebellum-gm")
+GM_LIKE = ("cortex", "deep-gm", *DEEP_STRUCTURES, "hippocampus", "amygdala", "cerebellum-gm")
 LATERAL_VENTRICLES = (4, 43)
 CONTRASTS = ("T1w", "T2w", "FLAIR")  # T1w first: the IXI fit; then the T2w/FLAIR calibration
 FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another's scale
@@ -116,7 +140,14 @@ FOLLOW = {"csf": "ventricle"}  # groups without a real measurement take another'
 # the tissue groups without depth rows. Not the cortex (its depth rows carry its SD), not the
 # ventricles (their spread is the partial volume of a thin space, not texture), not WM (the
 # texture fit's reference, appearance_fit).
-SD_GROUPS = ("deep-gm", "hippocampus", "amygdala", "cerebellum-gm", "cerebellum-wm", "brainstem")
+SD_GROUPS = (
+    *DEEP_STRUCTURES,
+    "hippocampus",
+    "amygdala",
+    "cerebellum-gm",
+    "cerebellum-wm",
+    "brainstem",
+)
 TREND_SIGMA = 4.0  # voxels: the texture fit's detrending scale (appearance_fit.DETREND_SIGMA)
 MAD_TO_SD = 1.4826
 ROUNDS = 8  # 4 until 1.10.0: with the central brightening the pial rows' SDs converge slower
@@ -172,6 +203,12 @@ def measure(
             out[g] = med / ref
             if g in SD_GROUPS:
                 out[f"{g}:sd"] = MAD_TO_SD * float(np.median(np.abs(x[m] - med))) / ref
+    # the deep grey nuclei together (their SD scale is one; age_fit's groups are the table's)
+    m = np.isin(groups, ("deep-gm", *DEEP_STRUCTURES))
+    if m.sum() >= 20:
+        med = float(np.median(x[m]))
+        out["deep-gm"] = med / ref
+        out["deep-gm:sd"] = MAD_TO_SD * float(np.median(np.abs(x[m] - med))) / ref
     mf = wm.astype(np.float64)
     trend = ndimage.gaussian_filter(x * mf, TREND_SIGMA) / np.maximum(
         ndimage.gaussian_filter(mf, TREND_SIGMA), 1e-3
@@ -389,6 +426,38 @@ def muse_group_lut(data: Path) -> NDArray[np.object_]:
     return lut
 
 
+def muse_fit_group_lut(data: Path) -> NDArray[np.object_]:
+    """`muse_group_lut` with the deep grey nuclei by structure (`MUSE_DEEP`): this fit's groups."""
+    names: dict[int, str] = {}
+    with (data / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").open() as f:
+        for row in csv.DictReader(f):
+            names[int(row["Index"])] = row["Name"]
+    lut = muse_group_lut(data)
+    for idx, name in names.items():
+        for frag, g in MUSE_DEEP:
+            if frag in name and 0 < idx < lut.size:
+                lut[idx] = g
+    return lut
+
+
+def fit_group(e: dict[str, Any]) -> str:
+    """A label's group in this fit: its table group, the deep grey nuclei by structure."""
+    v = int(e["value"])
+    for g, values in DEEP_STRUCTURES.items():
+        if v in values:
+            return g
+    return str(e["group"])
+
+
+def fit_group_lut(labels: list[dict[str, Any]]) -> NDArray[np.object_]:
+    """`group_lut` with the deep grey nuclei by structure (`fit_group`): this fit's groups."""
+    lut = np.full(1024, "", dtype=object)
+    for e in labels:
+        if 0 < int(e["value"]) < 500:
+            lut[int(e["value"])] = fit_group(e)
+    return lut
+
+
 def ixi_scans(data: Path) -> Iterator[tuple[dict[str, str], nib.Nifti1Image, NDArray[np.int64]]]:
     """Each real IXI T1 of the 2 mm index: (its index row, the T1 image, its DLMUSE labels)."""
     index = data / "ixi-t1-2mm-index.csv"
@@ -403,7 +472,7 @@ def ixi_scans(data: Path) -> Iterator[tuple[dict[str, str], nib.Nifti1Image, NDA
 
 def real_rows(data: Path, log: Log = print) -> list[dict[str, Any]]:
     """One measurement per real IXI T1 (with its age and sex)."""
-    lut = muse_group_lut(data)
+    lut = muse_fit_group_lut(data)
     out: list[dict[str, Any]] = []
     for row, t1, seg in ixi_scans(data):
         img = np.asarray(t1.dataobj, np.float32)
@@ -480,7 +549,7 @@ def synthetic_summary(model_dir: Path, subjects: list[tuple[float, str, int]]) -
     (`measure`), and T2w/FLAIR GM/WM and CSF/WM (`CONTRAST:gmWm`, `CONTRAST:csfWm`) through
     the tissue classes the real images get (`real_contrast`: k-means of the T1w)."""
     man = json.loads((model_dir / "manifest.json").read_text())
-    lut = group_lut(man["labels"])
+    lut = fit_group_lut(man["labels"])
     rows = []
     for vol in twin_volumes(model_dir, subjects, CONTRASTS):
         row = measure(vol.images["T1w"], groups_of(lut, vol.labels))
@@ -534,11 +603,14 @@ def median_subject_gain(man: dict[str, Any]) -> None:
 
 
 def update_means(man: dict[str, Any], scale: dict[str, float], base: list[float]) -> list[float]:
-    """Per-label means (or the T1w SDs): base[i] * scale[group] (groups without a scale keep
-    their base; only brain labels, values 1-499, are scaled)."""
+    """Per-label means (or the T1w SDs): base[i] * scale[group] (the label's `fit_group` when
+    `scale` has it, else its table group; groups without a scale keep their base; only brain
+    labels, values 1-499, are scaled)."""
     out = []
     for e, m in zip(man["labels"], base, strict=True):
-        g = str(e["group"])
+        g = fit_group(e)
+        if FOLLOW.get(g, g) not in scale:
+            g = str(e["group"])
         s = scale.get(FOLLOW.get(g, g), 1.0) if 0 < int(e["value"]) < 500 else 1.0
         out.append(round(float(m) * s, 4))
     return out
@@ -672,6 +744,8 @@ def fit(model_dir: Path, data: Path, n_twins: int = 8, log: Log = print) -> dict
                 sd_err[hp] = round(syn[hp] / target[hp] - 1, 4)
             sd_history.append(sd_err)
             log(f"  round {k + 1}: relative error {err}; SDs {sd_err}")
+    # the stored scales (4 decimals) are the ones applied, so base x scale reproduces the SDs
+    group_sd = {g: round(v, 4) for g, v in group_sd.items()}
     app["biasFieldStrength"] = round(b, 4)
     app["depthLayers"] = depth_spec(weights, sd_scales, mix)
     for c in CONTRASTS:

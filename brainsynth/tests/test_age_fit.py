@@ -9,6 +9,7 @@ import pytest
 
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline import age_fit
 from brainsynth.pipeline.age_fit import (
     AGES,
     follows,
@@ -80,3 +81,12 @@ def test_the_shipped_slopes_reach_the_rendered_means() -> None:
         slopes[by_value[3]] + 0.001
     )
     assert m["appearance"]["contrasts"] == app["contrasts"]
+
+
+def test_the_deep_grey_nuclei_age_together_as_the_table_group() -> None:
+    # render_fit fits the nuclei's means one by one; their slope with age stays one (the label
+    # table's "deep-gm"), measured on the nuclei together on both sides
+    assert "deep-gm" in age_fit.AGE_GROUPS
+    assert not set(age_fit.AGE_GROUPS) & set(age_fit.DEEP_STRUCTURES)
+    assert age_fit.group_of({"value": 11, "group": "deep-gm"}) == "deep-gm"
+    assert age_fit.group_of({"value": 3, "group": "cortex"}) == "cortex"

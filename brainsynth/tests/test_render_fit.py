@@ -78,6 +78,54 @@ def test_update_means_scales_by_group_and_keeps_wm_head_and_lesions() -> None:
     assert out == pytest.approx([0.0, 1.0, 0.715, 0.378, 0.378, 0.24, 1.2])
 
 
+def test_the_deep_grey_nuclei_are_fitted_per_structure() -> None:
+    man = {
+        "labels": [
+            {"value": 2, "group": "wm"},
+            {"value": 10, "group": "deep-gm"},  # thalamus
+            {"value": 50, "group": "deep-gm"},  # right caudate
+            {"value": 28, "group": "deep-gm"},  # ventral DC
+            {"value": 17, "group": "hippocampus"},
+        ]
+    }
+    assert [rf.fit_group(e) for e in man["labels"]] == [
+        "wm",
+        "thalamus",
+        "caudate",
+        "ventral-dc",
+        "hippocampus",
+    ]
+    base = [1.0, 1.0, 1.0, 1.0, 0.9]
+    # means: each structure its own scale
+    out = rf.update_means(man, {"thalamus": 1.1, "caudate": 0.9, "hippocampus": 1.0}, base)
+    assert out == pytest.approx([1.0, 1.1, 0.9, 1.0, 0.9])
+    # a scale by table group (T2w/FLAIR's one GM scale) reaches every nucleus
+    out = rf.update_means(man, {"deep-gm": 0.5}, base)
+    assert out == pytest.approx([1.0, 0.5, 0.5, 0.5, 0.9])
+    lut = rf.fit_group_lut(man["labels"])
+    assert [lut[v] for v in (2, 10, 50, 28, 17)] == [
+        "wm",
+        "thalamus",
+        "caudate",
+        "ventral-dc",
+        "hippocampus",
+    ]
+    # measure: each nucleus (median and robust SD) and all of them together
+    img, groups = _phantom(np.random.default_rng(1), gm=0.7)
+    groups = groups.astype(object)
+    groups[10:13, 10:13, 10:13] = "thalamus"
+    groups[19:22, 19:22, 19:22] = "caudate"
+    img[groups == "thalamus"] = 1.1
+    img[groups == "caudate"] = 0.95
+    m = rf.measure(img, groups.astype(str))
+    assert m["thalamus"] == pytest.approx(1.1, abs=0.02)
+    assert m["caudate"] == pytest.approx(0.95, abs=0.02)
+    assert 0.95 - 0.02 < m["deep-gm"] < 1.1 + 0.02
+    assert m["deep-gm:sd"] > 0.05  # the nuclei's difference is part of their joint spread
+    assert m["thalamus:sd"] < 0.03  # each nucleus alone: flat here, noise only
+    assert set(rf.DEEP_STRUCTURES) <= set(rf.SD_GROUPS)
+
+
 def test_the_twins_render_at_the_median_subjects_texture_gain() -> None:
     from brainsynth.teacher.render import texture_gain
 
@@ -274,20 +322,20 @@ def test_group_sds_scale_toward_the_real_spread_from_a_base_that_survives_a_reru
         "labels": [
             {"value": 0, "group": "background"},
             {"value": 2, "group": "wm"},
-            {"value": 10, "group": "deep-gm"},
+            {"value": 10, "group": "deep-gm"},  # thalamus: its own SD scale
             {"value": 17, "group": "hippocampus"},
             {"value": 507, "group": "muscle"},
         ],
         "appearance": {"contrasts": {"T1w": {"sd": [0.01, 0.06, 0.06, 0.06, 0.2]}}},
     }
     scales = {g: 1.0 for g in rf.SD_GROUPS}
-    target = {"deep-gm:sd": 0.09, "hippocampus:sd": 0.03}
-    syn = {"deep-gm:sd": 0.06, "hippocampus:sd": 0.06, "brainstem:sd": 0.05}
+    target = {"thalamus:sd": 0.09, "hippocampus:sd": 0.03}
+    syn = {"thalamus:sd": 0.06, "hippocampus:sd": 0.06, "brainstem:sd": 0.05}
     scales = rf.group_sd_step(scales, target, syn)
-    assert scales["deep-gm"] == pytest.approx(1.5) and scales["hippocampus"] == pytest.approx(0.5)
+    assert scales["thalamus"] == pytest.approx(1.5) and scales["hippocampus"] == pytest.approx(0.5)
     assert scales["brainstem"] == 1.0  # no real measurement: unchanged
     # clipped like the depth rows
-    assert rf.group_sd_step(scales, {"deep-gm:sd": 10.0}, {"deep-gm:sd": 0.01})["deep-gm"] == (
+    assert rf.group_sd_step(scales, {"thalamus:sd": 10.0}, {"thalamus:sd": 0.01})["thalamus"] == (
         rf.SD_SCALE_MAX
     )
     base = rf.sd_base(man, {})
@@ -323,3 +371,23 @@ def test_mix_step_adds_the_missing_fine_scale_variance_and_stays_in_bounds() -> 
     assert [r["mixSd"] for r in spec[1]["surface"]["layers"]] == [0.25] * 3
     assert all("mixSd" not in r for r in spec[1]["layers"])  # the GM/WM side does not mix
     assert all("mixSd" not in r for r in rf.depth_spec(w, None, 0.0)[1]["surface"]["layers"])
+
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data"  # ../shared/data beside the repo
+
+
+@pytest.mark.skipif(
+    not (DATA / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").is_file(),
+    reason="../shared/data (the DLMUSE label list) absent",
+)
+def test_the_real_deep_nuclei_map_to_their_structures_and_the_rest_as_before() -> None:
+    fine = rf.muse_fit_group_lut(DATA)
+    coarse = rf.muse_group_lut(DATA)
+    # DLMUSE: 59/60 thalamus, 36/37 caudate, 57/58 putamen, 55/56 pallidum, 23/30 accumbens,
+    # 61/62 ventral DC
+    expect = {59: "thalamus", 37: "caudate", 58: "putamen", 55: "pallidum", 23: "accumbens"}
+    expect |= {62: "ventral-dc"}
+    assert {v: fine[v] for v in expect} == expect
+    assert all(coarse[v] == "deep-gm" for v in (59, 37, 58, 55, 23))
+    changed = [v for v in range(fine.size) if fine[v] != coarse[v]]
+    assert sorted(changed) == [23, 30, 36, 37, 55, 56, 57, 58, 59, 60, 61, 62]
