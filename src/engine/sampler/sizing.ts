@@ -292,7 +292,8 @@ function neighbourLayer(
   for (let q = 0; q < from.length; q++) {
     const i = from[q];
     if (border[i] === 0) {
-      // inside the grid: all six neighbours exist (no coordinates needed)
+      // inside the grid: all six neighbours exist (no coordinates needed); written out, as a
+      // loop over the six flat offsets measured ~10 % slower for the whole step (session 14)
       let j = i - 1;
       if (mark[j] === 0 && wanted[labels[j]] === 1) {
         mark[j] = 1;
