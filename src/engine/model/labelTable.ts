@@ -61,3 +61,32 @@ export function valueMask(table: LabelTable, values: readonly number[]): Uint8Ar
   }
   return mask;
 }
+
+/** A flat-index buffer reused by every call (the voxels of all groups; never escapes). */
+let scratchIndices = new Int32Array(0);
+
+/**
+ * The voxels of each group, in flat order, from one pass over the volume: `groupOf[l]` is the
+ * group (1-based) of label index l, 0 for none. Used by the depth layers (render) and step 7c
+ * (sampler/sizing.ts).
+ */
+export function groupMembers(
+  labels: Int32Array,
+  groupOf: Uint8Array,
+  nGroups: number,
+): Int32Array[] {
+  if (scratchIndices.length < labels.length) scratchIndices = new Int32Array(labels.length);
+  const all = scratchIndices;
+  let n = 0;
+  for (let i = 0; i < labels.length; i++) if (groupOf[labels[i]] !== 0) all[n++] = i;
+  const counts = new Int32Array(nGroups + 1);
+  for (let k = 0; k < n; k++) counts[groupOf[labels[all[k]]]]++;
+  const out = Array.from({ length: nGroups + 1 }, (_, g) => new Int32Array(counts[g]));
+  const at = new Int32Array(nGroups + 1);
+  for (let k = 0; k < n; k++) {
+    const i = all[k];
+    const g = groupOf[labels[i]];
+    out[g][at[g]++] = i;
+  }
+  return out.slice(1);
+}

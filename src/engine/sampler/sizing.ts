@@ -27,6 +27,7 @@
 import type { Conditions } from '../generated/conditions';
 import type { Model } from '../model/loadModel';
 import type { ModelManifest } from '../model/manifest';
+import { groupMembers } from '../model/labelTable';
 import { interpAge } from './latents';
 
 /** The manifest's `sizing` parameters (type generated from manifest.schema.json). */
@@ -171,19 +172,6 @@ function markBuffer(n: number): Uint8Array {
   return marks;
 }
 
-let sizedBuffer: Int32Array | undefined;
-
-/** The flat indices of every voxel whose label index is flagged in `isSized`, in order. */
-function sizedVoxels(labels: Int32Array, isSized: Uint8Array): Int32Array {
-  if (!sizedBuffer || sizedBuffer.length < labels.length)
-    sizedBuffer = new Int32Array(labels.length);
-  const out = sizedBuffer;
-  let k = 0;
-  const n = labels.length;
-  for (let i = 0; i < n; i++) if (isSized[labels[i]] === 1) out[k++] = i;
-  return out.subarray(0, k);
-}
-
 /**
  * Voxel counts and voxels (in flat order) of the labels that step 7c sizes, from one pass over
  * the label map, kept up to date as step 7c moves voxels (`move`). A sized label's list is its
@@ -203,26 +191,19 @@ class LabelStats {
     nLabels: number,
     sized: readonly number[],
   ) {
-    const isSized = new Uint8Array(nLabels);
-    for (const l of sized) isSized[l] = 1;
-    // every voxel of a sized label, in flat order
-    const all = sizedVoxels(labels, isSized);
-    const count = new Int32Array(nLabels);
-    for (let q = 0; q < all.length; q++) count[labels[all[q]]]++;
-    this.count = count;
-    // split by label (stable: each list stays in flat order)
-    const pos = new Int32Array(nLabels);
+    // each sized label a group (1-based): its voxels in flat order, from one pass
+    const groupOf = new Uint8Array(nLabels);
+    const order: number[] = [];
+    for (const l of sized) if (groupOf[l] === 0) groupOf[l] = order.push(l);
+    const members = groupMembers(labels, groupOf, order.length);
+    this.count = new Int32Array(nLabels);
     this.lists = new Array<Int32Array | undefined>(nLabels);
     this.added = new Array<number[] | undefined>(nLabels);
-    const buf = new Int32Array(all.length);
-    for (let l = 0, at = 0; l < nLabels; l++) {
-      if (!isSized[l]) continue;
-      pos[l] = at;
-      this.lists[l] = buf.subarray(at, at + count[l]);
+    order.forEach((l, g) => {
+      this.lists[l] = members[g];
+      this.count[l] = members[g].length;
       this.added[l] = [];
-      at += count[l];
-    }
-    for (let q = 0; q < all.length; q++) buf[pos[labels[all[q]]]++] = all[q];
+    });
   }
 
   /** The voxels of sized label `label` now, in increasing flat index. */
