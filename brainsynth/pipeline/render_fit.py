@@ -203,7 +203,8 @@ def measure(
             out[g] = med / ref
             if g in SD_GROUPS:
                 out[f"{g}:sd"] = MAD_TO_SD * float(np.median(np.abs(x[m] - med))) / ref
-    # the deep grey nuclei together (their SD scale is one; age_fit's groups are the table's)
+    # the deep grey nuclei together (age_fit's "deep-gm", the table's group; each nucleus has its
+    # own median and SD above)
     m = np.isin(groups, ("deep-gm", *DEEP_STRUCTURES))
     if m.sum() >= 20:
         med = float(np.median(x[m]))
@@ -413,8 +414,8 @@ def summarise(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: float(np.median([r[k] for r in rows if k in r])) for k in sorted(keys)}
 
 
-def muse_group_lut(data: Path) -> NDArray[np.object_]:
-    """DLMUSE label value -> the model's tissue group name ('' for unnamed values)."""
+def _muse_lut(data: Path, group_of: Callable[[str], str]) -> NDArray[np.object_]:
+    """DLMUSE label value -> group_of(its ROI name) ('' for unnamed values)."""
     names: dict[int, str] = {}
     with (data / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").open() as f:
         for row in csv.DictReader(f):
@@ -422,22 +423,20 @@ def muse_group_lut(data: Path) -> NDArray[np.object_]:
     lut = np.full(1024, "", dtype=object)
     for idx, name in names.items():
         if 0 < idx < lut.size:
-            lut[idx] = _muse_group(name)
+            lut[idx] = group_of(name)
     return lut
+
+
+def muse_group_lut(data: Path) -> NDArray[np.object_]:
+    """DLMUSE label value -> the model's tissue group name ('' for unnamed values)."""
+    return _muse_lut(data, _muse_group)
 
 
 def muse_fit_group_lut(data: Path) -> NDArray[np.object_]:
     """`muse_group_lut` with the deep grey nuclei by structure (`MUSE_DEEP`): this fit's groups."""
-    names: dict[int, str] = {}
-    with (data / "CBICA-NiChart_Project/resources/MUSE/list_MUSE_single.csv").open() as f:
-        for row in csv.DictReader(f):
-            names[int(row["Index"])] = row["Name"]
-    lut = muse_group_lut(data)
-    for idx, name in names.items():
-        for frag, g in MUSE_DEEP:
-            if frag in name and 0 < idx < lut.size:
-                lut[idx] = g
-    return lut
+    return _muse_lut(
+        data, lambda name: next((g for f, g in MUSE_DEEP if f in name), _muse_group(name))
+    )
 
 
 def fit_group(e: dict[str, Any]) -> str:
@@ -451,11 +450,7 @@ def fit_group(e: dict[str, Any]) -> str:
 
 def fit_group_lut(labels: list[dict[str, Any]]) -> NDArray[np.object_]:
     """`group_lut` with the deep grey nuclei by structure (`fit_group`): this fit's groups."""
-    lut = np.full(1024, "", dtype=object)
-    for e in labels:
-        if 0 < int(e["value"]) < 500:
-            lut[int(e["value"])] = fit_group(e)
-    return lut
+    return group_lut(labels, fit_group)
 
 
 def ixi_scans(data: Path) -> Iterator[tuple[dict[str, str], nib.Nifti1Image, NDArray[np.int64]]]:
@@ -529,13 +524,17 @@ def twin_volumes(
         )
 
 
-def group_lut(labels: list[dict[str, Any]]) -> NDArray[np.object_]:
-    """Label value -> the model's tissue group name, for the brain's labels (values 1-499; ''
-    elsewhere): `measure`'s groups for a twin's label map (`groups_of`)."""
+def group_lut(
+    labels: list[dict[str, Any]],
+    group_of: Callable[[dict[str, Any]], str] = lambda e: str(e["group"]),
+) -> NDArray[np.object_]:
+    """Label value -> the model's tissue group name (`group_of` of its table entry: by default
+    its table group), for the brain's labels (values 1-499; '' elsewhere): `measure`'s groups
+    for a twin's label map (`groups_of`)."""
     lut = np.full(1024, "", dtype=object)
     for e in labels:
         if 0 < int(e["value"]) < 500:
-            lut[int(e["value"])] = str(e["group"])
+            lut[int(e["value"])] = group_of(e)
     return lut
 
 
