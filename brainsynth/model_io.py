@@ -71,8 +71,23 @@ def load_model(folder: Path) -> tuple[AnatomyModel, dict[str, Any]]:
         vgrid=grid_from_json(man["velocityGrid"]),
         label_names=[str(e["name"]) for e in man["labels"]],
         label_ranges=label_ranges(man),
+        **_local_field(folder, man),
     )
     return model, man
+
+
+def _local_field(folder: Path, man: dict[str, Any]) -> dict[str, Any]:
+    """AnatomyModel's step 3b fields: the mask in mm per node [vx, vy, vz] and its smoothing."""
+    spec = (man.get("shapeModel") or {}).get("localField")
+    arr = man["arrays"].get("localFieldMask")
+    if not spec or not arr:
+        return {}
+    raw = read_volume(folder, arr).astype(np.float32)
+    mask = (raw * np.float32(arr.get("scale", 1.0))).astype(np.float32)
+    return {
+        "local_mask_mm": mask.astype(np.float32),
+        "local_sigma_nodes": float(spec["sigmaNodes"]),
+    }
 
 
 def gains_for(man: dict[str, Any], cond: dict[str, Any]) -> NDArray[np.float64]:
@@ -119,5 +134,5 @@ def sample_anatomy(
     """Label indices on the output grid and their regional volumes (no pathology drawn)."""
     z, z_icv = latents(man, seed)
     scale = icv_scale(man, cond["sex"], z_icv)
-    idx = sample_label_indices(model, z, gains_for(man, cond), scale)
+    idx = sample_label_indices(model, z, gains_for(man, cond), scale, seed=seed)
     return idx, region_volumes(model, idx)

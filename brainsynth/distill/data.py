@@ -129,7 +129,9 @@ def model_fingerprint(model_dir: Path) -> str:
     """sha256 over what determines u for given (z, conditions): the velocity arrays, the shape
     model's sigma, calibration gains and the pathology gains. Not the rest of `calibration`
     (head size: step 5 scales the output grid, after u), so refitting the head-size spread
-    keeps the student."""
+    keeps the student. Nor step 3b's local field (`shapeModel.localField`): the student's
+    correction is a function of (z, conditions) and the field is added to the v it corrects,
+    so the field's fit keeps the student (its fidelity with the field: distill.evaluate)."""
     man = json.loads((model_dir / "manifest.json").read_text())
     h = hashlib.sha256()
     for name in ("shapeComponents", "regionalBasis"):
@@ -137,7 +139,8 @@ def model_fingerprint(model_dir: Path) -> str:
         h.update((model_dir / spec["file"]).read_bytes())
         h.update(json.dumps(spec, sort_keys=True).encode())
     cal = {k: man["calibration"][k] for k in U_CALIBRATION_KEYS if k in man["calibration"]}
-    for section in (man["shapeModel"], cal, man["regions"], man["velocityGrid"]):
+    shape = {k: v for k, v in man["shapeModel"].items() if k != "localField"}
+    for section in (shape, cal, man["regions"], man["velocityGrid"]):
         h.update(json.dumps(section, sort_keys=True).encode())
     for pid, p in pathologies.REGISTRY.items():  # the sections whose gains change u
         if type(p).gains is not pathologies.Pathology.gains:

@@ -77,9 +77,11 @@ class Pair:
         return forward_numpy(self.w, features(z, cond, g if self.use_gains else None, self.norm), v)
 
     def fields(
-        self, z: NDArray[np.float64], cond: dict[str, Any]
+        self, z: NDArray[np.float64], cond: dict[str, Any], seed: int | None = None
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        v = velocity(self.model, z, gains_for(self.man, cond))
+        """v, the teacher's exp(v) and the student's displacement; with `seed`, v has that
+        seed's local field (step 3b), as every seeded sample does."""
+        v = velocity(self.model, z, gains_for(self.man, cond), seed)
         return v, exp_velocity(v, self.model.vgrid), self.student(v, z, cond)
 
     def scale(self, cond: dict[str, Any], z_icv: float) -> float:
@@ -94,6 +96,9 @@ def _values(model: AnatomyModel, idx: NDArray[np.uint8]) -> NDArray[np.int32]:
     return model.label_values[idx]
 
 
+HELD_OUT_FIELD_SEED = 900_000  # the held-out pairs' local fields (step 3b): seeds 900000 + i
+
+
 def held_out(
     pair: Pair, ds_z: NDArray[np.float64], conds: list[dict[str, Any]], n: int
 ) -> dict[str, Any]:
@@ -104,7 +109,8 @@ def held_out(
     for i in range(min(n, len(conds))):
         z, cond = ds_z[i], conds[i]
         k = pair.scale(cond, float(rng.standard_normal()))
-        v, u_t, u_s = pair.fields(z, cond)
+        # each held-out individual with a local field of its own (seeds beyond the training's)
+        v, u_t, u_s = pair.fields(z, cond, HELD_OUT_FIELD_SEED + i)
         it, is_, iv = (labels_from_displacement(model, f, k, x) for f in (u_t, u_s, v))
         lt, ls, lv = (_values(model, i) for i in (it, is_, iv))
         row: dict[str, Any] = {"conditions": cond, "fieldErrMaxMm": float(np.abs(u_s - u_t).max())}
@@ -239,7 +245,7 @@ def longitudinal(pair: Pair, seed: int, sex: str) -> dict[str, Any]:
     for age in range(20, 91):
         cond = {"age": float(age), "sex": sex, "pathology": "none"}
         k = pair.scale(cond, z_icv)
-        _, u_t, u_s = pair.fields(z, cond)
+        _, u_t, u_s = pair.fields(z, cond, seed)
         for who, u in (("teacher", u_t), ("student", u_s)):
             series[who].append(labels_from_displacement(model, u, k, x))
     out: dict[str, Any] = {"seed": seed, "sex": sex, "ages": [20, 90]}

@@ -130,7 +130,8 @@ def render(
     import torch
     import torch.nn.functional as F
 
-    from brainsynth.teacher.render import fine_grid_optics, gaussian_kernel, smoothed_noise_std
+    from brainsynth.common.blur import gaussian_kernel, smoothed_noise_std
+    from brainsynth.teacher.render import fine_grid_optics
 
     dev = torch.device(device)
     gen = torch.Generator(device=dev).manual_seed(int(seed))

@@ -316,7 +316,10 @@ def generate(
     gains = gains_for(man, cond)
     scale = icv_scale(man, cond["sex"], z_icv)
     # displacement (steps 3-4)
-    u = displacement(VelocityState(velocity(model, z, gains), model.vgrid, z, cond, gains))
+    # step 3b: the seed's local field (none for explicit latents: they define the individual)
+    local_seed = None if explicit_latents is not None else seed
+    v = velocity(model, z, gains, local_seed)
+    u = displacement(VelocityState(v, model.vgrid, z, cond, gains))
     # anatomy (steps 6-7), through the pathology's deform
     grid, template = _output_grid(ld, resolution_mm)
     patho = pathologies.get(cond["pathology"])

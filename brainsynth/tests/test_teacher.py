@@ -214,7 +214,8 @@ def test_full_size_same_brain_finer_and_valid_nifti(tmp_path: Path) -> None:
 def test_fine_grid_optics_make_a_1mm_render_average_to_the_2mm_texture() -> None:
     """White texture rendered at 1 mm (gain, PSF of `fine_grid_optics`) and averaged onto 2 mm
     blocks has the variance and lag-1 correlation of the same texture rendered at 2 mm."""
-    from brainsynth.teacher.render import blur, fine_grid_optics
+    from brainsynth.common.blur import blur
+    from brainsynth.teacher.render import fine_grid_optics
 
     pv = 0.45
     psf, gain = fine_grid_optics(pv, 2.0)

@@ -69,6 +69,18 @@ export type ManifestDocument = {
     components: number;
     sigma: number[];
     explainedVariance?: number[];
+    /** Step 3b (model >= 1.14.0, software >= 0.4.3; MODEL_FORMAT.md section 3): the individual's local velocity, added to v before step 4. Per component c (x, y, z): normals of stream s + 8 from c * Nv (x fastest), blurred on the velocity grid by the Gaussian of sigmaNodes, divided by the blurred noise's std, times the mask arrays.localFieldMask (velocity grid, mm per node after its scale). Drawn only for latents that come from the seed. Fitted by pipeline.local_field to the real between-subject Dice of the groups' structures. */
+    localField?: {
+      sigmaNodes: number;
+      groups: {
+        name: string;
+        labels: number[];
+        amplitudeMm: number;
+      }[];
+      fit?: {
+        [name: string]: unknown;
+      };
+    };
   };
   regions: {
     name: string;

@@ -27,6 +27,8 @@ export interface ModelArrays {
   strokeLogFrequency?: Uint8Array;
   /** Depth (mm) below the template's brain hull per template voxel (step 7b), NIfTI order. */
   corticalDepth?: Float32Array;
+  /** Step 3b's local-field amplitude (mm) per velocity-grid node, x fastest. */
+  localFieldMask?: Float32Array;
 }
 
 export interface Model {
@@ -119,6 +121,12 @@ export function modelFromFiles(
   }
   const depth = decode('corticalDepth');
   if (depth) arrays.corticalDepth = asFloat32('corticalDepth', depth);
+  const localMask = decode('localFieldMask');
+  if (localMask) {
+    if (localMask.length !== gridFromSpec(manifest.velocityGrid).count)
+      throw new Error('arrays.localFieldMask must have one value per velocity-grid node');
+    arrays.localFieldMask = asFloat32('localFieldMask', localMask);
+  }
   return {
     manifest,
     labels: buildLabelTable(manifest.labels),
@@ -137,6 +145,7 @@ const ARRAY_KINDS = {
   territories: true,
   strokeLogFrequency: true,
   corticalDepth: true,
+  localFieldMask: true,
 } as const;
 
 function asFloat32(name: string, a: DecodedArray | undefined): Float32Array {

@@ -50,15 +50,20 @@ export interface AnatomyTensors {
   release?: () => void;
 }
 
-/** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
+/**
+ * Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]; plus
+ * step 3b's local velocity [3·Nv] when given (sampler/localField.ts).
+ */
 export function velocityField(
   basis: tf.Tensor2D,
   coefficients: Float32Array,
   nv: number,
+  local?: Float32Array | null,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const row = tf.tensor2d(coefficients, [1, coefficients.length]);
-    return tf.reshape(tf.matMul(row, basis), [3, nv]);
+    const v = tf.reshape(tf.matMul(row, basis), [3, nv]) as tf.Tensor2D;
+    return local ? tf.add(v, tf.tensor2d(local, [3, nv])) : v;
   });
 }
 
@@ -121,12 +126,14 @@ export function sampleAnatomyTensors(
     displacement?: (v: tf.Tensor2D) => tf.Tensor2D;
     /** Return u as well (the caller disposes it): MS lesions map template sites through it. */
     keepDisplacement?: boolean;
+    /** Step 3b: the individual's local velocity [3·Nv] added to v (sampler/localField.ts). */
+    localVelocity?: Float32Array | null;
   } = {},
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
   const u = tf.tidy(() => {
-    const v = velocityField(t.basis, coefficients, vgrid.count);
+    const v = velocityField(t.basis, coefficients, vgrid.count, options.localVelocity);
     // Step 4 by scaling and squaring, or in one pass by the distilled student.
     return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
   });
@@ -242,7 +249,7 @@ export async function sampleAnatomyTensorsAsync(
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
   const u = tf.tidy(() => {
-    const v = velocityField(t.basis, coefficients, vgrid.count);
+    const v = velocityField(t.basis, coefficients, vgrid.count, options.localVelocity);
     return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
   });
   let keep = false;
