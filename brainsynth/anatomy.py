@@ -16,8 +16,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from brainsynth.common.blur import blur, smoothed_noise_std
 from brainsynth.common.grid import OUTPUT_GRID, VELOCITY_GRID, FloatArray, Grid
 from brainsynth.common.labels import LABEL_RANGES, counts_in_icv, in_range
+from brainsynth.common.rng import normals_fast, stream_seed
 from brainsynth.common.warp import exp_velocity, nearest_labels, trilinear
 
 
@@ -37,17 +39,17 @@ class AnatomyModel:
     vgrid: Grid = VELOCITY_GRID
     label_names: list[str] = field(default_factory=list)  # index -> name ("" when unknown)
     label_ranges: dict[str, list[int]] = field(default_factory=lambda: dict(LABEL_RANGES))
-    # step 3b (model >= 1.14.0): the local field's amplitude per velocity node [vx, vy, vz] (mm)
+    # step 4b (model >= 1.14.0): the local field's amplitude per velocity node [vx, vy, vz] (mm)
     # and its smoothing (nodes); None: no local field
     local_mask_mm: FloatArray | None = None
     local_sigma_nodes: float = 0.0
 
 
-LOCAL_FIELD_STREAM = 8  # step 3b's normals: stream s + 8 (MODEL_FORMAT.md §3)
+LOCAL_FIELD_STREAM = 8  # step 4b's normals: stream s + 8 (MODEL_FORMAT.md §3)
 
 
 def local_field(model: AnatomyModel, seed: int) -> FloatArray | None:
-    """Step 3b: the individual's local velocity [3, vx, vy, vz] (mm), or None for a model
+    """Step 4b's local displacement L [3, vx, vy, vz] (mm) of `seed`, or None for a model
     without one. Per component c (x, y, z) the normals of stream s + 8 from c * Nv (x fastest
     within each component's Nv values), blurred on the velocity grid by the Gaussian of
     `localField.sigmaNodes` (zero padding, x then y then z: the renderer's kernel), divided by
@@ -56,9 +58,6 @@ def local_field(model: AnatomyModel, seed: int) -> FloatArray | None:
     on its 6 mm grid spans (pairwise Dice, qa.diversity); the field adds that variety there."""
     if model.local_mask_mm is None:
         return None
-    from brainsynth.common.blur import blur, smoothed_noise_std
-    from brainsynth.common.rng import normals_fast, stream_seed
-
     vx, vy, vz = model.local_mask_mm.shape
     nv = vx * vy * vz
     sigma = model.local_sigma_nodes
@@ -71,20 +70,22 @@ def local_field(model: AnatomyModel, seed: int) -> FloatArray | None:
     return out
 
 
-def velocity(
-    model: AnatomyModel,
-    z: NDArray[np.float64],
-    gains: NDArray[np.float64],
-    seed: int | None = None,
-) -> FloatArray:
-    """Steps 2-3: v = sum_k z_k sigma_k phi_k + sum_r g_r b_r on the velocity grid, plus step
-    3b's local field of `seed` (none without a seed: the latents alone, e.g. the mean
-    individual)."""
+def with_local_field(model: AnatomyModel, u: FloatArray, seed: int | None) -> FloatArray:
+    """Step 4b: u <- L + T(u, y + L) on the velocity grid (y its nodes; T trilinear, as step 4):
+    the individual's local displacement L of `seed` composed before the anatomy's mapping, so it
+    moves the finished individual (and what age or disease made of it) rather than the regional
+    basis's sources. Unchanged without a seed (explicit latents) or a local field."""
+    local = local_field(model, seed) if seed is not None else None
+    if local is None:
+        return u
+    y = model.vgrid.world_coords()
+    return (local + trilinear(u, model.vgrid, y + local)).astype(np.float32)
+
+
+def velocity(model: AnatomyModel, z: NDArray[np.float64], gains: NDArray[np.float64]) -> FloatArray:
+    """Steps 2-3: v = sum_k z_k sigma_k phi_k + sum_r g_r b_r on the velocity grid."""
     v = np.tensordot(z.astype(np.float32), model.components, axes=(0, 0))
     v += np.tensordot(gains.astype(np.float32), model.basis, axes=(0, 0))
-    local = local_field(model, seed) if seed is not None else None
-    if local is not None:
-        v += local
     return v.astype(np.float32)
 
 
@@ -129,7 +130,7 @@ def sample_label_indices(
     seed: int | None = None,
 ) -> NDArray[np.uint8]:
     """Steps 3-7 with the exact displacement u = exp(v) (with `seed`: its local field too)."""
-    u = exp_velocity(velocity(model, z, gains, seed), model.vgrid)
+    u = with_local_field(model, exp_velocity(velocity(model, z, gains), model.vgrid), seed)
     return labels_from_displacement(model, u, scale, out_pts)
 
 
@@ -144,14 +145,14 @@ def sample_folded_indices(
     cond: dict[str, Any] | None = None,
     z_size: float = 0.0,
 ) -> NDArray[np.int32]:
-    """Steps 3-7 (exact, with the local field of `seed`), 7b, the individual folding of `seed`,
+    """Steps 3-7 (exact, with the local field of `seed`: 4b), 7b, the individual folding of `seed`,
     and, given the conditions `cond`, 7c (label-level sizing of the small structures, with the
     size latent `z_size`) on the model's 2 mm grid — what QA compares with real label maps (no
     pathology, no contrast)."""
     from brainsynth.folding import fold_template_indices, indices_of
     from brainsynth.sizing import apply_sizing, sizing_params
 
-    u = exp_velocity(velocity(model, z, gains, seed), model.vgrid)
+    u = with_local_field(model, exp_velocity(velocity(model, z, gains), model.vgrid), seed)
     pts = model.grid.world_coords()
     p = template_points(model, u, scale, pts)
     idx = nearest_labels(model.template, model.grid, p).astype(np.int32)

@@ -77,7 +77,7 @@ def load_model(folder: Path) -> tuple[AnatomyModel, dict[str, Any]]:
 
 
 def _local_field(folder: Path, man: dict[str, Any]) -> dict[str, Any]:
-    """AnatomyModel's step 3b fields: the mask in mm per node [vx, vy, vz] and its smoothing."""
+    """AnatomyModel's step 4b fields: the mask in mm per node [vx, vy, vz] and its smoothing."""
     spec = (man.get("shapeModel") or {}).get("localField")
     arr = man["arrays"].get("localFieldMask")
     if not spec or not arr:

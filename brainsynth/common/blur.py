@@ -1,4 +1,4 @@
-"""The separable Gaussian of MODEL_FORMAT.md §5 (and §3 step 3b): taps i in [-r, r],
+"""The separable Gaussian of MODEL_FORMAT.md §5 (and §3 step 4b): taps i in [-r, r],
 r = max(1, ceil(3 sigma)), w_i ~ exp(-i^2 / 2 sigma^2), sum 1, zero padding, along x, y, z —
 what the engine's kernels/blur.ts computes (float32 values; sums may round differently)."""
 

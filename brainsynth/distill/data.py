@@ -129,9 +129,9 @@ def model_fingerprint(model_dir: Path) -> str:
     """sha256 over what determines u for given (z, conditions): the velocity arrays, the shape
     model's sigma, calibration gains and the pathology gains. Not the rest of `calibration`
     (head size: step 5 scales the output grid, after u), so refitting the head-size spread
-    keeps the student. Nor step 3b's local field (`shapeModel.localField`): the student's
-    correction is a function of (z, conditions) and the field is added to the v it corrects,
-    so the field's fit keeps the student (its fidelity with the field: distill.evaluate)."""
+    keeps the student. Nor step 4b's local field (`shapeModel.localField`): it is composed
+    with the displacement after step 4, whichever sampler made it, so the field's fit keeps the
+    student (its fidelity with the field: distill.evaluate)."""
     man = json.loads((model_dir / "manifest.json").read_text())
     h = hashlib.sha256()
     for name in ("shapeComponents", "regionalBasis"):

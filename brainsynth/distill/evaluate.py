@@ -33,6 +33,7 @@ from brainsynth.anatomy import (
     labels_from_displacement,
     region_volumes,
     velocity,
+    with_local_field,
 )
 from brainsynth.common.grid import FloatArray
 from brainsynth.common.warp import exp_velocity
@@ -79,10 +80,11 @@ class Pair:
     def fields(
         self, z: NDArray[np.float64], cond: dict[str, Any], seed: int | None = None
     ) -> tuple[FloatArray, FloatArray, FloatArray]:
-        """v, the teacher's exp(v) and the student's displacement; with `seed`, v has that
-        seed's local field (step 3b), as every seeded sample does."""
-        v = velocity(self.model, z, gains_for(self.man, cond), seed)
-        return v, exp_velocity(v, self.model.vgrid), self.student(v, z, cond)
+        """v, the teacher's exp(v) and the student's displacement; with `seed`, both composed
+        with that seed's local field (step 4b), as every seeded sample is."""
+        v = velocity(self.model, z, gains_for(self.man, cond))
+        u_t = with_local_field(self.model, exp_velocity(v, self.model.vgrid), seed)
+        return v, u_t, with_local_field(self.model, self.student(v, z, cond), seed)
 
     def scale(self, cond: dict[str, Any], z_icv: float) -> float:
         return icv_scale(self.man, cond["sex"], z_icv)
@@ -96,7 +98,7 @@ def _values(model: AnatomyModel, idx: NDArray[np.uint8]) -> NDArray[np.int32]:
     return model.label_values[idx]
 
 
-HELD_OUT_FIELD_SEED = 900_000  # the held-out pairs' local fields (step 3b): seeds 900000 + i
+HELD_OUT_FIELD_SEED = 900_000  # the held-out pairs' local fields (step 4b): seeds 900000 + i
 
 
 def held_out(

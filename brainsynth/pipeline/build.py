@@ -5,7 +5,7 @@
 Steps (each cached in --work so a rerun resumes): align the label maps to the MNI152 brain,
 groupwise diffeomorphic template, label template at 2 mm, PCA shape model, regional basis,
 normative table, calibration of age/sex gains, appearance, lesion priors, export, metrics,
-folding, the local field (step 3b), the head-size spread, label-level sizing (step 7c), the T1w
+folding, the local field (step 4b), the head-size spread, label-level sizing (step 7c), the T1w
 appearance fit and the glioma/T1c calibration (pipeline/glioma_fit.py).
 """
 
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     # T1w appearance fitted to the real IXI scans: head, texture and noise; then tissue means
     # and bias strength through the renderer (it renders with the finished model)
     add_folding(args.out)
-    # step 3b: the individual's local field on the small deep structures, its amplitudes fitted
+    # step 4b: the individual's local field on the small deep structures, its amplitudes fitted
     # to the real maps' between-subject Dice (before the fits below, which sample the anatomy)
     fit_local_field(args.out, args.data, log=log)
     # step 5's head-size spread: the normative brain-volume spread less the model's own (its

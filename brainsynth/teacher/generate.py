@@ -32,7 +32,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth import __version__, pathologies
-from brainsynth.anatomy import icv_scale, region_volumes, template_points, velocity
+from brainsynth.anatomy import (
+    icv_scale,
+    region_volumes,
+    template_points,
+    velocity,
+    with_local_field,
+)
 from brainsynth.common.grid import OUTPUT_GRID, FloatArray, Grid
 from brainsynth.common.warp import exp_velocity, nearest_labels
 from brainsynth.folding import apply_folding, indices_of
@@ -316,10 +322,9 @@ def generate(
     gains = gains_for(man, cond)
     scale = icv_scale(man, cond["sex"], z_icv)
     # displacement (steps 3-4)
-    # step 3b: the seed's local field (none for explicit latents: they define the individual)
-    local_seed = None if explicit_latents is not None else seed
-    v = velocity(model, z, gains, local_seed)
-    u = displacement(VelocityState(v, model.vgrid, z, cond, gains))
+    u = displacement(VelocityState(velocity(model, z, gains), model.vgrid, z, cond, gains))
+    # step 4b: the seed's local field (none for explicit latents: they define the individual)
+    u = with_local_field(model, u, None if explicit_latents is not None else seed)
     # anatomy (steps 6-7), through the pathology's deform
     grid, template = _output_grid(ld, resolution_mm)
     patho = pathologies.get(cond["pathology"])

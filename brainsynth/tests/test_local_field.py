@@ -1,4 +1,4 @@
-"""Step 3b, the local field: the fit's pieces (pipeline.local_field) and the sampler's use of
+"""Step 4b, the local field: the fit's pieces (pipeline.local_field) and the sampler's use of
 it (anatomy.local_field / velocity, the teacher). The engine's twin is checked against these
 numbers by the parity fixture."""
 
@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from brainsynth.anatomy import local_field, velocity
+from brainsynth.anatomy import local_field, velocity, with_local_field
+from brainsynth.common.warp import exp_velocity, trilinear
 from brainsynth.model_io import gains_for, latents, load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline import local_field as lf
@@ -79,10 +80,15 @@ def test_field_is_the_seeds_own_and_zero_outside_the_mask(model_with_field: Path
     full = model.local_mask_mm > 2.9
     rms = float(np.sqrt((a[:, full] ** 2).mean()))
     assert 1.5 < rms < 4.5
-    # velocity: the latents' part plus the field; without a seed, the latents' part alone
+    # step 4b composes it with the anatomy's displacement: L + u(y + L); without a seed, u
     z, _ = latents(man, 7)
-    g = gains_for(man, COND)
-    np.testing.assert_allclose(velocity(model, z, g, 7), velocity(model, z, g) + a, atol=1e-5)
+    u = exp_velocity(velocity(model, z, gains_for(man, COND)), model.vgrid)
+    assert with_local_field(model, u, None) is u
+    w = with_local_field(model, u, 7)
+    np.testing.assert_allclose(w[:, outside], u[:, outside], atol=1e-6)  # no field: u itself
+    y = model.vgrid.world_coords()
+    np.testing.assert_allclose(w, a + trilinear(u, model.vgrid, y + a), atol=1e-5)
+    assert float(np.abs(w - u).max()) > 1.0  # where the mask is, the individual moves
 
 
 def test_teacher_draws_the_field_for_seeds_not_for_explicit_latents(

@@ -20,7 +20,7 @@ import { labelValuesWasm } from './kernels/wasm/ops';
 import { requestSeedWork } from './render/seedHelper';
 import { regionalVolumesFromCounts } from './render/volumes';
 import { sampleAnatomyTensors, sampleAnatomyTensorsAsync } from './sampler/anatomy';
-import { localVelocity } from './sampler/localField';
+import { localField } from './sampler/localField';
 import { applyFolding, clearNonCortex, hasFolding } from './sampler/folding';
 import { applySizing, hasSizing } from './sampler/sizing';
 import { installFastCpuGather } from './sampler/fastCpuGather';
@@ -124,13 +124,13 @@ function planFor(model: Model, c: Conditions, seed: number, given?: PathologyPla
   return { module, plan: given ?? module.plan(model, c, seed) };
 }
 
-/** Step 3b's local field of `seed`: none for explicit latents (they define the individual). */
-function localVelocityFor(
+/** Step 4b's local field of `seed`: none for explicit latents (they define the individual). */
+function localFieldFor(
   model: Model,
   seed: number,
   options: { latents?: unknown },
 ): Float32Array | null {
-  return options.latents ? null : localVelocity(model, seed);
+  return options.latents ? null : localField(model, seed);
 }
 
 /** Steps 1–7 only (no pathology drawing): label indices as the Python reference computes them. */
@@ -159,7 +159,7 @@ export async function sampleAnatomy(
     velocityCoefficients(model.manifest, latents, gains),
     scale,
     mass,
-    { displacement, localVelocity: localVelocityFor(model, seed, options) },
+    { displacement, localField: localFieldFor(model, seed, options) },
   );
   try {
     const [labelIndex, templateIndex] = t.arrays
@@ -329,7 +329,7 @@ export async function sample(
       {
         displacement,
         keepDisplacement: module.needsDisplacement === true,
-        localVelocity: localVelocityFor(model, seed, options),
+        localField: localFieldFor(model, seed, options),
       },
     );
     if (anatomy.release) releases.push(anatomy.release);

@@ -27,7 +27,7 @@ export interface ModelArrays {
   strokeLogFrequency?: Uint8Array;
   /** Depth (mm) below the template's brain hull per template voxel (step 7b), NIfTI order. */
   corticalDepth?: Float32Array;
-  /** Step 3b's local-field amplitude (mm) per velocity-grid node, x fastest. */
+  /** Step 4b's local-field amplitude (mm) per velocity-grid node, x fastest. */
   localFieldMask?: Float32Array;
 }
 

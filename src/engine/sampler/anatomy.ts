@@ -50,20 +50,35 @@ export interface AnatomyTensors {
   release?: () => void;
 }
 
-/**
- * Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]; plus
- * step 3b's local velocity [3·Nv] when given (sampler/localField.ts).
- */
+/** Step 3: v = Σ z_k σ_k PC_k + Σ g_r B_r, as one [1, K+R] × [K+R, 3·Nv] matMul → [3, Nv]. */
 export function velocityField(
   basis: tf.Tensor2D,
   coefficients: Float32Array,
   nv: number,
-  local?: Float32Array | null,
 ): tf.Tensor2D {
   return tf.tidy(() => {
     const row = tf.tensor2d(coefficients, [1, coefficients.length]);
-    const v = tf.reshape(tf.matMul(row, basis), [3, nv]) as tf.Tensor2D;
-    return local ? tf.add(v, tf.tensor2d(local, [3, nv])) : v;
+    return tf.reshape(tf.matMul(row, basis), [3, nv]);
+  });
+}
+
+/**
+ * Step 4b: u ← L + T(u, y + L) on the velocity grid (y its nodes `coords`, T trilinear as in
+ * step 4): the individual's local displacement L [3·Nv] (sampler/localField.ts) composed before
+ * the anatomy's mapping. Without L, u itself.
+ */
+export function withLocalField(
+  u: tf.Tensor2D,
+  local: Float32Array | null | undefined,
+  grid: Grid,
+  coords: Points,
+): tf.Tensor2D {
+  if (!local) return u;
+  return tf.tidy(() => {
+    const l = tf.tensor2d(local, [3, grid.count]);
+    const [lx, ly, lz] = toPoints(l);
+    const at: Points = [tf.add(coords[0], lx), tf.add(coords[1], ly), tf.add(coords[2], lz)];
+    return tf.add(l, trilinear(u, grid, at)) as tf.Tensor2D;
   });
 }
 
@@ -126,16 +141,19 @@ export function sampleAnatomyTensors(
     displacement?: (v: tf.Tensor2D) => tf.Tensor2D;
     /** Return u as well (the caller disposes it): MS lesions map template sites through it. */
     keepDisplacement?: boolean;
-    /** Step 3b: the individual's local velocity [3·Nv] added to v (sampler/localField.ts). */
-    localVelocity?: Float32Array | null;
+    /** Step 4b: the individual's local displacement [3·Nv] (sampler/localField.ts). */
+    localField?: Float32Array | null;
   } = {},
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
   const u = tf.tidy(() => {
-    const v = velocityField(t.basis, coefficients, vgrid.count, options.localVelocity);
-    // Step 4 by scaling and squaring, or in one pass by the distilled student.
-    return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
+    const v = velocityField(t.basis, coefficients, vgrid.count);
+    // Step 4 by scaling and squaring, or in one pass by the distilled student; then 4b.
+    const u4 = options.displacement
+      ? options.displacement(v)
+      : expVelocity(v, vgrid, t.velocityCoords);
+    return withLocalField(u4, options.localField, vgrid, t.velocityCoords);
   });
   let kept = false;
   try {
@@ -249,8 +267,11 @@ export async function sampleAnatomyTensorsAsync(
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
   const u = tf.tidy(() => {
-    const v = velocityField(t.basis, coefficients, vgrid.count, options.localVelocity);
-    return options.displacement ? options.displacement(v) : expVelocity(v, vgrid, t.velocityCoords);
+    const v = velocityField(t.basis, coefficients, vgrid.count);
+    const u4 = options.displacement
+      ? options.displacement(v)
+      : expVelocity(v, vgrid, t.velocityCoords);
+    return withLocalField(u4, options.localField, vgrid, t.velocityCoords);
   });
   let keep = false;
   try {

@@ -1,5 +1,5 @@
 /**
- * Step 3b, the local field (MODEL_FORMAT.md §3): what the sampler adds and where. The field's
+ * Step 4b, the local field (MODEL_FORMAT.md §3): what the sampler adds and where. The field's
  * numbers against the Python reference are checked by the committed model's parity fixture
  * (parity.test.ts: the label maps of seeded samples, which include the field).
  */
@@ -9,7 +9,7 @@ import { sampleAnatomy } from '../sample';
 import { syntheticModel } from '../testing/syntheticModel';
 import { useCpuBackend } from '../testing/setupCpu';
 import { drawLatents } from './latents';
-import { localVelocity } from './localField';
+import { localField } from './localField';
 
 const cond = { age: 60, sex: 'female', pathology: 'none', contrast: 'T1w' };
 
@@ -39,16 +39,16 @@ beforeAll(async () => {
   await useCpuBackend();
 });
 
-describe('local field (step 3b)', () => {
+describe('local field (step 4b)', () => {
   it('is absent for a model without one', () => {
-    expect(localVelocity(syntheticModel(), 3)).toBeNull();
+    expect(localField(syntheticModel(), 3)).toBeNull();
   });
 
   it("is the seed's own: same seed same field, another seed another; zero where the mask is", () => {
     const { model, inside } = withLocalField(2);
-    const a = localVelocity(model, 11)!;
-    const again = localVelocity(model, 11)!;
-    const b = localVelocity(model, 12)!;
+    const a = localField(model, 11)!;
+    const again = localField(model, 11)!;
+    const b = localField(model, 12)!;
     const nv = model.velocityGrid.count;
     expect(a.length).toBe(3 * nv);
     expect(again).toEqual(a);

@@ -1,6 +1,7 @@
 /**
- * Step 3b (MODEL_FORMAT.md §3): the individual's local velocity on the small deep structures —
- * the seed's own smooth random field, added to v before step 4. The shape model's 8 components
+ * Step 4b (MODEL_FORMAT.md §3): the individual's local displacement on the small deep
+ * structures — the seed's own smooth random field, composed with step 4's displacement
+ * (sampler/anatomy.ts `withLocalField`) so that it moves the finished individual. The shape model's 8 components
  * on a 6 mm grid do not span how differently people's hippocampi, deep nuclei and cerebella are
  * shaped and placed; the field, with amplitudes fitted to the real between-subject Dice
  * (brainsynth/pipeline/local_field.py), does. Same numbers as `brainsynth.anatomy.local_field`
@@ -18,13 +19,13 @@ const MAX_CACHED = 4;
 const cache = new WeakMap<Model, Map<number, Float32Array>>();
 
 /**
- * The local velocity of `seed`, [3, Nv] as component planes (x, y, z; x fastest within a
+ * The local displacement of `seed` (mm), [3, Nv] as component planes (x, y, z; x fastest within a
  * plane), or null for a model without one. Per component c: the normals of stream s + 8 from
  * c·Nv, blurred on the velocity grid by the Gaussian of `localField.sigmaNodes` (the renderer's
  * kernel, zero padding), divided by the blurred noise's exact std and multiplied by the mask
  * (mm per node), each step rounded to float32.
  */
-export function localVelocity(model: Model, seed: number): Float32Array | null {
+export function localField(model: Model, seed: number): Float32Array | null {
   const spec = model.manifest.shapeModel.localField;
   const mask = model.arrays.localFieldMask;
   if (!spec || !mask) return null;
