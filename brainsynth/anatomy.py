@@ -144,15 +144,17 @@ def sample_folded_indices(
     scale: float = 1.0,
     cond: dict[str, Any] | None = None,
     z_size: float = 0.0,
+    local: bool = True,
 ) -> NDArray[np.int32]:
     """Steps 3-7 (exact, with the local field of `seed`: 4b), 7b, the individual folding of `seed`,
     and, given the conditions `cond`, 7c (label-level sizing of the small structures, with the
     size latent `z_size`) on the model's 2 mm grid — what QA compares with real label maps (no
-    pathology, no contrast)."""
+    pathology, no contrast). `local=False` leaves out the local field (the mean anatomy)."""
     from brainsynth.folding import fold_template_indices, indices_of
     from brainsynth.sizing import apply_sizing, sizing_params
 
-    u = with_local_field(model, exp_velocity(velocity(model, z, gains), model.vgrid), seed)
+    u = exp_velocity(velocity(model, z, gains), model.vgrid)
+    u = with_local_field(model, u, seed if local else None)
     pts = model.grid.world_coords()
     p = template_points(model, u, scale, pts)
     idx = nearest_labels(model.template, model.grid, p).astype(np.int32)

@@ -23,7 +23,8 @@ Smoothing (SIGMA_NODES, 21 mm): a field that bends a structure within itself cha
 of it age and disease remove — a local strain moves its boundary against the regional basis's
 sources — so one individual's Alzheimer's amygdala atrophy ranged from 1 % to 35 % with a 9 mm
 field (6 seeds, ad hoc; without a field 9-23 %). At 21 mm the field mostly moves and tilts each
-structure as a whole, and the atrophy stays within the field-free range (12-26 %).
+structure as a whole, and the atrophy stays within the field-free range (15-24 % at the fitted
+amplitudes).
 
 Writes `local_field_mask.u8.gz` (velocity grid, x fastest; scale = mm per unit) and
 `shapeModel.localField` {sigmaNodes, groups [{name, labels, amplitudeMm}], fit} into the

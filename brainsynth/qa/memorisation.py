@@ -166,7 +166,8 @@ def evaluate(model_dir: Path, data: Path, n_samples: int = 12) -> dict[str, Any]
     nearest_ids = {int(np.argmax([mean_dice(smp, t) for t in train])) for smp in samples}
     # Baseline: the population-mean anatomy (z = 0) is close to everyone; a memorised sample
     # would be closer to one subject than the mean anatomy is.
-    mean_anat = group_map(values[sample_folded_indices(model, man, None, np.zeros(k), g, 0)])
+    mean_idx = sample_folded_indices(model, man, None, np.zeros(k), g, 0, local=False)
+    mean_anat = group_map(values[mean_idx])
     mean_closest = max(mean_dice(mean_anat, t) for t in train)
     pairwise = [mean_dice(a, b) for i, a in enumerate(samples) for b in samples[i + 1 :]]
     return {
