@@ -39,8 +39,8 @@ class AnatomyModel:
     vgrid: Grid = VELOCITY_GRID
     label_names: list[str] = field(default_factory=list)  # index -> name ("" when unknown)
     label_ranges: dict[str, list[int]] = field(default_factory=lambda: dict(LABEL_RANGES))
-    # step 4b (model >= 1.14.0): the local field's amplitude per velocity node [vx, vy, vz] (mm)
-    # and its smoothing (nodes); None: no local field
+    # step 4b (optional; software >= 0.4.3): the local field's amplitude per velocity node
+    # [vx, vy, vz] (mm) and its smoothing (nodes); None: no local field
     local_mask_mm: FloatArray | None = None
     local_sigma_nodes: float = 0.0
 

@@ -69,7 +69,7 @@ export type ManifestDocument = {
     components: number;
     sigma: number[];
     explainedVariance?: number[];
-    /** Step 4b (model >= 1.14.0, software >= 0.4.3; MODEL_FORMAT.md section 3): the individual's local displacement L, composed with step 4's displacement on the velocity grid, u <- L + T(u, y + L). Per component c (x, y, z): normals of stream s + 8 from c * Nv (x fastest), blurred on the velocity grid by the Gaussian of sigmaNodes, divided by the blurred noise's std, times the mask arrays.localFieldMask (velocity grid, mm per node after its scale). Drawn only for latents that come from the seed. Fitted by pipeline.local_field to the real between-subject Dice of the groups' structures. */
+    /** Step 4b (optional, software >= 0.4.3; MODEL_FORMAT.md section 3): the individual's local displacement L, composed with step 4's displacement on the velocity grid, u <- L + T(u, y + L). Per component c (x, y, z): normals of stream s + 8 from c * Nv (x fastest), blurred on the velocity grid by the Gaussian of sigmaNodes, divided by the blurred noise's std, times the mask arrays.localFieldMask (velocity grid, mm per node after its scale). Drawn only for latents that come from the seed. Fitted by pipeline.local_field to the real between-subject Dice of the groups' structures. */
     localField?: {
       sigmaNodes: number;
       groups: {
