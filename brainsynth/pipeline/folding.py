@@ -33,6 +33,7 @@ from brainsynth.common.grid import to_file_order
 from brainsynth.folding import depth_array
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline.model_folder import write_gzip
 from brainsynth.schema import validate_manifest
 
 DEPTH_FILE = "cortical_depth.u8.gz"
@@ -54,11 +55,7 @@ def add_folding(model_dir: Path, params: dict[str, Any] | None = None) -> dict[s
     model, man = load_model(model_dir)
     groups = [str(e["group"]) for e in man["labels"]]
     depth = depth_array(model.template, groups, float(model.grid.spacing[0]))
-    with (
-        (model_dir / DEPTH_FILE).open("wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f,
-    ):
-        f.write(to_file_order(depth))
+    write_gzip(model_dir / DEPTH_FILE, to_file_order(depth))
     man["arrays"]["corticalDepth"] = {
         "file": DEPTH_FILE,
         "dtype": "uint8",

@@ -23,7 +23,6 @@ their appearance (signal equations, brainsynth/pipeline/appearance.py) into ever
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 from pathlib import Path
 from typing import Any
@@ -41,6 +40,7 @@ from brainsynth.model_io import read_volume
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.appearance import RELAXATION
 from brainsynth.pipeline.lesions import resample_to_grid, territories, territory_atlas
+from brainsynth.pipeline.model_folder import write_gzip
 from brainsynth.schema import validate_manifest
 
 LOG_FREQUENCY_FILE = "stroke_log_frequency.u8.gz"
@@ -297,11 +297,7 @@ def update_model(model_dir: Path, data: Path) -> dict[str, Any]:
     _pathology_appearance(man)
     terr2 = territories(data)
     stored, stroke_stats = stroke_statistics(data, terr2)
-    with (
-        (model_dir / LOG_FREQUENCY_FILE).open("wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f,
-    ):
-        f.write(to_file_order(stored))
+    write_gzip(model_dir / LOG_FREQUENCY_FILE, to_file_order(stored))
     man["arrays"]["strokeLogFrequency"] = {
         "file": LOG_FREQUENCY_FILE,
         "dtype": "uint8",

@@ -35,7 +35,6 @@ model folder in place. The sizing of step 7c keeps the groups' volumes where it 
 from __future__ import annotations
 
 import argparse
-import gzip
 import importlib
 import json
 import shutil
@@ -51,6 +50,7 @@ from scipy import ndimage
 from brainsynth.common.grid import to_file_order
 from brainsynth.model_io import load_model
 from brainsynth.paths import DEFAULT_MODEL_DIR
+from brainsynth.pipeline.model_folder import write_gzip
 from brainsynth.schema import validate_manifest
 
 MASK_FILE = "local_field_mask.u8.gz"
@@ -115,11 +115,7 @@ def write_field(
     top = float(m.max())
     scale = top / 255.0 if top > 0 else 1.0
     q = np.clip(np.rint(m / scale), 0, 255).astype(np.uint8)
-    with (
-        (model_dir / MASK_FILE).open("wb") as raw,
-        gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f,
-    ):
-        f.write(to_file_order(q))
+    write_gzip(model_dir / MASK_FILE, to_file_order(q))
     man["arrays"]["localFieldMask"] = {
         "file": MASK_FILE,
         "dtype": "uint8",

@@ -60,8 +60,9 @@ PROVENANCE = [
 ]
 
 
-def _write(path: Path, payload: bytes) -> None:
-    # mtime=0: identical artifacts for identical inputs (reproducible builds)
+def write_gzip(path: Path, payload: bytes) -> None:
+    """A model array file: `payload` gzip-compressed (level 9) into `path`. mtime=0: identical
+    artifacts for identical inputs (reproducible builds)."""
     with (
         path.open("wb") as raw,
         gzip.GzipFile(fileobj=raw, mode="wb", compresslevel=9, mtime=0) as f,
@@ -102,19 +103,19 @@ def write_model(
     grid_centre: tuple[float, float, float],
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    _write(out / "template_labels.u8.gz", to_file_order(template.astype(np.uint8)))
+    write_gzip(out / "template_labels.u8.gz", to_file_order(template.astype(np.uint8)))
     qc, sc = _quantise(components)
-    _write(out / "shape_components.i16.gz", qc.tobytes())
+    write_gzip(out / "shape_components.i16.gz", qc.tobytes())
     qb, sb = _quantise(basis)
-    _write(out / "regional_basis.i16.gz", qb.tobytes())
-    _write(
+    write_gzip(out / "regional_basis.i16.gz", qb.tobytes())
+    write_gzip(
         out / "ms_lesion_prior.u8.gz",
         to_file_order(np.round(np.clip(ms_prior, 0, 1) * 255).astype(np.uint8)),
     )
-    _write(out / "territories.u8.gz", to_file_order(territories.astype(np.uint8)))
+    write_gzip(out / "territories.u8.gz", to_file_order(territories.astype(np.uint8)))
     teacher_arrays: dict[str, Any] = {}
     if template_1mm is not None:
-        _write(out / "template_labels_1mm.u8.gz", to_file_order(template_1mm.astype(np.uint8)))
+        write_gzip(out / "template_labels_1mm.u8.gz", to_file_order(template_1mm.astype(np.uint8)))
         teacher_arrays["templateLabels1mm"] = {
             "file": "template_labels_1mm.u8.gz",
             "dtype": "uint8",
