@@ -85,7 +85,7 @@ def _local_field(folder: Path, man: dict[str, Any]) -> dict[str, Any]:
     raw = read_volume(folder, arr).astype(np.float32)
     mask = (raw * np.float32(arr.get("scale", 1.0))).astype(np.float32)
     return {
-        "local_mask_mm": mask.astype(np.float32),
+        "local_mask_mm": mask,
         "local_sigma_nodes": float(spec["sigmaNodes"]),
     }
 

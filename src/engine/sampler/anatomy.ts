@@ -82,6 +82,36 @@ export function withLocalField(
   });
 }
 
+/** Options of `sampleAnatomyTensors`. */
+export interface AnatomyOptions {
+  forceGather?: boolean;
+  displacement?: (v: tf.Tensor2D) => tf.Tensor2D;
+  /** Return u as well (the caller disposes it): MS lesions map template sites through it. */
+  keepDisplacement?: boolean;
+  /** Step 4b: the individual's local displacement [3·Nv] (sampler/localField.ts). */
+  localField?: Float32Array | null;
+}
+
+/**
+ * Steps 3–4b: v, then u by scaling and squaring or in one pass by the distilled student
+ * (`displacement`), then the individual's local field. The caller disposes u.
+ */
+function displacementOf(
+  model: Model,
+  coefficients: Float32Array,
+  options: Pick<AnatomyOptions, 'displacement' | 'localField'>,
+): tf.Tensor2D {
+  const t = getModelTensors(model);
+  const vgrid = model.velocityGrid;
+  return tf.tidy(() => {
+    const v = velocityField(t.basis, coefficients, vgrid.count);
+    const u4 = options.displacement
+      ? options.displacement(v)
+      : expVelocity(v, vgrid, t.velocityCoords);
+    return withLocalField(u4, options.localField, vgrid, t.velocityCoords);
+  });
+}
+
 /** Step 4: displacement u = exp(v) by scaling and squaring: u ← u + T(u, x + u), N times. */
 export function expVelocity(
   v: tf.Tensor2D,
@@ -136,25 +166,11 @@ export function sampleAnatomyTensors(
   coefficients: Float32Array,
   scale: number,
   mass?: MassEffect,
-  options: {
-    forceGather?: boolean;
-    displacement?: (v: tf.Tensor2D) => tf.Tensor2D;
-    /** Return u as well (the caller disposes it): MS lesions map template sites through it. */
-    keepDisplacement?: boolean;
-    /** Step 4b: the individual's local displacement [3·Nv] (sampler/localField.ts). */
-    localField?: Float32Array | null;
-  } = {},
+  options: AnatomyOptions = {},
 ): AnatomyTensors {
   const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
-  const u = tf.tidy(() => {
-    const v = velocityField(t.basis, coefficients, vgrid.count);
-    // Step 4 by scaling and squaring, or in one pass by the distilled student; then 4b.
-    const u4 = options.displacement
-      ? options.displacement(v)
-      : expVelocity(v, vgrid, t.velocityCoords);
-    return withLocalField(u4, options.localField, vgrid, t.velocityCoords);
-  });
+  const u = displacementOf(model, coefficients, options);
   let kept = false;
   try {
     const C = model.manifest.calibration.gridCentreMm;
@@ -260,19 +276,12 @@ export async function sampleAnatomyTensorsAsync(
   coefficients: Float32Array,
   scale: number,
   mass?: MassEffect,
-  options: Parameters<typeof sampleAnatomyTensors>[4] = {},
+  options: AnatomyOptions = {},
 ): Promise<AnatomyTensors> {
   if (!warpSplit || !typedArrayKernelsActive() || mass || options.forceGather || !helperIdle())
     return sampleAnatomyTensors(model, coefficients, scale, mass, options);
-  const t = getModelTensors(model);
   const vgrid = model.velocityGrid;
-  const u = tf.tidy(() => {
-    const v = velocityField(t.basis, coefficients, vgrid.count);
-    const u4 = options.displacement
-      ? options.displacement(v)
-      : expVelocity(v, vgrid, t.velocityCoords);
-    return withLocalField(u4, options.localField, vgrid, t.velocityCoords);
-  });
+  const u = displacementOf(model, coefficients, options);
   let keep = false;
   try {
     const uData = u.dataSync() as Float32Array;
