@@ -5,8 +5,8 @@
 Steps (each cached in --work so a rerun resumes): align the label maps to the MNI152 brain,
 groupwise diffeomorphic template, label template at 2 mm, PCA shape model, regional basis,
 normative table, calibration of age/sex gains, appearance, lesion priors, export, metrics,
-folding, the head-size spread, label-level sizing (step 7c), the T1w
-appearance fit and the glioma/T1c calibration (pipeline/glioma_fit.py).
+folding, the local field of the deep structures (step 4b), the head-size spread, label-level
+sizing (step 7c), the T1w appearance fit and the glioma/T1c calibration (pipeline/glioma_fit.py).
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from brainsynth.pipeline.head_fit import fit as fit_head
 from brainsynth.pipeline.head_layers import fit as fit_head_layers
 from brainsynth.pipeline.labels import BRAIN_TISSUE, REGIONS, REGISTRATION_CHANNELS, label_table
 from brainsynth.pipeline.lesion_fit import fit as fit_lesions
+from brainsynth.pipeline.local_field import fit as fit_local_field
 from brainsynth.pipeline.model_folder import write_model
 from brainsynth.pipeline.reference import mni_brain_mask
 from brainsynth.pipeline.regional import regional_basis
@@ -192,6 +193,10 @@ def main(argv: list[str] | None = None) -> None:
     # T1w appearance fitted to the real IXI scans: head, texture and noise; then tissue means
     # and bias strength through the renderer (it renders with the finished model)
     add_folding(args.out)
+    # step 4b: the local field of the deep structures, fitted through the sampler to the real
+    # maps' between-subject Dice (before the size spread and the sizing, which measure
+    # individuals with it)
+    fit_local_field(args.out, args.data, log=log)
     # step 5's head-size spread: the normative brain-volume spread less the model's own (its
     # shape, folding and size latent; before the sizing, whose ventricle spread builds on it)
     fit_size_spread(args.out, args.data, log=log)

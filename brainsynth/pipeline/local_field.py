@@ -1,6 +1,6 @@
 """Step 4b: the individual's local displacement field on the small deep structures.
 
-    python -m brainsynth.pipeline.local_field --data ../shared/data   # ~15 min on 2 cores
+    python -m brainsynth.pipeline.local_field --data ../shared/data   # ~12 min on 2 cores
 
 The shape model (8 components of 20 subjects on a 6 mm grid) spans the cortex's and the white
 matter's variety between people, but not that of the small deep structures: pairwise Dice
@@ -10,7 +10,9 @@ each individual's displacement a random smooth field (the seed's own noise smoot
 `sigmaNodes` on the 6 mm grid, unit variance) times a mask that holds, per velocity node, the
 amplitude (mm) of the structure group it lies in, with a smooth edge (the group's
 indicator smoothed by SUPPORT_SIGMA_MM, doubled and clipped to 1; the largest group value
-where two meet). Elsewhere the mask is 0 and the anatomy is unchanged.
+where two meet), cut to 0 with the same edge on the structures whose volumes the regional
+basis and step 7c steer against the field (EXCLUDED_LABELS). Elsewhere the mask is 0 and the
+anatomy is unchanged.
 
 The amplitudes are fitted *through the sampler* to the real set: per group, the median
 pairwise Dice of its diversity group (qa.diversity's `perGroupMedian`: hippocampus,
@@ -58,10 +60,17 @@ SIGMA_NODES = 3.5  # the field's smoothing on the 6 mm velocity grid (21 mm): se
 SUPPORT_SIGMA_MM = 6.0  # the mask's smooth edge around each group
 # (name, FreeSurfer label values, the qa.diversity group whose Dice is its target, first trial)
 GROUPS: tuple[tuple[str, tuple[int, ...], str, float], ...] = (
-    ("hippocampus-amygdala", (17, 18, 53, 54), "hippocampus", 1.5),
-    ("deep-gm", (10, 11, 12, 13, 26, 28, 49, 50, 51, 52, 58, 60), "deep-gm", 1.2),
-    ("cerebellum-brainstem", (7, 8, 46, 47, 16), "cerebellum", 3.0),
+    ("hippocampus-amygdala", (17, 18, 53, 54), "hippocampus", 2.0),
+    ("deep-gm", (10, 11, 12, 13, 26, 28, 49, 50, 51, 52, 58, 60), "deep-gm", 1.1),
+    ("cerebellum", (7, 8, 46, 47), "cerebellum", 3.2),
 )
+# Structures the field must leave where the regional basis and step 7c put them: brainstem,
+# 3rd/4th ventricles, temporal horns (FreeSurfer values). A field that moves them against the
+# basis changes how their volumes follow the age gains: with them inside, random subjects'
+# ratios to 45 drifted to 12.8 % (3rd/4th ventricles), 7.5 % (brainstem), 5.9 % (horns) off
+# the normative ones (qa.anatomy, 50 seeds; target 5 %). The mask is cut to 0 on them, with
+# the same smooth edge as the groups' support.
+EXCLUDED_LABELS: tuple[int, ...] = (16, 14, 15, 5, 44)
 MAX_AMPLITUDE_MM = 8.0
 FIT_SEED = 20261207  # the fit's samples; qa.diversity's own (20261206) stay for the check
 
@@ -75,13 +84,20 @@ def group_masks(
     """[G, vx, vy, vz] in [0, 1]: each group's support on the velocity grid, from the template's
     label values [x, y, z] (node i of the velocity grid is output voxel step * i; both grids
     share their origin)."""
-    out = np.zeros((len(GROUPS), *vshape), np.float32)
-    for g, (_, labels, _, _) in enumerate(GROUPS):
+
+    def support(labels: tuple[int, ...]) -> NDArray[np.float32]:
         ind = np.isin(values, labels).astype(np.float32)
         smooth = ndimage.gaussian_filter(ind, SUPPORT_SIGMA_MM / spacing_mm)
         sub = np.clip(smooth * 2.0, 0.0, 1.0)[::step, ::step, ::step]
+        node = np.zeros(vshape, np.float32)
         nx, ny, nz = (min(a, b) for a, b in zip(sub.shape, vshape, strict=True))
-        out[g, :nx, :ny, :nz] = sub[:nx, :ny, :nz]
+        node[:nx, :ny, :nz] = sub[:nx, :ny, :nz]
+        return node
+
+    keep = 1.0 - support(EXCLUDED_LABELS)
+    out = np.zeros((len(GROUPS), *vshape), np.float32)
+    for g, (_, labels, _, _) in enumerate(GROUPS):
+        out[g] = support(labels) * keep
     return out
 
 

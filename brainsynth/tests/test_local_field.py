@@ -34,6 +34,17 @@ def test_group_masks_cover_each_group_and_fade_out() -> None:
     assert mm[5, 5, 5] == pytest.approx(1.5) and mm[16, 16, 16] == pytest.approx(3.0)
 
 
+def test_group_masks_are_cut_away_on_the_excluded_structures() -> None:
+    values = np.zeros((60, 60, 60), np.int32)
+    values[10:40, 10:40, 10:40] = 8  # a large cerebellum: group 2
+    values[20:30, 20:30, 20:30] = 16  # a brainstem 20 mm across inside it, excluded
+    m = lf.group_masks(values, 2.0, (20, 20, 20), 3)
+    assert 16 in lf.EXCLUDED_LABELS and all(16 not in g[1] for g in lf.GROUPS)
+    assert m[2, 8, 8, 8] == 0  # voxel 24, in the brainstem
+    assert m[2, 4, 4, 4] > 0.9  # voxel 12, cerebellum far from it
+    assert 0 < m[2, 6, 8, 8] < m[2, 4, 8, 8]  # the smooth edge between
+
+
 def test_secant_steps_towards_the_target_within_bounds() -> None:
     # Dice falls 0.1 per mm: from 0.7 at 0 mm to reach 0.65 takes 0.5 mm
     assert lf._secant(0.0, 0.7, 1.0, 0.6, 0.65) == pytest.approx(0.5)

@@ -303,7 +303,13 @@ def test_the_models_structures_follow_age_and_alzheimers_disease(
     model: tuple[Any, dict[str, Any], np.ndarray],
 ) -> None:
     norm = normative(DEFAULT_MODEL_DIR)["female"]
-    for seed in (101, 202):
+    # one individual's small structures move in 2 mm voxel steps: its ratio 85 / 45 scatters
+    # around the normative one with a log-sd of ~0.08 (amygdala) to ~0.1 (horns; the sizing
+    # fit's `logRatioSd`), so the age course is checked on the mean over six individuals and
+    # Alzheimer's disease (a larger change, same age) on each
+    seeds = (101, 202, 303, 404, 505, 606)
+    log_ratio: dict[str, list[float]] = {}
+    for seed in seeds:
         young = _volumes(model, seed, {"age": 45, "sex": "female", "pathology": "none"})
         old = _volumes(model, seed, {"age": 85, "sex": "female", "pathology": "none"})
         ad = _volumes(
@@ -311,17 +317,20 @@ def test_the_models_structures_follow_age_and_alzheimers_disease(
             seed,
             {"age": 85, "sex": "female", "pathology": "alzheimers", "adSeverity": 1.0},
         )
-        # the normative change 45 -> 85 (horns about x4, 3rd/4th x1.7, hippocampus -15 %),
-        # within 25 % (horns, ventricles) or 8 % (hippocampus, amygdala) for one individual
-        for region, tol in (("inf-lat-ventricles", 0.25), ("third-fourth-ventricles", 0.25),
-                            ("hippocampus", 0.08), ("amygdala", 0.08)):  # fmt: skip
-            n = norm[85][region] / norm[45][region]
-            assert old[region] / young[region] == pytest.approx(n, rel=tol), region
+        for region in young:
+            log_ratio.setdefault(region, []).append(float(np.log(old[region] / young[region])))
         # Alzheimer's at severity 1 vs the same person: horns x2 (>= 1.5), hippocampus -25 %,
         # amygdala -20 % (model card), within a few points for one individual
-        assert ad["inf-lat-ventricles"] >= 1.5 * old["inf-lat-ventricles"]
-        assert ad["hippocampus"] / old["hippocampus"] == pytest.approx(0.75, abs=0.06)
-        assert ad["amygdala"] / old["amygdala"] == pytest.approx(0.80, abs=0.08)
+        assert ad["inf-lat-ventricles"] >= 1.5 * old["inf-lat-ventricles"], seed
+        assert ad["hippocampus"] / old["hippocampus"] == pytest.approx(0.75, abs=0.06), seed
+        assert ad["amygdala"] / old["amygdala"] == pytest.approx(0.80, abs=0.08), seed
+    # the normative change 45 -> 85 (horns about x4, 3rd/4th x1.7, hippocampus -15 %), within
+    # 15 % (horns, ventricles) or 6 % (hippocampus, amygdala) for the six individuals' mean
+    for region, tol in (("inf-lat-ventricles", 0.15), ("third-fourth-ventricles", 0.15),
+                        ("hippocampus", 0.06), ("amygdala", 0.06)):  # fmt: skip
+        n = norm[85][region] / norm[45][region]
+        mean = float(np.exp(np.mean(log_ratio[region])))
+        assert mean == pytest.approx(n, rel=tol), region
 
 
 def test_the_individual_size_term() -> None:
