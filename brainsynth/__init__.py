@@ -1,3 +1,3 @@
 """BrainSynth: generative model of labelled brain anatomy + MR appearance (pipeline and teacher)."""
 
-__version__ = "0.4.3"
+__version__ = "0.4.4"

@@ -87,6 +87,7 @@ def _local_field(folder: Path, man: dict[str, Any]) -> dict[str, Any]:
     return {
         "local_mask_mm": mask,
         "local_sigma_nodes": float(spec["sigmaNodes"]),
+        "local_projection": str(spec.get("projection", "none")),
     }
 
 

@@ -77,6 +77,8 @@ export type ManifestDocument = {
         labels: number[];
         amplitudeMm: number;
       }[];
+      /** Software >= 0.4.4 (older software rejects a model that has it): 'divergence-free' replaces L by L - grad(phi) with div(grad(phi)) = div(L) (central differences, zero outside the grid, solved with the type-I sine transform), so the field moves and bends the structures without changing their volumes. Default 'none'. */
+      projection?: 'none' | 'divergence-free';
       fit?: {
         [name: string]: unknown;
       };

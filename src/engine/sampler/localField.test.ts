@@ -9,6 +9,7 @@ import { sampleAnatomy } from '../sample';
 import { syntheticModel } from '../testing/syntheticModel';
 import { useCpuBackend } from '../testing/setupCpu';
 import { drawLatents } from './latents';
+import { divergenceFree } from '../kernels/poisson';
 import { localField } from './localField';
 
 const cond = { age: 60, sex: 'female', pathology: 'none', contrast: 'T1w' };
@@ -83,5 +84,15 @@ describe('local field (step 4b)', () => {
     const explicit = await sampleAnatomy(model, cond, seed, { sampler: 'exact', latents });
     const explicitPlain = await sampleAnatomy(plain, cond, seed, { sampler: 'exact', latents });
     expect(explicit.labelIndex).toEqual(explicitPlain.labelIndex);
+  });
+
+  it("with projection 'divergence-free', is the divergence-free part of the same field", () => {
+    const { model } = withLocalField(2);
+    const raw = localField(model, 31)!;
+    const projected = withLocalField(2).model;
+    projected.manifest.shapeModel.localField!.projection = 'divergence-free';
+    const p = localField(projected, 31)!;
+    expect(p).toEqual(divergenceFree(raw, model.velocityGrid.shape));
+    expect(p).not.toEqual(raw);
   });
 });

@@ -9,6 +9,7 @@
  */
 import type { Model } from '../model/loadModel';
 import { blur3dArray, smoothedNoiseStd } from '../kernels/blur';
+import { divergenceFree } from '../kernels/poisson';
 import { normalsF32, streamSeed } from '../rng';
 
 /** The field's normals: stream s + 8. */
@@ -23,7 +24,8 @@ const cache = new WeakMap<Model, Map<number, Float32Array>>();
  * plane), or null for a model without one. Per component c: the normals of stream s + 8 from
  * c·Nv, blurred on the velocity grid by the Gaussian of `localField.sigmaNodes` (the renderer's
  * kernel, zero padding), divided by the blurred noise's exact std and multiplied by the mask
- * (mm per node), each step rounded to float32.
+ * (mm per node), each step rounded to float32; with `projection: 'divergence-free'`, then its
+ * divergence-free part (kernels/poisson.ts).
  */
 export function localField(model: Model, seed: number): Float32Array | null {
   const spec = model.manifest.shapeModel.localField;
@@ -37,12 +39,14 @@ export function localField(model: Model, seed: number): Float32Array | null {
   const sigma = spec.sigmaNodes;
   const noise = normalsF32(streamSeed(seed, LOCAL_FIELD_STREAM), 3 * nv);
   const norm = Math.fround(smoothedNoiseStd(sigma));
-  const out = new Float32Array(3 * nv);
+  let out: Float32Array = new Float32Array(3 * nv);
   for (let c = 0; c < 3; c++) {
     const plane = blur3dArray(noise.subarray(c * nv, (c + 1) * nv), grid.shape, sigma);
     const o = c * nv;
     for (let i = 0; i < nv; i++) out[o + i] = Math.fround(plane[i] / norm) * mask[i];
   }
+  // software >= 0.4.4: the field's divergence projected out (it then changes no volume)
+  if (spec.projection === 'divergence-free') out = divergenceFree(out, grid.shape);
   if (!perModel) cache.set(model, (perModel = new Map()));
   if (perModel.size >= MAX_CACHED) perModel.delete(perModel.keys().next().value as number);
   perModel.set(seed, out);
