@@ -15,7 +15,9 @@ basis and step 7c steer against the field (EXCLUDED_LABELS); elsewhere the mask 
 field's divergence is then projected out (PROJECTION, anatomy.divergence_free), so it moves and
 bends the structures without changing their volumes; the projection reaches a little beyond the
 mask (RMS ~0.1 mm a few nodes away). The amplitudes are those of the field before the
-projection (it keeps ~0.8 of its RMS).
+projection (it keeps ~0.8 of its RMS). The shipped model (1.14.0) has no projection: with it the
+candidate 1.15.0 put the temporal horns' age course 8.4 % off at one cell (docs/MODEL.md,
+Method 4b); `--projection divergence-free` builds it.
 
 The amplitudes are fitted *through the sampler* to the real set: per group, the median
 pairwise Dice of its diversity group (qa.diversity's `perGroupMedian`: hippocampus,
@@ -78,7 +80,7 @@ EXCLUDED_LABELS: tuple[int, ...] = (16, 14, 15, 5, 44)
 # structures without changing their volumes. Without it a field of 3.3 mm on the cerebellum
 # widened the cerebellum's volume spread between samples from 0.085 to 0.112 (log-sd at 60,
 # female, 40 individuals; normative 0.083) and shrank its mean by 5 %; projected: 0.085, -1.4 %
-PROJECTION = "divergence-free"
+PROJECTION = "none"  # or "divergence-free" (see above and docs/MODEL.md, Method 4b)
 MAX_AMPLITUDE_MM = 10.0
 FIT_SEED = 20261207  # the fit's samples; qa.diversity's own (20261206) stay for the check
 
@@ -132,6 +134,7 @@ def write_field(
     amplitudes: list[float],
     fit: dict[str, Any] | None = None,
     masks: NDArray[np.float32] | None = None,
+    projection: str = PROJECTION,
 ) -> dict[str, Any]:
     """Write the mask for `amplitudes` (mm, one per group) and `shapeModel.localField`."""
     base, man = _masks_for(model_dir)
@@ -152,8 +155,9 @@ def write_field(
             {"name": name, "labels": list(labels), "amplitudeMm": round(float(a), 3)}
             for (name, labels, _, _), a in zip(GROUPS, amplitudes, strict=True)
         ],
-        "projection": PROJECTION,
     }
+    if projection != "none":
+        spec["projection"] = projection
     if fit is not None:
         spec["fit"] = fit
     man["shapeModel"]["localField"] = spec
@@ -183,6 +187,7 @@ def fit(
     subset: int | None = None,
     log: Any = print,
     start: list[float] | None = None,
+    projection: str = PROJECTION,
 ) -> dict[str, Any]:
     """Fit the groups' amplitudes (module docstring) and write them into `model_dir`; the first
     trial after zero is `start` (default: GROUPS' first trials)."""
@@ -202,7 +207,7 @@ def fit(
             for p in model_dir.iterdir():
                 if p.is_file():
                     shutil.copy2(p, work / p.name)
-            write_field(work, amps, masks=masks)
+            write_field(work, amps, masks=masks, projection=projection)
             r = diversity.evaluate(data, work, subset=subset, n_fixed=0, base_seed=FIT_SEED)
             shutil.rmtree(work, ignore_errors=True)
             log(
@@ -240,7 +245,7 @@ def fit(
         ],
         "wallSeconds": round(time.time() - t0, 1),
     }
-    write_field(model_dir, best, fit_info, masks=masks)
+    write_field(model_dir, best, fit_info, masks=masks, projection=projection)
     log(f"local field: amplitudes {best} mm ({fit_info['wallSeconds']} s)")
     return fit_info
 
@@ -260,15 +265,28 @@ def main(argv: list[str] | None = None) -> None:
         nargs="+",
         help="write these amplitudes (mm, one per group) instead of fitting",
     )
+    ap.add_argument(
+        "--projection",
+        choices=("none", "divergence-free"),
+        default=PROJECTION,
+        help="project the field's divergence out (software >= 0.4.4)",
+    )
     args = ap.parse_args(argv)
     if args.amplitudes:
         if len(args.amplitudes) != len(GROUPS):
             ap.error(f"--amplitudes needs {len(GROUPS)} values ({[g[0] for g in GROUPS]})")
-        write_field(args.model, list(args.amplitudes))
+        write_field(args.model, list(args.amplitudes), projection=args.projection)
         return
     if args.start and len(args.start) != len(GROUPS):
         ap.error(f"--start needs {len(GROUPS)} values")
-    fit(args.model, args.data, args.rounds, args.subset, start=args.start)
+    fit(
+        args.model,
+        args.data,
+        args.rounds,
+        args.subset,
+        start=args.start,
+        projection=args.projection,
+    )
 
 
 if __name__ == "__main__":
