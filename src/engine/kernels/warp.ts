@@ -347,3 +347,55 @@ export function warpPoints(
   }
   return { labelIndex, templateIndex };
 }
+
+/**
+ * Step 4b on the CPU-side path: u ← L + T(u, y + L) at every velocity node y (`planes`: the
+ * nodes' world coordinates, x | y | z planes), with T the trilinear interpolation of
+ * `sampler/interpolate.ts` `trilinear` (continuous index clipped to [0, n − 1], lower corner to
+ * [0, n − 2], corners in z, y, x order), every operation rounded to float32 as tfjs's CPU ops
+ * do. One tfjs trilinear over the velocity grid is ~100 ms of gathers on WASM; this is a few.
+ */
+export function composeLocalFieldArray(
+  u: Float32Array,
+  local: Float32Array,
+  grid: Grid,
+  planes: Float32Array,
+): Float32Array {
+  const f = Math.fround;
+  const [nx, ny, nz] = grid.shape;
+  const nv = nx * ny * nz;
+  const out = new Float32Array(3 * nv);
+  const lo = [0, 0, 0];
+  const w1 = [0, 0, 0];
+  const w0 = [0, 0, 0];
+  const n = [nx, ny, nz];
+  for (let i = 0; i < nv; i++) {
+    for (let a = 0; a < 3; a++) {
+      const p = f(planes[a * nv + i] + local[a * nv + i]);
+      let q = f(f(p - f(grid.origin[a])) / f(grid.spacing[a]));
+      q = Math.min(Math.max(q, 0), n[a] - 1);
+      const l = Math.min(Math.max(Math.floor(q), 0), n[a] - 2);
+      lo[a] = l;
+      w1[a] = f(q - l);
+      w0[a] = f(1 - w1[a]);
+    }
+    const base = lo[0] + lo[1] * nx + lo[2] * nx * ny;
+    for (let c = 0; c < 3; c++) {
+      const plane = c * nv;
+      let acc = 0;
+      let first = true;
+      for (let dz = 0; dz < 2; dz++)
+        for (let dy = 0; dy < 2; dy++) {
+          const wzy = f((dz ? w1[2] : w0[2]) * (dy ? w1[1] : w0[1]));
+          for (let dx = 0; dx < 2; dx++) {
+            const idx = base + dx + dy * nx + dz * nx * ny;
+            const term = f(u[plane + idx] * f(wzy * (dx ? w1[0] : w0[0])));
+            acc = first ? term : f(acc + term);
+            first = false;
+          }
+        }
+      out[plane + i] = f(local[plane + i] + acc);
+    }
+  }
+  return out;
+}

@@ -16,7 +16,8 @@ import {
 } from './interpolate';
 import { getModelArrays, getModelTensors } from './modelTensors';
 import { typedArrayKernelsActive } from '../kernels/path';
-import { warpLattice, warpPoints, type WarpResult } from '../kernels/warp';
+import { composeLocalFieldArray, warpLattice, warpPoints, type WarpResult } from '../kernels/warp';
+import { worldCoordinatePlanes } from '../model/grid';
 import { helperIdle, requestWarpSlab } from '../render/seedHelper';
 
 export const SQUARING_STEPS = 6;
@@ -74,12 +75,26 @@ export function withLocalField(
   coords: Points,
 ): tf.Tensor2D {
   if (!local) return u;
+  if (typedArrayKernelsActive()) {
+    // the same float32 operations in a plain loop (kernels/warp.ts): a tfjs trilinear over the
+    // velocity grid costs ~100 ms of gathers on WASM
+    const out = composeLocalFieldArray(u.dataSync() as Float32Array, local, grid, nodePlanes(grid));
+    return tf.tensor2d(out, [3, grid.count]);
+  }
   return tf.tidy(() => {
     const l = tf.tensor2d(local, [3, grid.count]);
     const [lx, ly, lz] = toPoints(l);
     const at: Points = [tf.add(coords[0], lx), tf.add(coords[1], ly), tf.add(coords[2], lz)];
     return tf.add(l, trilinear(u, grid, at)) as tf.Tensor2D;
   });
+}
+
+const planesCache = new WeakMap<Grid, Float32Array>();
+/** The velocity nodes' world coordinates (float32 planes), once per grid. */
+function nodePlanes(grid: Grid): Float32Array {
+  let p = planesCache.get(grid);
+  if (!p) planesCache.set(grid, (p = worldCoordinatePlanes(grid)));
+  return p;
 }
 
 /** Options of `sampleAnatomyTensors`. */
