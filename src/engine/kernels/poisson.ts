@@ -20,32 +20,48 @@ function sineMatrix(n: number): Float64Array {
   return s;
 }
 
-/** In place: every line of `a` [nz, ny, nx] (x fastest) along `axis` multiplied by S·scale. */
+/**
+ * Every line of `a` [nz, ny, nx] (x fastest) along `axis` multiplied by S·scale, into a new
+ * array. Each output is Σ_j S[k, j]·a[…, j, …] summed in increasing j, then scaled; the loops
+ * run along x innermost wherever the axis is not x, so the memory is read in order.
+ */
 function transformAxis(
   a: Float64Array,
   shape: [number, number, number],
   axis: 0 | 1 | 2,
   scale: number,
-): void {
+): Float64Array {
   const [nx, ny, nz] = shape;
   const n = shape[axis];
-  const stride = axis === 0 ? 1 : axis === 1 ? nx : nx * ny;
   const s = sineMatrix(n);
-  const line = new Float64Array(n);
-  const lines: number[] = [];
-  // the first element of every line along `axis`
-  for (let z = 0; z < (axis === 2 ? 1 : nz); z++)
-    for (let y = 0; y < (axis === 1 ? 1 : ny); y++)
-      for (let x = 0; x < (axis === 0 ? 1 : nx); x++) lines.push(x + nx * (y + ny * z));
-  for (const start of lines) {
-    for (let j = 0; j < n; j++) line[j] = a[start + j * stride];
+  const out = new Float64Array(a.length);
+  if (axis === 0) {
+    for (let start = 0; start < a.length; start += nx)
+      for (let k = 0; k < nx; k++) {
+        let acc = 0;
+        const row = k * nx;
+        for (let j = 0; j < nx; j++) acc += s[row + j] * a[start + j];
+        out[start + k] = acc * scale;
+      }
+    return out;
+  }
+  // y: lines of length nx within each z slab; z: whole [ny, nx] planes
+  const outer = axis === 1 ? nz : 1;
+  const inner = axis === 1 ? nx : nx * ny;
+  const slab = n * inner;
+  for (let o = 0; o < outer; o++) {
+    const base = o * slab;
     for (let k = 0; k < n; k++) {
-      let acc = 0;
-      const row = k * n;
-      for (let j = 0; j < n; j++) acc += s[row + j] * line[j];
-      a[start + k * stride] = acc * scale;
+      const dst = base + k * inner;
+      for (let j = 0; j < n; j++) {
+        const w = s[k * n + j];
+        const src = base + j * inner;
+        for (let x = 0; x < inner; x++) out[dst + x] += w * a[src + x];
+      }
+      for (let x = 0; x < inner; x++) out[dst + x] *= scale;
     }
   }
+  return out;
 }
 
 /** (a[i + 1] − a[i − 1]) / 2 along `axis`, zero outside the grid, added into `out`·sign. */
@@ -78,10 +94,10 @@ export function divergenceFree(field: Float32Array, shape: [number, number, numb
   const nv = shape[0] * shape[1] * shape[2];
   if (field.length !== 3 * nv) throw new Error('divergenceFree: the field must be [3, Nv]');
   const comp = [0, 1, 2].map((c) => Float64Array.from(field.subarray(c * nv, (c + 1) * nv)));
-  const phi = new Float64Array(nv);
+  let phi: Float64Array = new Float64Array(nv);
   for (const c of [0, 1, 2] as const) addCentralDiff(comp[c], shape, c, phi, 1);
   // forward transform (S per axis), divide by the eigenvalue, inverse (2/(n+1)·S per axis)
-  for (const ax of [0, 1, 2] as const) transformAxis(phi, shape, ax, 1);
+  for (const ax of [0, 1, 2] as const) phi = transformAxis(phi, shape, ax, 1);
   const sin2 = shape.map((n) =>
     Float64Array.from({ length: n }, (_, k) => Math.sin((Math.PI * (k + 1)) / (n + 1)) ** 2),
   );
@@ -90,7 +106,7 @@ export function divergenceFree(field: Float32Array, shape: [number, number, numb
     for (let y = 0; y < ny; y++)
       for (let x = 0; x < nx; x++)
         phi[x + nx * (y + ny * z)] /= -(sin2[0][x] + sin2[1][y] + sin2[2][z]);
-  for (const ax of [0, 1, 2] as const) transformAxis(phi, shape, ax, 2 / (shape[ax] + 1));
+  for (const ax of [0, 1, 2] as const) phi = transformAxis(phi, shape, ax, 2 / (shape[ax] + 1));
   const out = new Float32Array(3 * nv);
   for (const c of [0, 1, 2] as const) {
     const g = new Float64Array(nv);

@@ -17,7 +17,6 @@ import {
 import { getModelArrays, getModelTensors } from './modelTensors';
 import { typedArrayKernelsActive } from '../kernels/path';
 import { composeLocalFieldArray, warpLattice, warpPoints, type WarpResult } from '../kernels/warp';
-import { worldCoordinatePlanes } from '../model/grid';
 import { helperIdle, requestWarpSlab } from '../render/seedHelper';
 
 export const SQUARING_STEPS = 6;
@@ -64,21 +63,23 @@ export function velocityField(
 }
 
 /**
- * Step 4b: u ← L + T(u, y + L) on the velocity grid (y its nodes `coords`, T trilinear as in
- * step 4): the individual's local displacement L [3·Nv] (sampler/localField.ts) composed before
- * the anatomy's mapping. Without L, u itself.
+ * Step 4b: u ← L + T(u, y + L) on the velocity grid (y its nodes, T trilinear as in step 4): the
+ * individual's local displacement L [3·Nv] (sampler/localField.ts) composed before the anatomy's
+ * mapping. Without L, u itself.
  */
 export function withLocalField(
+  model: Model,
   u: tf.Tensor2D,
   local: Float32Array | null | undefined,
-  grid: Grid,
   coords: Points,
 ): tf.Tensor2D {
   if (!local) return u;
+  const grid = model.velocityGrid;
   if (typedArrayKernelsActive()) {
     // the same float32 operations in a plain loop (kernels/warp.ts): a tfjs trilinear over the
     // velocity grid costs ~100 ms of gathers on WASM
-    const out = composeLocalFieldArray(u.dataSync() as Float32Array, local, grid, nodePlanes(grid));
+    const planes = getModelArrays(model, false, true).velocityCoords as Float32Array;
+    const out = composeLocalFieldArray(u.dataSync() as Float32Array, local, grid, planes);
     return tf.tensor2d(out, [3, grid.count]);
   }
   return tf.tidy(() => {
@@ -87,14 +88,6 @@ export function withLocalField(
     const at: Points = [tf.add(coords[0], lx), tf.add(coords[1], ly), tf.add(coords[2], lz)];
     return tf.add(l, trilinear(u, grid, at)) as tf.Tensor2D;
   });
-}
-
-const planesCache = new WeakMap<Grid, Float32Array>();
-/** The velocity nodes' world coordinates (float32 planes), once per grid. */
-function nodePlanes(grid: Grid): Float32Array {
-  let p = planesCache.get(grid);
-  if (!p) planesCache.set(grid, (p = worldCoordinatePlanes(grid)));
-  return p;
 }
 
 /** Options of `sampleAnatomyTensors`. */
@@ -123,7 +116,7 @@ function displacementOf(
     const u4 = options.displacement
       ? options.displacement(v)
       : expVelocity(v, vgrid, t.velocityCoords);
-    return withLocalField(u4, options.localField, vgrid, t.velocityCoords);
+    return withLocalField(model, u4, options.localField, t.velocityCoords);
   });
 }
 

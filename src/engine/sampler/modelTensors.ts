@@ -92,11 +92,17 @@ export interface ModelArraysCache {
   templatePadded: Int32Array;
   /** Output voxel centres as [x…, y…, z…] float32 planes (only built for the 8-gather path). */
   outputCoords?: Float32Array;
+  /** Velocity nodes' world coordinates, the same planes (only built for step 4b's field). */
+  velocityCoords?: Float32Array;
 }
 
 const arrayCache = new WeakMap<Model, ModelArraysCache>();
 
-export function getModelArrays(model: Model, withCoords = false): ModelArraysCache {
+export function getModelArrays(
+  model: Model,
+  withCoords = false,
+  withVelocityCoords = false,
+): ModelArraysCache {
   let hit = arrayCache.get(model);
   if (!hit) {
     const templatePadded = new Int32Array(model.grid.count + 1);
@@ -105,5 +111,7 @@ export function getModelArrays(model: Model, withCoords = false): ModelArraysCac
     arrayCache.set(model, hit);
   }
   if (withCoords && !hit.outputCoords) hit.outputCoords = worldCoordinatePlanes(model.grid);
+  if (withVelocityCoords && !hit.velocityCoords)
+    hit.velocityCoords = worldCoordinatePlanes(model.velocityGrid);
   return hit;
 }
