@@ -15,9 +15,8 @@ basis and step 7c steer against the field (EXCLUDED_LABELS); elsewhere the mask 
 field's divergence is then projected out (PROJECTION, anatomy.divergence_free), so it moves and
 bends the structures without changing their volumes; the projection reaches a little beyond the
 mask (RMS ~0.1 mm a few nodes away). The amplitudes are those of the field before the
-projection (it keeps ~0.8 of its RMS). The shipped model (1.14.0) has no projection: with it the
-candidate 1.15.0 put the temporal horns' age course 8.4 % off at one cell (docs/MODEL.md,
-Method 4b); `--projection divergence-free` builds it.
+projection (it keeps ~0.8 of its RMS). Model 1.14.0 had no projection (`--projection none`
+builds that variant); 1.15.0 has it (docs/MODEL.md, Method 4b).
 
 The amplitudes are fitted *through the sampler* to the real set: per group, the median
 pairwise Dice of its diversity group (qa.diversity's `perGroupMedian`: hippocampus,
@@ -65,9 +64,9 @@ SIGMA_NODES = 3.5  # the field's smoothing on the 6 mm velocity grid (21 mm): se
 SUPPORT_SIGMA_MM = 6.0  # the mask's smooth edge around each group
 # (name, FreeSurfer label values, the qa.diversity group whose Dice is its target, first trial)
 GROUPS: tuple[tuple[str, tuple[int, ...], str, float], ...] = (
-    ("hippocampus-amygdala", (17, 18, 53, 54), "hippocampus", 2.0),
-    ("deep-gm", (10, 11, 12, 13, 26, 28, 49, 50, 51, 52, 58, 60), "deep-gm", 1.1),
-    ("cerebellum", (7, 8, 46, 47), "cerebellum", 3.2),
+    ("hippocampus-amygdala", (17, 18, 53, 54), "hippocampus", 2.7),
+    ("deep-gm", (10, 11, 12, 13, 26, 28, 49, 50, 51, 52, 58, 60), "deep-gm", 1.5),
+    ("cerebellum", (7, 8, 46, 47), "cerebellum", 4.5),
 )
 # Structures the field must leave where the regional basis and step 7c put them: brainstem,
 # 3rd/4th ventricles, temporal horns (FreeSurfer values). A field that moves them against the
@@ -80,7 +79,7 @@ EXCLUDED_LABELS: tuple[int, ...] = (16, 14, 15, 5, 44)
 # structures without changing their volumes. Without it a field of 3.3 mm on the cerebellum
 # widened the cerebellum's volume spread between samples from 0.085 to 0.112 (log-sd at 60,
 # female, 40 individuals; normative 0.083) and shrank its mean by 5 %; projected: 0.085, -1.4 %
-PROJECTION = "none"  # or "divergence-free" (see above and docs/MODEL.md, Method 4b)
+PROJECTION = "divergence-free"  # or "none" (model 1.14.0; see above and docs/MODEL.md, Method 4b)
 MAX_AMPLITUDE_MM = 10.0
 FIT_SEED = 20261207  # the fit's samples; qa.diversity's own (20261206) stay for the check
 

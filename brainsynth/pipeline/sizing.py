@@ -1,7 +1,7 @@
 """Add step 7c (label-level sizing, brainsynth/sizing.py) to a model folder.
 
     python -m brainsynth.pipeline.sizing [--model public/models/brainsynth-shape-v1]
-        [--individuals 60]
+        [--individuals 120]
 
 Writes the manifest's `sizing` (and drops the legacy `horns`, which it replaces): for each
 structure of `STRUCTURES`, in that order, per sex and year of age (20-90), the factor f that
@@ -73,7 +73,7 @@ from brainsynth.sizing import apply_structure
 
 AGES = list(range(20, 91))
 KNOTS = list(range(20, 91, 5))
-INDIVIDUALS = 60  # random individuals besides the mean one
+INDIVIDUALS = 120  # random individuals besides the mean one (60 until model 1.14.0)
 SEED = 20261206
 SEXES = ("female", "male")
 AD_AGE = 75

@@ -60,7 +60,7 @@ def model_with_field(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for p in DEFAULT_MODEL_DIR.iterdir():
         if p.is_file():
             shutil.copy2(p, d / p.name)
-    lf.write_field(d, [1.5, 1.0, 3.0])
+    lf.write_field(d, [1.5, 1.0, 3.0], projection="none")
     return d
 
 
