@@ -29,6 +29,11 @@ growing one takes; MODEL_FORMAT.md §3, 7c):
   walls, thalamus (10 / 49) and ventral diencephalon (hypothalamus; 28 / 60); the 4th against
   the brainstem (16, its floor) and the cerebellum's white matter and cortex (7 / 46, 8 / 47,
   its roof). Ventricles widen as the tissue around them shrinks;
+- brainstem: against CSF (24; the prepontine and ambient cisterns and the cisterna magna
+  widen as it shrinks: more than half of its surface faces CSF). Its age course comes from the
+  regional basis, calibrated on the mean individual; random individuals' brainstems shrank
+  less than the normative median from 65 on (model 1.15.0: +2 to +5 %). After the 3rd/4th
+  ventricles, whose 4th ventricle grows into its floor, so that no later structure changes it;
 - inferior lateral ventricles (temporal horns): each side against its cerebral white matter
   (2 / 41), as in model 1.3.0. After the hippocampus and amygdala, so that the horns end at
   their normative size after those have given voxels to them;
@@ -87,6 +92,7 @@ STRUCTURES: tuple[Structure, ...] = (
     ("hippocampus", ((17, (24, 5)), (53, (24, 44))), 0.75, False),
     ("amygdala", ((18, (24, 5)), (54, (24, 44))), 0.80, False),
     ("third-fourth-ventricles", ((14, (10, 49, 28, 60)), (15, (16, 7, 46, 8, 47))), None, False),
+    ("brainstem", ((16, (24,)),), None, False),
     ("inf-lat-ventricles", ((5, (2,)), (44, (41,))), 2.0, False),
     ("cerebral-wm", ((2, (3,)), (41, (42,))), None, True),
     ("cortex", ((3, (24,)), (42, (24,))), None, True),

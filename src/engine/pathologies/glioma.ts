@@ -260,7 +260,7 @@ class Regions {
   ) {
     const p = gliomaSpec(model);
     this.p = p;
-    this.coords = getModelArrays(model, true).outputCoords as Float32Array;
+    this.coords = getModelArrays(model, { outputCoords: true }).outputCoords as Float32Array;
     const { norm, centroid } = marginShape(plan.marginWaves, p.marginWavenumber, p.marginAmplitude);
     this.norm = norm;
     this.box = boxOf(model, this.coords, plan.centreMm, reachBound(plan, p, norm, centroid));

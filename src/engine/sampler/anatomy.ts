@@ -78,7 +78,7 @@ export function withLocalField(
   if (typedArrayKernelsActive()) {
     // the same float32 operations in a plain loop (kernels/warp.ts): a tfjs trilinear over the
     // velocity grid costs ~100 ms of gathers on WASM
-    const planes = getModelArrays(model, false, true).velocityCoords as Float32Array;
+    const planes = getModelArrays(model, { velocityCoords: true }).velocityCoords as Float32Array;
     const out = composeLocalFieldArray(u.dataSync() as Float32Array, local, grid, planes);
     return tf.tensor2d(out, [3, grid.count]);
   }
@@ -185,7 +185,9 @@ export function sampleAnatomyTensors(
     if (typedArrayKernelsActive()) {
       // CPU-side backends: steps 6–7 as one pass over typed arrays (kernels/warp.ts).
       const uData = u.dataSync() as Float32Array;
-      const arrays = getModelArrays(model, Boolean(mass || options.forceGather));
+      const arrays = getModelArrays(model, {
+        outputCoords: Boolean(mass || options.forceGather),
+      });
       const w =
         mass || options.forceGather
           ? warpPoints(

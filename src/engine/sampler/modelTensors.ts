@@ -98,11 +98,15 @@ export interface ModelArraysCache {
 
 const arrayCache = new WeakMap<Model, ModelArraysCache>();
 
-export function getModelArrays(
-  model: Model,
-  withCoords = false,
-  withVelocityCoords = false,
-): ModelArraysCache {
+/** Which coordinate planes `getModelArrays` must also build (each once per model). */
+export interface ModelArraysNeeds {
+  /** The output voxel centres (the 8-gather path, the glioma's mass effect). */
+  outputCoords?: boolean;
+  /** The velocity nodes' coordinates (step 4b's local field). */
+  velocityCoords?: boolean;
+}
+
+export function getModelArrays(model: Model, needs: ModelArraysNeeds = {}): ModelArraysCache {
   let hit = arrayCache.get(model);
   if (!hit) {
     const templatePadded = new Int32Array(model.grid.count + 1);
@@ -110,8 +114,8 @@ export function getModelArrays(
     hit = { templatePadded };
     arrayCache.set(model, hit);
   }
-  if (withCoords && !hit.outputCoords) hit.outputCoords = worldCoordinatePlanes(model.grid);
-  if (withVelocityCoords && !hit.velocityCoords)
+  if (needs.outputCoords && !hit.outputCoords) hit.outputCoords = worldCoordinatePlanes(model.grid);
+  if (needs.velocityCoords && !hit.velocityCoords)
     hit.velocityCoords = worldCoordinatePlanes(model.velocityGrid);
   return hit;
 }
