@@ -217,8 +217,8 @@ def evaluate(
     }
     return {
         "method": "random subjects (latents and folding of seeds 7000+i), ICV-scaled, steps 1-7 "
-        "+ 7b + 7c (label-level sizing of lateral ventricles, hippocampus, amygdala, 3rd/4th "
-        "ventricles, horns, cerebral WM, cortex, with each subject's size latent); "
+        "+ 7b + 7c (label-level sizing of every structure in the manifest's sizing, with each "
+        "subject's size latent); "
         "each subject's regional volume ratio to itself at 45, mean over seeds, vs the "
         "normative median ratio; spread of absolute volumes across seeds",
         "seeds": n_seeds,
