@@ -330,7 +330,6 @@ export function composeLocalFieldArray(
   grid: Grid,
   planes: Float32Array,
 ): Float32Array {
-  const f = Math.fround;
   const [nx, ny, nz] = grid.shape;
   const nv = nx * ny * nz;
   const out = new Float32Array(3 * nv);
@@ -372,7 +371,6 @@ function trilinearField(
   q2: number,
   out: number[],
 ): void {
-  const f = Math.fround;
   const nxy = nx * ny;
   const nv = nxy * nz;
   const c0 = Math.min(Math.max(q0, 0), nx - 1);

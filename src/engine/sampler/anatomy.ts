@@ -185,28 +185,27 @@ export function sampleAnatomyTensors(
     if (typedArrayKernelsActive()) {
       // CPU-side backends: steps 6–7 as one pass over typed arrays (kernels/warp.ts).
       const uData = u.dataSync() as Float32Array;
-      const arrays = getModelArrays(model, {
-        outputCoords: Boolean(mass || options.forceGather),
-      });
-      const w =
-        mass || options.forceGather
-          ? warpPoints(
-              uData,
-              vgrid,
-              model.grid,
-              arrays.outputCoords as Float32Array,
-              C,
-              scale,
-              arrays.templatePadded,
-              mass,
-            )
-          : warpLattice(
-              uData,
-              vgrid,
-              model.grid,
-              scaledAxes(model.grid, C, scale),
-              arrays.templatePadded,
-            );
+      // the glioma's mass effect bends the positions: the 8-corner lookup at each point
+      const gather = Boolean(mass || options.forceGather);
+      const arrays = getModelArrays(model, { outputCoords: gather });
+      const w = gather
+        ? warpPoints(
+            uData,
+            vgrid,
+            model.grid,
+            arrays.outputCoords as Float32Array,
+            C,
+            scale,
+            arrays.templatePadded,
+            mass,
+          )
+        : warpLattice(
+            uData,
+            vgrid,
+            model.grid,
+            scaledAxes(model.grid, C, scale),
+            arrays.templatePadded,
+          );
       kept = options.keepDisplacement === true;
       return kernelResult(w, kept ? u : undefined);
     }
