@@ -1,5 +1,13 @@
 """Alzheimer's disease: atrophy as regional gains (manifest `pathology.alzheimers.
-gainsAtSeverity1`, scaled by `adSeverity`); no lesion label. Student feature: adSeverity."""
+gainsAtSeverity1`, scaled by `adSeverity`) and step 7c's `adFactor`s; no lesion label. Student
+feature: adSeverity.
+
+`SEVERITY1_CHANGE` is the model card's picture of severity 1 (docs/MODEL.md, Method 6): each
+region's volume relative to the same individual healthy at the same age, moderate-to-severe AD
+vs. age-matched controls. The one source of the numbers: `pipeline.build` solves the gains for
+`GAIN_REGIONS`, `pipeline.sizing` fits step 7c's factors to the structures it sizes and
+`qa.anatomy` measures every entry.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +17,23 @@ import numpy as np
 from numpy.typing import NDArray
 
 from brainsynth.pathologies.base import Pathology, Plan, Scene
+
+SEVERITY1_CHANGE: dict[str, float] = {
+    "hippocampus": 0.75,
+    "amygdala": 0.80,
+    "inf-lat-ventricles": 2.0,
+    "lateral-ventricles": 1.4,
+    "cortex": 0.95,
+    # ventriculomegaly reaches the third and fourth ventricles too; the third ventricle's
+    # width is a classic sign (it widens as the thalami and hypothalamus around it shrink).
+    # One region in the normative table, and step 7c takes both ventricles by one factor:
+    # x1.2 together, below the lateral ventricles' x1.4 (model 1.17.0; before it the gains
+    # held the region and random individuals' shrank by ~8 % at severity 1)
+    "third-fourth-ventricles": 1.2,
+}
+# the regions the regional gains carry at severity 1 (the 3rd/4th ventricles only through
+# step 7c's adFactor: the gains of the 6 mm basis cannot steer them apart from the thalami)
+GAIN_REGIONS = ("hippocampus", "amygdala", "inf-lat-ventricles", "lateral-ventricles", "cortex")
 
 
 class Alzheimers(Pathology):

@@ -25,6 +25,7 @@ from brainsynth import __version__
 from brainsynth.anatomy import AnatomyModel, region_volumes, sample_label_indices
 from brainsynth.common.grid import OUTPUT_GRID, OUTPUT_GRID_1MM
 from brainsynth.common.labels import LABEL_RANGES, in_range
+from brainsynth.pathologies.alzheimers import GAIN_REGIONS, SEVERITY1_CHANGE
 from brainsynth.paths import DEFAULT_MODEL_ID, MODELS_DIR
 from brainsynth.pipeline import appearance, calibrate, lesion_shapes, lesions, normative, shape
 from brainsynth.pipeline.age_fit import fit as fit_age
@@ -288,20 +289,13 @@ def calibrate_all(
             ]
         )
         gains[sex] = np.round(table, 5).tolist()
-    # Alzheimer's disease at severity 1, beyond age (moderate-to-severe AD vs. age-matched
-    # controls: hippocampus ~ -25 %, amygdala ~ -20 %, inferior horns x2, lateral ventricles
-    # x1.4, cortex -5 %), solved at 75 years, female.
+    # Alzheimer's disease at severity 1, beyond age (the model card's picture,
+    # `alzheimers.SEVERITY1_CHANGE`, for the regions the gains carry), solved at 75 years, female.
     i75 = int(np.where(ages == 75)[0][0])
     base_t = targets("female", i75, icv_ml["female"])
     ad_t = dict(base_t)
-    for r, f in {
-        "hippocampus": 0.75,
-        "amygdala": 0.8,
-        "inf-lat-ventricles": 2.0,
-        "lateral-ventricles": 1.4,
-        "cortex": 0.95,
-    }.items():
-        ad_t[r] = base_t[r] * f
+    for r in GAIN_REGIONS:
+        ad_t[r] = base_t[r] * SEVERITY1_CHANGE[r]
     ad_t["csf"] = base_t["csf"] + sum(base_t[r] - ad_t[r] for r in regions if r != "csf")
     kf = calibrate.icv_scale(model, icv_ml["female"])
     g_base = np.asarray(gains["female"][i75])

@@ -12,15 +12,17 @@ at 45, geometric mean over the mean individual (z = 0) and `--individuals` rando
 factor must hold for random subjects, not only at z = 0), on the label map the engine has just
 before this structure's sizing (steps 1-7, 7b folding, and the structures before it, sized by
 their fitted factors), sampled every 5 years, linear in between; and, where the model card
-gives an Alzheimer's change, the factor A = target x M_healthy / M_AD at 75 (female, severity
-1, the Alzheimer's gains applied; geometric mean over the same individuals), so that severity 1
-gives the target change of the same individual.
+gives an Alzheimer's change (`alzheimers.SEVERITY1_CHANGE`), the factor A = target x M_healthy /
+M_AD at 75 (female, severity 1, the Alzheimer's gains applied; geometric mean over the same
+individuals), so that severity 1 gives the target change of the same individual.
 
 The structures and their exchange partners (what a shrinking structure turns into, what a
 growing one takes; MODEL_FORMAT.md §3, 7c):
-- lateral ventricles: each side against its cerebral white matter (2 / 41). Their age and
-  Alzheimer's course comes from the gains (the factor only corrects the model's own, ~1); the
-  step gives them, with the horns and the 3rd/4th ventricles, the individual spread below;
+- lateral ventricles: each side against its cerebral white matter (2 / 41). Their age course
+  comes from the gains (the factor only corrects the model's own, ~1), and so did their
+  Alzheimer's change until model 1.16.0: the gains give the mean individual x1.4, random ones
+  reached only x1.26-1.35, so A now takes them to the model card's change. The step gives them,
+  with the horns and the 3rd/4th ventricles, the individual spread below;
 - hippocampus, amygdala: CSF (24) and that side's temporal horn (5 / 44). Medial temporal
   atrophy is replaced by CSF: the choroidal and hippocampal fissures and the ambient cistern
   widen and the temporal horn enlarges into the space (the radiological MTA picture), so the
@@ -28,7 +30,8 @@ growing one takes; MODEL_FORMAT.md §3, 7c):
 - 3rd and 4th ventricles (one normative region, one factor): the 3rd ventricle against its
   walls, thalamus (10 / 49) and ventral diencephalon (hypothalamus; 28 / 60); the 4th against
   the brainstem (16, its floor) and the cerebellum's white matter and cortex (7 / 46, 8 / 47,
-  its roof). Ventricles widen as the tissue around them shrinks;
+  its roof). Ventricles widen as the tissue around them shrinks, with age and (model 1.17.0)
+  with Alzheimer's disease: random individuals' shrank by ~8 % at severity 1 under the gains;
 - brainstem: against CSF (24; the prepontine and ambient cisterns and the cisterna magna
   widen as it shrinks: more than half of its surface faces CSF). Its age course comes from the
   regional basis, calibrated on the mean individual; random individuals' brainstems shrank
@@ -71,6 +74,7 @@ from numpy.typing import NDArray
 
 from brainsynth.anatomy import icv_scale, sample_folded_indices
 from brainsynth.model_io import cortical_depth_mm, gains_for, latents, load_model, size_latent
+from brainsynth.pathologies.alzheimers import SEVERITY1_CHANGE
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.normative import spread_log_sd
 from brainsynth.schema import validate_manifest
@@ -84,18 +88,19 @@ SEXES = ("female", "male")
 AD_AGE = 75
 AD_SEX = "female"
 
-# (normative region, [(label value, exchange partners)], Alzheimer's change at severity 1 or
-# None, smooth partial layer); the order is the order of step 7c
-Structure = tuple[str, tuple[tuple[int, tuple[int, ...]], ...], float | None, bool]
+# (normative region, [(label value, exchange partners)], fit its Alzheimer's change at
+# severity 1 (`alzheimers.SEVERITY1_CHANGE`), smooth partial layer); the order is the order of
+# step 7c
+Structure = tuple[str, tuple[tuple[int, tuple[int, ...]], ...], bool, bool]
 STRUCTURES: tuple[Structure, ...] = (
-    ("lateral-ventricles", ((4, (2,)), (43, (41,))), None, False),
-    ("hippocampus", ((17, (24, 5)), (53, (24, 44))), 0.75, False),
-    ("amygdala", ((18, (24, 5)), (54, (24, 44))), 0.80, False),
-    ("third-fourth-ventricles", ((14, (10, 49, 28, 60)), (15, (16, 7, 46, 8, 47))), None, False),
-    ("brainstem", ((16, (24,)),), None, False),
-    ("inf-lat-ventricles", ((5, (2,)), (44, (41,))), 2.0, False),
-    ("cerebral-wm", ((2, (3,)), (41, (42,))), None, True),
-    ("cortex", ((3, (24,)), (42, (24,))), None, True),
+    ("lateral-ventricles", ((4, (2,)), (43, (41,))), True, False),
+    ("hippocampus", ((17, (24, 5)), (53, (24, 44))), True, False),
+    ("amygdala", ((18, (24, 5)), (54, (24, 44))), True, False),
+    ("third-fourth-ventricles", ((14, (10, 49, 28, 60)), (15, (16, 7, 46, 8, 47))), True, False),
+    ("brainstem", ((16, (24,)),), False, False),
+    ("inf-lat-ventricles", ((5, (2,)), (44, (41,))), True, False),
+    ("cerebral-wm", ((2, (3,)), (41, (42,))), False, True),
+    ("cortex", ((3, (24,)), (42, (24,))), False, True),
 )
 
 # Absolute level (default none: f(45) = 1, the model keeps its own volume at 45). The cortex
@@ -273,7 +278,7 @@ def sizing_parameters(
     h_maps = [sampler.values(healthy, s) for s in seeds]
     a_maps = [sampler.values(ad, s) for s in seeds]
     i_age = AGES.index(AD_AGE)
-    for e, (_, _, target, _) in zip(entries, STRUCTURES, strict=True):
+    for e, (_, _, fit_ad, _) in zip(entries, STRUCTURES, strict=True):
         f = e["factor"][AD_SEX][i_age]
         if "individualLogSd" in e:
             ind = [float(np.exp(e["individualLogSd"][AD_SEX][i_age] * zs)) for zs in z_size]
@@ -282,7 +287,8 @@ def sizing_parameters(
         change = _geomean_ratio([_count(v, e) for v in a_maps], [_count(v, e) for v in h_maps])
         e["fit"]["adChangeBeforeSizing"] = round(change, 4)
         fa = f
-        if target is not None:
+        if fit_ad:
+            target = SEVERITY1_CHANGE[e["region"]]
             e["adFactor"] = round(target / change, 4)
             e["fit"]["adTarget"] = target
             fa = f * e["adFactor"]

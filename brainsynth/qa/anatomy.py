@@ -35,20 +35,14 @@ from numpy.typing import NDArray
 from brainsynth.anatomy import icv_scale, region_volumes, sample_folded_indices
 from brainsynth.common.rng import normals
 from brainsynth.model_io import cortical_depth_mm, gains_for, load_model
+from brainsynth.pathologies.alzheimers import SEVERITY1_CHANGE
 from brainsynth.paths import DEFAULT_MODEL_DIR
 
 DEFAULT_AGES = (40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90)
 DEFAULT_AD_AGES = (65, 75, 85)
 # the model card's Alzheimer's picture at severity 1 (docs/MODEL.md, Method 6): volume ratio
 # to the same individual healthy
-AD_TARGETS = {
-    "inf-lat-ventricles": 2.0,
-    "hippocampus": 0.75,
-    "amygdala": 0.80,
-    "lateral-ventricles": 1.4,
-    "cortex": 0.95,
-}
-AD_REGIONS = (*AD_TARGETS, "third-fourth-ventricles")
+AD_TARGETS = SEVERITY1_CHANGE
 BAND_FILE = Path(__file__).resolve().parents[1] / "datasets" / "centile_band.csv"
 
 
@@ -156,7 +150,7 @@ def evaluate(
                 ad = _volumes(*subject, {**cond, "pathology": "alzheimers", "adSeverity": 1.0})
                 ad_vols[age].append((h, ad))
         for age in ad_ages:
-            for r in AD_REGIONS:
+            for r in AD_TARGETS:
                 ad_ratio = np.array([a[r] / h[r] for h, a in ad_vols[age]])
                 ad_row: dict[str, Any] = {
                     "sex": sex,
@@ -208,7 +202,7 @@ def evaluate(
                 min(x["meanRatio"] for x in ad_rows if x["region"] == r),
                 max(x["meanRatio"] for x in ad_rows if x["region"] == r),
             ]
-            for r in AD_REGIONS
+            for r in AD_TARGETS
         }
         if ad_rows
         else {},

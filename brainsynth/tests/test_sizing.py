@@ -10,6 +10,7 @@ import pytest
 
 from brainsynth.anatomy import icv_scale, sample_folded_indices
 from brainsynth.model_io import gains_for, latents, load_model, read_volume
+from brainsynth.pathologies.alzheimers import SEVERITY1_CHANGE
 from brainsynth.paths import DEFAULT_MODEL_DIR
 from brainsynth.pipeline.sizing import LEVEL_RATIO_TO, STRUCTURES, normative
 from brainsynth.sizing import (
@@ -270,9 +271,11 @@ def test_the_model_sizes_its_small_structures_in_the_pipelines_order(
     assert all(s.get("latent", 0) >= 1 for s in head if "individualLogSd" in s)
     assert any("individualLogSd" in s for s in head) or not head
     assert [s["region"] for s in brain] == [s[0] for s in STRUCTURES]
-    for s, (_, labels, target, smooth) in zip(brain, STRUCTURES, strict=True):
+    for s, (_, labels, fit_ad, smooth) in zip(brain, STRUCTURES, strict=True):
         assert [(x["value"], tuple(x["partners"])) for x in s["labels"]] == list(labels)
-        assert ("adFactor" in s) == (target is not None)
+        assert ("adFactor" in s) == fit_ad
+        if fit_ad:
+            assert s["fit"]["adTarget"] == SEVERITY1_CHANGE[s["region"]]
         assert (s.get("partialLayer") == "smooth") == smooth
         i45 = p["ages"].index(45)
         for sex in ("female", "male"):
@@ -299,6 +302,16 @@ def _volumes(
     }
 
 
+# one individual's change at Alzheimer's severity 1 at 85 (the factors are fitted at 75, where the
+# lateral ventricles reach x1.4; at 85 x1.31-1.37): absolute tolerance around the model card's
+AD_TOLERANCE = {
+    "hippocampus": 0.06,
+    "amygdala": 0.08,
+    "lateral-ventricles": 0.1,
+    "third-fourth-ventricles": 0.1,
+}
+
+
 def test_the_models_structures_follow_age_and_alzheimers_disease(
     model: tuple[Any, dict[str, Any], np.ndarray],
 ) -> None:
@@ -319,11 +332,15 @@ def test_the_models_structures_follow_age_and_alzheimers_disease(
         )
         for region in young:
             log_ratio.setdefault(region, []).append(float(np.log(old[region] / young[region])))
-        # Alzheimer's at severity 1 vs the same person: horns x2 (>= 1.5), hippocampus -25 %,
-        # amygdala -20 % (model card), within a few points for one individual
+        # Alzheimer's at severity 1 vs the same person (the model card's picture): horns x2
+        # (>= 1.5, the issue's sign), and each structure step 7c fits within a few points for
+        # one individual: hippocampus -25 %, amygdala -20 %, lateral ventricles x1.4, 3rd/4th
+        # ventricles x1.2 (they widen: before model 1.17.0 they shrank by ~8 %)
         assert ad["inf-lat-ventricles"] >= 1.5 * old["inf-lat-ventricles"], seed
-        assert ad["hippocampus"] / old["hippocampus"] == pytest.approx(0.75, abs=0.06), seed
-        assert ad["amygdala"] / old["amygdala"] == pytest.approx(0.80, abs=0.08), seed
+        for region, tol in AD_TOLERANCE.items():
+            change = ad[region] / old[region]
+            assert change == pytest.approx(SEVERITY1_CHANGE[region], abs=tol), (seed, region)
+        assert ad["third-fourth-ventricles"] > old["third-fourth-ventricles"], seed
     # the normative change 45 -> 85 (horns about x4, 3rd/4th x1.7, hippocampus -15 %), within
     # 15 % (horns, ventricles) or 6 % (hippocampus, amygdala) for the six individuals' mean
     for region, tol in (("inf-lat-ventricles", 0.15), ("third-fourth-ventricles", 0.15),
