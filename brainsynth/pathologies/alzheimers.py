@@ -31,8 +31,10 @@ SEVERITY1_CHANGE: dict[str, float] = {
     # held the region and random individuals' shrank by ~8 % at severity 1)
     "third-fourth-ventricles": 1.2,
 }
-# the regions the regional gains carry at severity 1 (the 3rd/4th ventricles only through
-# step 7c's adFactor: the gains of the 6 mm basis cannot steer them apart from the thalami)
+# the regions the regional gains carry at severity 1 (`gainsAtSeverity1`). The 3rd/4th
+# ventricles change only through step 7c's adFactor (their gain is held in that solve): adding
+# them would change the Alzheimer's deformation, which the distilled student is trained on, so
+# it waits for a rebuild
 GAIN_REGIONS = ("hippocampus", "amygdala", "inf-lat-ventricles", "lateral-ventricles", "cortex")
 
 
